@@ -1,0 +1,132 @@
+"""Dual certificates of global optimality (MATH.md section 5).
+
+For a dual vector ``lambda`` (n,) and a pattern ``D`` with slopes ``S_D`` the value of the cell
+for the sign ``s = +-1`` is
+
+    c(D, s) = max_{u in K_D, ||u|| <= 1}  s lambda' S_D X u = || Proj_{K_D}(s g_D) ||,
+    g_D = X' S_D lambda,
+
+and by SOCP (Moreau) duality ``c(D, s) = min_{gamma >= 0} || s g_D + X'(2D - I) gamma ||``, a
+non-negative least-squares problem. ``cert(lambda) = max_{D, s} c(D, s)``. When ``s g_D`` lies
+in ``K_D`` the value is ``||g_D||``; otherwise it is smaller, so ``||g_D||`` is an upper bound
+that lets us solve the NNLS only where it can matter.
+
+Lower bound: ``g(lambda / kappa) <= p*`` with ``kappa = max(1, cert(lambda) / beta)``, for the
+loss's dual function ``g`` (see :class:`cvx_core.model.Loss`).
+
+Symbols: ``Xb (n, d)`` design matrix (bias column included), ``D (P, n)`` bool patterns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+
+from .model import Activation
+
+_INTERIOR_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class CellValues:
+    """Per-cell certificate values at one ``lambda``.
+
+    Attributes
+    ----------
+    values : ndarray of shape (P, 2)
+        ``c(D_i, s)`` for s = +1 (column 0) and s = -1 (column 1); exact where ``exact`` is
+        True, otherwise the upper bound ``||g_i||``.
+    exact : ndarray of bool, shape (P, 2)
+    directions : ndarray of shape (P, 2, d)
+        Unit maximisers ``u`` (where exact; the unconstrained ``s g / ||g||`` otherwise).
+    """
+
+    values: np.ndarray
+    exact: np.ndarray
+    directions: np.ndarray
+
+    def argmax(self) -> tuple[int, int]:
+        i, j = np.unravel_index(int(np.argmax(self.values)), self.values.shape)
+        return int(i), int(j)
+
+    @property
+    def max(self) -> float:
+        return float(self.values.max()) if self.values.size else 0.0
+
+
+def _project_cell(Xb: np.ndarray, sgn_row: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
+    """``||Proj_K(z)||`` and the projection, for ``K = {u : diag(sgn) Xb u >= 0}``."""
+    A = (sgn_row[:, None] * Xb).T  # (d, n): columns are the inward facet normals
+    gamma, rnorm = nnls(A, -z, maxiter=50 * A.shape[1])
+    return float(rnorm), z + A @ gamma
+
+
+def cell_values(
+    Xb: np.ndarray,
+    D: np.ndarray,
+    lam: np.ndarray,
+    act: Activation,
+    *,
+    threshold: float | None = None,
+    signs: tuple[int, ...] = (1, -1),
+) -> CellValues:
+    """Certificate values of every cell at ``lam``.
+
+    Exact for the maximum over all cells and for every cell whose value exceeds
+    ``threshold`` (when given); the others carry the upper bound ``||g_D||``.
+
+    Parameters
+    ----------
+    Xb : ndarray of shape (n, d)
+    D : ndarray of bool, shape (P, n)
+    lam : ndarray of shape (n,)
+    act : Activation
+    threshold : float, optional
+    signs : which signs s to evaluate (both by default).
+    """
+    P = D.shape[0]
+    d = Xb.shape[1]
+    G = (act.slopes(D) * lam[None, :]) @ Xb  # (P, d), g_i = X' S_i lambda
+    gnorm = np.linalg.norm(G, axis=1)
+    XG = G @ Xb.T  # (P, n)
+    sgn = np.where(D, 1.0, -1.0)
+    xnorm = np.linalg.norm(Xb, axis=1)
+    tol = _INTERIOR_TOL * (gnorm[:, None] * xnorm[None, :] + 1e-300)
+    values = np.zeros((P, 2))
+    exact = np.zeros((P, 2), dtype=bool)
+    dirs = np.zeros((P, 2, d))
+    safe = np.where(gnorm > 0, gnorm, 1.0)[:, None]
+    for col, s in enumerate((1, -1)):
+        if s not in signs:
+            exact[:, col] = True
+            dirs[:, col] = 0.0
+            continue
+        inside = np.all(s * sgn * XG >= -tol, axis=1) | (gnorm == 0)
+        values[:, col] = gnorm
+        exact[:, col] = inside
+        dirs[:, col] = s * G / safe
+    # Exact values where needed, in order of decreasing upper bound.
+    best = float(values[exact].max()) if np.any(exact) else 0.0
+    bar = best if threshold is None else min(best, float(threshold))
+    cand = np.argwhere(~exact & (values > bar))
+    order = np.argsort(-values[cand[:, 0], cand[:, 1]])
+    for i, col in cand[order]:
+        ub = values[i, col]
+        if threshold is None and ub <= best:
+            break
+        s = 1 if col == 0 else -1
+        v, p = _project_cell(Xb, sgn[i], s * G[i])
+        values[i, col] = v
+        exact[i, col] = True
+        dirs[i, col] = p / v if v > 0 else 0.0
+        best = max(best, v)
+    return CellValues(values, exact, dirs)
+
+
+def lower_bound(loss, lam: np.ndarray, y: np.ndarray, cert: float, beta: float) -> float:
+    """Certified lower bound ``g(lambda / kappa)``, ``kappa = max(1, cert / beta)``."""
+    kappa = max(1.0, cert / beta) if beta > 0 else np.inf
+    if not np.isfinite(kappa):
+        return -np.inf
+    return loss.dual(lam / kappa, y)

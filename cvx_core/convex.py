@@ -1,0 +1,534 @@
+"""Convex training of two-layer networks, and certificates for any network.
+
+The convex program (MATH.md section 3), over patterns ``D_1..D_P`` of the design matrix
+``Xb = [X, 1]`` (or ``X`` without bias):
+
+    min_{V, W}  L( sum_i S_i Xb (v_i - w_i), y ) + beta sum_i (||v_i||_2 + ||w_i||_2)
+    s.t.        (2 D_i - I) Xb v_i >= 0,  (2 D_i - I) Xb w_i >= 0.
+
+Its optimum equals the optimum of the weight-decay training problem
+
+    min  L( sum_j sigma(Xb u_j) alpha_j , y ) + (beta / 2) sum_j (||u_j||^2 + alpha_j^2)
+
+once the patterns are all of them. The objective reported everywhere is
+``L(yhat, y) + beta * (sum of group norms)``, which equals the network's training objective
+for the balanced network recovered in section 4.
+
+Active neurons are counted after pruning: a block is active when its norm exceeds
+``ACTIVE_TOL`` times the largest block norm (the one documented tolerance).
+
+Symbols: ``X (n, d)`` raw data, ``y (n,)`` or ``(n, C)``, ``D (P, n)`` bool patterns,
+``V, W (P, d')`` convex weights with ``d' = d + 1`` when ``bias``; for C outputs ``V, W`` are
+``(C, P, d')``.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linprog
+
+from .certificate import _project_cell, cell_values, lower_bound
+from .model import LOSSES, Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
+from .patterns import (
+    canonical_symmetric,
+    enumerate_patterns,
+    predicted_pattern_count,
+    sample_patterns,
+    MAX_EXACT_PATTERNS,
+)
+
+#: Blocks with norm at most ACTIVE_TOL * (largest block norm) are pruned (set to zero).
+ACTIVE_TOL = 1e-6
+#: Target certified relative gap of the working-set solver.
+GAP_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class ConvexFit:
+    """Result of :func:`fit_convex`.
+
+    Attributes
+    ----------
+    objective : float
+        ``L(yhat, y) + beta * sum of group norms`` at the returned (pruned) solution.
+    lower_bound : float
+        Certified lower bound on the optimum over the patterns used: ``g(lambda / kappa)``.
+    gap : float
+        ``(objective - lower_bound) / |objective|``.
+    certificate : float
+        ``cert(lambda) / beta`` over the patterns used (1 at the optimum).
+    patterns : ndarray of bool, shape (P, n)
+    V, W : ndarray of shape (P, d') or (C, P, d')
+    network : TwoLayerNet
+    n_neurons : int
+        Active neurons after pruning.
+    solve_time : float
+        Seconds, including pattern enumeration.
+    status : str
+    """
+
+    objective: float
+    lower_bound: float
+    gap: float
+    certificate: float
+    patterns: np.ndarray
+    V: np.ndarray
+    W: np.ndarray
+    network: TwoLayerNet
+    n_neurons: int
+    solve_time: float
+    status: str
+    beta: float
+    activation: str
+    leak: float
+    loss: str
+    bias: bool
+    solver: str
+    exact_patterns: bool
+    dual: np.ndarray
+    predictions: np.ndarray
+    u_star: np.ndarray
+    info: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def n_patterns(self) -> int:
+        return int(self.patterns.shape[0])
+
+    def group_norms(self) -> np.ndarray:
+        """Norms ``||v_i||`` and ``||w_i||`` as an array of shape (P, 2) (summed over outputs)."""
+        nv = np.linalg.norm(self.V, axis=-1)
+        nw = np.linalg.norm(self.W, axis=-1)
+        if nv.ndim == 2:
+            nv, nw = nv.sum(axis=0), nw.sum(axis=0)
+        return np.stack([nv, nw], axis=1)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Result of :func:`certify` for any network.
+
+    Attributes
+    ----------
+    objective : float
+        The network's training objective ``L + (beta/2) sum(||u_j||^2 + ||alpha_j||_1^2)``.
+    certificate : float
+        ``cert(lambda) / beta``; the network is globally optimal iff this is <= 1 and it is
+        stationary (then ``gap`` is 0 up to rounding).
+    lower_bound : float
+        ``g(lambda / kappa)``, a certified lower bound on the global optimum.
+    gap : float
+        ``(objective - lower_bound) / |objective|``.
+    u_star : ndarray of shape (d',)
+        Unit direction of the most violated dual constraint (a neuron to insert).
+    u_star_sign : int
+        Sign of the output weight that neuron would carry.
+    u_star_pattern : ndarray of bool, shape (n,)
+    exact : bool
+        True when the maximum was taken over all patterns of the data.
+    n_patterns : int
+    dual : ndarray
+        ``lambda = -grad L(yhat)``.
+    """
+
+    objective: float
+    certificate: float
+    lower_bound: float
+    gap: float
+    u_star: np.ndarray
+    u_star_sign: int
+    u_star_pattern: np.ndarray
+    exact: bool
+    n_patterns: int
+    dual: np.ndarray
+
+    @property
+    def globally_optimal(self) -> bool:
+        return self.gap <= 1e-6
+
+
+# --------------------------------------------------------------------------- validation
+def _check_Xy(X, y, loss: Loss):
+    X = np.asarray(X, dtype=float) if not isinstance(X, np.ndarray) else X.astype(float, copy=False)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise ValueError(f"expected X of shape (n, d), got {X.ndim}-D array with shape {X.shape}")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"expected X with at least one sample and one feature, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("expected finite values in X, found NaN or inf")
+    try:
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("expected numeric targets y") from None
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(f"expected y of shape ({X.shape[0]},) or ({X.shape[0]}, C) to match X, got {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("expected finite values in y, found NaN or inf")
+    if loss.name in ("logistic", "hinge") and not np.all(np.isin(y, (-1.0, 1.0))):
+        vals = np.unique(y)[:5]
+        raise ValueError(f"expected labels -1/+1 for the {loss.name} loss, got values {vals.tolist()}")
+    return X, y
+
+
+def _check_beta(beta) -> float:
+    try:
+        beta = float(beta)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected beta as a positive number, got {beta!r}") from None
+    if not np.isfinite(beta) or beta <= 0:
+        raise ValueError(f"expected beta > 0, got {beta}")
+    return beta
+
+
+def resolve_patterns(Xb: np.ndarray, patterns, act: Activation, seed: int = 0) -> tuple[np.ndarray, bool]:
+    """Patterns from the ``patterns`` argument: "exact", an int (Gaussian samples) or an array.
+
+    Returns (D of shape (P, n), exact flag).
+    """
+    n = Xb.shape[0]
+    if isinstance(patterns, str):
+        if patterns != "exact":
+            raise ValueError(f"expected patterns='exact', an int or a (P, {n}) bool array, got {patterns!r}")
+        D, exact = enumerate_patterns(Xb), True
+    elif isinstance(patterns, (int, np.integer)) and not isinstance(patterns, bool):
+        if patterns < 1:
+            raise ValueError(f"expected a positive number of sampled patterns, got {patterns}")
+        D, exact = sample_patterns(Xb, int(patterns), seed=seed), False
+    else:
+        D = np.asarray(patterns)
+        if D.ndim != 2 or D.shape[1] != n:
+            raise ValueError(f"expected a patterns array of shape (P, {n}), got shape {D.shape}")
+        if D.dtype != bool:
+            if not np.all(np.isin(D, (0, 1))):
+                raise ValueError("expected a boolean (0/1) patterns array")
+            D = D.astype(bool)
+        exact = False
+    if act.symmetric:
+        D = canonical_symmetric(D)
+    return D, exact
+
+
+# --------------------------------------------------------------------------- recovery
+def _blocks_to_VW(P, d, bi, bs, Z):
+    V = np.zeros((P, d))
+    W = np.zeros((P, d))
+    for i, s, z in zip(bi, bs, Z):
+        (V if s > 0 else W)[i] += z
+    return V, W
+
+
+def _prune(Xb, D, act, V, W):
+    """Zero tiny blocks, make every kept block exactly feasible, and keep at most n blocks.
+
+    The last step is an LP over block magnitudes with the directions fixed and the
+    predictions held equal: a basic optimal solution has at most rank <= n nonzeros.
+    """
+    n = Xb.shape[0]
+    norms = np.concatenate([np.linalg.norm(V, axis=1), np.linalg.norm(W, axis=1)])
+    if norms.size == 0 or norms.max() == 0:
+        return np.zeros_like(V), np.zeros_like(W)
+    keep = np.flatnonzero(norms > ACTIVE_TOL * norms.max())
+    P = V.shape[0]
+    sgn = np.where(D, 1.0, -1.0)
+    Z = np.vstack([V, W])
+    blocks = []
+    for idx in keep:
+        i, s = (idx, 1) if idx < P else (idx - P, -1)
+        z = Z[idx]
+        xz = sgn[i] * (Xb @ z)
+        if np.any(xz < 0):  # clean solver-tolerance violations
+            _, z = _project_cell(Xb, sgn[i], z)
+        if np.linalg.norm(z) > 0:
+            blocks.append((i, s, z))
+    if len(blocks) > n:
+        dirs = np.array([z / np.linalg.norm(z) for _, _, z in blocks])
+        c0 = np.array([np.linalg.norm(z) for _, _, z in blocks])
+        F = np.stack([s * act.slopes(D[i]) * (Xb @ u) for (i, s, _), u in zip(blocks, dirs)], axis=1)
+        res = linprog(np.ones(len(blocks)), A_eq=F, b_eq=F @ c0, bounds=(0, None), method="highs-ds")
+        if res.status == 0 and res.fun <= c0.sum() * (1 + 1e-9):
+            c = np.where(res.x > ACTIVE_TOL * res.x.max(), res.x, 0.0)
+            blocks = [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
+    Vn, Wn = np.zeros_like(V), np.zeros_like(W)
+    for i, s, z in blocks:
+        (Vn if s > 0 else Wn)[i] = z
+    return Vn, Wn
+
+
+def network_from_blocks(V, W, activation: str, leak: float, bias: bool) -> TwoLayerNet:
+    """MATH.md section 4: ``u = v / sqrt||v||``, ``alpha = +-sqrt||v||`` for each nonzero block.
+
+    ``V, W`` of shape (P, d') or (C, P, d'); for C outputs each neuron has one nonzero
+    output weight, in its output's column.
+    """
+    V3 = V[None] if V.ndim == 2 else V
+    W3 = W[None] if W.ndim == 2 else W
+    C, _, d = V3.shape
+    U, A = [], []
+    for c in range(C):
+        for M, sign in ((V3[c], 1.0), (W3[c], -1.0)):
+            nrm = np.linalg.norm(M, axis=1)
+            for i in np.flatnonzero(nrm > 0):
+                r = np.sqrt(nrm[i])
+                U.append(M[i] / r)
+                a = np.zeros(C)
+                a[c] = sign * r
+                A.append(a)
+    U = np.array(U).reshape(-1, d)
+    A = np.array(A).reshape(-1, C)
+    return TwoLayerNet(U, A[:, 0] if V.ndim == 2 else A, activation, leak, bias)
+
+
+# --------------------------------------------------------------------------- fitting
+def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None):
+    """Solve one output column; returns (V, W, lam candidates, status, solver name, info)."""
+    P, d = D.shape[0], Xb.shape[1]
+    if solver == "auto":
+        from .solver import solve_working_set
+
+        try:
+            res = solve_working_set(Xb, yc, D, beta, act, loss, tol=GAP_TOL, warm=warm)
+            V, W = _blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
+            info = {"rounds": res.n_rounds, "working_set": len(res.blocks_i)}
+            return V, W, [res.lam], res.status, "working-set", info
+        except RuntimeError as exc:
+            warnings.warn(f"working-set solver failed ({exc}); falling back to cvxpy + Clarabel",
+                          RuntimeWarning, stacklevel=3)
+            solver = "clarabel"
+            fallback = str(exc)
+        else:  # pragma: no cover
+            fallback = None
+    else:
+        fallback = None
+    from .formulation import installed_solvers, solve_reference
+
+    chain = [solver]
+    if solver == "clarabel":
+        chain += [s for s in ("scs", "ecos") if s in installed_solvers()]
+    last = None
+    for name in chain:
+        if name not in installed_solvers():
+            raise ValueError(f"expected solver 'auto' or one of {installed_solvers()}, got {name!r}")
+        try:
+            out = solve_reference(Xb, yc, D, beta, act, loss, solver=name)
+        except RuntimeError as exc:
+            last = exc
+            continue
+        status = out["status"] if name == chain[0] else f"{out['status']} (fallback {name}: {last})"
+        if fallback:
+            status += f" (working-set failed: {fallback})"
+        return out["V"], out["W"], out["lam_candidates"], status, f"cvxpy/{name}", {}
+    raise RuntimeError(f"every solver failed at beta={beta:g}: {last}")
+
+
+def _certify_column(Xb, yc, D, beta, act, loss, yhat, lam_candidates):
+    """Best certified lower bound over candidate dual vectors (each is a valid bound)."""
+    cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
+    best = None
+    for lam in cands:
+        lam = loss.clip_dual(lam, yc)
+        cv = cell_values(Xb, D, lam, act)
+        lb = lower_bound(loss, lam, yc, cv.max, beta)
+        if best is None or lb > best[0]:
+            best = (lb, lam, cv)
+    return best
+
+
+def fit_convex(
+    X,
+    y,
+    beta,
+    *,
+    activation: str = "relu",
+    leak: float = 0.1,
+    loss: str = "squared",
+    bias: bool = True,
+    patterns="exact",
+    solver: str = "auto",
+    seed: int = 0,
+    warm_start: "ConvexFit | None" = None,
+) -> ConvexFit:
+    """Train a two-layer network by solving the convex program (module docstring).
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Raw data; the bias column is appended inside when ``bias=True``.
+    y : array_like of shape (n,) or (n, C)
+        Targets; labels -1/+1 for the logistic and hinge losses. A vector target splits into
+        C independent programs (penalty ``(beta/2)(||u||^2 + ||alpha||_1^2)``).
+    beta : float
+        Regularisation strength, > 0.
+    activation : {"relu", "leaky", "abs"}
+    leak : float
+        Negative slope of the leaky ReLU.
+    loss : {"squared", "logistic", "hinge"}
+    bias : bool
+    patterns : "exact", int or ndarray of bool (P, n)
+        All patterns (exact enumeration), a number of Gaussian directions to sample, or the
+        patterns themselves.
+    solver : "auto" or a cvxpy solver name
+        "auto" is the working-set solver of :mod:`cvx_core.solver`; any installed cvxpy solver
+        (e.g. "clarabel") solves the full program with cvxpy (the reference).
+    seed : int
+        Seed for pattern sampling.
+    warm_start : ConvexFit, optional
+        A fit at a neighbouring beta on the same data and patterns; seeds the working set.
+
+    Returns
+    -------
+    ConvexFit
+
+    Raises
+    ------
+    ValueError
+        Bad input, or exact enumeration that would be too large (use sampled patterns).
+    RuntimeError
+        When every solver fails (the message names the status and beta).
+    """
+    t0 = time.perf_counter()
+    lossf = make_loss(loss)
+    act = make_activation(activation, leak)
+    X, y = _check_Xy(X, y, lossf)
+    beta = _check_beta(beta)
+    if not isinstance(solver, str):
+        raise ValueError(f"expected solver as a string ('auto' or a cvxpy solver name), got {solver!r}")
+    solver = solver.lower()
+    Xb = add_bias(X, bias)
+    if warm_start is not None and warm_start.patterns.shape[1] == Xb.shape[0] and (
+        isinstance(patterns, str) or isinstance(patterns, (int, np.integer))
+    ):
+        D, exact = warm_start.patterns, warm_start.exact_patterns
+    else:
+        D, exact = resolve_patterns(Xb, patterns, act, seed)
+    Y = y[:, None] if y.ndim == 1 else y
+    C = Y.shape[1]
+    P, d = D.shape[0], Xb.shape[1]
+    Vs, Ws, statuses, infos = [], [], [], []
+    objective = lb_total = 0.0
+    cert = 0.0
+    u_star = np.zeros(d)
+    lams, preds = [], []
+    used = solver
+    for c in range(C):
+        warm = None
+        if warm_start is not None and warm_start.patterns is D:
+            Vw = warm_start.V if warm_start.V.ndim == 2 else warm_start.V[c]
+            Ww = warm_start.W if warm_start.W.ndim == 2 else warm_start.W[c]
+            iv = np.flatnonzero(np.linalg.norm(Vw, axis=1) > 0)
+            iw = np.flatnonzero(np.linalg.norm(Ww, axis=1) > 0)
+            warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]))
+        V, W, lam_c, status, used, info = _solve_column(Xb, Y[:, c], D, beta, act, lossf, solver, warm)
+        V, W = _prune(Xb, D, act, V, W)
+        S = act.slopes(D)  # (P, n)
+        yhat = np.einsum("pn,pn->n", S, (V - W) @ Xb.T)
+        obj = lossf.value(yhat, Y[:, c]) + beta * float(np.linalg.norm(V, axis=1).sum() + np.linalg.norm(W, axis=1).sum())
+        lb, lam, cv = _certify_column(Xb, Y[:, c], D, beta, act, lossf, yhat, lam_c)
+        objective += obj
+        lb_total += lb
+        if cv.max / beta >= cert:
+            cert = cv.max / beta
+            i, col = cv.argmax()
+            u_star = cv.directions[i, col]
+        Vs.append(V)
+        Ws.append(W)
+        statuses.append(status)
+        infos.append(info)
+        lams.append(lam)
+        preds.append(yhat)
+    gap = (objective - lb_total) / max(abs(objective), 1e-300)
+    status = statuses[0] if C == 1 else "; ".join(sorted(set(statuses)))
+    if status == "optimal" and gap > 1e-6:
+        status = "inaccurate"
+    if gap > 1e-4:
+        warnings.warn(f"certified relative gap {gap:.2e} at beta={beta:g} (status {status})",
+                      RuntimeWarning, stacklevel=2)
+    V = Vs[0] if y.ndim == 1 else np.stack(Vs)
+    W = Ws[0] if y.ndim == 1 else np.stack(Ws)
+    net = network_from_blocks(V, W, act.name, leak, bias)
+    dual = lams[0] if y.ndim == 1 else np.stack(lams, axis=1)
+    pred = preds[0] if y.ndim == 1 else np.stack(preds, axis=1)
+    return ConvexFit(
+        objective=float(objective), lower_bound=float(lb_total), gap=float(gap), certificate=float(cert),
+        patterns=D, V=V, W=W, network=net, n_neurons=net.n_neurons, solve_time=time.perf_counter() - t0,
+        status=status, beta=beta, activation=act.name, leak=float(leak), loss=lossf.name, bias=bool(bias),
+        solver=used, exact_patterns=exact, dual=dual, predictions=pred, u_star=u_star,
+        info={"columns": infos},
+    )
+
+
+def beta_max(X, y, *, activation="relu", leak=0.1, loss="squared", bias=True, patterns="exact", seed=0) -> float:
+    """Smallest beta at which the zero network is optimal: ``cert(lambda(0))`` over the patterns.
+
+    For a vector target, the largest over output columns.
+    """
+    lossf = make_loss(loss)
+    act = make_activation(activation, leak)
+    X, y = _check_Xy(X, y, lossf)
+    Xb = add_bias(X, bias)
+    D, _ = resolve_patterns(Xb, patterns, act, seed)
+    Y = y[:, None] if y.ndim == 1 else y
+    n = Xb.shape[0]
+    return max(cell_values(Xb, D, lossf.dual_variable(np.zeros(n), Y[:, c]), act).max for c in range(Y.shape[1]))
+
+
+def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0) -> Certificate:
+    """Certify how close any network is to the global optimum (MATH.md section 5).
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    X : array_like of shape (n, d)
+    y : array_like of shape (n,) or (n, C)
+    beta : float
+    loss : {"squared", "logistic", "hinge"}
+    patterns : "auto", "exact", int or ndarray
+        "auto" enumerates all patterns when Cover's count is at most
+        ``MAX_EXACT_PATTERNS`` (then the certificate is exact) and otherwise samples 5 000
+        Gaussian directions plus the network's own patterns (``exact=False``).
+
+    Returns
+    -------
+    Certificate
+    """
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"expected a TwoLayerNet, got {type(net).__name__}")
+    lossf = make_loss(loss)
+    X, y = _check_Xy(X, y, lossf)
+    beta = _check_beta(beta)
+    if X.shape[1] != net.n_inputs:
+        raise ValueError(f"expected X with {net.n_inputs} feature columns for this network, got {X.shape[1]}")
+    act = net.sigma
+    Xb = add_bias(X, net.bias)
+    if isinstance(patterns, str) and patterns == "auto":
+        if predicted_pattern_count(Xb) <= MAX_EXACT_PATTERNS:
+            D, exact = resolve_patterns(Xb, "exact", act)
+        else:
+            own = (Xb @ net.U.T >= 0).T
+            D = np.vstack([sample_patterns(Xb, 5000, seed=seed), own])
+            D, exact = resolve_patterns(Xb, D, act)
+    else:
+        D, exact = resolve_patterns(Xb, patterns, act, seed)
+    yhat = net.predict(X)
+    objective = net.objective(X, y, beta, loss)
+    Y = y[:, None] if y.ndim == 1 else y
+    Yh = yhat[:, None] if yhat.ndim == 1 else yhat
+    lb = 0.0
+    cert = -1.0
+    lams = []
+    for c in range(Y.shape[1]):
+        lam = lossf.dual_variable(Yh[:, c], Y[:, c])
+        lams.append(lam)
+        cv = cell_values(Xb, D, lam, act)
+        lb += lower_bound(lossf, lam, Y[:, c], cv.max, beta)
+        if cv.max > cert:
+            cert = cv.max
+            i, col = cv.argmax()
+            u_star, sign, pat = cv.directions[i, col], 1 if col == 0 else -1, D[i]
+    gap = (objective - lb) / max(abs(objective), 1e-300)
+    dual = lams[0] if y.ndim == 1 else np.stack(lams, axis=1)
+    return Certificate(float(objective), float(cert / beta), float(lb), float(gap), u_star, sign,
+                       pat.copy(), exact, int(D.shape[0]), dual)
