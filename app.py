@@ -1,0 +1,18 @@
+"""Convex NN Explorer: entry point (page config, navigation and the shared controls)."""
+import streamlit as st
+
+from pages.common.state import shared_controls, show_notices, sync_url
+
+st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
+    # (pages register here, one line each)
+]
+
+nav = st.navigation(PAGES)
+controls = shared_controls()
+st.session_state["controls"] = controls
+show_notices()
+nav.run()
+sync_url()

@@ -1,0 +1,1 @@
+"""Streamlit pages of the dashboard; shared UI helpers live in :mod:`pages.common`."""
