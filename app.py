@@ -8,6 +8,7 @@ st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png",
 PAGES = [
     st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
     # (pages register here, one line each)
+    st.Page("pages/arrangements.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
     st.Page("pages/path.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
 ]
 
