@@ -1,9 +1,10 @@
 """Convex NN Explorer: entry point (page config, navigation and the shared controls)."""
 import streamlit as st
 
-from pages.common.state import shared_controls, show_notices, sync_url
+from pages.common.state import share_box, shared_controls, show_notices, sync_url
 
-st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png", layout="wide")
+st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png", layout="wide",
+                   initial_sidebar_state="collapsed" if st.query_params.get("lecture") in ("1", "true") else "auto")
 
 PAGES = [
     st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
@@ -16,5 +17,8 @@ nav = st.navigation(PAGES)
 controls = shared_controls()
 st.session_state["controls"] = controls
 show_notices()
-nav.run()
-sync_url()
+try:
+    nav.run()
+finally:  # also after st.stop() in a page: the URL and the share link follow the controls
+    sync_url()
+    share_box()

@@ -1,12 +1,12 @@
-"""Overview: the idea in a few lines, and one certified convex fit on built-in data."""
+"""Overview: the idea in a few lines, one certified convex fit, own data, presets and exports."""
 import streamlit as st
 
-from pages.common import cache
+from pages.common import cache, export, guard, lecture, presets, userdata
 from pages.common.figures import decision_figure, regression_figure
 
 c = st.session_state["controls"]
 st.title("Convex NN Explorer")
-st.markdown(
+lecture.note(
     "A two-layer network with a piecewise-linear activation, trained with weight decay, is "
     "**exactly** a convex group-lasso program over the *activation patterns* of the data "
     "(the cells of a hyperplane arrangement). Solving it gives the certified global optimum: "
@@ -14,34 +14,48 @@ st.markdown(
 )
 st.latex(r"\min_{u_j,\alpha_j} L\Big(\sum_j \sigma(\tilde X u_j)\alpha_j, y\Big) + \frac{\beta}{2}\sum_j(\|u_j\|^2+\alpha_j^2)")
 st.latex(r"=\;\min_{v_i,w_i\in K_{D_i}} L\Big(\sum_i S_i\tilde X(v_i-w_i), y\Big)+\beta\sum_i(\|v_i\|+\|w_i\|)")
-st.caption("The bias is the last coordinate of each hidden weight (x~ = [x, 1]) and is regularised like the others.")
+lecture.explain("The bias is the last coordinate of each hidden weight (x~ = [x, 1]) and is regularised like the others.")
+
+if not lecture.active():
+    with st.expander("Teaching scenarios (links to exact views)", icon=":material/school:"):
+        presets.links()
 
 data = cache.data_for(c)
-try:
-    with st.spinner("Solving the convex program over all activation patterns..."):
-        f = cache.fit_for(c)
-except ValueError as exc:
-    st.error(str(exc))
-    st.stop()
-except RuntimeError as exc:
-    st.warning(f"The solver did not finish: {exc}")
-    st.stop()
+f = guard.fit(c, key="home", spinner="Solving the convex program over all activation patterns...")
 
-m = st.columns(5)
-m[0].metric("Objective", f"{f.objective:.6g}", help="L(yhat, y) + beta * sum of group norms")
-m[1].metric("Certified gap", f"{f.gap:.1e}", help="(objective - dual lower bound) / objective, from the dual certificate over all patterns")
-m[2].metric("Active neurons", f.n_neurons, help="blocks with norm > 1e-6 x the largest, after pruning")
-m[3].metric("Patterns", f"{f.n_patterns:,}", help="exact enumeration of the arrangement's cells")
-m[4].metric("Solve time", f"{f.solve_time:.2f} s")
+if f is not None:
+    m = st.columns(5)
+    m[0].metric("Objective", f"{f.objective:.6g}", help="L(yhat, y) + beta * sum of group norms")
+    m[1].metric("Certified gap", f"{f.gap:.1e}", help="(objective - dual lower bound) / objective, from the dual certificate over the patterns used")
+    m[2].metric("Active neurons", f.n_neurons, help="blocks with norm > 1e-6 x the largest, after pruning")
+    m[3].metric("Patterns", f"{f.n_patterns:,}", help="exact enumeration of the arrangement's cells" if f.exact_patterns else "sampled patterns")
+    m[4].metric("Solve time", f"{f.solve_time:.2f} s")
+
+mode = userdata.edit_controls(data.task) if not lecture.active() else "off"
+predict = f.network.predict if f is not None else None
+title = "Convex fit (global optimum)" if f is not None and f.exact_patterns else "Data"
 if data.task == "regression":
-    fig = regression_figure(data.X, data.y, f.network.predict, x_test=data.X_test, y_test=data.y_test,
-                            title="Convex fit (global optimum)")
+    fig = regression_figure(data.X, data.y, predict, x_test=data.X_test, y_test=data.y_test, title=title)
 else:
-    fig = decision_figure(data.X, data.y, f.network.predict, X_test=data.X_test, y_test=data.y_test,
-                          title="Convex fit (global optimum): decision function and boundary")
-st.plotly_chart(fig, use_container_width=True)
-st.caption(
-    f"How to read this: colour is the network output f(x) (orange > 0, blue < 0), the black line is f(x) = 0. "
-    f"The fit is the global optimum at beta = {c.beta:.3g}: the certificate cert(lambda)/beta = {f.certificate:.6f} "
-    f"(1 at the optimum) and the relative gap {f.gap:.1e} are computed from the returned solution (status: {f.status})."
-)
+    fig = decision_figure(data.X, data.y, predict, X_test=data.X_test, y_test=data.y_test,
+                          title=title + (": decision function and boundary" if predict else ""),
+                          marker_size=lecture.marker_size())
+if mode != "off":
+    userdata.add_click_layer(fig, data, predict)
+userdata.chart_with_clicks(fig, data, mode, filename=f"convex_fit_{c.dataset if not c.source else 'user'}")
+if f is not None:
+    lecture.explain(
+        ("How to read this: colour is the network output f(x) (orange > 0, blue < 0), the black line is f(x) = 0. "
+         if data.task != "regression" else "How to read this: dots are the data, the green curve is the fitted network. ")
+        + f"The fit is optimal at beta = {c.beta:.3g} over the patterns used: the certificate cert(lambda)/beta = "
+        f"{f.certificate:.6f} (1 at the optimum) and the relative gap {f.gap:.1e} are computed from the returned "
+        f"solution (status: {f.status}). Pick a click mode above to add or remove points; every page uses the edited data."
+    )
+
+if not lecture.active():
+    with st.expander("Own data: upload a CSV", icon=":material/upload_file:", expanded=c.source != "" and st.session_state.get("src") == "upload"):
+        userdata.upload_panel(data)
+    with st.expander("Export: figure, model, data, Python snippet", icon=":material/download:"):
+        export.export_panel(c, data, f, st.session_state.get("home_samples", 0) or "exact")
+    with st.expander("Certify a network trained elsewhere (JSON weights)", icon=":material/verified:"):
+        export.certify_panel(c, data)

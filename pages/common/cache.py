@@ -2,6 +2,12 @@
 
 Results are frozen dataclasses of numpy arrays (picklable), so ``st.cache_data`` returns a
 copy per session and no mutable object is shared across sessions.
+
+User data (an uploaded CSV and/or points added by clicking) is registered in the session by
+:mod:`pages.common.state` under its content hash, which is ``Controls.source``.
+:func:`data_for` and :func:`fit_for` resolve it, so every page that goes through them (or
+passes ``Controls`` as a cache key and calls :func:`data_for` inside) sees the user's data;
+fits of user data are cached under the content hash, never under a name.
 """
 from __future__ import annotations
 
@@ -9,9 +15,17 @@ import numpy as np
 import streamlit as st
 
 import cvx_core
-from cvx_core.datasets import Dataset, load_dataset
+from cvx_core.datasets import Dataset, load_dataset, make_dataset
+from cvx_core.model import add_bias
+from cvx_core.patterns import MAX_EXACT_PATTERNS, predicted_pattern_count
 
-from .state import Controls
+from .state import Controls, user_dataset
+
+#: Exact enumeration above this many predicted patterns is refused in the UI (the engine's own
+#: limit, MAX_EXACT_PATTERNS, is for scripts; an interactive solve must stay within seconds).
+UI_MAX_PATTERNS = 20_000
+#: Default number of sampled patterns offered when exact enumeration is refused.
+DEFAULT_SAMPLES = 2_000
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -20,7 +34,9 @@ def dataset(name: str, n: int, noise: float, seed: int, test: float) -> Dataset:
 
 
 def data_for(c: Controls) -> Dataset:
-    """The training/test data selected by the shared controls."""
+    """The training/test data selected by the shared controls (user data when ``c.source``)."""
+    if c.source:
+        return user_dataset(c.source)
     return dataset(c.dataset, c.n, c.noise, c.seed, c.test)
 
 
@@ -29,14 +45,69 @@ def labels_for(c: Controls, y: np.ndarray) -> np.ndarray:
     return y
 
 
+def check_size(X: np.ndarray, bias: bool, patterns="exact") -> None:
+    """Refuse exact enumeration that would not finish interactively, before any work.
+
+    Raises
+    ------
+    ValueError
+        Naming the predicted number of patterns (Cover's count) and the alternative.
+    """
+    if not (isinstance(patterns, str) and patterns == "exact"):
+        return
+    Xb = add_bias(X, bias)
+    P = predicted_pattern_count(Xb)
+    limit = min(UI_MAX_PATTERNS, MAX_EXACT_PATTERNS)
+    if P > limit:
+        raise ValueError(
+            f"exact enumeration would need about {P:,} activation patterns for n = {X.shape[0]} points "
+            f"(limit {limit:,} for an interactive solve); sample patterns instead "
+            f"(e.g. {DEFAULT_SAMPLES:,} Gaussian directions), or use fewer points"
+        )
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def fit(name: str, n: int, noise: float, seed: int, test: float, activation: str, leak: float,
         loss: str, bias: bool, beta: float, patterns="exact") -> cvx_core.ConvexFit:
     data = dataset(name, n, noise, seed, test)
+    check_size(data.X, bias, patterns)
     return cvx_core.fit_convex(data.X, data.y, beta, activation=activation, leak=leak, loss=loss,
                                bias=bias, patterns=patterns)
 
 
+@st.cache_data(show_spinner=False, max_entries=128)
+def fit_data(key: str, activation: str, leak: float, loss: str, bias: bool, beta: float, patterns,
+             _data: Dataset) -> cvx_core.ConvexFit:
+    """Fit user data ``_data`` whose content hash is ``key`` (the cache key; ``_data`` is not hashed)."""
+    check_size(_data.X, bias, patterns)
+    return cvx_core.fit_convex(_data.X, _data.y, beta, activation=activation, leak=leak, loss=loss,
+                               bias=bias, patterns=patterns)
+
+
 def fit_for(c: Controls, patterns="exact") -> cvx_core.ConvexFit:
-    """The convex fit for the shared controls (exact patterns unless told otherwise)."""
+    """The convex fit for the shared controls (exact patterns unless told otherwise).
+
+    Raises ``ValueError`` for bad input or a size that would explode (with the predicted
+    number of patterns), ``RuntimeError`` when every solver fails.
+    """
+    if c.source:
+        return fit_data(c.source, c.activation, c.leak, c.loss, c.bias, c.beta, patterns, _data=data_for(c))
     return fit(c.dataset, c.n, c.noise, c.seed, c.test, c.activation, c.leak, c.loss, c.bias, c.beta, patterns)
+
+
+@st.cache_data(show_spinner=False)
+def thumbnail(name: str, size: int = 72) -> str:
+    """A small SVG scatter of a built-in data set (for the gallery)."""
+    X, y = make_dataset(name, 60, 0.0, 0)
+    pad = 4
+    if X.shape[1] == 1:
+        pts = np.c_[X[:, 0], (y - y.min()) / max(np.ptp(y), 1e-12) * 2 - 1]
+        cols = ["#0072B2"] * len(y)
+    else:
+        pts = X
+        cols = ["#E69F00" if t > 0 else "#0072B2" for t in y]
+    sx = (pts[:, 0] + 1.05) / 2.1 * (size - 2 * pad) + pad
+    sy = size - ((pts[:, 1] + 1.05) / 2.1 * (size - 2 * pad) + pad)
+    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.6" fill="{c}"/>' for a, b, c in zip(sx, sy, cols))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}">'
+            f'<rect width="{size}" height="{size}" rx="6" fill="#f4f4f4"/>{dots}</svg>')

@@ -1,0 +1,57 @@
+"""One cached fit with every failure shown on the page, never as a traceback.
+
+``fit(c, key=...)`` returns the :class:`cvx_core.ConvexFit` for the shared controls or None,
+after showing:
+
+- ``st.error`` for bad input (e.g. labels that do not suit the loss) and for sizes that would
+  explode (the message gives the predicted number of patterns), with a control that switches
+  to sampled patterns instead (URL-bound ``<key>_samples``; 0 = exact);
+- ``st.warning`` naming the status when the solver failed or was inaccurate.
+"""
+from __future__ import annotations
+
+import warnings
+
+import streamlit as st
+
+from . import cache
+from .state import _ranged, bind
+
+
+def _samples_input(key: str) -> None:
+    st.number_input("Sampled patterns (0 = exact enumeration)", 0, 100_000, step=500, key=key,
+                    help="Gaussian directions u ~ N(0, I); the distinct patterns 1[X~u >= 0] they hit "
+                         "define a subsampled convex program whose optimum is an upper bound.")
+
+
+def fit(c, *, key: str = "home", spinner: str = "Solving the convex program...", patterns="exact"):
+    """The fit for controls ``c`` (None after showing what went wrong)."""
+    skey = f"{key}_samples"
+    bind(skey, 0, _ranged(int, 0, 100_000))
+    n_s = int(st.session_state[skey])
+    pat = n_s if n_s > 0 else patterns
+    try:
+        with st.spinner(spinner), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the status on the result says it
+            f = cache.fit_for(c, pat)
+    except ValueError as exc:
+        st.error(f"Cannot fit: {exc}")
+        if "sample" in str(exc):
+            _samples_input(skey)
+            st.caption(f"Enter e.g. {cache.DEFAULT_SAMPLES:,} to solve over sampled patterns instead.")
+        return None
+    except RuntimeError as exc:
+        st.warning(f"The solver failed: {exc}. Try a larger beta, another loss, or fewer points.")
+        return None
+    except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
+        st.error(f"Unexpected error while fitting ({type(exc).__name__}): {exc}")
+        return None
+    if n_s > 0:
+        _samples_input(skey)
+        st.info(f"Sampled patterns: {f.n_patterns:,} distinct patterns from {n_s:,} Gaussian directions. "
+                "The optimum over them is an upper bound on the exact one; the certificate below is over "
+                "the sampled patterns only.")
+    if f.status != "optimal":
+        st.warning(f"Solver status: **{f.status}** (certified relative gap {f.gap:.1e}, solver {f.solver}). "
+                   "The numbers below are what the solver returned; the gap says how far from optimal they can be.")
+    return f
