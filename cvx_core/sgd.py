@@ -1,0 +1,483 @@
+"""Nonconvex training of the two-layer network by gradient methods, in numpy.
+
+The objective minimised is exactly :meth:`cvx_core.model.TwoLayerNet.objective` (MATH.md
+section 2), summed over samples (not averaged):
+
+    F(U, alpha) = L( sigma(Xb U') alpha, y ) + (beta / 2) (||U||_F^2 + ||alpha||^2),
+
+with ``Xb = [X, 1]`` when ``bias`` (the bias is the last coordinate of each hidden weight and is
+regularised like the others). Its gradient, with ``Z = Xb U'`` (n, m), ``lambda = -grad L``:
+
+    grad_alpha = sigma(Z)' (-lambda) + beta alpha,
+    grad_U     = ((-lambda) alpha' * sigma'(Z))' Xb + beta U,
+
+where ``sigma'(z) = a`` for ``z >= 0`` and ``b`` otherwise (the ``>= 0`` convention of MATH.md,
+so at a kink this is one element of the Clarke subdifferential).
+
+Optimisers (the step size ``lr`` multiplies the gradient of F itself):
+
+- ``"gd"``: full-batch gradient descent, ``theta <- theta - lr grad F``.
+- ``"sgd"``: mini-batch SGD; a batch B of the data (a fresh permutation per epoch, seeded by
+  ``(seed, epoch)``) gives the unbiased estimate ``(n / |B|) grad L_B + beta theta``.
+- ``"adam"``: Adam (beta1 = 0.9, beta2 = 0.999, eps = 1e-8, bias-corrected) on the same
+  gradient (full batch, or mini-batches when ``batch_size < n``). Weight decay is part of the
+  gradient (the objective above), not decoupled.
+
+Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/d')``, ``alpha_j ~ init_scale N(0, 1/m)``.
+
+Several runs (learning rates x seeds) are trained together as one numpy tensor of shape
+(R, m, d') by :func:`train_runs`; a run that diverges there is frozen and flagged, while
+:func:`train_sgd` and :func:`resume_training` raise ``ValueError`` with advice.
+
+Symbols: ``X (n, d)`` raw data, ``y (n,)``, ``U (m, d')`` hidden weights, ``alpha (m,)``
+output weights, ``beta`` weight decay, ``m`` the width.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from .convex import _check_beta, _check_Xy
+from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
+
+OPTIMIZERS = ("gd", "sgd", "adam")
+ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
+#: A run has diverged when its objective is not finite or exceeds this factor times
+#: max(1, initial objective).
+DIVERGENCE_FACTOR = 1e8
+
+
+@dataclass(frozen=True)
+class TrainingHistory:
+    """One nonconvex training run.
+
+    Attributes
+    ----------
+    objective : ndarray of shape (T + 1,)
+        Full objective F after each step (index 0: the initialisation). A diverged run of
+        :func:`train_runs` stops at its last finite point.
+    grad_norm : ndarray of shape (T + 1,)
+        Norm of the full gradient of F at the same points.
+    network : TwoLayerNet
+        Final weights.
+    initial : TwoLayerNet
+        Initial weights (a reset restarts from these).
+    wall_time : float
+        Seconds spent training, summed over resumed chunks. Runs trained together by
+        :func:`train_runs` each carry the elapsed time of the whole batch (``n_batched`` runs).
+    beta, optimizer, lr, batch_size, init_scale, seed, loss : the settings
+        ``batch_size`` is the number of samples per step (n for full batch).
+    moments : tuple of ndarray
+        Adam's first and second moments ``(m_U, m_alpha, v_U, v_alpha)``; empty otherwise.
+    stopped : bool
+        True when ``should_stop`` ended the run early.
+    diverged_at : int
+        Step at which the run diverged, or -1.
+    n_batched : int
+        Number of runs trained in the same tensor.
+    """
+
+    objective: np.ndarray
+    grad_norm: np.ndarray
+    network: TwoLayerNet
+    initial: TwoLayerNet
+    wall_time: float
+    beta: float
+    optimizer: str
+    lr: float
+    batch_size: int
+    init_scale: float
+    seed: int
+    loss: str
+    moments: tuple = ()
+    stopped: bool = False
+    diverged_at: int = -1
+    n_batched: int = 1
+    info: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.objective.shape[0] - 1)
+
+    @property
+    def final_objective(self) -> float:
+        return float(self.objective[-1])
+
+    @property
+    def width(self) -> int:
+        return self.network.n_neurons
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at >= 0
+
+
+# --------------------------------------------------------------------------- objective
+def _loss_values(lossf: Loss, yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-run loss of predictions (R, n): the same formulas as :meth:`Loss.value`."""
+    if lossf.name == "squared":
+        return 0.5 * np.sum((yhat - y) ** 2, axis=-1)
+    if lossf.name == "logistic":
+        return np.sum(np.logaddexp(0.0, -y * yhat), axis=-1)
+    return np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=-1)
+
+
+class _Workspace:
+    """Objective and gradient of R runs at once, with reusable (R, n, m) buffers.
+
+    Reusing the buffers matters: fresh temporaries of a few hundred kB each step go through
+    mmap/munmap in glibc and cost ten times the arithmetic.
+    """
+
+    def __init__(self, beta: float, act: Activation, lossf: Loss):
+        self.beta, self.act, self.lossf = beta, act, lossf
+        self._buf: dict = {}
+
+    def _buffers(self, shape):
+        if shape not in self._buf:
+            self._buf[shape] = (np.empty(shape), np.empty(shape, dtype=bool), np.empty(shape), np.empty(shape))
+        return self._buf[shape]
+
+    def __call__(self, Xb, y, U, A, scale=1.0):
+        """``Xb`` (n, d') shared or (R, n, d') per run, ``U`` (R, m, d'), ``A`` (R, m); the loss
+        term is multiplied by ``scale`` (n / |batch| for a mini-batch). Returns (F (R,), gU, gA)."""
+        act, beta = self.act, self.beta
+        R, m, _ = U.shape
+        Z, pos, S, G = self._buffers((R, Xb.shape[-2], m))
+        np.matmul(Xb, U.transpose(0, 2, 1), out=Z)
+        np.greater_equal(Z, 0.0, out=pos)
+        np.multiply(pos, act.a - act.b, out=S)  # slopes sigma'(Z) (the >= 0 convention)
+        S += act.b
+        np.multiply(Z, S, out=Z)  # Z now holds sigma(Z)
+        yhat = (Z @ A[:, :, None])[:, :, 0]
+        g = -self.lossf.dual_variable(yhat, y) * scale  # dL/dyhat, (R, n)
+        F = scale * _loss_values(self.lossf, yhat, y) + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
+        gA = (g[:, None, :] @ Z)[:, 0, :] + beta * A
+        np.multiply(S, g[:, :, None], out=G)
+        G *= A[:, None, :]
+        gU = G.transpose(0, 2, 1) @ Xb + beta * U
+        return F, gU, gA
+
+
+def _forward_backward(Xb, y, beta, act: Activation, lossf: Loss, U, A, scale=1.0):
+    return _Workspace(beta, act, lossf)(Xb, y, U, A, scale)
+
+
+def objective_and_gradient(net: TwoLayerNet, X, y, beta: float, loss: str = "squared"):
+    """``F(U, alpha)`` of the module docstring and its gradient at the network's weights.
+
+    Returns
+    -------
+    objective : float
+    grad_U : ndarray of shape (m, d')
+    grad_alpha : ndarray of shape (m,)
+    """
+    lossf = make_loss(loss)
+    X, y = _check_Xy(X, y, lossf)
+    _check_scalar_target(y)
+    Xb = add_bias(X, net.bias)
+    F, gU, gA = _forward_backward(Xb, y, float(beta), net.sigma, lossf, net.U[None], net.alpha[None])
+    return float(F[0]), gU[0], gA[0]
+
+
+def gradient_norm(net: TwoLayerNet, X, y, beta: float, loss: str = "squared") -> float:
+    """Norm of the full gradient ``sqrt(||grad_U||^2 + ||grad_alpha||^2)``."""
+    _, gU, gA = objective_and_gradient(net, X, y, beta, loss)
+    return float(np.sqrt(np.sum(gU**2) + np.sum(gA**2)))
+
+
+# --------------------------------------------------------------------------- validation
+def _check_scalar_target(y: np.ndarray) -> None:
+    if y.ndim != 1:
+        raise ValueError(f"expected a target vector y of shape (n,) for nonconvex training, got shape {y.shape}")
+
+
+def _positive_int(name: str, v, lo: int = 1) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise ValueError(f"expected {name} as an integer >= {lo}, got {v!r}")
+    return int(v)
+
+
+def _positive_float(name: str, v) -> float:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {name} as a positive number, got {v!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"expected {name} > 0, got {v}")
+    return v
+
+
+def _settings(n, optimizer, batch_size, steps, epochs):
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"expected optimizer in {OPTIMIZERS}, got {optimizer!r}")
+    if optimizer == "gd" or batch_size is None:
+        B = n
+    else:
+        B = min(_positive_int("batch_size", batch_size), n)
+    if (steps is None) == (epochs is None):
+        raise ValueError("expected exactly one of steps or epochs")
+    if steps is not None:
+        T = _positive_int("steps", steps, 0)
+    else:
+        T = _positive_int("epochs", epochs, 0) * (-(-n // B))
+    return B, T
+
+
+def initial_weights(n_inputs: int, width: int, *, bias: bool = True, init_scale: float = 1.0,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded initialisation: ``U (m, d')`` with entries ``init_scale N(0, 1/d')`` and
+    ``alpha (m,)`` with entries ``init_scale N(0, 1/m)``."""
+    width = _positive_int("width", width)
+    init_scale = _positive_float("init_scale", init_scale)
+    d = int(n_inputs) + int(bias)
+    rng = np.random.default_rng(seed)
+    U = init_scale * rng.standard_normal((width, d)) / np.sqrt(d)
+    alpha = init_scale * rng.standard_normal(width) / np.sqrt(width)
+    return U, alpha
+
+
+# --------------------------------------------------------------------------- the loop
+def _batch_indices(n, B, seeds, step):
+    """Rows of each run's mini-batch at a global step: (R, b) ints (b = B except at epoch ends)."""
+    per_epoch = -(-n // B)
+    epoch, k = divmod(step, per_epoch)
+    perms = np.stack([np.random.default_rng([int(s), int(epoch)]).permutation(n) for s in seeds])
+    return perms[:, k * B:(k + 1) * B]
+
+
+def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments, *,
+         callback, should_stop, report_every, raise_on_divergence):
+    """Advance R runs by T steps from global step ``t0``. Returns the trajectory and state."""
+    R = U.shape[0]
+    n = Xb.shape[0]
+    lr = np.asarray(lrs, dtype=float)
+    obj = np.full((R, T + 1), np.nan)
+    gnorm = np.full((R, T + 1), np.nan)
+    fb = _Workspace(beta, act, lossf)
+    F, gU, gA = fb(Xb, y, U, A)
+    obj[:, 0] = F
+    gnorm[:, 0] = np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
+    limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
+    alive = np.isfinite(F)
+    diverged_at = np.where(alive, -1, t0)
+    adam = optimizer == "adam"
+    if adam:
+        mU, mA, vU, vA = moments if moments else (np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A))
+    stochastic = B < n
+    done = 0
+    stopped = False
+    for s in range(1, T + 1):
+        t = t0 + s  # global step number after this update
+        if stochastic:
+            idx = _batch_indices(n, B, seeds, t - 1)
+            _, dU, dA = fb(Xb[idx], y[idx], U, A, scale=n / idx.shape[1])
+        else:
+            dU, dA = gU, gA
+        if adam:
+            mU = ADAM_B1 * mU + (1 - ADAM_B1) * dU
+            mA = ADAM_B1 * mA + (1 - ADAM_B1) * dA
+            vU = ADAM_B2 * vU + (1 - ADAM_B2) * dU**2
+            vA = ADAM_B2 * vA + (1 - ADAM_B2) * dA**2
+            c1, c2 = 1 - ADAM_B1**t, 1 - ADAM_B2**t
+            stepU = (mU / c1) / (np.sqrt(vU / c2) + ADAM_EPS)
+            stepA = (mA / c1) / (np.sqrt(vA / c2) + ADAM_EPS)
+        else:
+            stepU, stepA = dU, dA
+        Un = U - lr[:, None, None] * stepU
+        An = A - lr[:, None] * stepA
+        with np.errstate(over="ignore", invalid="ignore"):
+            Fn, gUn, gAn = fb(Xb, y, Un, An)
+        bad = alive & ~(np.isfinite(Fn) & (Fn <= limit))
+        if np.any(bad):
+            if raise_on_divergence:
+                r = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"training diverged at step {t} (objective {Fn[r]:.3g}) with optimizer "
+                    f"{optimizer!r} at learning rate {lr[r]:g}: lower the learning rate "
+                    f"(e.g. to {lr[r] / 10:g}) or the init scale"
+                )
+            diverged_at[bad] = t
+            alive &= ~bad
+        if np.all(alive):
+            U, A, gU, gA = Un, An, gUn, gAn
+        else:  # diverged runs stay frozen at their last finite point
+            U = np.where(alive[:, None, None], Un, U)
+            A = np.where(alive[:, None], An, A)
+            gU = np.where(alive[:, None, None], gUn, gU)
+            gA = np.where(alive[:, None], gAn, gA)
+        obj[:, s] = np.where(alive, Fn, np.nan)
+        gnorm[:, s] = np.where(alive, np.sqrt(np.sum(gUn**2, axis=(1, 2)) + np.sum(gAn**2, axis=1)), np.nan)
+        done = s
+        if s % report_every == 0 or s == T:
+            if callback is not None:
+                callback(t, obj[:, s] if R > 1 else float(obj[0, s]))
+            if should_stop is not None and s < T and should_stop():
+                stopped = True
+                break
+    out_moments = (mU, mA, vU, vA) if adam else ()
+    return U, A, obj[:, : done + 1], gnorm[:, : done + 1], out_moments, diverged_at, stopped
+
+
+def _prepare(X, y, beta, loss, activation, leak):
+    lossf = make_loss(loss)
+    act = make_activation(activation, leak)
+    X, y = _check_Xy(X, y, lossf)
+    _check_scalar_target(y)
+    return X, y, _check_beta(beta), lossf, act
+
+
+def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activation: str = "relu",
+               leak: float = 0.1, loss: str = "squared", bias: bool = True, optimizer: str = "gd",
+               steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
+               init_scale: float = 1.0, callback: Callable | None = None,
+               should_stop: Callable[[], bool] | None = None, report_every: int = 50) -> list[TrainingHistory]:
+    """Train every (learning rate, seed) pair in one batched numpy tensor.
+
+    Minimises ``F(U, alpha) = L(sigma(Xb U') alpha, y) + (beta/2)(||U||^2 + ||alpha||^2)``
+    (module docstring) from the seeded initialisation of each seed.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+    y : array_like of shape (n,)
+        Labels -1/+1 for the logistic and hinge losses.
+    beta : float
+    seeds, lrs : sequences
+        Runs are ordered ``[(lr, seed) for lr in lrs for seed in seeds]``.
+    width : int
+    activation, leak, loss, bias : as in :func:`cvx_core.fit_convex`
+    optimizer : {"gd", "sgd", "adam"}
+    steps, epochs : int
+        Exactly one: parameter updates, or passes over the data (``ceil(n / batch_size)``
+        updates each).
+    batch_size : int, optional
+        Samples per step for "sgd" and "adam" (default: full batch); ignored by "gd".
+    init_scale : float
+    callback : callable(step, objectives (R,)), optional
+        Called every ``report_every`` steps.
+    should_stop : callable() -> bool, optional
+        Polled every ``report_every`` steps; True ends every run early (``stopped=True``).
+
+    Returns
+    -------
+    list of TrainingHistory
+        One per run. A run that diverges is frozen at its last finite point with
+        ``diverged_at`` set; the others continue.
+
+    Raises
+    ------
+    ValueError
+        Bad input or settings.
+    """
+    X, y, beta, lossf, act = _prepare(X, y, beta, loss, activation, leak)
+    n = X.shape[0]
+    B, T = _settings(n, optimizer, batch_size, steps, epochs)
+    pairs = [(_positive_float("lr", lr), int(seed)) for lr, seed in itertools.product(lrs, seeds)]
+    if not pairs:
+        raise ValueError("expected at least one learning rate and one seed")
+    init = {s: initial_weights(X.shape[1], width, bias=bias, init_scale=init_scale, seed=s) for s in set(seeds)}
+    U0 = np.stack([init[s][0] for _, s in pairs])
+    A0 = np.stack([init[s][1] for _, s in pairs])
+    Xb = add_bias(X, bias)
+    t_start = time.perf_counter()
+    U, A, obj, gn, moments, div, stopped = _run(
+        Xb, y, beta, act, lossf, U0, A0, [lr for lr, _ in pairs], optimizer, B, T, [s for _, s in pairs], 0, (),
+        callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=False)
+    wall = time.perf_counter() - t_start
+    out = []
+    for r, (lr, seed) in enumerate(pairs):
+        last = obj.shape[1] if div[r] < 0 else div[r]
+        out.append(TrainingHistory(
+            objective=obj[r, :last].copy(), grad_norm=gn[r, :last].copy(),
+            network=TwoLayerNet(U[r], A[r], act.name, float(leak), bool(bias)),
+            initial=TwoLayerNet(U0[r], A0[r], act.name, float(leak), bool(bias)),
+            wall_time=wall, beta=beta, optimizer=optimizer, lr=lr, batch_size=B, init_scale=float(init_scale),
+            seed=seed, loss=lossf.name, moments=tuple(mm[r] for mm in moments), stopped=stopped,
+            diverged_at=int(div[r]), n_batched=len(pairs)))
+    return out
+
+
+def train_sgd(X, y, beta, *, width: int = 50, activation: str = "relu", leak: float = 0.1,
+              loss: str = "squared", bias: bool = True, optimizer: str = "gd", lr: float = 0.01,
+              steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
+              init_scale: float = 1.0, seed: int = 0, init: TwoLayerNet | None = None,
+              callback: Callable | None = None, should_stop: Callable[[], bool] | None = None,
+              report_every: int = 50) -> TrainingHistory:
+    """Train one network by minimising the nonconvex objective (module docstring).
+
+    Parameters are those of :func:`train_runs` for a single ``lr`` and ``seed``; ``init``
+    (a :class:`TwoLayerNet` with the same activation and bias) replaces the seeded
+    initialisation. ``steps`` defaults to 2 000 when neither steps nor epochs is given.
+
+    Returns
+    -------
+    TrainingHistory
+
+    Raises
+    ------
+    ValueError
+        Bad input, or divergence (NaN/inf or a blow-up of the objective): the message names
+        the step and suggests a lower learning rate.
+    """
+    X, y, beta, lossf, act = _prepare(X, y, beta, loss, activation, leak)
+    n = X.shape[0]
+    if steps is None and epochs is None:
+        steps = 2000
+    B, T = _settings(n, optimizer, batch_size, steps, epochs)
+    lr = _positive_float("lr", lr)
+    if init is None:
+        U0, A0 = initial_weights(X.shape[1], width, bias=bias, init_scale=init_scale, seed=seed)
+    else:
+        if not isinstance(init, TwoLayerNet):
+            raise TypeError(f"expected init as a TwoLayerNet, got {type(init).__name__}")
+        if init.bias != bool(bias) or init.n_inputs != X.shape[1] or init.alpha.ndim != 1:
+            raise ValueError(f"expected init with bias={bool(bias)}, {X.shape[1]} inputs and scalar output")
+        U0, A0 = init.U.copy(), init.alpha.copy()
+    start = TrainingHistory(
+        objective=np.zeros(0), grad_norm=np.zeros(0), network=TwoLayerNet(U0, A0, act.name, float(leak), bool(bias)),
+        initial=TwoLayerNet(U0, A0, act.name, float(leak), bool(bias)), wall_time=0.0, beta=beta,
+        optimizer=optimizer, lr=lr, batch_size=B, init_scale=float(init_scale), seed=int(seed), loss=lossf.name)
+    return _continue(start, X, y, T, callback, should_stop, report_every)
+
+
+def resume_training(history: TrainingHistory, X, y, steps: int, *, callback: Callable | None = None,
+                    should_stop: Callable[[], bool] | None = None, report_every: int = 50) -> TrainingHistory:
+    """Continue a run by ``steps`` more updates with its own settings and optimiser state.
+
+    Chunks reproduce one long run exactly (the mini-batch order depends only on the seed and
+    the epoch). The returned history holds the whole trajectory.
+
+    Raises
+    ------
+    ValueError
+        Bad input, or divergence (with advice, as :func:`train_sgd`).
+    """
+    if not isinstance(history, TrainingHistory):
+        raise TypeError(f"expected a TrainingHistory, got {type(history).__name__}")
+    net = history.network
+    X, y, _, _, _ = _prepare(X, y, history.beta, history.loss, net.activation, net.leak)
+    if X.shape[1] != net.n_inputs:
+        raise ValueError(f"expected X with {net.n_inputs} feature columns for this run, got {X.shape[1]}")
+    return _continue(history, X, y, _positive_int("steps", steps, 0), callback, should_stop, report_every)
+
+
+def _continue(h: TrainingHistory, X, y, T, callback, should_stop, report_every) -> TrainingHistory:
+    net = h.network
+    Xb = add_bias(X, net.bias)
+    t0 = max(h.n_steps, 0)
+    t_start = time.perf_counter()
+    U, A, obj, gn, moments, _, stopped = _run(
+        Xb, y, h.beta, net.sigma, make_loss(h.loss), net.U[None], net.alpha[None], [h.lr], h.optimizer,
+        h.batch_size, T, [h.seed], t0, tuple(mm[None] for mm in h.moments),
+        callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=True)
+    wall = time.perf_counter() - t_start
+    keep = 1 if h.objective.size else 0  # the chunk's first point repeats the previous last point
+    return replace(
+        h, objective=np.concatenate([h.objective, obj[0, keep:]]), grad_norm=np.concatenate([h.grad_norm, gn[0, keep:]]),
+        network=TwoLayerNet(U[0], A[0], net.activation, net.leak, net.bias), wall_time=h.wall_time + wall,
+        moments=tuple(mm[0] for mm in moments), stopped=stopped)
