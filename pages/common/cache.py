@@ -40,6 +40,16 @@ def data_for(c: Controls) -> Dataset:
     return dataset(c.dataset, c.n, c.noise, c.seed, c.test)
 
 
+def data_key(c: Controls) -> tuple:
+    """A small hashable key for the data of ``c`` (for your own cached functions)."""
+    return ("user", c.source) if c.source else (c.dataset, c.n, c.noise, c.seed, c.test)
+
+
+def data_by_key(key: tuple) -> Dataset:
+    """The data set for a :func:`data_key` (built-in or the session's user data)."""
+    return user_dataset(key[1]) if key[0] == "user" else dataset(*key)
+
+
 def labels_for(c: Controls, y: np.ndarray) -> np.ndarray:
     """Targets as the loss expects them (regression targets stay real)."""
     return y

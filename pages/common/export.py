@@ -74,7 +74,7 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
     lecture.style(fig)
     out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
     if server and server_export_available() and not lecture.active():
-        cols = st.columns([1, 1, 4])
+        cols = st.columns([1, 1, 6], gap="small")
         for col, fmt in zip(cols, ("png", "svg")):
             col.download_button(
                 f"{fmt.upper()}", data=functools.partial(figure_bytes, fig, fmt), file_name=f"{filename}.{fmt}",
@@ -123,16 +123,19 @@ def certify_network(net: cvx_core.TwoLayerNet, data: Dataset, beta: float, loss:
 
 
 # --------------------------------------------------------------------------- data CSV
-def data_csv(data: Dataset, raw: bool = False) -> str:
-    """Training and test data as CSV with a ``split`` column (``raw``: undo the box rescaling)."""
+def data_csv(data: Dataset, raw: bool = False, split: bool = False) -> str:
+    """Training then test data as CSV in the upload format (``raw``: undo the box rescaling;
+    ``split``: add a train/test column, which makes the file no longer re-uploadable)."""
     X = np.vstack([data.X, data.X_test]) if len(data.X_test) else data.X
     y = np.concatenate([data.y, data.y_test]) if len(data.y_test) else data.y
     if raw and hasattr(data, "to_raw"):
         X = data.to_raw(X)
     text = data_io.to_csv(X, y)
-    split = ["train"] * len(data.y) + ["test"] * len(data.y_test)
+    if not split:
+        return text
+    labels = ["train"] * len(data.y) + ["test"] * len(data.y_test)
     lines = text.splitlines()
-    return "\n".join([lines[0] + ",split"] + [ln + "," + s for ln, s in zip(lines[1:], split)]) + "\n"
+    return "\n".join([lines[0] + ",split"] + [ln + "," + s for ln, s in zip(lines[1:], labels)]) + "\n"
 
 
 def train_csv(data: Dataset) -> str:

@@ -297,6 +297,9 @@ def shared_controls() -> Controls:
 
 
 # --------------------------------------------------------------------------- data set gallery
+_SHORT_TITLES = {"spiral": "Spirals", "moons": "Moons", "circles": "Circles", "xor": "XOR", "blobs": "Blobs",
+                 "regression1d": "1-D regr."}
+
 def _pick(name: str) -> None:
     st.session_state["dataset"] = name
     st.session_state["src"] = "builtin"
@@ -306,11 +309,11 @@ def _gallery(sb) -> None:
     from .cache import thumbnail
 
     with sb.expander("Gallery", expanded=False):
-        cols = st.columns(3)
+        cols = st.columns(2)
         for i, name in enumerate(DATASETS):
-            with cols[i % 3]:
+            with cols[i % 2]:
                 st.image(thumbnail(name), width="stretch")
-                st.button(DATASET_TITLES[name], key=f"_pick_{name}", on_click=_pick, args=(name,),
+                st.button(_SHORT_TITLES[name], key=f"_pick_{name}", on_click=_pick, args=(name,),
                           type="primary" if st.session_state["dataset"] == name else "secondary",
                           width="stretch")
 
