@@ -79,6 +79,10 @@ class TrainingHistory:
         Step at which the run diverged, or -1.
     n_batched : int
         Number of runs trained in the same tensor.
+    last_flip : ndarray of int, shape (n, m)
+        Last step at which the pattern bit ``1[x~_k' u_j >= 0]`` changed (0: never). Bits that
+        keep flipping late in a run mark points on a kink, where fixed-step gradient descent
+        hops across instead of converging.
     """
 
     objective: np.ndarray
@@ -97,6 +101,7 @@ class TrainingHistory:
     stopped: bool = False
     diverged_at: int = -1
     n_batched: int = 1
+    last_flip: np.ndarray | None = None
     info: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -114,6 +119,12 @@ class TrainingHistory:
     @property
     def diverged(self) -> bool:
         return self.diverged_at >= 0
+
+    def recent_flips(self, window: int) -> np.ndarray:
+        """(n, m) bool: pattern bits that changed within the last ``window`` steps."""
+        if self.last_flip is None:
+            return np.zeros((0, self.width), dtype=bool)
+        return self.last_flip > max(self.n_steps - int(window), 0)
 
 
 # --------------------------------------------------------------------------- objective
@@ -150,6 +161,7 @@ class _Workspace:
         Z, pos, S, G = self._buffers((R, Xb.shape[-2], m))
         np.matmul(Xb, U.transpose(0, 2, 1), out=Z)
         np.greater_equal(Z, 0.0, out=pos)
+        self.last_pos = pos
         np.multiply(pos, act.a - act.b, out=S)  # slopes sigma'(Z) (the >= 0 convention)
         S += act.b
         np.multiply(Z, S, out=Z)  # Z now holds sigma(Z)
@@ -250,9 +262,13 @@ def _batch_indices(n, B, seeds, step):
     return perms[:, k * B:(k + 1) * B]
 
 
-def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments, *,
+def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments, last_flip, *,
          callback, should_stop, report_every, raise_on_divergence):
-    """Advance R runs by T steps from global step ``t0``. Returns the trajectory and state."""
+    """Advance R runs by T steps from global step ``t0``. Returns the trajectory and state.
+
+    ``last_flip`` (R, n, m) int or None: last step at which each pattern bit
+    ``1[x~_k' u_j >= 0]`` changed (0: never); updated in place of a copy and returned.
+    """
     R = U.shape[0]
     n = Xb.shape[0]
     lr = np.asarray(lrs, dtype=float)
@@ -261,6 +277,8 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
     fb = _Workspace(beta, act, lossf)
     F, gU, gA = fb(Xb, y, U, A)
     obj[:, 0] = F
+    prev = fb.last_pos.copy()
+    last_flip = np.zeros(prev.shape, dtype=np.int64) if last_flip is None else last_flip.copy()
     gnorm[:, 0] = np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
     limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
     alive = np.isfinite(F)
@@ -303,6 +321,9 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
                 )
             diverged_at[bad] = t
             alive &= ~bad
+        flipped = (fb.last_pos != prev) & alive[:, None, None]
+        last_flip[flipped] = t
+        np.copyto(prev, fb.last_pos)
         if np.all(alive):
             U, A, gU, gA = Un, An, gUn, gAn
         else:  # diverged runs stay frozen at their last finite point
@@ -320,7 +341,7 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
                 stopped = True
                 break
     out_moments = (mU, mA, vU, vA) if adam else ()
-    return U, A, obj[:, : done + 1], gnorm[:, : done + 1], out_moments, diverged_at, stopped
+    return U, A, obj[:, : done + 1], gnorm[:, : done + 1], out_moments, diverged_at, stopped, last_flip
 
 
 def _prepare(X, y, beta, loss, activation, leak):
@@ -385,8 +406,8 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
     A0 = np.stack([init[s][1] for _, s in pairs])
     Xb = add_bias(X, bias)
     t_start = time.perf_counter()
-    U, A, obj, gn, moments, div, stopped = _run(
-        Xb, y, beta, act, lossf, U0, A0, [lr for lr, _ in pairs], optimizer, B, T, [s for _, s in pairs], 0, (),
+    U, A, obj, gn, moments, div, stopped, flips = _run(
+        Xb, y, beta, act, lossf, U0, A0, [lr for lr, _ in pairs], optimizer, B, T, [s for _, s in pairs], 0, (), None,
         callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=False)
     wall = time.perf_counter() - t_start
     out = []
@@ -398,7 +419,7 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
             initial=TwoLayerNet(U0[r], A0[r], act.name, float(leak), bool(bias)),
             wall_time=wall, beta=beta, optimizer=optimizer, lr=lr, batch_size=B, init_scale=float(init_scale),
             seed=seed, loss=lossf.name, moments=tuple(mm[r] for mm in moments), stopped=stopped,
-            diverged_at=int(div[r]), n_batched=len(pairs)))
+            diverged_at=int(div[r]), n_batched=len(pairs), last_flip=flips[r]))
     return out
 
 
@@ -471,13 +492,14 @@ def _continue(h: TrainingHistory, X, y, T, callback, should_stop, report_every) 
     Xb = add_bias(X, net.bias)
     t0 = max(h.n_steps, 0)
     t_start = time.perf_counter()
-    U, A, obj, gn, moments, _, stopped = _run(
+    U, A, obj, gn, moments, _, stopped, flips = _run(
         Xb, y, h.beta, net.sigma, make_loss(h.loss), net.U[None], net.alpha[None], [h.lr], h.optimizer,
         h.batch_size, T, [h.seed], t0, tuple(mm[None] for mm in h.moments),
+        None if h.last_flip is None else h.last_flip[None],
         callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=True)
     wall = time.perf_counter() - t_start
     keep = 1 if h.objective.size else 0  # the chunk's first point repeats the previous last point
     return replace(
         h, objective=np.concatenate([h.objective, obj[0, keep:]]), grad_norm=np.concatenate([h.grad_norm, gn[0, keep:]]),
         network=TwoLayerNet(U[0], A[0], net.activation, net.leak, net.bias), wall_time=h.wall_time + wall,
-        moments=tuple(mm[0] for mm in moments), stopped=stopped)
+        moments=tuple(mm[0] for mm in moments), stopped=stopped, last_flip=flips[0])
