@@ -341,6 +341,8 @@ def _user_source(table, sb) -> str:
         notice(f"ignored the added points: expected {width} numbers per point for {task} data")
         ss["add"], added = "", []
     dropped = data_io.decode_indices(ss["drop"])
+    if table is None and not (added or dropped):
+        return ""
     edits = ([f"+{len(added)} clicked"] if added else []) + ([f"-{len(dropped)} removed"] if dropped else [])
     suffix = f" ({', '.join(edits)})" if edits else ""
     try:
