@@ -198,27 +198,33 @@ class Insertion:
 
 
 # --------------------------------------------------------------------------- helpers
-def certify_network(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squared", seed: int = 0) -> Certificate:
-    """:func:`cvx_core.certify` with ``patterns="auto"``, with ``u*`` taken over exact cell values only.
+def certify_network(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squared", seed: int = 0,
+                    max_exact_patterns: int = MAX_EXACT_PATTERNS) -> Certificate:
+    """:func:`cvx_core.certify` with ``u*`` taken over exact cell values only.
 
-    ``certify`` reports the right ``cert(lambda)`` but, when the best cell's two signs tie on
+    Patterns: all of them when Cover's count is at most ``max_exact_patterns`` (then
+    ``exact=True``), otherwise 5 000 Gaussian directions plus the network's own patterns (as
+    ``certify(patterns="auto")`` does above its limit).
+
+    ``certify`` reports the right ``cert(lambda)``, but when the best cell's two signs tie on
     their upper bound ``||g||`` and only one of them is exact, its ``u*`` and sign can come from
-    the inexact one (a direction outside the cell). This recomputes the arg-max over the exact
+    the inexact one (a direction outside the cell). This takes the arg-max over the exact
     entries on the same patterns.
     """
-    cert = certify(net, X, y, beta, loss=loss, patterns="auto", seed=seed)
     Xb = add_bias(np.asarray(X, dtype=float), net.bias)
     act = net.sigma
-    if predicted_pattern_count(Xb) <= MAX_EXACT_PATTERNS:
+    exact = predicted_pattern_count(Xb) <= max_exact_patterns
+    if exact:
         D, _ = resolve_patterns(Xb, "exact", act)
-    else:  # the same sample as certify's "auto"
+    else:
         own = (Xb @ net.U.T >= 0).T
         D, _ = resolve_patterns(Xb, np.vstack([sample_patterns(Xb, 5000, seed=seed), own]), act)
+    cert = certify(net, X, y, beta, loss=loss, patterns=D)
     cv = cell_values(Xb, D, np.asarray(cert.dual, dtype=float), act)
     vals = np.where(cv.exact, cv.values, -np.inf)
     i, col = np.unravel_index(int(np.argmax(vals)), vals.shape)
     return replace(cert, u_star=cv.directions[i, col], u_star_sign=1 if col == 0 else -1,
-                   u_star_pattern=D[i].copy())
+                   u_star_pattern=D[i].copy(), exact=exact)
 
 
 def live_neurons(net: TwoLayerNet, tol: float = LIVE_TOL) -> np.ndarray:
@@ -310,7 +316,8 @@ def certificate_curve(net: TwoLayerNet, X, lam: np.ndarray, beta: float, u_star:
 
 # --------------------------------------------------------------------------- analysis
 def analyse_stationary(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squared",
-                       kink_tol: float = KINK_TOL, flips: np.ndarray | None = None) -> StationaryAnalysis:
+                       kink_tol: float = KINK_TOL, flips: np.ndarray | None = None,
+                       max_exact_patterns: int = MAX_EXACT_PATTERNS) -> StationaryAnalysis:
     """Stationary-point view of a trained network (module docstring).
 
     Parameters
@@ -326,6 +333,8 @@ def analyse_stationary(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squa
     flips : ndarray of bool, shape (n, m), optional
         Pattern bits that changed late in training (:meth:`TrainingHistory.recent_flips`);
         they are flagged as kinks too.
+    max_exact_patterns : int
+        Certify over all patterns up to this many (Cover's count), else over a sample.
 
     Returns
     -------
@@ -368,7 +377,7 @@ def analyse_stationary(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squa
     kinks &= live[None, :]
     amax = np.abs(net.alpha[live]).max() if live.any() else 1.0
     balance = float(np.abs(un[live] - np.abs(net.alpha[live])).max() / amax) if live.any() else 0.0
-    cert = certify_network(net, X, y, beta, loss=loss)
+    cert = certify_network(net, X, y, beta, loss=loss, max_exact_patterns=max_exact_patterns)
     curve = certificate_curve(net, X, cert.dual, beta, cert.u_star)
     return StationaryAnalysis(
         objective=F, grad_norm=float(np.sqrt(np.sum(gU**2) + np.sum(gA**2))), live=live,
@@ -379,7 +388,7 @@ def analyse_stationary(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squa
 
 def insert_violating_neuron(X, y, beta: float, patterns, *, activation: str = "relu", leak: float = 0.1,
                             loss: str = "squared", bias: bool = True, before: ConvexFit | None = None,
-                            tol: float = 1e-6) -> Insertion:
+                            tol: float = 1e-6, max_exact_patterns: int = MAX_EXACT_PATTERNS) -> Insertion:
     """Add the pattern of the most violated dual constraint ``u*`` and re-solve.
 
     Solves the convex program over ``patterns`` (or takes ``before``), certifies its network
@@ -395,6 +404,8 @@ def insert_violating_neuron(X, y, beta: float, patterns, *, activation: str = "r
         The fit over ``patterns`` if already computed.
     tol : float
         Certificates up to ``1 + tol`` count as optimal (nothing is inserted).
+    max_exact_patterns : int
+        As in :func:`certify_network`.
 
     Returns
     -------
@@ -404,7 +415,7 @@ def insert_violating_neuron(X, y, beta: float, patterns, *, activation: str = "r
     if before is None:
         before = fit_convex(X, y, beta, activation=activation, leak=leak, loss=loss, bias=bias, patterns=D)
     D = before.patterns
-    cb = certify_network(before.network, X, y, beta, loss=loss)
+    cb = certify_network(before.network, X, y, beta, loss=loss, max_exact_patterns=max_exact_patterns)
     pat = cb.u_star_pattern.astype(bool)
     if before.network.sigma.symmetric and not pat[0]:
         pat = ~pat
@@ -413,5 +424,5 @@ def insert_violating_neuron(X, y, beta: float, patterns, *, activation: str = "r
         return Insertion(before, cb, False, present, pat, D, before, cb, 0.0)
     new = D if present else np.vstack([D, pat[None, :]])
     after = fit_convex(X, y, beta, activation=activation, leak=leak, loss=loss, bias=bias, patterns=new)
-    ca = certify_network(after.network, X, y, beta, loss=loss)
+    ca = certify_network(after.network, X, y, beta, loss=loss, max_exact_patterns=max_exact_patterns)
     return Insertion(before, cb, True, present, pat, after.patterns, after, ca, float(before.objective - after.objective))

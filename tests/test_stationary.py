@@ -202,3 +202,13 @@ def test_gd_hopping_across_a_kink_is_flagged():
     np.testing.assert_array_equal(a.kink_points, recent[:, 0] | (a.margins[:, 0] <= a.kink_tol))
     with pytest.raises(ValueError, match="flips"):
         analyse_stationary(h.network, X, y, BETA, flips=np.zeros((3, 1), bool))
+
+
+def test_certificate_over_a_sample_when_enumeration_is_too_large():
+    X, y = make_dataset("xor", 12, 0.0, 0)
+    net = train_sgd(X, y, BETA, width=2, optimizer="gd", lr=0.01, steps=500, seed=0).network
+    full = certify_network(net, X, y, BETA)
+    sampled = certify_network(net, X, y, BETA, max_exact_patterns=10)
+    assert full.exact and not sampled.exact
+    assert sampled.certificate <= full.certificate * (1 + 1e-9)
+    assert sampled.certificate >= 0.9 * full.certificate
