@@ -30,7 +30,7 @@ MAX_ROWS = 5_000
 #: Smallest accepted number of data rows.
 MIN_ROWS = 3
 #: Added points kept in the URL are rounded to this many significant digits.
-URL_DIGITS = 6
+URL_DIGITS = 10
 
 
 @dataclass(frozen=True)

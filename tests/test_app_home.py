@@ -1,0 +1,188 @@
+"""The Overview page: upload, click edits, refusals, solver trouble, exports, certify (AppTest, tiny data)."""
+import dataclasses
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import cvx_core
+from cvx_core.datasets import load_dataset
+from pages.common import cache as cache_mod
+from pages.common import data_io, userdata
+
+SMALL = {"dataset": "xor", "n": "10", "log_beta": "-1", "seed": "5"}
+
+
+def _table_csv(n=12, seed=0, scale=(100.0, 0.01)) -> bytes:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 1, (n, 2)) * np.array(scale) + np.array([50.0, 3.0])
+    y = np.where(X[:, 0] > 50, "yes", "no")
+    y[:2] = ["yes", "no"]
+    return ("height,weight,answer\n" + "\n".join(f"{float(a)!r},{float(b)!r},{c}" for (a, b), c in zip(X, y)) + "\n").encode()
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run app.py again (see tests/test_state.py: AppTest would otherwise run the page file alone)."""
+    at._finished_page_script_hash = ""
+    at._page_hash = ""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _app(**params) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params.update({**SMALL, **params})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_home_shows_metrics_exports_presets_and_a_snippet():
+    at = _app()
+    assert float(_metric(at, "Objective")) > 0
+    assert [b.label for b in at.download_button if "JSON" in b.label or "CSV" in b.label]
+    assert any("cvx_core.fit_convex" in c.value for c in at.code)
+    assert len([p for p in at.get("page_link")]) >= 3
+
+
+def test_upload_then_malformed_upload_keeps_the_previous_data():
+    at = _app()
+    up = at.file_uploader(key="home_upload")
+    up.set_value(("survey.csv", _table_csv(), "text/csv"))
+    rerun(at)
+    c = at.session_state["controls"]
+    assert c.source != ""
+    data = at.session_state["_user_datasets"][c.source]
+    assert data.X.shape == (12, 2) and np.abs(data.X).max() <= 1 + 1e-12  # rescaled to the box
+    assert any("uploaded survey.csv" in cap.value for cap in at.sidebar.caption)
+    assert any("center" in cap.value and "half-width" in cap.value for cap in at.caption)
+    assert float(_metric(at, "Objective")) > 0
+    # a broken file: clear message, previous data still in use
+    at.file_uploader(key="home_upload").set_value(("bad.csv", b"height,weight,answer\n1,2,yes\n1,abc,yes\n3,4,no\n", "text/csv"))
+    rerun(at)
+    errs = " ".join(e.value for e in at.error)
+    assert "bad.csv" in errs and "text in numeric column 'weight'" in errs and "stays in use" in errs
+    assert at.session_state["controls"].source == c.source
+    # a 100 MB file is refused by its size
+    at.file_uploader(key="home_upload").set_value(("huge.csv", b"a,b,c\n" + b"1" * 100_000_000, "text/csv"))
+    rerun(at)
+    assert any("100.0 MB; the limit" in e.value for e in at.error)
+    assert at.session_state["controls"].source == c.source
+    # rescaling off: the data is in the file's units; on again: back in the box (reversible)
+    at.toggle(key="rescale").set_value(False)
+    rerun(at)
+    raw = at.session_state["_user_datasets"][at.session_state["controls"].source]
+    assert raw.X[:, 0].max() > 10
+    at.toggle(key="rescale").set_value(True)
+    rerun(at)
+    assert at.session_state["controls"].source == c.source
+
+
+def test_exact_enumeration_too_large_is_refused_and_sampling_offered(monkeypatch):
+    monkeypatch.setattr(cache_mod, "UI_MAX_PATTERNS", 50)
+    at = _app(seed="6")
+    errs = " ".join(e.value for e in at.error)
+    assert "exact enumeration would need about" in errs and "sample patterns instead" in errs
+    at.number_input(key="home_samples").set_value(60)
+    rerun(at)
+    assert not at.error
+    assert any("Sampled patterns" in i.value for i in at.info)
+    assert int(_metric(at, "Patterns").replace(",", "")) <= 60
+
+
+def test_solver_failure_and_inaccuracy_are_warnings_not_tracebacks(monkeypatch):
+    def fail(*a, **k):
+        raise RuntimeError("every solver failed at beta=0.1: status infeasible_inaccurate")
+
+    monkeypatch.setattr(cvx_core, "fit_convex", fail)
+    at = _app(seed="7")
+    assert any("solver failed" in w.value and "infeasible_inaccurate" in w.value for w in at.warning)
+    real = cvx_core.convex.fit_convex
+
+    def inaccurate(*a, **k):
+        return dataclasses.replace(real(*a, **k), status="inaccurate")
+
+    monkeypatch.setattr(cvx_core, "fit_convex", inaccurate)
+    at = _app(seed="8")
+    assert any("Solver status: **inaccurate**" in w.value for w in at.warning)
+
+
+def test_certify_an_uploaded_network_and_refuse_garbage():
+    at = _app(seed="9")
+    d = load_dataset("xor", 10, 0.0, 9)
+    f = cvx_core.fit_convex(d.X, d.y, 0.1)
+    at.file_uploader(key="cert_upload").set_value(("net.json", f.network.to_json().encode(), "application/json"))
+    rerun(at)
+    gap = float(_metric(at, "Certified gap"))
+    assert 0 <= gap < 1e-3
+    assert float(_metric(at, "Objective of the network")) == pytest.approx(f.objective, rel=1e-6)
+    at.file_uploader(key="cert_upload").set_value(("evil.json", b"\x80\x04\x95pickle", "application/json"))
+    rerun(at)
+    assert any("evil.json" in e.value for e in at.error)
+
+
+def test_lecture_mode_home_has_no_panels_or_click_controls():
+    at = _app(lecture="1")
+    assert not at.main.expander
+    assert not at.get("button_group")
+    assert float(_metric(at, "Objective")) > 0
+
+
+# --------------------------------------------------------------------------- click edits
+@pytest.fixture()
+def session():
+    for k in ("add", "drop"):
+        st.session_state[k] = ""
+    yield st.session_state
+    for k in ("add", "drop"):
+        del st.session_state[k]
+
+
+def test_click_adds_points_of_the_chosen_class_and_removes_nearest(session):
+    base = load_dataset("moons", 8, 0.0, 0)
+    mk = lambda: data_io.compose("moons", "classification", base.X, base.y, test=0, seed=0, rescale=False,  # noqa: E731
+                                 dropped=data_io.decode_indices(session["drop"]),
+                                 added=data_io.decode_points(session["add"]), split=False,
+                                 X_test=base.X_test, y_test=base.y_test)
+    assert "added" in userdata.apply_click(mk(), 0.2, -0.4, "pos")
+    assert "added" in userdata.apply_click(mk(), -0.6, 0.1, "neg")
+    d = mk()
+    assert d.X.shape[0] == 10 and list(d.y[-2:]) == [1.0, -1.0]
+    assert userdata.apply_click(d, 0.2, -0.4, "pos") == "a point is already there"
+    # nearest to an added point removes that point from the added list
+    userdata.apply_click(mk(), -0.59, 0.11, "remove")
+    assert data_io.decode_points(session["add"]) == [(0.2, -0.4, 1.0)]
+    # nearest to a base point drops it by its base index
+    userdata.apply_click(mk(), *base.X[3], "remove")
+    assert data_io.decode_indices(session["drop"]) == [3]
+    d = mk()
+    assert d.X.shape[0] == 8 and not np.any(np.all(d.X == base.X[3], axis=1))
+    userdata.undo_last()
+    assert session["add"] == ""
+    userdata.reset_edits()
+    assert session["drop"] == ""
+
+
+def test_click_on_rescaled_upload_stores_the_files_units(session):
+    t = data_io.parse_csv(_table_csv())
+    d = data_io.compose("upload", "classification", t.X, t.y, test=0, seed=0, rescale=True, dropped=[], added=[])
+    userdata.apply_click(d, 0.5, -0.5, "neg")
+    (pt,) = data_io.decode_points(session["add"])
+    np.testing.assert_allclose(pt[:2], d.to_raw(np.array([0.5, -0.5])), rtol=1e-5)
+    d2 = data_io.compose("upload", "classification", t.X, t.y, test=0, seed=0, rescale=True, dropped=[],
+                         added=data_io.decode_points(session["add"]))
+    np.testing.assert_allclose(d2.X[-1], [0.5, -0.5], atol=1e-6)  # same place on screen
+
+
+def test_click_on_regression_adds_x_and_target(session):
+    r = load_dataset("regression1d", 6, 0.0, 0)
+    d = data_io.compose("regression1d", "regression", r.X, r.y, test=0, seed=0, rescale=False, dropped=[],
+                        added=[], split=False, X_test=r.X_test, y_test=r.y_test)
+    userdata.apply_click(d, 0.25, 1.5, "add")
+    assert data_io.decode_points(session["add"]) == [(0.25, 1.5)]
