@@ -26,6 +26,10 @@ def _int_in(lo, hi):
     return parse
 
 
+if "controls" not in st.session_state:
+    # A fresh server can run this file directly in Streamlit's legacy pages/ mode, before app.py
+    # (and its shared controls) ever ran; send the session through app.py, keeping the URL state.
+    st.switch_page("app.py", query_params=st.query_params.to_dict())
 c = st.session_state["controls"]
 st.title("Sparsity path")
 st.markdown(
@@ -71,11 +75,11 @@ def _step(delta: int) -> None:
     st.session_state["path_k"] = int(np.clip(st.session_state["path_k"] + delta, 0, K - 1))
 
 
-s0, s1, s2 = st.columns([8, 1, 1], vertical_alignment="bottom")
+s0, s1, s2 = st.columns([6, 1, 1], vertical_alignment="bottom")
 s0.select_slider("Selected beta (snaps to the computed path; nothing is re-solved)", range(K), key="path_k",
                  format_func=lambda k: f"{path.betas[k]:.3g}")
-s1.button("Larger beta", key="path_prev", on_click=_step, args=(-1,), disabled=st.session_state["path_k"] == 0, width="stretch")
-s2.button("Smaller beta", key="path_next", on_click=_step, args=(1,), disabled=st.session_state["path_k"] == K - 1, width="stretch")
+s1.button("Prev", key="path_prev", help="one step to a larger beta", on_click=_step, args=(-1,), disabled=st.session_state["path_k"] == 0, width="stretch")
+s2.button("Next", key="path_next", help="one step to a smaller beta", on_click=_step, args=(1,), disabled=st.session_state["path_k"] == K - 1, width="stretch")
 k = st.session_state["path_k"]
 
 m = st.columns(5)
@@ -98,7 +102,8 @@ with b:
                         key="path_fig_fit")
         st.caption("How to read this: the network at the selected beta. Each active neuron is drawn in data space "
                    "(2-D: the line x~'u = 0 where it switches on; 1-D: its contribution alpha sigma(x~'u)); line width "
-                   "grows with its group norm; hover names its pattern.")
+                   "grows with its group norm; hover names its pattern. A 2-D neuron whose line misses the plotted "
+                   "box is on (or off) over the whole box and is not drawn.")
     except ValueError as exc:
         st.error(str(exc))
 

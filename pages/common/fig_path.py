@@ -33,6 +33,17 @@ def _vline(fig: go.Figure, x: float, rows, colour=GREEN, dash="solid", width=2) 
         fig.add_vline(x=x, line=dict(color=colour, dash=dash, width=width), row=r, col=1)
 
 
+def _beta_axis(betas: np.ndarray) -> dict:
+    """Log-scale, reversed beta axis with labelled ticks at 1, 2, 5 x 10^k inside the path's range."""
+    lo, hi = float(betas.min()), float(betas.max())
+    vals = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+            for m in (1, 2, 5)]
+    vals = [v for v in vals if lo * 0.999 <= v <= hi * 1.001]
+    if len(vals) < 2:
+        return dict(type="log", autorange="reversed")
+    return dict(type="log", autorange="reversed", tickvals=vals, ticktext=[f"{v:g}" for v in vals])
+
+
 def _joined(xs_list, ys_list, texts):
     """Concatenate curves into one trace, separated by None (one trace per sign is much faster
     to build and send than one per neuron)."""
@@ -95,7 +106,7 @@ def path_figure(path: PathResult, selected: int | None = None) -> go.Figure:
                                  hovertemplate="selected beta=%{x:.4g}<br>active neurons: %{y}<extra></extra>"))
     return go.Figure(data=traces, layout=dict(
         title="Sparsity path: one curve per neuron (pattern, sign)", hovermode="closest", height=520,
-        xaxis=dict(type="log", autorange="reversed", title="beta (log scale, decreasing to the right)", anchor="y"),
+        xaxis=dict(title="beta (log scale, decreasing to the right)", anchor="y", **_beta_axis(b)),
         yaxis=dict(domain=[0, 0.72], title="group norm ||v_i|| or ||w_i||", rangemode="tozero"),
         yaxis2=dict(domain=[0.78, 1], title="active", rangemode="tozero", anchor="x"),
         shapes=shapes, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15)))
@@ -137,7 +148,7 @@ def loss_figure(path: PathResult, selected: int | None = None) -> go.Figure:
         fig.update_yaxes(title_text="accuracy", range=[0, 1.05], row=2, col=1)
     if selected is not None:
         _vline(fig, b[int(selected)], range(1, rows + 1))
-    fig.update_xaxes(type="log", autorange="reversed")
+    fig.update_xaxes(**_beta_axis(b))
     fig.update_xaxes(title_text="beta (log scale, decreasing to the right)", row=rows, col=1)
     fig.update_yaxes(title_text=f"mean {path.loss} loss", row=1, col=1)
     fig.update_layout(title="Training and test error along the path", hovermode="closest", height=420,
@@ -172,7 +183,7 @@ def _line_in_box(u: np.ndarray, box=BOX, n_pts: int = 25) -> np.ndarray | None:
 
 def _widths(norms: np.ndarray) -> np.ndarray:
     top = norms.max() if norms.size and norms.max() > 0 else 1.0
-    return 1.0 + 5.0 * norms / top
+    return 0.75 + 3.25 * norms / top
 
 
 def neuron_traces(path: PathResult, k: int, box=BOX) -> list[go.Scatter]:
@@ -207,17 +218,23 @@ def neuron_traces(path: PathResult, k: int, box=BOX) -> list[go.Scatter]:
 def fit_figure(path: PathResult, k: int, X, y, X_test=None, y_test=None) -> go.Figure:
     """The fit at ``betas[k]``: decision function (2-D) or fitted curve (1-D), with its neurons."""
     net = path.network(k)
+    neurons = neuron_traces(path, k)
     title = f"Fit at beta = {path.betas[k]:.4g}: {path.n_neurons[k]} active neurons"
     if net.n_inputs == 2:
+        title += f" ({len(neurons)} switch inside the plotted box)"
         fig = decision_figure(X, y, net.predict, X_test=X_test, y_test=y_test, title=title)
     elif net.n_inputs == 1:
         fig = regression_figure(X, y, net.predict, x_test=X_test, y_test=y_test, title=title)
     else:
         raise ValueError(f"expected 1-D or 2-D data to draw the fit, got {net.n_inputs} features")
-    for tr in neuron_traces(path, k):
-        fig.add_trace(tr)
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=SIGN_STYLE[1], name="neuron, alpha > 0"))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=SIGN_STYLE[-1], name="neuron, alpha < 0"))
+    keys = [go.Scatter(x=[None], y=[None], mode="lines", line=SIGN_STYLE[1], name="neuron, alpha > 0"),
+            go.Scatter(x=[None], y=[None], mode="lines", line=SIGN_STYLE[-1], name="neuron, alpha < 0")]
+    # neurons under the data points (2-D: above the heatmap and boundary), so points stay visible
+    n_under = 2 if net.n_inputs == 2 else 0
+    n_old = len(fig.data)
+    fig.add_traces(neurons + keys)
+    d = fig.data
+    fig.data = d[:n_under] + d[n_old:n_old + len(neurons)] + d[n_under:n_old] + d[n_old + len(neurons):]
     fig.update_layout(height=520)
     return fig
 
