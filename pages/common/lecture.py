@@ -72,7 +72,10 @@ def style(fig):
     if not active():
         return fig
     fig.update_layout(font=dict(size=20), title_font_size=24, legend_font_size=18,
-                      hoverlabel_font_size=18)
+                      hoverlabel_font_size=18, height=max(fig.layout.height or 450, 640))
+    # explicit axis fonts: streamlit's plotly theme sets its own tick and title sizes
+    fig.update_xaxes(tickfont_size=18, title_font_size=20)
+    fig.update_yaxes(tickfont_size=18, title_font_size=20)
     for tr in fig.data:
         if tr.type != "scatter":
             continue

@@ -50,7 +50,7 @@ def upload_panel(data) -> None:
         key="home_upload", on_change=_on_upload, max_upload_size=max(1, data_io.MAX_BYTES // 1_000_000),
     )
     if ss.get(_UPLOAD_ERROR):
-        st.error(ss[_UPLOAD_ERROR] + (" The previously loaded data stays in use." if ss.get(USER_TABLE) else ""))
+        st.error(ss[_UPLOAD_ERROR].rstrip(".") + "." + (" The previously loaded data stays in use." if ss.get(USER_TABLE) else ""))
     table = ss.get(USER_TABLE)
     if table is None:
         lecture.explain(f"Up to {data_io.MAX_ROWS:,} rows and {data_io.MAX_BYTES / 1e6:.0f} MB. The label column is the "
