@@ -24,6 +24,8 @@ from .state import Controls, user_dataset
 #: Exact enumeration above this many predicted patterns is refused in the UI (the engine's own
 #: limit, MAX_EXACT_PATTERNS, is for scripts; an interactive solve must stay within seconds).
 UI_MAX_PATTERNS = 20_000
+#: Largest number of training points solved interactively (exact or sampled patterns).
+UI_MAX_N = 1_000
 #: Default number of sampled patterns offered when exact enumeration is refused.
 DEFAULT_SAMPLES = 2_000
 
@@ -63,6 +65,11 @@ def check_size(X: np.ndarray, bias: bool, patterns="exact") -> None:
     ValueError
         Naming the predicted number of patterns (Cover's count) and the alternative.
     """
+    if X.shape[0] > UI_MAX_N:
+        raise ValueError(
+            f"{X.shape[0]:,} training points is more than an interactive solve handles (limit {UI_MAX_N:,}); "
+            "subsample the data (or raise the test fraction), or script the engine with cvx_core.fit_convex"
+        )
     if not (isinstance(patterns, str) and patterns == "exact"):
         return
     Xb = add_bias(X, bias)

@@ -426,6 +426,8 @@ def share_box() -> None:
         st.code(share_link(), language=None, wrap_lines=True)
         st.caption("Lecture link (no explanatory text, large type):")
         st.code(share_link(lecture=True), language=None, wrap_lines=True)
+        st.caption("Embed link (for an iframe in slides or a web page; no streamlit chrome):")
+        st.code(share_link(lecture=True, embed="true"), language=None, wrap_lines=True)
         if ss.get("src") == "upload":
             st.warning(f"Uploaded data is not stored in the link: it records only the file name "
                        f"({ss.get('file')}) and its SHA-256 prefix ({ss.get('sha')}); whoever opens it "
