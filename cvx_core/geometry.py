@@ -305,7 +305,8 @@ class NeuronGeometry:
     segments : ndarray of shape (m, 2, 2)
         Each neuron's line ``{x : u' [x, 1] = 0}`` inside the box (NaN when it misses the box).
     active_rings : tuple of ndarray
-        The box part of each neuron's active side ``{x : u' [x, 1] >= 0}`` (may be empty).
+        A strip along each neuron's line on its active side ``{x : u' [x, 1] >= 0}``, within
+        the box (may be empty).
     region_rings : tuple of ndarray
         The linear regions: the faces of the box cut by all the neuron lines.
     region_anchors : ndarray of shape (R, 2)
@@ -328,7 +329,7 @@ def _design_2d(P: np.ndarray, bias: bool) -> np.ndarray:
     return np.c_[P, np.ones(len(P))] if bias else P
 
 
-def neuron_geometry(U, bias: bool, half_width: float) -> NeuronGeometry:
+def neuron_geometry(U, bias: bool, half_width: float, band: float = 0.06) -> NeuronGeometry:
     """Lines, active sides and linear regions of the neurons ``U (m, d')`` of a 2-D network.
 
     Parameters
@@ -337,6 +338,9 @@ def neuron_geometry(U, bias: bool, half_width: float) -> NeuronGeometry:
     bias : bool
     half_width : float
         The box is ``[-half_width, half_width]^2``.
+    band : float
+        Width of the strip drawn on each line's active side (``0 <= u'x~ / ||u_x|| <= band``),
+        so many neurons can be shown at once.
     """
     U = np.asarray(U, dtype=float).reshape(-1, 3 if bias else 2)
     h = float(half_width)
@@ -350,20 +354,29 @@ def neuron_geometry(U, bias: bool, half_width: float) -> NeuronGeometry:
     big = 8.0 * h
     for a, ck in zip(A, c):
         na = np.hypot(*a)
-        if na <= 1e-12:
-            active.append(np.asarray(sq.exterior.coords) if ck >= 0 else np.zeros((0, 2)))
+        if na <= 1e-12:  # constant neuron: active everywhere or nowhere, no line to mark
+            active.append(np.zeros((0, 2)))
             continue
         p0 = -ck * a / na**2
         t = np.array([-a[1], a[0]]) / na
-        n_in = a / na
-        half = shapely.Polygon([p0 - big * t, p0 + big * t, p0 + big * t + big * n_in, p0 - big * t + big * n_in])
-        part = half.intersection(sq)
+        strip = shapely.Polygon([p0 - big * t, p0 + big * t, p0 + big * t + band * a / na, p0 - big * t + band * a / na])
+        part = strip.intersection(sq)
         active.append(np.asarray(part.exterior.coords) if part.geom_type == "Polygon" and not part.is_empty
                       else np.zeros((0, 2)))
     faces = _polygonize(s, h)
     rings, anchors = _faces_to_arrays(faces)
     reg_active = (_design_2d(anchors, bias) @ U.T) >= 0 if len(U) else np.zeros((len(anchors), 0), bool)
     return NeuronGeometry(segs, tuple(active), rings, anchors, reg_active)
+
+
+def neuron_segments(U, bias: bool, half_width: float) -> np.ndarray:
+    """Each neuron's line ``{x : u' [x, 1] = 0}`` (``u' x = 0`` without bias) inside the box
+    ``[-half_width, half_width]^2``, shape (m, 2, 2); NaN rows for lines missing the box."""
+    U = np.asarray(U, dtype=float).reshape(-1, 3 if bias else 2)
+    segs = np.full((len(U), 2, 2), np.nan)
+    s, rows = _clip_lines(U[:, :2], U[:, 2] if bias else np.zeros(len(U)), float(half_width))
+    segs[rows] = s
+    return segs
 
 
 def kinks_1d(U, bias: bool) -> np.ndarray:
