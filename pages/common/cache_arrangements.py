@@ -1,0 +1,214 @@
+"""Cached calls of the Arrangements page (patterns, cells, zonotope, coverage, approximation ratio).
+
+Everything is keyed by small hashable arguments (the data-set key and the shared controls) and
+returns frozen dataclasses / arrays, so reruns after a slider change only rebuild figures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import cvx_core
+from cvx_core import geometry as geo
+from cvx_core.patterns import cover_bound, cover_count, data_rank, enumerate_patterns, sample_patterns
+
+from . import cache
+from .fig_arrangements import pattern_text
+from .state import Controls
+
+#: Cells are computed and drawn as polygons up to this count (Cover's count of the data).
+MAX_DRAWN_PATTERNS = 40_000
+#: The page fits the exact convex program (for group norms and neurons) up to this count.
+MAX_FIT_PATTERNS = 20_000
+#: Sample counts N of the slider and of the coverage curve.
+N_OPTIONS = tuple(2**k for k in range(0, 17))
+#: The small N grid of the approximation-ratio curve (one convex solve each).
+RATIO_GRID = (4, 16, 64, 256, 1024)
+#: Half-width of the data-space box (the data live in [-1, 1]^2).
+DATA_BOX = 1.25
+
+
+@dataclass(frozen=True)
+class ArrangementView:
+    """The arrangement of one data set's design matrix, ready to draw.
+
+    ``patterns`` is the engine's enumeration (its row index is the "pattern index" used on the
+    page); ``pictures`` the planar pictures (empty when too large to draw) with, per picture,
+    the pattern index of each cell; ``first`` maps a pattern index to (picture, cell).
+    """
+
+    Xb: np.ndarray
+    patterns: np.ndarray
+    n_drawn: int
+    cover: int
+    bound: float
+    rank: int
+    pictures: tuple
+    pattern_index: tuple
+    labels: tuple
+    first: dict
+    vertices: np.ndarray
+    order: np.ndarray | None
+    triangles: np.ndarray | None
+    vertex_labels: tuple
+
+    @property
+    def n_patterns(self) -> int:
+        return int(self.patterns.shape[0])
+
+    @property
+    def drawn(self) -> bool:
+        return len(self.pictures) > 0
+
+
+def data_key(c: Controls) -> tuple:
+    return (c.dataset, c.n, c.noise, c.seed, c.test)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def arrangement(key: tuple, bias: bool) -> ArrangementView:
+    """Enumerate the patterns (engine), draw the cells (geometry) and build the zonotope."""
+    X = cache.dataset(*key).X
+    Xb = cvx_core.add_bias(X, bias)
+    if Xb.shape[1] not in (2, 3):
+        raise ValueError(f"the arrangement is drawn for 2 or 3 weight coordinates, got {Xb.shape[1]}; "
+                         "turn the bias on for 1-D data")
+    r = data_rank(Xb)
+    cover, bound = cover_count(len(Xb), r), cover_bound(len(Xb), r)
+    E = enumerate_patterns(Xb)
+    pics, index, labels, first = (), (), (), {}
+    if cover <= MAX_DRAWN_PATTERNS:
+        pics = geo.arrangement_pictures(Xb)
+        index = tuple(geo.match_patterns(p.patterns, E) for p in pics)
+        labels = tuple(pattern_text(p.patterns) for p in pics)
+        for j, idx in enumerate(index):
+            for i, p in enumerate(idx):
+                first.setdefault(int(p), (j, i))
+    n_drawn = len(geo.distinct_patterns(pics)) if pics else 0
+    Z = geo.zonotope_vertices(Xb, E)
+    order = geo.zonotope_polygon(Xb, E) if Xb.shape[1] == 2 else None
+    tri = geo.zonotope_triangles(Z) if Xb.shape[1] == 3 else None
+    return ArrangementView(Xb, E, n_drawn, cover, bound, r, pics, index, labels, first, Z, order, tri,
+                           tuple(pattern_text(E)))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def counts_curve(key: tuple, bias: bool) -> dict:
+    """Engine count, Cover's count and the bound for the first m points, m on a small grid."""
+    X = cache.dataset(*key).X
+    n = len(X)
+    ms = np.unique(np.r_[np.round(np.geomspace(3, max(n, 3), 8)).astype(int), n])
+    ms = ms[(ms >= 1) & (ms <= n)]
+    out = {"n": [], "engine": [], "cover": [], "bound": []}
+    for m in ms:
+        Xb = cvx_core.add_bias(X[:m], bias)
+        r = data_rank(Xb)
+        if cover_count(int(m), r) > cvx_core.MAX_EXACT_PATTERNS:
+            break
+        out["n"].append(int(m))
+        out["engine"].append(int(enumerate_patterns(Xb).shape[0]))
+        out["cover"].append(cover_count(int(m), r))
+        out["bound"].append(cover_bound(int(m), r))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def fit_or_none(c: Controls, view: ArrangementView):
+    """The shared exact fit (cached in :mod:`cache`), or (None, reason) when skipped."""
+    if view.n_patterns > MAX_FIT_PATTERNS:
+        return None, f"the exact fit is skipped on this page above {MAX_FIT_PATTERNS:,} patterns"
+    return cache.fit_for(c), ""
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cell_norms(c: Controls) -> tuple:
+    """Group norms of the current fit for every drawn cell (rows aligned with the fit's patterns)."""
+    view = arrangement(data_key(c), c.bias)
+    fit = cache.fit_for(c)
+    G = fit.group_norms()
+    sym = cvx_core.make_activation(c.activation, c.leak).symmetric
+    out = []
+    for pic in view.pictures:
+        rows = geo.match_patterns(pic.patterns, fit.patterns, symmetric=sym)
+        out.append(np.where(rows[:, None] >= 0, G[np.maximum(rows, 0)], np.nan))
+    return tuple(out)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sampled(key: tuple, bias: bool, N: int, seed: int) -> dict:
+    """Patterns of N Gaussian directions: which drawn cells and which vertices they find."""
+    view = arrangement(key, bias)
+    S = sample_patterns(view.Xb, int(N), seed=seed)
+    return {"n_found": int(S.shape[0]),
+            "cells": tuple(geo.match_patterns(p.patterns, S) >= 0 for p in view.pictures),
+            "vertices": geo.match_patterns(view.patterns, S) >= 0}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def coverage(key: tuple, bias: bool, seed: int) -> dict:
+    """Distinct patterns found against N on a log grid (same draws as ``sample_patterns``)."""
+    view = arrangement(key, bias)
+    Ns = np.unique(np.round(np.geomspace(1, N_OPTIONS[-1], 33)).astype(int))
+    return {"N": Ns, "found": geo.coverage_counts(view.Xb, Ns, seed)}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ratio_curve(c: Controls) -> dict:
+    """p_s / p*, kappa and g(lambda_s / kappa) / p* on :data:`RATIO_GRID` (MATH.md section 7).
+
+    p_s is the optimum of the convex program over the patterns of N Gaussian directions; kappa
+    and the lower bound come from certifying its network over all patterns.
+    """
+    data = cache.data_for(c)
+    p_star = cache.fit_for(c).objective
+    Xb = cvx_core.add_bias(data.X, c.bias)
+    rows = {"N": [], "P_s": [], "p_s": [], "ratio": [], "kappa": [], "lower": [], "time": []}
+    for N in RATIO_GRID:
+        D = sample_patterns(Xb, N, seed=c.seed)
+        fs = cvx_core.fit_convex(data.X, data.y, c.beta, activation=c.activation, leak=c.leak, loss=c.loss,
+                                 bias=c.bias, patterns=D)
+        cert = cvx_core.certify(fs.network, data.X, data.y, c.beta, loss=c.loss)
+        rows["N"].append(N)
+        rows["P_s"].append(fs.n_patterns)
+        rows["p_s"].append(fs.objective)
+        rows["ratio"].append(fs.objective / p_star)
+        rows["kappa"].append(max(1.0, cert.certificate))
+        rows["lower"].append(cert.lower_bound / p_star)
+        rows["time"].append(fs.solve_time)
+    out = {k: np.asarray(v) for k, v in rows.items()}
+    out["p_star"] = p_star
+    return out
+
+
+def direction_info(view: ArrangementView, u: np.ndarray) -> dict:
+    """The pattern D(u), its index, and the zonotope vertex maximising u'z (they must agree)."""
+    D = (view.Xb @ u) >= 0
+    idx = int(geo.match_patterns(D[None], view.patterns)[0])
+    vertex = geo.vertex_of_direction(view.Xb, view.patterns, u)
+    return {"pattern": D, "index": idx, "vertex": vertex, "agree": idx == vertex}
+
+
+def selection_info(view: ArrangementView, p: int, network=None, bias: bool = True) -> dict:
+    """For pattern index p: the points it activates, the fit's neurons in that cell, and a
+    data-space line of a direction inside the cell."""
+    D = view.patterns[p]
+    out = {"activated": D, "family": [], "line": None}
+    if network is not None and network.n_neurons:
+        own = (view.Xb @ network.U.T >= 0).T
+        same = np.all(own == D, axis=1)
+        if network.sigma.symmetric:
+            same |= np.all(own == ~D, axis=1)
+        out["family"] = np.flatnonzero(same).tolist()
+    if p in view.first and view.Xb.shape[1] - int(bias) == 2:
+        j, i = view.first[p]
+        u = view.pictures[j].directions()[i]
+        out["line"] = geo.neuron_segments(u[None], bias, DATA_BOX)[0]
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def neurons(c: Controls):
+    """Lines, active sides and linear regions of the current fit's neurons (2-D data)."""
+    net = cache.fit_for(c).network
+    return geo.neuron_geometry(net.U, net.bias, DATA_BOX)

@@ -1,0 +1,432 @@
+"""Figure builders of the Arrangements page: pure functions ``arrays -> go.Figure``.
+
+Inputs are the arrays of :mod:`cvx_core.geometry` (cells as rings with an interior anchor and a
+pattern) so every figure can be tested without a browser. Cell colours are a function of the
+cell's pattern only: the number of points it activates (binned), or found / missed by the
+Gaussian sample. Interactive picking uses one marker per cell at its anchor whose
+``customdata[0]`` is the cell's pattern index (the row of the engine's enumeration).
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .figures import BLUE, GREEN, GREY, ORANGE, PURPLE, scatter_traces
+
+#: Above this many cells in a figure the fills are dropped: lines + one marker trace.
+MAX_FILLED_CELLS = 3000
+#: Sequential colour-blind-safe bins for "points activated" (light to dark).
+BIN_COLOURS = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08306b")
+FOUND, MISSED = GREEN, "#d9d9d9"
+#: Linear regions of the network, light to darker grey with the number of active neurons.
+REGION_GREYS = ("#ffffff", "#f4f4f4", "#e9e9e9", "#dedede", "#d3d3d3")
+SELECT = "#000000"
+
+
+def pattern_text(D: np.ndarray, group: int = 10, per_line: int = 50) -> list[str]:
+    """Patterns as bit strings, grouped by ``group`` and wrapped every ``per_line`` bits (``<br>``)."""
+    D = np.atleast_2d(np.asarray(D, dtype=bool))
+    chars = np.where(D, "1", "0")
+    out = []
+    for row in chars:
+        lines = []
+        for s in range(0, len(row), per_line):
+            chunk = row[s:s + per_line]
+            lines.append(" ".join("".join(chunk[g:g + group]) for g in range(0, len(chunk), group)))
+        out.append("<br>".join(lines))
+    return out
+
+
+def activation_bins(D: np.ndarray, n_bins: int = len(BIN_COLOURS)) -> np.ndarray:
+    """Colour bin of each pattern: the fraction of points it activates, cut into ``n_bins``."""
+    D = np.atleast_2d(np.asarray(D, dtype=bool))
+    frac = D.sum(axis=1) / max(D.shape[1], 1)
+    return np.minimum((frac * n_bins).astype(int), n_bins - 1)
+
+
+def cell_colours(D: np.ndarray, found: np.ndarray | None = None) -> np.ndarray:
+    """Fill colour of each cell: by activation bin, or found/missed when ``found`` is given."""
+    if found is not None:
+        return np.where(np.asarray(found, dtype=bool), FOUND, MISSED)
+    return np.asarray(BIN_COLOURS)[activation_bins(D)]
+
+
+def _rings_path(rings) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate closed rings into one path separated by NaN (plotly draws one shape each)."""
+    if not len(rings):
+        return np.zeros(0), np.zeros(0)
+    parts = [np.vstack([r, [np.nan, np.nan]]) for r in rings]
+    xy = np.vstack(parts)
+    return xy[:, 0], xy[:, 1]
+
+
+def _segments_path(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    segs = np.asarray(segs, dtype=float).reshape(-1, 2, 2)
+    xy = np.concatenate([segs, np.full((len(segs), 1, 2), np.nan)], axis=1).reshape(-1, 2)
+    return xy[:, 0], xy[:, 1]
+
+
+def _picture_title(pic) -> str:
+    if pic.kind == "wedges":
+        return f"weight space (u1, u2): {pic.n_cells} wedges"
+    return f"slice u_bias = {pic.sign:+d}: {pic.n_cells} cells"
+
+
+def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norms=None,
+                       selected: int | None = None, point: int | None = None,
+                       direction=None, max_filled: int = MAX_FILLED_CELLS) -> go.Figure:
+    """The arrangement's cells, one subplot per planar picture (wedges, or the two bias slices).
+
+    Parameters
+    ----------
+    pictures : sequence of PlaneCells
+    pattern_index : sequence of int arrays
+        For each picture, the engine's row index of each cell's pattern (hover and picking).
+    labels : sequence of lists of str, optional
+        Hover text of each cell's pattern (default :func:`pattern_text`).
+    found : sequence of bool arrays, optional
+        Cells found by the Gaussian sample (others greyed); colours by activation otherwise.
+    norms : sequence of (C, 2) arrays, optional
+        Group norms ``||v_i||, ||w_i||`` of the fit for each cell (NaN when unknown).
+    selected : int, optional
+        Pattern index to outline (in every picture that has it).
+    point : int, optional
+        Data row whose hyperplane (line) is drawn thick.
+    direction : array_like of shape (d',), optional
+        A weight vector u to mark (its ray for wedges; ``u_xy / |u_bias|`` on its slice).
+    max_filled : int
+        Above this many cells in total, cells are not filled: lines plus one marker trace.
+    """
+    n_pics = len(pictures)
+    fig = make_subplots(rows=1, cols=n_pics, subplot_titles=[_picture_title(p) for p in pictures],
+                        horizontal_spacing=0.06)
+    total = sum(p.n_cells for p in pictures)
+    filled = total <= max_filled
+    for j, pic in enumerate(pictures):
+        col = j + 1
+        idx = np.asarray(pattern_index[j], dtype=int)
+        f = None if found is None else np.asarray(found[j], dtype=bool)
+        colours = cell_colours(pic.patterns, f)
+        if filled:
+            for colour in dict.fromkeys(colours):
+                sel = np.flatnonzero(colours == colour)
+                x, y = _rings_path([pic.rings[i] for i in sel])
+                fig.add_trace(go.Scatter(x=x, y=y, mode="lines", fill="toself", fillcolor=colour,
+                                         line=dict(color="#7f7f7f", width=0.6), hoverinfo="skip",
+                                         showlegend=False, meta="cells"), row=1, col=col)
+        else:
+            x, y = _segments_path(pic.segments)
+            fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=0.6),
+                                       hoverinfo="skip", showlegend=False, meta="lines"), row=1, col=col)
+        lab = labels[j] if labels is not None else pattern_text(pic.patterns)
+        nv = np.full((pic.n_cells, 2), np.nan) if norms is None else np.asarray(norms[j], dtype=float)
+        n_act = pic.patterns.sum(axis=1)
+        custom = np.empty((pic.n_cells, 5), dtype=object)
+        custom[:, 0], custom[:, 1], custom[:, 2] = idx, n_act, np.asarray(lab, dtype=object)
+        custom[:, 3], custom[:, 4] = nv[:, 0], nv[:, 1]
+        norm_txt = "" if norms is None else "<br>group norms ||v||=%{customdata[3]:.4g}, ||w||=%{customdata[4]:.4g}"
+        status = "" if f is None else "<br>%{text}"
+        Marker = go.Scatter if pic.n_cells <= max_filled else go.Scattergl
+        fig.add_trace(Marker(
+            x=pic.anchors[:, 0], y=pic.anchors[:, 1], mode="markers", customdata=custom,
+            text=None if f is None else np.where(f, "found by the sample", "missed by the sample"),
+            marker=dict(size=5 if filled else 4, color=colours, line=dict(color="#8c8c8c", width=0.5)),
+            hovertemplate="pattern %{customdata[0]}: activates %{customdata[1]} points<br>"
+                          "%{customdata[2]}" + norm_txt + status + "<extra></extra>",
+            showlegend=False, meta="anchors"), row=1, col=col)
+        if norms is not None:
+            live = np.flatnonzero(np.nansum(nv, axis=1) > 0)
+            if live.size:
+                fig.add_trace(go.Scatter(x=pic.anchors[live, 0], y=pic.anchors[live, 1], mode="markers",
+                                         marker=dict(size=11, symbol="diamond-open", color=PURPLE, line=dict(width=2)),
+                                         name="cells of the fit's neurons", legendgroup="live", showlegend=j == 0,
+                                         hoverinfo="skip", meta="live"), row=1, col=col)
+        if selected is not None:
+            hit = np.flatnonzero(idx == selected)
+            for i in hit:
+                fig.add_trace(go.Scatter(x=pic.rings[i][:, 0], y=pic.rings[i][:, 1], mode="lines",
+                                         line=dict(color=SELECT, width=3), name=f"selected pattern {selected}",
+                                         legendgroup="sel", showlegend=bool(j == 0 and i == hit[0]),
+                                         hoverinfo="skip", meta="selected"), row=1, col=col)
+        if point is not None:
+            k = np.flatnonzero(pic.segment_rows == point)
+            if k.size:
+                x, y = _segments_path(pic.segments[k])
+                fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=ORANGE, width=4),
+                                         name=f"hyperplane of point {point}", legendgroup="pt",
+                                         showlegend=j == 0, hoverinfo="skip", meta="point"), row=1, col=col)
+        if direction is not None:
+            u = np.asarray(direction, dtype=float)
+            if pic.kind == "wedges":
+                r = pic.extent * u / max(np.linalg.norm(u), 1e-300)
+                fig.add_trace(go.Scatter(x=[0, r[0]], y=[0, r[1]], mode="lines+markers",
+                                         line=dict(color=SELECT, width=2, dash="dash"),
+                                         marker=dict(symbol="star", size=[0, 14], color=SELECT),
+                                         name="direction u", showlegend=True, hoverinfo="skip",
+                                         meta="direction"), row=1, col=col)
+            elif abs(u[2]) > 1e-9 and np.sign(u[2]) == pic.sign:
+                p = u[:2] / abs(u[2])
+                fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers",
+                                         marker=dict(symbol="star", size=14, color=SELECT),
+                                         name="direction u (scaled to |u_bias| = 1)", hoverinfo="skip",
+                                         meta="direction"), row=1, col=col)
+        ax = "" if col == 1 else str(col)
+        fig.update_xaxes(range=[-pic.view, pic.view], title_text="u1", row=1, col=col)
+        fig.update_yaxes(range=[-pic.view, pic.view], title_text="u2", scaleanchor=f"x{ax}", scaleratio=1,
+                         row=1, col=col)
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15),
+                      clickmode="event+select", dragmode="pan", height=480)
+    return fig
+
+
+def data_space_figure(X, y, *, geometry=None, alpha=None, family=(), activated=None, cell_line=None,
+                      point: int | None = None, half_width: float = 1.25) -> go.Figure:
+    """2-D data with the fit's neurons (lines, active side shaded) and its linear regions.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2); y : ndarray of shape (n,)
+    geometry : NeuronGeometry, optional
+    alpha : ndarray of shape (m,), optional
+        Output weights (line colour by sign).
+    family : sequence of int
+        Neurons whose pattern is the selected cell's (drawn thick).
+    activated : ndarray of bool, shape (n,), optional
+        Points activated by the selected cell (ringed).
+    cell_line : ndarray of shape (2, 2), optional
+        The line ``{x : u'[x, 1] = 0}`` of the selected cell's anchor direction u.
+    point : int, optional
+        Data row to mark.
+    """
+    fig = go.Figure()
+    if geometry is not None:
+        n_act = geometry.region_active.sum(axis=1)
+        top = max(int(n_act.max()) if n_act.size else 0, 1)
+        for b in range(len(REGION_GREYS)):
+            sel = np.flatnonzero(np.minimum(n_act * len(REGION_GREYS) // (top + 1), len(REGION_GREYS) - 1) == b)
+            if sel.size:
+                x, yy = _rings_path([geometry.region_rings[i] for i in sel])
+                fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", fill="toself", fillcolor=REGION_GREYS[b],
+                                         line=dict(color="#d0d0d0", width=0.5), hoverinfo="skip",
+                                         showlegend=False, meta="regions"))
+        if geometry.n_regions:
+            act_txt = [", ".join(map(str, np.flatnonzero(r))) or "none" for r in geometry.region_active]
+            fig.add_trace(go.Scatter(x=geometry.region_anchors[:, 0], y=geometry.region_anchors[:, 1], mode="markers",
+                                     marker=dict(size=3, color="#a0a0a0"), customdata=np.c_[n_act, act_txt],
+                                     name=f"{geometry.n_regions} linear regions (grey: more active neurons)",
+                                     hovertemplate="linear region: %{customdata[0]} active neurons<br>"
+                                                   "neurons %{customdata[1]}<extra></extra>", meta="region anchors"))
+        signs = np.sign(np.asarray(alpha if alpha is not None else np.ones(len(geometry.segments))).reshape(-1))
+        family = set(int(f) for f in family)
+        for sgn, col in ((1, GREEN), (-1, PURPLE)):
+            rings = [r for j, r in enumerate(geometry.active_rings) if len(r) and (signs[j] >= 0) == (sgn > 0)]
+            if rings:
+                x, yy = _rings_path(rings)
+                fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", fill="toself", fillcolor=col, opacity=0.35,
+                                         line=dict(width=0), hoverinfo="skip", showlegend=False, meta="active side"))
+        for sgn, col, name in ((1, GREEN, "neuron, alpha > 0 (strip: active side)"),
+                               (-1, PURPLE, "neuron, alpha < 0 (strip: active side)")):
+            sel = np.flatnonzero((signs >= 0) == (sgn > 0))
+            if sel.size:
+                x, yy = _segments_path(geometry.segments[sel])
+                fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", line=dict(color=col, width=1.5), name=name,
+                                         hoverinfo="skip", meta="neurons"))
+        fam = sorted(family)
+        if fam:
+            x, yy = _segments_path(geometry.segments[fam])
+            fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", line=dict(color=SELECT, width=5),
+                                     name="neurons of the selected cell", hoverinfo="skip", meta="family"))
+    if cell_line is not None and np.all(np.isfinite(cell_line)):
+        fig.add_trace(go.Scatter(x=cell_line[:, 0], y=cell_line[:, 1], mode="lines",
+                                 line=dict(color=SELECT, width=2, dash="dash"),
+                                 name="a hyperplane of the selected cell", hoverinfo="skip", meta="cell line"))
+    for tr in scatter_traces(X, y, "train"):
+        fig.add_trace(tr)
+    if activated is not None and np.any(activated):
+        k = np.flatnonzero(activated)
+        fig.add_trace(go.Scatter(x=X[k, 0], y=X[k, 1], mode="markers", customdata=k,
+                                 marker=dict(size=15, symbol="circle-open", color=SELECT, line=dict(width=2.5)),
+                                 name=f"{k.size} points activated by the selected cell",
+                                 hovertemplate="point %{customdata} (activated)<extra></extra>", meta="activated"))
+    if point is not None and 0 <= point < len(X):
+        fig.add_trace(go.Scatter(x=[X[point, 0]], y=[X[point, 1]], mode="markers",
+                                 marker=dict(size=20, symbol="star-open", color=ORANGE, line=dict(width=3)),
+                                 name=f"point {point}", hoverinfo="skip", meta="point"))
+    h = half_width
+    fig.update_layout(xaxis=dict(range=[-h, h], title="x1", constrain="domain"),
+                      yaxis=dict(range=[-h, h], title="x2", scaleanchor="x", scaleratio=1),
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15),
+                      clickmode="event+select", height=480)
+    return fig
+
+
+def data_space_figure_1d(x, y, *, predict=None, kinks=(), alpha=None, activated=None, point=None,
+                         half_width: float = 1.25) -> go.Figure:
+    """1-D data: the fit, its kinks (neurons) as vertical lines; linear regions are the intervals."""
+    x = np.ravel(x)
+    fig = go.Figure()
+    xs = np.linspace(-half_width, half_width, 400)
+    if predict is not None:
+        fig.add_trace(go.Scatter(x=xs, y=np.ravel(predict(xs[:, None])), mode="lines", name="fit",
+                                 line=dict(color=GREEN, width=3), meta="fit"))
+    signs = np.sign(np.asarray(alpha if alpha is not None else np.ones(len(kinks))).reshape(-1))
+    for j, k in enumerate(np.asarray(kinks, dtype=float)):
+        if np.isfinite(k) and abs(k) <= half_width:
+            fig.add_vline(x=k, line=dict(color=GREEN if signs[j] >= 0 else PURPLE, width=1, dash="dot"))
+    fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name="train", customdata=np.arange(len(x)),
+                             marker=dict(color=BLUE, size=8, line=dict(color="black", width=1)),
+                             hovertemplate="point %{customdata}<br>x=%{x:.4f}<br>y=%{y:.4f}<extra></extra>"))
+    if activated is not None and np.any(activated):
+        k = np.flatnonzero(activated)
+        fig.add_trace(go.Scatter(x=x[k], y=np.asarray(y)[k], mode="markers", customdata=k,
+                                 marker=dict(size=15, symbol="circle-open", color=SELECT, line=dict(width=2.5)),
+                                 name=f"{k.size} points activated by the selected cell",
+                                 hovertemplate="point %{customdata} (activated)<extra></extra>", meta="activated"))
+    if point is not None and 0 <= point < len(x):
+        fig.add_trace(go.Scatter(x=[x[point]], y=[np.asarray(y)[point]], mode="markers", name=f"point {point}",
+                                 marker=dict(size=20, symbol="star-open", color=ORANGE, line=dict(width=3)),
+                                 hoverinfo="skip", meta="point"))
+    fig.update_layout(xaxis=dict(title="x", range=[-half_width, half_width]), yaxis=dict(title="y"),
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15),
+                      clickmode="event+select", height=480)
+    return fig
+
+
+def counts_figure(ns, engine, cover, bound, *, current_n: int | None = None) -> go.Figure:
+    """Pattern counts against n: exact enumeration, Cover's formula and the bound (log scale)."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ns, y=bound, mode="lines", name="bound 2r(e(n-1)/r)^r",
+                             line=dict(color=GREY, dash="dash"), hovertemplate="n=%{x}<br>bound=%{y:.4g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=ns, y=cover, mode="lines", name="Cover's count", line=dict(color=BLUE, width=3),
+                             hovertemplate="n=%{x}<br>Cover=%{y:,}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=ns, y=engine, mode="markers", name="enumerated (engine)",
+                             marker=dict(color=ORANGE, size=10, symbol="circle-open", line=dict(width=2.5)),
+                             hovertemplate="n=%{x}<br>enumerated=%{y:,}<extra></extra>"))
+    if current_n is not None:
+        fig.add_vline(x=current_n, line=dict(color=SELECT, width=1, dash="dot"))
+    fig.update_layout(xaxis=dict(title="number of points n", type="log"),
+                      yaxis=dict(title="number of patterns P", type="log"),
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2), height=380)
+    return fig
+
+
+def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, selected_vertex=None,
+                    highlight=None, direction=None) -> go.Figure:
+    """The zonotope ``sum_k [0, x_k]``: vertices (one per pattern) with their patterns on hover.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (P, 2) or (P, 3)
+        Vertex i is ``Xb' D_i``.
+    order : int array, optional
+        Boundary order of the vertices (2-D).
+    triangles : ndarray of shape (T, 3), optional
+        Boundary triangles (3-D).
+    labels : list of str, optional
+        Pattern text of each vertex (hover; printed next to the vertex when P <= 24).
+    found : bool array, optional
+        Vertices found by the Gaussian sample (others greyed).
+    selected_vertex : int, optional
+        The vertex maximising u'z (for ``direction`` u), starred.
+    highlight : int, optional
+        A selected pattern's vertex, ringed.
+    direction : array_like, optional
+        u, drawn as an arrow from the zonotope's centre.
+    """
+    Z = np.asarray(Z, dtype=float)
+    P, dim = Z.shape
+    labels = labels if labels is not None else [str(i) for i in range(P)]
+    colours = np.full(P, ORANGE, dtype=object) if found is None else cell_colours(None, found)
+    custom = np.c_[np.arange(P).astype(object), np.asarray(labels, dtype=object)]
+    hover = "vertex = pattern %{customdata[0]}<br>%{customdata[1]}<extra></extra>"
+    centre = Z.mean(axis=0) if P else np.zeros(dim)
+    fig = go.Figure()
+    if dim == 2:
+        if order is not None and len(order) > 2:
+            ring = Z[np.r_[order, order[:1]]]
+            fig.add_trace(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", fill="toself",
+                                     fillcolor="rgba(0,114,178,0.12)", line=dict(color=BLUE, width=2),
+                                     hoverinfo="skip", name="zonotope", meta="zonotope"))
+        fig.add_trace(go.Scatter(x=Z[:, 0], y=Z[:, 1], mode="markers+text" if P <= 24 else "markers",
+                                 text=[l.replace("<br>", "") for l in labels] if P <= 24 else None,
+                                 textposition="top center", textfont=dict(size=9), customdata=custom,
+                                 marker=dict(size=9, color=colours, line=dict(color="black", width=1)),
+                                 hovertemplate=hover, name="vertices (patterns)", meta="vertices"))
+        if highlight is not None:
+            fig.add_trace(go.Scatter(x=[Z[highlight, 0]], y=[Z[highlight, 1]], mode="markers",
+                                     marker=dict(size=18, symbol="circle-open", color=SELECT, line=dict(width=3)),
+                                     name=f"selected pattern {highlight}", hoverinfo="skip", meta="highlight"))
+        if direction is not None:
+            u = np.asarray(direction, dtype=float)
+            span = max(float(np.ptp(Z, axis=0).max()) if P else 1.0, 1e-9)
+            tip = centre + 0.45 * span * u / max(np.linalg.norm(u), 1e-300)
+            fig.add_annotation(x=tip[0], y=tip[1], ax=centre[0], ay=centre[1], xref="x", yref="y",
+                               axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2, text="u")
+        if selected_vertex is not None:
+            fig.add_trace(go.Scatter(x=[Z[selected_vertex, 0]], y=[Z[selected_vertex, 1]], mode="markers",
+                                     marker=dict(size=18, symbol="star", color=SELECT),
+                                     name=f"argmax u'z = pattern {selected_vertex}", hoverinfo="skip", meta="argmax"))
+        fig.update_layout(xaxis=dict(title="z1", constrain="domain"), yaxis=dict(title="z2", scaleanchor="x", scaleratio=1))
+    else:
+        if triangles is not None and len(triangles):
+            t = np.asarray(triangles)
+            fig.add_trace(go.Mesh3d(x=Z[:, 0], y=Z[:, 1], z=Z[:, 2], i=t[:, 0], j=t[:, 1], k=t[:, 2],
+                                    color=BLUE, opacity=0.18, flatshading=True, hoverinfo="skip",
+                                    name="zonotope", meta="zonotope"))
+        fig.add_trace(go.Scatter3d(x=Z[:, 0], y=Z[:, 1], z=Z[:, 2], mode="markers", customdata=custom,
+                                   marker=dict(size=3 if P > 200 else 5, color=colours), hovertemplate=hover,
+                                   name="vertices (patterns)", meta="vertices"))
+        marks = []
+        if highlight is not None:
+            marks.append((highlight, "circle-open", f"selected pattern {highlight}", "highlight"))
+        if selected_vertex is not None:
+            marks.append((selected_vertex, "diamond", f"argmax u'z = pattern {selected_vertex}", "argmax"))
+        for v, sym, name, meta in marks:
+            fig.add_trace(go.Scatter3d(x=[Z[v, 0]], y=[Z[v, 1]], z=[Z[v, 2]], mode="markers",
+                                       marker=dict(size=10, symbol=sym, color=SELECT), name=name,
+                                       hoverinfo="skip", meta=meta))
+        if direction is not None:
+            u = np.asarray(direction, dtype=float)
+            span = max(float(np.ptp(Z, axis=0).max()) if P else 1.0, 1e-9)
+            tip = centre + 0.6 * span * u / max(np.linalg.norm(u), 1e-300)
+            fig.add_trace(go.Scatter3d(x=[centre[0], tip[0]], y=[centre[1], tip[1]], z=[centre[2], tip[2]],
+                                       mode="lines+text", text=["", "u"], line=dict(color=SELECT, width=6),
+                                       name="direction u", hoverinfo="skip", meta="direction"))
+        fig.update_layout(scene=dict(xaxis_title="z1", yaxis_title="z2", zaxis_title="z3 (bias)", aspectmode="data"))
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.1), height=480)
+    return fig
+
+
+def coverage_figure(Ns, found, n_exact: int, *, current_N: int | None = None) -> go.Figure:
+    """Distinct patterns found by N Gaussian directions, with the exact count as asymptote."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=Ns, y=found, mode="lines+markers", name="patterns found",
+                             line=dict(color=GREEN, width=3),
+                             hovertemplate="N=%{x:,}<br>found=%{y:,}<extra></extra>"))
+    fig.add_hline(y=n_exact, line=dict(color=SELECT, dash="dash"),
+                  annotation_text=f"exact count P = {n_exact:,}", annotation_position="bottom right")
+    if current_N is not None:
+        fig.add_vline(x=current_N, line=dict(color=GREY, dash="dot"))
+    fig.update_layout(xaxis=dict(title="Gaussian directions N", type="log"),
+                      yaxis=dict(title="distinct patterns found", rangemode="tozero"),
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2), height=360)
+    return fig
+
+
+def ratio_figure(Ns, ratio, kappa, lower, *, current_N: int | None = None) -> go.Figure:
+    """Approximation ratio p_s / p* of the subsampled program, its bound kappa, and g(lambda_s/kappa)/p*."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=Ns, y=kappa, mode="lines+markers", name="kappa = max(1, cert(lambda_s)/beta)",
+                             line=dict(color=PURPLE, dash="dash"), hovertemplate="N=%{x:,}<br>kappa=%{y:.6f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=Ns, y=ratio, mode="lines+markers", name="p_s / p*", line=dict(color=GREEN, width=3),
+                             hovertemplate="N=%{x:,}<br>p_s/p*=%{y:.6f}<extra></extra>"))
+    lower = np.where(np.asarray(lower, dtype=float) > 0, lower, np.nan)
+    fig.add_trace(go.Scatter(x=Ns, y=lower, mode="lines+markers", name="lower bound g(lambda_s/kappa) / p*",
+                             line=dict(color=BLUE), hovertemplate="N=%{x:,}<br>bound/p*=%{y:.6f}<extra></extra>"))
+    fig.add_hline(y=1.0, line=dict(color=SELECT, width=1))
+    if current_N is not None:
+        fig.add_vline(x=current_N, line=dict(color=GREY, dash="dot"))
+    fig.update_layout(xaxis=dict(title="Gaussian directions N", type="log"), yaxis=dict(title="relative to p*", type="log"),
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2), height=360)
+    return fig
