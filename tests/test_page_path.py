@@ -1,0 +1,167 @@
+"""The Sparsity path page (AppTest, tiny data): every control, no re-solve on selection, errors."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit.runtime.pages_manager as pages_manager
+from streamlit.testing.v1 import AppTest
+
+import cvx_core
+from cvx_core.datasets import load_dataset
+from cvx_core.path import regularization_path
+from pages.common import cache as cache_mod
+from pages.common import cache_path
+
+SMALL = {"dataset": "xor", "n": "12", "seed": "3", "test": "0.25", "path_nbetas": "5", "path_ratio": "0.03"}
+
+
+class _NoDir:
+    def exists(self) -> bool:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _navigation_only(monkeypatch):
+    """AppTest resets Streamlit's legacy ``pages/``-folder detection before every run; with a
+    ``pages/`` folder it then runs a page file alone (no app.py, no sidebar) whenever the page's
+    url_path equals its file name. Hide the folder from that check so each run goes through
+    app.py and st.navigation, as in a browser session."""
+    real = pages_manager.Path
+    monkeypatch.setattr(pages_manager, "Path", lambda *a: _NoDir() if real(*a).name == "pages" else real(*a))
+
+
+@pytest.fixture
+def solves(monkeypatch):
+    """Count the path solves made by the page."""
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("n_betas"))
+        return regularization_path(*args, **kwargs)
+
+    monkeypatch.setattr(cache_path, "regularization_path", counting)
+    cache_path.path.clear()
+    return calls
+
+
+def _app(**params) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params.update({**SMALL, **params})
+    at.switch_page("pages/path.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _reference(**kw):
+    d = load_dataset("xor", 12, 0.0, 3, 0.25)
+    return d, regularization_path(d.X, d.y, n_betas=5, min_ratio=0.03, X_test=d.X_test, y_test=d.y_test, **kw)
+
+
+def test_metrics_and_figures_match_the_engine(solves):
+    at = _app()
+    d, ref = _reference()
+    assert _metric(at, "beta_max") == f"{ref.beta_max:.4g}"
+    assert _metric(at, "Betas solved") == "5"
+    assert _metric(at, "Patterns") == f"{ref.n_patterns:,}"
+    assert len(at.get("plotly_chart")) == 3  # path, fit, error
+    k = at.select_slider(key="path_k").value
+    assert _metric(at, "beta") == f"{ref.betas[k]:.4g}"
+    assert _metric(at, "Width") == str(ref.n_neurons[k])
+    assert _metric(at, "Objective") == f"{ref.objectives[k]:.6g}"
+    labels = [b.label for b in at.get("download_button")]
+    assert "Path (CSV)" in labels and any("JSON" in lab for lab in labels)
+    assert len(at.sidebar.selectbox) >= 1  # ran through app.py (shared controls drawn)
+    assert solves == [5]
+
+
+def test_slider_and_steps_move_the_selection_without_resolving(solves):
+    at = _app()
+    _, ref = _reference()
+    at.select_slider(key="path_k").set_value(0).run()
+    assert _metric(at, "Width") == "0" and _metric(at, "beta") == f"{ref.beta_max:.4g}"
+    assert at.button(key="path_prev").disabled
+    at.button(key="path_next").click().run()
+    assert at.select_slider(key="path_k").value == 1
+    assert _metric(at, "Width") == str(ref.n_neurons[1])
+    at.select_slider(key="path_k").set_value(4).run()
+    assert at.button(key="path_next").disabled
+    at.button(key="path_prev").click().run()
+    assert at.select_slider(key="path_k").value == 3
+    assert _metric(at, "Certified gap") == f"{ref.gaps[3]:.1e}"
+    assert at.query_params["path_k"] in ("3", ["3"])
+    assert solves == [5]  # one solve; every selection only redraws
+
+
+def test_path_controls_and_play(solves):
+    at = _app()
+    at.slider(key="path_nbetas").set_value(4).run()
+    assert _metric(at, "Betas solved") == "4"
+    at.select_slider(key="path_ratio").set_value(0.1).run()
+    assert solves == [5, 4, 4]
+    assert at.query_params["path_ratio"] in ("0.1", ["0.1"])
+    assert len(at.get("plotly_chart")) == 3
+    at.toggle(key="path_play").set_value(True).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 4  # the animation
+    assert at.query_params["path_play"] in ("1", ["1"])
+
+
+def test_url_selects_beta():
+    _, ref = _reference()
+    at = _app(path_k="2")
+    assert at.select_slider(key="path_k").value == 2
+    assert _metric(at, "beta") == f"{ref.betas[2]:.4g}"
+
+
+def test_without_test_split_says_how_to_get_validation():
+    at = _app(test="0")
+    assert any("test fraction" in i.value for i in at.info)
+
+
+def test_bad_labels_show_an_error_and_keep_running():
+    at = _app(dataset="regression1d", loss="logistic")
+    assert any("Cannot compute the path" in e.value for e in at.error)
+    assert not at.get("plotly_chart")
+
+
+def test_solver_failure_is_a_warning(monkeypatch):
+    def fail(*a, **k):
+        raise RuntimeError("every solver failed at beta=0.1: test")
+
+    monkeypatch.setattr(cache_path, "regularization_path", fail)
+    cache_path.path.clear()
+    at = _app(seed="4")
+    assert any("solver failed" in w.value for w in at.warning)
+    cache_path.path.clear()
+
+
+def test_too_many_patterns_offers_sampling(monkeypatch):
+    monkeypatch.setattr(cache_mod, "UI_MAX_PATTERNS", 20)
+    at = _app()
+    assert any("sample" in e.value for e in at.error)
+    at.number_input(key="path_samples").set_value(60).run()
+    assert not at.exception and not at.error
+    assert any("Sampled patterns" in i.value for i in at.info)
+    assert int(_metric(at, "Patterns").replace(",", "")) <= 60
+
+
+def test_snippet_reproduces_the_path():
+    at = _app()
+    code = next(c.value for c in at.code if "regularization_path" in c.value)
+    ns = {}
+    exec(code.replace("print(path.to_csv())", ""), ns)  # noqa: S102 - our own generated code
+    k = at.select_slider(key="path_k").value
+    assert f"{ns['path'].objectives[k]:.6g}" == _metric(at, "Objective")
+    assert ns["net"].n_neurons == int(_metric(at, "Width"))
+
+
+def test_lecture_mode_hides_explanations():
+    at = _app(lecture="1")
+    assert not at.exception
+    assert not [c for c in at.caption if c.value.startswith("How to read this")]
+    assert not [c for c in at.code if "regularization_path" in c.value]
