@@ -1,0 +1,136 @@
+"""Tests of the Arrangements figure builders (pure functions, no browser)."""
+import numpy as np
+import pytest
+
+from cvx_core import add_bias, enumerate_patterns
+from cvx_core import geometry as geo
+from pages.common import fig_arrangements as fa
+
+
+@pytest.fixture(scope="module")
+def setup():
+    X = np.random.default_rng(7).uniform(-1, 1, (9, 2))
+    Xb = add_bias(X, True)
+    E = enumerate_patterns(Xb)
+    pics = geo.arrangement_pictures(Xb)
+    index = [geo.match_patterns(p.patterns, E) for p in pics]
+    return X, Xb, E, pics, index
+
+
+def _traces(fig, meta):
+    return [t for t in fig.data if t.meta == meta]
+
+
+def _n_polys(trace):
+    return int(np.sum(np.isnan(np.asarray(trace.x, dtype=float))))
+
+
+def test_pattern_text_and_bins():
+    D = np.array([[1] * 12 + [0] * 3, [0] * 15], dtype=bool)
+    txt = fa.pattern_text(D, group=5, per_line=10)
+    assert txt[0] == "11111 11111<br>11000"
+    np.testing.assert_array_equal(fa.activation_bins(D, 4), [3, 0])
+
+
+def test_cells_drawn_equal_patterns(setup):
+    X, Xb, E, pics, index = setup
+    fig = fa.arrangement_figure(pics, index)
+    anchors = _traces(fig, "anchors")
+    assert len(anchors) == 2
+    assert sum(len(t.x) for t in anchors) == sum(p.n_cells for p in pics)
+    assert sum(_n_polys(t) for t in _traces(fig, "cells")) == sum(p.n_cells for p in pics)
+    # hover index of every cell is its row in the engine's enumeration, and every pattern appears
+    idx = np.concatenate([np.asarray([c[0] for c in t.customdata], dtype=int) for t in anchors])
+    assert set(idx.tolist()) == set(range(len(E)))
+    for t, pic, ix in zip(anchors, pics, index):
+        for c, D in zip(t.customdata[:5], pic.patterns[:5]):
+            assert c[2] == fa.pattern_text(D[None])[0]
+            np.testing.assert_array_equal(E[int(c[0])], D)
+
+
+def test_colours_per_pattern(setup):
+    _, _, _, pics, index = setup
+    fig = fa.arrangement_figure(pics, index)
+    for t, pic in zip(_traces(fig, "anchors"), pics):
+        expect = np.asarray(fa.BIN_COLOURS)[fa.activation_bins(pic.patterns)]
+        np.testing.assert_array_equal(np.asarray(t.marker.color), expect)
+    # cells of one fill trace share a colour, and there is one fill trace per colour used
+    fills = _traces(fig, "cells")
+    for pic_no, pic in enumerate(pics):
+        used = set(fa.cell_colours(pic.patterns))
+        own = [t for t in fills if t.xaxis == ("x" if pic_no == 0 else "x2")]
+        assert {t.fillcolor for t in own} == used
+    found = [np.arange(p.n_cells) % 3 == 0 for p in pics]
+    fig = fa.arrangement_figure(pics, index, found=found)
+    for t, f in zip(_traces(fig, "anchors"), found):
+        np.testing.assert_array_equal(np.asarray(t.marker.color), np.where(f, fa.FOUND, fa.MISSED))
+
+
+def test_selection_point_direction_and_norms(setup):
+    X, Xb, E, pics, index = setup
+    p = int(index[0][3])
+    norms = [np.c_[np.arange(pc.n_cells, dtype=float), np.zeros(pc.n_cells)] for pc in pics]
+    fig = fa.arrangement_figure(pics, index, norms=norms, selected=p, point=2, direction=[0.3, -0.2, 0.5])
+    sel = _traces(fig, "selected")
+    n_slices_with_p = sum(int(np.sum(ix == p)) for ix in index)
+    assert len(sel) == n_slices_with_p >= 1
+    np.testing.assert_allclose(np.asarray(sel[0].x, dtype=float), pics[0].rings[3][:, 0])
+    assert len(_traces(fig, "point")) == 2  # the point's line in both slices
+    d = _traces(fig, "direction")
+    assert len(d) == 1 and np.allclose([d[0].x[0], d[0].y[0]], [0.6, -0.4])  # u_xy / |u_bias|
+    live = _traces(fig, "live")
+    assert sum(len(t.x) for t in live) == sum(pc.n_cells - 1 for pc in pics)  # norm 0 for cell 0 only
+
+
+def test_large_arrangement_uses_one_trace(setup):
+    _, _, _, pics, index = setup
+    fig = fa.arrangement_figure(pics, index, max_filled=10)
+    assert not _traces(fig, "cells")
+    assert len(_traces(fig, "lines")) == 2
+    anchors = _traces(fig, "anchors")
+    assert all(t.type == "scattergl" for t in anchors)
+    assert sum(len(t.x) for t in anchors) == sum(p.n_cells for p in pics)
+
+
+def test_zonotope_vertices_are_patterns(setup):
+    X, Xb, E, pics, index = setup
+    Z = geo.zonotope_vertices(Xb, E)
+    u = np.array([0.2, -0.7, 0.4])
+    v = geo.vertex_of_direction(Xb, E, u)
+    labels = fa.pattern_text(E)
+    fig = fa.zonotope_figure(Z, triangles=geo.zonotope_triangles(Z), labels=labels, selected_vertex=v, direction=u)
+    vert = _traces(fig, "vertices")[0]
+    for i in (0, 5, len(E) - 1):
+        assert int(vert.customdata[i][0]) == i and vert.customdata[i][1] == labels[i]
+        np.testing.assert_allclose([vert.x[i], vert.y[i], vert.z[i]], Xb.T @ E[i])
+    star = _traces(fig, "argmax")[0]
+    np.testing.assert_allclose([star.x[0], star.y[0], star.z[0]], Xb.T @ ((Xb @ u) >= 0))
+    # planar zonotope: the boundary visits every vertex once
+    E2 = enumerate_patterns(X)
+    Z2 = geo.zonotope_vertices(X, E2)
+    order = geo.zonotope_polygon(X, E2)
+    fig = fa.zonotope_figure(Z2, order=order, found=np.arange(len(E2)) < 4)
+    assert len(_traces(fig, "zonotope")[0].x) == len(E2) + 1
+    np.testing.assert_array_equal(_traces(fig, "vertices")[0].marker.color[:5], [fa.FOUND] * 4 + [fa.MISSED])
+
+
+def test_data_space_and_curves(setup):
+    X, Xb, E, pics, index = setup
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    U = np.array([[1.0, 0.0, 0.1], [0.0, 1.0, -0.2], [1.0, 1.0, 0.0]])
+    g = geo.neuron_geometry(U, True, 1.25)
+    act = E[4]
+    fig = fa.data_space_figure(X, y, geometry=g, alpha=np.array([1.0, -1.0, 2.0]), family=[1], activated=act,
+                               cell_line=geo.neuron_segments(U[:1], True, 1.25)[0], point=0)
+    assert sum(_n_polys(t) for t in _traces(fig, "regions")) == g.n_regions == 7
+    assert len(_traces(fig, "family")) == 1
+    ringed = _traces(fig, "activated")[0]
+    np.testing.assert_array_equal(ringed.customdata, np.flatnonzero(act))
+    fig = fa.counts_figure([3, 5], [8, 22], [8, 22], [30.0, 80.0], current_n=5)
+    assert list(fig.data[2].y) == [8, 22]
+    fig = fa.coverage_figure([1, 10], [2, 9], 22, current_N=10)
+    assert fig.layout.shapes[0].y0 == 22
+    fig = fa.ratio_figure([4, 16], [1.5, 1.1], [3.0, 1.2], [-0.1, 0.9])
+    assert np.isnan(fig.data[2].y[0]) and fig.data[2].y[1] == 0.9
+    fig = fa.data_space_figure_1d(X[:, 0], y, predict=lambda x: x[:, 0], kinks=[0.2, 5.0], activated=act)
+    assert len(fig.layout.shapes) == 1  # the kink outside the box is not drawn
