@@ -140,6 +140,17 @@ def test_solver_failure_is_a_warning(monkeypatch):
     cache_path.path.clear()
 
 
+def test_unexpected_engine_error_is_shown_not_raised(monkeypatch):
+    def boom(*a, **k):
+        raise IndexError("engine bug")
+
+    monkeypatch.setattr(cache_path, "regularization_path", boom)
+    cache_path.path.clear()
+    at = _app(seed="6")
+    assert any("Unexpected error" in e.value and "engine bug" in e.value for e in at.error)
+    cache_path.path.clear()
+
+
 def test_too_many_patterns_offers_sampling(monkeypatch):
     monkeypatch.setattr(cache_mod, "UI_MAX_PATTERNS", 20)
     at = _app()

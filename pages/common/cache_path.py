@@ -68,6 +68,9 @@ def path_or_none(c: Controls, n_betas: int, min_ratio: float) -> PathResult | No
     except RuntimeError as exc:
         st.warning(f"The solver failed: {exc}. Try a larger smallest beta, another loss, or fewer points.")
         return None
+    except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
+        st.error(f"Unexpected error while solving the path ({type(exc).__name__}): {exc}")
+        return None
     if n_s > 0:
         _samples_input()
         st.info(f"Sampled patterns: {out.n_patterns:,} distinct patterns from {n_s:,} Gaussian directions; "
