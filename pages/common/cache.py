@@ -23,7 +23,7 @@ from .state import Controls, user_dataset
 
 #: Exact enumeration above this many predicted patterns is refused in the UI (the engine's own
 #: limit, MAX_EXACT_PATTERNS, is for scripts; an interactive solve must stay within seconds).
-UI_MAX_PATTERNS = 20_000
+UI_MAX_PATTERNS = 10_000
 #: Largest number of training points solved interactively (exact or sampled patterns).
 UI_MAX_N = 1_000
 #: Default number of sampled patterns offered when exact enumeration is refused.

@@ -72,6 +72,8 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
     Extra keyword arguments go to ``st.plotly_chart`` (e.g. ``on_select``); returns its value.
     """
     lecture.style(fig)
+    if lecture.active():
+        kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
     out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
     if server and server_export_available() and not lecture.active():
         cols = st.columns([1, 1, 6], gap="small")
