@@ -3,46 +3,36 @@ import numpy as np
 import streamlit as st
 
 from cvx_core.geometry import direction_from_angles, kinks_1d
-from pages.common import cache
+from pages.common import cache, export, guard, lecture
 from pages.common import cache_arrangements as ca
 from pages.common import fig_arrangements as fa
 from pages.common.state import bind
 
-c = st.session_state["controls"]
+if "controls" not in st.session_state:
+    # a fresh server may run this file alone in streamlit's legacy pages/ mode: go through app.py
+    st.switch_page("app.py", query_params=st.query_params.to_dict())
+c, ss = st.session_state["controls"], st.session_state
 st.title("Hyperplane arrangements and zonotopes")
-st.markdown("Every direction u of a hidden neuron switches on a subset of the points, its *activation pattern*. "
-            "The patterns are the cells of the arrangement of the points' hyperplanes in weight space; there are "
-            "finitely many, so training is a finite convex program. The bias is the last weight coordinate.")
+lecture.note("Every direction u of a hidden neuron switches on a subset of the points, its *activation pattern*. "
+             "The patterns are the cells of the arrangement of the points' hyperplanes in weight space; there are "
+             "finitely many, so training is a finite convex program. The bias is the last weight coordinate.")
 st.latex(r"D(u)=\mathrm{diag}\big(1[\tilde X u\ge 0]\big),\qquad K_D=\{u:(2D-I)\tilde X u\ge 0\},\qquad \tilde X=[X,\ 1]")
+key = cache.data_key(c)
 try:
     with st.spinner("Enumerating patterns and drawing cells..."):
-        view = ca.arrangement(ca.data_key(c), c.bias)
+        view = ca.arrangement(key, c.bias)
 except ValueError as exc:
     st.error(str(exc))
     st.stop()
 data, P, dim = cache.data_for(c), view.n_patterns, view.Xb.shape[1]
 
-
-def _int_in(lo, hi):
-    def parse(raw):
-        if not lo <= int(raw) <= hi:
-            raise ValueError(raw)
-        return int(raw)
-    return parse
-
-
-def _one_of(*options):
-    return lambda raw: options[[str(o) for o in options].index(raw)]
-
-
-bind("arr_N", 64, _one_of(*ca.N_OPTIONS))
-bind("arr_theta", 30, _int_in(0, 359))
-bind("arr_elev", 30, _int_in(-89, 89))
-bind("arr_colour", "activation", _one_of("activation", "sampling"))
-bind("arr_cell", -1, _int_in(-1, 10**6))
-bind("arr_point", -1, _int_in(-1, 10**6))
-bind("arr_ratio", True, lambda raw: _one_of("1", "0")(raw) == "1")
-ss = st.session_state
+bind("arr_N", 64, ca.one_of(*ca.N_OPTIONS))
+bind("arr_theta", 30, ca.int_in(0, 359))
+bind("arr_elev", 30, ca.int_in(-89, 89))
+bind("arr_colour", "activation", ca.one_of("activation", "sampling"))
+bind("arr_cell", -1, ca.int_in(-1, 10**6))
+bind("arr_point", -1, ca.int_in(-1, 10**6))
+bind("arr_ratio", True, lambda raw: ca.one_of("1", "0")(raw) == "1")
 ss["arr_cell"] = ss["arr_cell"] if ss["arr_cell"] < P else -1
 ss["arr_point"] = ss["arr_point"] if ss["arr_point"] < len(data.X) else -1
 
@@ -64,18 +54,12 @@ k[0].number_input(f"Selected pattern (0..{P - 1}, -1 none)", -1, P - 1, key="arr
 k[1].number_input(f"Selected point (0..{len(data.X) - 1}, -1 none)", -1, len(data.X) - 1, key="arr_point")
 k[2].toggle(f"Approximation ratio against N (one convex solve per N in {ca.RATIO_GRID}, cached)", key="arr_ratio")
 
-fit, note = None, ""
-try:
-    with st.spinner("Solving the convex program over all patterns (cached)..."):
-        fit, note = ca.fit_or_none(c, view)
-except (ValueError, RuntimeError) as exc:
-    note = f"no fit: {exc}"
-if note:
-    st.info(note)
+fit = guard.fit(c, key="arr", spinner="Solving the convex program over all patterns (cached)...")
+fkey = (c, fit.exact_patterns, fit.n_patterns) if fit else None
 sel, pt = (ss["arr_cell"] if ss["arr_cell"] >= 0 else None), (ss["arr_point"] if ss["arr_point"] >= 0 else None)
 u = direction_from_angles(ss["arr_theta"], ss["arr_elev"] if dim == 3 else None)
 dinfo = ca.direction_info(view, u)
-samp = ca.sampled(ca.data_key(c), c.bias, ss["arr_N"], c.seed)
+samp = ca.sampled(key, c.bias, ss["arr_N"], c.seed)
 sinfo = ca.selection_info(view, sel, fit.network if fit else None, c.bias) if sel is not None else None
 
 m = st.columns(6)
@@ -83,54 +67,57 @@ m[0].metric("Patterns (engine)", f"{P:,}", help="cvx_core.enumerate_patterns(add
 m[1].metric("Cells drawn (distinct)", f"{view.n_drawn:,}" if view.drawn else "not drawn")
 m[2].metric("Cover's count", f"{view.cover:,}", help=f"2 sum_(k<r) C(n-1, k), rank r = {view.rank}")
 m[3].metric("Bound 2r(e(n-1)/r)^r", f"{view.bound:,.0f}")
-m[4].metric(f"Found by N = {ss['arr_N']:,}", f"{samp['n_found']:,}", f"{samp['n_found'] / P:.1%} of P", delta_color="off")
-m[5].metric("Exact fit", f"{fit.solve_time:.2f} s" if fit else "-", help=fit.status if fit else note)
+m[4].metric(f"Found by N = {ss['arr_N']:,}", f"{samp['n_found']:,}", f"{samp['n_found'] / P:.1%} of P",
+            delta_color="off", delta_arrow="off")
+m[5].metric("Fit solve time", f"{fit.solve_time:.2f} s" if fit else "-", help=fit.status if fit else None)
 
 left, right = st.columns([2, 3])
 with left:
     st.subheader("Data space")
     act = None if sinfo is None else sinfo["activated"]
     if data.X.shape[1] == 2:
-        fig = fa.data_space_figure(data.X, data.y, geometry=ca.neurons(c) if fit else None,
+        fig = fa.data_space_figure(data.X, data.y, geometry=ca.neurons(fkey, _net=fit.network) if fit else None,
                                    alpha=fit.network.alpha if fit else None, family=sinfo["family"] if sinfo else (),
                                    activated=act, cell_line=sinfo["line"] if sinfo else None, point=pt)
     else:
         fig = fa.data_space_figure_1d(data.X, data.y, predict=fit.network.predict if fit else None,
                                       kinks=kinks_1d(fit.network.U, c.bias) if fit else (),
                                       alpha=fit.network.alpha if fit else None, activated=act, point=pt)
-    st.plotly_chart(fig, width="stretch", key="arr_data_chart", on_select=lambda: _picked("arr_data_chart", "arr_point"),
-                    selection_mode="points")
-    st.caption("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "
-               "alpha_j < 0) with a strip on its active side; the grey polygons are the network's linear regions "
-               "(darker: more active neurons; hover a dot for the list). Click a point to see its hyperplane in "
-               "weight space; a selected cell rings the points it activates and draws one of its hyperplanes.")
+    export.chart(fig, key="arr_data_chart", filename="arrangement_data_space", selection_mode="points",
+                 on_select=lambda: _picked("arr_data_chart", "arr_point"))
+    lecture.explain("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "
+                    "alpha_j < 0) with a strip on its active side; the grey polygons are the network's linear regions "
+                    "(darker: more active neurons; hover a dot for the list). Click a point to see its hyperplane in "
+                    "weight space; a selected cell rings the points it activates and draws one of its hyperplanes.")
 with right:
     st.subheader("Weight space: the arrangement")
     if view.drawn:
         f = samp["cells"] if ss["arr_colour"] == "sampling" else None
         fig = fa.arrangement_figure(view.pictures, view.pattern_index, labels=view.labels, found=f,
-                                    norms=ca.cell_norms(c) if fit else None, selected=sel, point=pt, direction=u)
-        st.plotly_chart(fig, width="stretch", key="arr_weight_chart",
-                        on_select=lambda: _picked("arr_weight_chart", "arr_cell"), selection_mode="points")
+                                    norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt,
+                                    direction=u)
+        export.chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", selection_mode="points",
+                     on_select=lambda: _picked("arr_weight_chart", "arr_cell"))
         total = sum(p.n_cells for p in view.pictures)
-        big = (f" With {total:,} cells the fills are off (above {fa.MAX_FILLED_CELLS:,}): one line trace and one "
-               "marker per cell keep it responsive.") if total > fa.MAX_FILLED_CELLS else ""
-        st.caption("How to read this: each polygon is one cell K_D, i.e. one pattern; hover or click its dot for "
-                   "the pattern (1 = active point), its index and the fit's group norms ||v||, ||w||; purple "
-                   "diamonds mark cells holding a neuron of the fit." + (" Each point is a line x_k1 u1 + x_k2 u2 "
-                   "+ s = 0 in the slice u_bias = s; a cell crossing u_bias = 0 appears in both slices (double-click "
-                   "to zoom out: the box holds every vertex)." if dim == 3 else " Without bias each point is a "
-                   "line through the origin and the cells are 2n wedges.") + big)
+        lecture.explain(
+            "How to read this: each polygon is one cell K_D, i.e. one pattern; hover or click its dot for the pattern "
+            "(1 = active point), its index and the fit's group norms ||v||, ||w||; purple diamonds mark cells holding a "
+            "neuron of the fit. " + ("Each point is the line x_k1 u1 + x_k2 u2 + s = 0 in the slice u_bias = s; a cell "
+            "crossing u_bias = 0 appears in both slices (double-click to zoom out: the box holds every vertex)."
+            if dim == 3 else "Without bias each point is a line through the origin and the cells are 2n wedges.")
+            + (f" {total:,} cells: above {fa.MAX_FILLED_CELLS:,} the fills are off (one line trace and one marker per "
+               "cell keep it responsive)." if total > fa.MAX_FILLED_CELLS else ""))
     else:
         st.info(f"{P:,} cells are too many to draw (limit {ca.MAX_DRAWN_PATTERNS:,}); reduce n to see them.")
 
 st.subheader("How many patterns?")
-cc = ca.counts_curve(ca.data_key(c), c.bias)
+cc = ca.counts_curve(key, c.bias)
 st.latex(r"P\;=\;2\sum_{k=0}^{r-1}\binom{n-1}{k}\;\le\;2r\Big(\frac{e(n-1)}{r}\Big)^r\qquad(\text{Cover 1965, rank } r \text{ in general position})")
-st.plotly_chart(fa.counts_figure(cc["n"], cc["engine"], cc["cover"], cc["bound"], current_n=len(data.X)), width="stretch")
-st.caption(f"How to read this: circles are the engine's exact enumeration for the first n points, the blue line "
-           f"Cover's count (equal in general position), the dashed line the bound. With rank r = {view.rank} the "
-           "count is polynomial in n, of degree r - 1.")
+export.chart(fa.counts_figure(cc["n"], cc["engine"], cc["cover"], cc["bound"], current_n=len(data.X)),
+             key="arr_counts", filename="pattern_counts")
+lecture.explain(f"How to read this: circles are the engine's exact enumeration for the first n points, the blue line "
+                f"Cover's count (equal in general position), the dashed line the bound. With rank r = {view.rank} the "
+                "count is polynomial in n, of degree r - 1.")
 
 st.subheader("The zonotope: vertices are patterns")
 st.latex(r"Z(\tilde X)=\sum_k [0,\tilde x_k],\qquad \arg\max_{z\in Z} u^\top z=\tilde X^\top D(u)\mathbf 1")
@@ -138,30 +125,31 @@ if view.drawn:
     zfig = fa.zonotope_figure(view.vertices, order=view.order, triangles=view.triangles, labels=view.vertex_labels,
                               found=samp["vertices"] if ss["arr_colour"] == "sampling" else None,
                               selected_vertex=dinfo["vertex"], highlight=sel, direction=u)
-    st.plotly_chart(zfig, width="stretch")
-    st.caption(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the star is the vertex that "
-               f"maximises u'z for the direction u of the sliders: pattern {dinfo['vertex']}, and D(u) is pattern "
-               f"{dinfo['index']} ({'they agree' if dinfo['agree'] else 'they differ: u lies on a hyperplane'}). "
-               "The normal cone at a vertex is its cell." + (" Drag to rotate." if dim == 3 else ""))
+    export.chart(zfig, key="arr_zonotope", filename="zonotope")
+    lecture.explain(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the star is the vertex that "
+                    f"maximises u'z for the direction u of the sliders: pattern {dinfo['vertex']}, and D(u) is pattern "
+                    f"{dinfo['index']} ({'they agree' if dinfo['agree'] else 'they differ: u lies on a hyperplane'}). "
+                    "The normal cone at a vertex is its cell." + (" Drag to rotate." if dim == 3 else ""))
 
 st.subheader("Subsampling: what N Gaussian directions find")
-cov = ca.coverage(ca.data_key(c), c.bias, c.seed)
-st.plotly_chart(fa.coverage_figure(cov["N"], cov["found"], P, current_N=ss["arr_N"]), width="stretch")
-st.caption("How to read this: a cell is found with probability equal to its normalised solid angle, so large "
-           "cells are found first and the small ones need many more directions; the curve approaches the exact "
-           "count P. Colour the cells by 'found by N' to see which ones are missed (grey).")
-if ss["arr_ratio"] and fit is not None:
+cov = ca.coverage(key, c.bias, c.seed)
+export.chart(fa.coverage_figure(cov["N"], cov["found"], P, current_N=ss["arr_N"]), key="arr_coverage",
+             filename="coverage")
+lecture.explain("How to read this: a cell is found with probability equal to its normalised solid angle, so large "
+                "cells are found first and the small ones need many more directions; the curve approaches the exact "
+                "count P. Colour the cells by 'found by N' to see which ones are missed (grey).")
+if ss["arr_ratio"] and fit is not None and fit.exact_patterns:
     st.latex(r"p^\ast\le p_s\le\kappa\,p^\ast,\qquad \kappa=\max\Big(1,\tfrac{\mathrm{cert}(\lambda_s)}{\beta}\Big),\qquad g(\lambda_s/\kappa)\le p^\ast")
     try:
         with st.spinner(f"Solving the subsampled programs for N in {ca.RATIO_GRID} (cached)..."):
-            rc = ca.ratio_curve(c)
+            rc = ca.ratio_curve(c, fit.objective)
     except (ValueError, RuntimeError) as exc:
-        st.error(f"approximation ratio not available: {exc}")
+        st.error(f"Approximation ratio not available: {exc}")
     else:
-        st.plotly_chart(fa.ratio_figure(rc["N"], rc["ratio"], rc["kappa"], rc["lower"], current_N=ss["arr_N"]),
-                        width="stretch")
-        st.caption(f"How to read this: p_s is the optimum of the convex program over the N directions' patterns "
-                   f"(p* = {rc['p_star']:.6g}, the exact optimum); kappa comes from certifying its network over all "
-                   f"patterns and bounds the ratio from above, g(lambda_s/kappa) bounds p* from below (log scale; a bound "
-                   f"<= 0 is not drawn). Patterns used: "
-                   f"{', '.join(map(str, rc['P_s']))}; solve times {', '.join(f'{t:.2f}' for t in rc['time'])} s.")
+        export.chart(fa.ratio_figure(rc["N"], rc["ratio"], rc["kappa"], rc["lower"], current_N=ss["arr_N"]),
+                     key="arr_ratio_chart", filename="approximation_ratio")
+        lecture.explain(f"How to read this: p_s is the optimum of the convex program over the N directions' patterns "
+                        f"(p* = {fit.objective:.6g}, the exact optimum); kappa comes from certifying its network over "
+                        "all patterns and bounds the ratio from above, g(lambda_s/kappa) bounds p* from below (log "
+                        f"scale; a bound <= 0 is not drawn). Patterns used: {', '.join(map(str, rc['P_s']))}; solve "
+                        f"times {', '.join(f'{t:.2f}' for t in rc['time'])} s.")

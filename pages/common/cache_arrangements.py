@@ -5,6 +5,7 @@ returns frozen dataclasses / arrays, so reruns after a slider change only rebuil
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,6 @@ from .state import Controls
 
 #: Cells are computed and drawn as polygons up to this count (Cover's count of the data).
 MAX_DRAWN_PATTERNS = 40_000
-#: The page fits the exact convex program (for group norms and neurons) up to this count.
-MAX_FIT_PATTERNS = 20_000
 #: Sample counts N of the slider and of the coverage curve.
 N_OPTIONS = tuple(2**k for k in range(0, 17))
 #: The small N grid of the approximation-ratio curve (one convex solve each).
@@ -63,14 +62,24 @@ class ArrangementView:
         return len(self.pictures) > 0
 
 
-def data_key(c: Controls) -> tuple:
-    return (c.dataset, c.n, c.noise, c.seed, c.test)
+def int_in(lo: int, hi: int):
+    """URL parser: an integer in [lo, hi] (ValueError otherwise)."""
+    def parse(raw: str) -> int:
+        if not lo <= int(raw) <= hi:
+            raise ValueError(raw)
+        return int(raw)
+    return parse
+
+
+def one_of(*options):
+    """URL parser: one of ``options`` (compared as strings; ValueError otherwise)."""
+    return lambda raw: options[[str(o) for o in options].index(raw)]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def arrangement(key: tuple, bias: bool) -> ArrangementView:
     """Enumerate the patterns (engine), draw the cells (geometry) and build the zonotope."""
-    X = cache.dataset(*key).X
+    X = cache.data_by_key(key).X
     Xb = cvx_core.add_bias(X, bias)
     if Xb.shape[1] not in (2, 3):
         raise ValueError(f"the arrangement is drawn for 2 or 3 weight coordinates, got {Xb.shape[1]}; "
@@ -97,7 +106,7 @@ def arrangement(key: tuple, bias: bool) -> ArrangementView:
 @st.cache_data(show_spinner=False, max_entries=16)
 def counts_curve(key: tuple, bias: bool) -> dict:
     """Engine count, Cover's count and the bound for the first m points, m on a small grid."""
-    X = cache.dataset(*key).X
+    X = cache.data_by_key(key).X
     n = len(X)
     ms = np.unique(np.r_[np.round(np.geomspace(3, max(n, 3), 8)).astype(int), n])
     ms = ms[(ms >= 1) & (ms <= n)]
@@ -114,23 +123,17 @@ def counts_curve(key: tuple, bias: bool) -> dict:
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def fit_or_none(c: Controls, view: ArrangementView):
-    """The shared exact fit (cached in :mod:`cache`), or (None, reason) when skipped."""
-    if view.n_patterns > MAX_FIT_PATTERNS:
-        return None, f"the exact fit is skipped on this page above {MAX_FIT_PATTERNS:,} patterns"
-    return cache.fit_for(c), ""
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
-def cell_norms(c: Controls) -> tuple:
-    """Group norms of the current fit for every drawn cell (rows aligned with the fit's patterns)."""
-    view = arrangement(data_key(c), c.bias)
-    fit = cache.fit_for(c)
-    G = fit.group_norms()
+def cell_norms(fit_key: tuple, _fit) -> tuple:
+    """Group norms of the fit ``_fit`` (identified by ``fit_key``) for every drawn cell: the row of
+    the cell's pattern in ``fit.patterns`` (NaN when the fit did not use that pattern)."""
+    c = fit_key[0]
+    view = arrangement(cache.data_key(c), c.bias)
+    G = _fit.group_norms()
     sym = cvx_core.make_activation(c.activation, c.leak).symmetric
     out = []
     for pic in view.pictures:
-        rows = geo.match_patterns(pic.patterns, fit.patterns, symmetric=sym)
+        rows = geo.match_patterns(pic.patterns, _fit.patterns, symmetric=sym)
         out.append(np.where(rows[:, None] >= 0, G[np.maximum(rows, 0)], np.nan))
     return tuple(out)
 
@@ -154,20 +157,22 @@ def coverage(key: tuple, bias: bool, seed: int) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def ratio_curve(c: Controls) -> dict:
+def ratio_curve(c: Controls, p_star: float) -> dict:
     """p_s / p*, kappa and g(lambda_s / kappa) / p* on :data:`RATIO_GRID` (MATH.md section 7).
 
-    p_s is the optimum of the convex program over the patterns of N Gaussian directions; kappa
-    and the lower bound come from certifying its network over all patterns.
+    p_s is the optimum of the convex program over the patterns of N Gaussian directions
+    (``sample_patterns`` with the data seed); kappa = max(1, cert(lambda_s) / beta) and the lower
+    bound come from certifying its network over all patterns (``certify``); p* is the exact optimum.
     """
     data = cache.data_for(c)
-    p_star = cache.fit_for(c).objective
     Xb = cvx_core.add_bias(data.X, c.bias)
     rows = {"N": [], "P_s": [], "p_s": [], "ratio": [], "kappa": [], "lower": [], "time": []}
     for N in RATIO_GRID:
         D = sample_patterns(Xb, N, seed=c.seed)
-        fs = cvx_core.fit_convex(data.X, data.y, c.beta, activation=c.activation, leak=c.leak, loss=c.loss,
-                                 bias=c.bias, patterns=D)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the certificate below says how good it is
+            fs = cvx_core.fit_convex(data.X, data.y, c.beta, activation=c.activation, leak=c.leak, loss=c.loss,
+                                     bias=c.bias, patterns=D)
         cert = cvx_core.certify(fs.network, data.X, data.y, c.beta, loss=c.loss)
         rows["N"].append(N)
         rows["P_s"].append(fs.n_patterns)
@@ -176,9 +181,7 @@ def ratio_curve(c: Controls) -> dict:
         rows["kappa"].append(max(1.0, cert.certificate))
         rows["lower"].append(cert.lower_bound / p_star)
         rows["time"].append(fs.solve_time)
-    out = {k: np.asarray(v) for k, v in rows.items()}
-    out["p_star"] = p_star
-    return out
+    return {k: np.asarray(v) for k, v in rows.items()}
 
 
 def direction_info(view: ArrangementView, u: np.ndarray) -> dict:
@@ -208,7 +211,6 @@ def selection_info(view: ArrangementView, p: int, network=None, bias: bool = Tru
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def neurons(c: Controls):
-    """Lines, active sides and linear regions of the current fit's neurons (2-D data)."""
-    net = cache.fit_for(c).network
-    return geo.neuron_geometry(net.U, net.bias, DATA_BOX)
+def neurons(fit_key: tuple, _net):
+    """Lines, active sides and linear regions of the network ``_net`` of the fit ``fit_key`` (2-D data)."""
+    return geo.neuron_geometry(_net.U, _net.bias, DATA_BOX)

@@ -223,8 +223,8 @@ def data_space_figure(X, y, *, geometry=None, alpha=None, family=(), activated=N
             rings = [r for j, r in enumerate(geometry.active_rings) if len(r) and (signs[j] >= 0) == (sgn > 0)]
             if rings:
                 x, yy = _rings_path(rings)
-                fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", fill="toself", fillcolor=col, opacity=0.35,
-                                         line=dict(width=0), hoverinfo="skip", showlegend=False, meta="active side"))
+                fig.add_trace(go.Scatter(x=x, y=yy, mode="none", fill="toself", fillcolor=col, opacity=0.35,
+                                         hoverinfo="skip", showlegend=False, meta="active side"))
         for sgn, col, name in ((1, GREEN, "neuron, alpha > 0 (strip: active side)"),
                                (-1, PURPLE, "neuron, alpha < 0 (strip: active side)")):
             sel = np.flatnonzero((signs >= 0) == (sgn > 0))

@@ -1,0 +1,104 @@
+"""AppTest of the Arrangements page: every control, counts equal the engine's, error paths."""
+import re
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cvx_core import add_bias, cover_count, enumerate_patterns, sample_patterns
+from cvx_core.datasets import load_dataset
+
+PAGE = "pages/arrangements.py"
+
+
+def _open(**params):
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    own = {k: v for k, v in params.items() if k.startswith("arr_")}
+    at.query_params.update({"n": "10", **{k: v for k, v in params.items() if k not in own}})
+    at.run()  # the overview page first (streamlit finds url_path pages only after a run)
+    at.query_params.update(own)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def _num(s):
+    return int(s.replace(",", ""))
+
+
+def _captions(at):
+    return " ".join(c.value for c in at.caption)
+
+
+@pytest.fixture(scope="module")
+def at():
+    return _open()
+
+
+def test_counts_equal_engine(at):
+    X = load_dataset("spiral", 10, 0.0, 0, 0.0).X
+    Xb = add_bias(X, True)
+    P = len(enumerate_patterns(Xb))
+    assert _num(_metric(at, "Patterns (engine)")) == P
+    assert _num(_metric(at, "Cells drawn")) == P
+    assert _num(_metric(at, "Cover's count")) == cover_count(10, 3) == P
+    assert _num(_metric(at, "Found by N")) == len(sample_patterns(Xb, 64, seed=0))
+    assert not at.error
+
+
+def test_every_control(at):
+    X = load_dataset("spiral", 10, 0.0, 0, 0.0).X
+    Xb = add_bias(X, True)
+    at.select_slider(key="arr_N").set_value(8).run()
+    assert _num(_metric(at, "Found by N = 8")) == len(sample_patterns(Xb, 8, seed=0))
+    for key, value in (("arr_theta", 200), ("arr_elev", -45)):
+        at.slider(key=key).set_value(value).run()
+        assert not at.exception
+    m = re.search(r"pattern (\d+), and D\(u\) is pattern (\d+) \(they agree\)", _captions(at))
+    assert m and m.group(1) == m.group(2)
+    t, e = np.deg2rad(200), np.deg2rad(-45)
+    u = np.array([np.cos(e) * np.cos(t), np.cos(e) * np.sin(t), np.sin(e)])
+    E = enumerate_patterns(Xb)
+    assert np.array_equal(E[int(m.group(1))], (Xb @ u) >= 0)
+    at.radio(key="arr_colour").set_value("sampling").run()
+    at.number_input(key="arr_cell").set_value(7).run()
+    at.number_input(key="arr_point").set_value(3).run()
+    assert not at.exception
+    bound = at.session_state["_url_bound_keys"]  # every control of the page is written to the URL
+    assert {"arr_N", "arr_theta", "arr_elev", "arr_colour", "arr_cell", "arr_point", "arr_ratio"} <= set(bound)
+    at.toggle(key="arr_ratio").set_value(False).run()
+    assert "p_s is the optimum" not in _captions(at)
+    at.toggle(key="arr_ratio").set_value(True).run()
+    m = re.search(r"Patterns used: ([\d, ]+);", _captions(at))
+    assert m and all(int(v) <= len(E) for v in m.group(1).split(", "))
+    assert not at.exception and not at.error
+
+
+def test_no_bias_and_url_state():
+    at = _open(bias="0", arr_N="256", arr_theta="90", arr_colour="sampling", arr_cell="3")
+    assert at.select_slider(key="arr_N").value == 256
+    assert at.number_input(key="arr_cell").value == 3
+    assert not [s for s in at.slider if s.key == "arr_elev"]  # 2 weight coordinates: azimuth only
+    assert _num(_metric(at, "Patterns (engine)")) == 20 == _num(_metric(at, "Cells drawn"))
+    assert "2n wedges" in _captions(at)
+
+
+def test_invalid_url_value_is_ignored():
+    at = _open(arr_N="100", arr_cell="-7")
+    assert at.select_slider(key="arr_N").value == 64
+    assert at.number_input(key="arr_cell").value == -1
+
+
+def test_regression_data_and_bad_combinations():
+    at = _open(dataset="regression1d")  # 1-D data with bias: 2 weight coordinates
+    assert _num(_metric(at, "Patterns (engine)")) == 20
+    at = _open(dataset="regression1d", bias="0")  # a single weight coordinate: nothing to draw
+    assert at.error and "2 or 3 weight coordinates" in at.error[0].value
+    at = _open(dataset="regression1d", loss="hinge")  # the engine refuses real targets for hinge
+    assert at.error and "labels" in at.error[0].value
+    assert _num(_metric(at, "Cells drawn")) == 20  # the geometry is still drawn
