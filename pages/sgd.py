@@ -1,0 +1,151 @@
+"""SGD versus convex training: the same objective trained both ways, side by side."""
+import streamlit as st
+
+from cvx_core.sgd import OPTIMIZERS
+from pages.common import cache
+from pages.common import cache_sgd as cs
+from pages.common.fig_sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
+                                  run_label, sensitivity_figure, side_by_side_figure)
+
+if "controls" not in st.session_state:
+    st.switch_page("app.py", query_params=st.query_params.to_dict())
+c = st.session_state["controls"]
+ss = st.session_state
+st.title("SGD versus convex training")
+st.markdown(
+    "The same network and the same objective F = L + (beta/2) sum(||u_j||^2 + alpha_j^2), trained two ways: "
+    "gradient methods in numpy (the result depends on learning rate, initialisation and luck) and the convex "
+    "program (the certified global optimum, no tuning)."
+)
+cs.bind_controls()
+with st.expander("Training settings", expanded=True):
+    r = st.columns(6)
+    r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=cs.OPT_TITLES.get)
+    r[1].number_input("Width m (neurons)", 1, 200, key="sgd_width")
+    r[2].number_input("Steps", 10, 20000, step=100, key="sgd_steps")
+    r[3].number_input("Batch size", 1, 400, key="sgd_batch", disabled=ss["sgd_opt"] == "gd",
+                      help="samples per step for SGD and Adam; gradient descent always uses the full batch")
+    r[4].select_slider("Init scale", cs.INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
+    r[5].number_input("Initialisation seed", 0, 10_000, key="sgd_seed")
+    r = st.columns([2, 3, 1])
+    r[0].select_slider("Learning rate of the live run", cs.LR_OPTIONS, key="sgd_lr")
+    r[1].multiselect("Learning rates to compare", cs.LR_OPTIONS, key="sgd_lrs")
+    r[2].number_input("Seeds to compare", 1, 8, key="sgd_nseeds")
+
+data = cache.data_for(c)
+X, y = data.X, cache.labels_for(c, data.y)
+with st.spinner("Solving the convex program over all activation patterns (cached) ..."):
+    fit, why = cs.convex_for(c)
+p_star = fit.objective if fit is not None else None
+if fit is None:
+    st.warning(f"No convex optimum for these settings: {why}. SGD runs are shown without it.")
+s = cs.setup_for(c)
+steps = int(ss["sgd_steps"])
+try:
+    h = cs.live(s, X, y)
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader("Live run")
+b = st.columns(5)
+b[0].button("Play", key="sgd_play", on_click=cs.set_playing, args=(True,), icon=":material/play_arrow:",
+            disabled=h.n_steps >= steps, width="stretch")
+b[1].button("Pause", key="sgd_pause", on_click=cs.set_playing, args=(False,), icon=":material/pause:", width="stretch")
+b[2].button(f"Step (+{cs.chunk(steps)})", key="sgd_step", on_click=cs.step, args=(s, X, y, cs.chunk(steps)),
+            icon=":material/skip_next:", width="stretch")
+b[3].button("Reset (same initialisation)", key="sgd_reset", on_click=cs.reset, icon=":material/replay:", width="stretch")
+b[4].button("New seed", key="sgd_newseed", on_click=cs.new_seed, icon=":material/casino:", width="stretch")
+
+
+@st.fragment(run_every=0.4 if ss.get(cs.PLAYING) else None)
+def live_view():
+    if cs.tick(s, X, y, steps):
+        st.rerun(scope="app")  # finished or stopped: refresh the whole page (stationary view)
+    hl = cs.live(s, X, y)
+    if ss.get(cs.ERROR):
+        st.error(ss[cs.ERROR])
+    st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {steps}" + (" (playing)" if ss.get(cs.PLAYING) else ""))
+    m = st.columns(6)
+    m[0].metric("SGD objective", f"{hl.final_objective:.6g}", help="F at the current weights (same function as the engine's)")
+    m[1].metric("Convex optimum p*", f"{p_star:.6g}" if p_star else "n/a", help=f"certified gap {fit.gap:.1e}" if fit else None)
+    m[2].metric("Gap to p*", f"{(hl.final_objective - p_star) / p_star:.2%}" if p_star else "n/a")
+    m[3].metric("Gradient norm", f"{hl.grad_norm[-1]:.2e}")
+    m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
+    m[5].metric("Convex solve time", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
+    nets = {f"{cs.OPT_TITLES[s.optimizer]}, step {hl.n_steps}": hl.network.predict}
+    if fit is not None:
+        nets["Convex optimum (certified)"] = fit.network.predict
+    st.plotly_chart(side_by_side_figure(X, y, nets, regression=data.task == "regression", X_test=data.X_test,
+                                        y_test=data.y_test), width="stretch", key="sgd_fig_live")
+    st.caption("How to read this: left the network trained by the gradient method at the current step, right the convex "
+               "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
+               "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
+
+
+live_view()
+
+st.subheader("Several runs: learning rate x seed")
+lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
+seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
+runs = cs.runs(X, y, s, steps, lrs, seeds)
+st.plotly_chart(objective_curves_figure(runs, p_star, highlight=cs.live(s, X, y)), width="stretch", key="sgd_fig_curves")
+st.caption("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
+           "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
+           "cross. Hover for the exact gap.")
+st.dataframe(final_gaps_table(runs, p_star), hide_index=True, width="stretch",
+             column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
+st.plotly_chart(sensitivity_figure(runs, p_star, fit.solve_time if fit else None), width="stretch", key="sgd_fig_grid")
+st.caption(f"How to read this: final objective of each (learning rate, seed) after {steps} steps, with its gap to p*; "
+           f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
+           f"in {runs[0].wall_time:.2f} s (one batched numpy tensor).")
+
+st.subheader("Stationary-point view")
+labels = {"live": "live run"} | {str(i): run_label(r) for i, r in enumerate(runs)}
+if ss["sgd_run"] not in labels:
+    ss["sgd_run"] = "live"
+r = st.columns([2, 1])
+r[0].selectbox("Run to analyse", list(labels), key="sgd_run", format_func=labels.get)
+r[1].select_slider("Kink tolerance", cs.KINK_OPTIONS, key="sgd_kink", format_func=lambda v: f"{v:g}",
+                   help="a point is on a kink of neuron j when |x~'u_j| <= tol ||x~|| ||u_j|| (or its pattern bit kept flipping late in the run)")
+run = cs.live(s, X, y) if ss["sgd_run"] == "live" else runs[int(ss["sgd_run"])]
+try:
+    a = cs.analysis_for(run, X, y, ss["sgd_kink"])
+except (ValueError, RuntimeError) as exc:
+    st.error(str(exc))
+    st.stop()
+m = st.columns(6)
+m[0].metric("Run objective", f"{a.objective:.6g}")
+m[1].metric("Restricted convex optimum", f"{a.restricted_objective:.6g}",
+            help=f"convex program over the run's own {a.n_patterns} patterns ({a.n_live} live neurons)")
+m[2].metric("Relative difference", f"{a.restricted_gap:.1e}", help="equal (0) when the run is at a stationary point")
+m[3].metric("Gradient norm", f"{a.grad_norm:.2e}")
+m[4].metric("Points on a kink", a.n_kink_points, help="only Clarke-stationary there")
+m[5].metric("cert / beta", f"{a.certificate.certificate:.4f}", help="<= 1: globally optimal (if stationary); > 1: u* is a neuron to add")
+left, right = st.columns(2)
+with left:
+    if a.curve is None:
+        st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
+    else:
+        st.plotly_chart(certificate_figure(a.curve, a.certificate.certificate), width="stretch", key="sgd_fig_cert")
+        st.caption("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
+                   "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
+                   "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
+with right:
+    names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
+    pats = a.patterns[a.neuron_patterns[a.live]]
+    st.plotly_chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), width="stretch", key="sgd_fig_pat")
+    st.caption("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
+               "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
+key = (ss["sgd_run"], run.n_steps, s)
+st.button("Insert the violating neuron", key="sgd_insert", on_click=cs.insert_one, args=(key,), icon=":material/add_circle:",
+          disabled=a.certificate.certificate <= 1 + 1e-6 or a.n_live == 0)
+chain = cs.insertions(key, a, run, X, y)
+for i, ins in enumerate(chain, 1):
+    if not ins.added:
+        st.success(f"Insertion {i}: cert/beta = {ins.certificate_before.certificate:.6f} <= 1, nothing left to insert.")
+        break
+    st.write(f"Insertion {i}: added u*'s pattern ({ins.patterns.shape[0]} patterns); restricted optimum "
+             f"{ins.before.objective:.6g} -> {ins.after.objective:.6g} (drop {ins.drop:.4g}, {ins.relative_drop:.2%}); "
+             f"cert/beta {ins.certificate_before.certificate:.4f} -> {ins.certificate_after.certificate:.4f}; "
+             f"solve {ins.after.solve_time:.2f} s" + (f"; p* = {p_star:.6g}" if p_star else ""))
