@@ -11,6 +11,7 @@ PAGES = [
     # (pages register here, one line each)
     st.Page("pages/arrangements.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
     st.Page("pages/path.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
+    st.Page("pages/sgd.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
 ]
 
 nav = st.navigation(PAGES)
