@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from cvx_core.path import PathResult
 
@@ -26,11 +25,6 @@ def neuron_name(i: int, s: int) -> str:
 def _neuron_hover(path: PathResult, i: int, s: int) -> str:
     sign = "alpha > 0" if s > 0 else "alpha < 0"
     return f"neuron {neuron_name(i, s)}: pattern #{i}, {sign}<br>D = {path.pattern_label(i, 48)}"
-
-
-def _vline(fig: go.Figure, x: float, rows, colour=GREEN, dash="solid", width=2) -> None:
-    for r in rows:
-        fig.add_vline(x=x, line=dict(color=colour, dash=dash, width=width), row=r, col=1)
 
 
 def _beta_axis(betas: np.ndarray) -> dict:
@@ -114,46 +108,44 @@ def path_figure(path: PathResult, selected: int | None = None) -> go.Figure:
 
 def loss_figure(path: PathResult, selected: int | None = None) -> go.Figure:
     """Mean per-sample training and test loss (test with +-1 standard error) against beta, and
-    accuracy for classification; stars mark the validation-best beta and the one-SE choice."""
+    accuracy for classification (lower panel, same x axis); stars mark the validation-best beta
+    and the one-SE choice; the green line is the selected beta."""
     classify = path.train_accuracy is not None
-    rows = 2 if classify else 1
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        row_heights=[0.6, 0.4] if classify else None)
     b = path.betas
-    fig.add_trace(go.Scatter(x=b, y=path.train_loss, mode="lines+markers", name="train loss",
-                             line=dict(color=BLUE), hovertemplate="beta=%{x:.4g}<br>train loss=%{y:.5g}<extra></extra>"),
-                  row=1, col=1)
+    traces = [go.Scatter(x=b, y=path.train_loss, mode="lines+markers", name="train loss", line=dict(color=BLUE),
+                         hovertemplate="beta=%{x:.4g}<br>train loss=%{y:.5g}<extra></extra>")]
     if path.test_loss is not None:
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=b, y=path.test_loss, mode="lines+markers", name="test loss", line=dict(color=ORANGE),
             error_y=dict(type="data", array=path.test_loss_se, visible=True, thickness=1, color=ORANGE),
             customdata=path.test_loss_se,
-            hovertemplate="beta=%{x:.4g}<br>test loss=%{y:.5g} +- %{customdata:.2g} (1 SE)<extra></extra>"),
-            row=1, col=1)
+            hovertemplate="beta=%{x:.4g}<br>test loss=%{y:.5g} +- %{customdata:.2g} (1 SE)<extra></extra>"))
         for idx, name, sym in ((path.best_index, "best (min test loss)", "star"),
                                (path.one_se_index, "one-SE choice", "star-diamond")):
-            fig.add_trace(go.Scatter(
+            traces.append(go.Scatter(
                 x=[b[idx]], y=[path.test_loss[idx]], mode="markers", name=name,
                 marker=dict(symbol=sym, size=16, color=PURPLE, line=dict(color="black", width=1)),
-                hovertemplate=f"{name}<br>beta=%{{x:.4g}}<br>test loss=%{{y:.5g}}<br>width={path.n_neurons[idx]}<extra></extra>"),
-                row=1, col=1)
+                hovertemplate=f"{name}<br>beta=%{{x:.4g}}<br>test loss=%{{y:.5g}}<br>width={path.n_neurons[idx]}<extra></extra>"))
     if classify:
-        fig.add_trace(go.Scatter(x=b, y=path.train_accuracy, mode="lines+markers", name="train accuracy",
+        traces.append(go.Scatter(x=b, y=path.train_accuracy, mode="lines+markers", name="train accuracy", yaxis="y2",
                                  line=dict(color=BLUE, dash="dot"),
-                                 hovertemplate="beta=%{x:.4g}<br>train accuracy=%{y:.3f}<extra></extra>"), row=2, col=1)
+                                 hovertemplate="beta=%{x:.4g}<br>train accuracy=%{y:.3f}<extra></extra>"))
         if path.test_accuracy is not None:
-            fig.add_trace(go.Scatter(x=b, y=path.test_accuracy, mode="lines+markers", name="test accuracy",
+            traces.append(go.Scatter(x=b, y=path.test_accuracy, mode="lines+markers", name="test accuracy", yaxis="y2",
                                      line=dict(color=ORANGE, dash="dot"),
-                                     hovertemplate="beta=%{x:.4g}<br>test accuracy=%{y:.3f}<extra></extra>"), row=2, col=1)
-        fig.update_yaxes(title_text="accuracy", range=[0, 1.05], row=2, col=1)
+                                     hovertemplate="beta=%{x:.4g}<br>test accuracy=%{y:.3f}<extra></extra>"))
+    shapes = []
     if selected is not None:
-        _vline(fig, b[int(selected)], range(1, rows + 1))
-    fig.update_xaxes(**_beta_axis(b))
-    fig.update_xaxes(title_text="beta (log scale, decreasing to the right)", row=rows, col=1)
-    fig.update_yaxes(title_text=f"mean {path.loss} loss", row=1, col=1)
-    fig.update_layout(title="Training and test error along the path", hovermode="closest", height=420,
-                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
-    return fig
+        x = b[int(selected)]
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(color=GREEN, width=2)))
+    layout = dict(
+        title="Training and test error along the path", hovermode="closest", height=420, shapes=shapes,
+        xaxis=dict(title="beta (log scale, decreasing to the right)", anchor="y2" if classify else "y", **_beta_axis(b)),
+        yaxis=dict(title=f"mean {path.loss} loss", domain=[0.45, 1] if classify else [0, 1], anchor="x"),
+        margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
+    if classify:
+        layout["yaxis2"] = dict(title="accuracy", range=[0, 1.05], domain=[0, 0.38], anchor="x")
+    return go.Figure(data=traces, layout=layout)
 
 
 def _line_in_box(u: np.ndarray, box=BOX, n_pts: int = 25) -> np.ndarray | None:
