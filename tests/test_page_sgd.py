@@ -1,0 +1,185 @@
+"""AppTest of the SGD-versus-convex page: every control, the player, numbers equal the engine's."""
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import cvx_core
+from cvx_core.datasets import load_dataset
+from cvx_core.sgd import train_runs, train_sgd
+from cvx_core.stationary import analyse_stationary, insert_violating_neuron
+
+PAGE = "pages/sgd.py"
+N = 12
+BETA = 0.01  # the shared default log10 beta = -2
+SMALL = {"sgd_steps": "100", "sgd_width": "6", "sgd_nseeds": "2"}
+
+
+def _open(**params):
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    own = {k: v for k, v in params.items() if k.startswith("sgd_")}
+    at.query_params.update({"n": str(N), **{k: v for k, v in params.items() if k not in own}})
+    at.run()
+    at.query_params.update({**SMALL, **own})
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _data(name="spiral"):
+    d = load_dataset(name, N, 0.0, 0, 0.0)
+    return d.X, d.y
+
+
+def _kw(**over):
+    kw = dict(width=6, optimizer="gd", lr=0.003, seed=0, batch_size=10, init_scale=1.0)
+    kw.update(over)
+    return kw
+
+
+@pytest.fixture(scope="module")
+def at():
+    return _open()
+
+
+def test_numbers_equal_the_engine(at):
+    X, y = _data()
+    fit = cvx_core.fit_convex(X, y, BETA)
+    assert _metric(at, "Convex optimum p*") == f"{fit.objective:.6g}"
+    h0 = train_sgd(X, y, BETA, steps=0, **_kw())
+    assert _metric(at, "SGD objective") == f"{h0.final_objective:.6g}"
+    runs = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003, 0.01), width=6, steps=100, batch_size=10)
+    df = at.dataframe[0].value
+    assert len(df) == 4
+    np.testing.assert_allclose(df["final objective"], [h.final_objective for h in runs], rtol=1e-9)
+    np.testing.assert_allclose(df["gap to p* (relative)"], (df["final objective"] - fit.objective) / fit.objective)
+    assert (df["final objective"] >= fit.objective).all()
+    a = analyse_stationary(h0.network, X, y, BETA)
+    assert _metric(at, "Restricted convex optimum") == f"{a.restricted_objective:.6g}"
+    assert _metric(at, "cert / beta") == f"{a.certificate.certificate:.4f}"
+    assert not at.error and not at.warning
+
+
+def test_player_step_play_pause_reset_and_new_seed():
+    at = _open()
+    X, y = _data()
+    at.button(key="sgd_step").click().run()  # one frame: steps // 20 = 5
+    assert _metric(at, "SGD objective") == f"{train_sgd(X, y, BETA, steps=5, **_kw()).final_objective:.6g}"
+    at.button(key="sgd_play").click().run()
+    assert at.session_state["sgd_playing"]
+    assert "step 10 of 100 (playing)" in at.get("progress")[0].proto.text
+    at.run()
+    assert "step 15 of 100" in at.get("progress")[0].proto.text
+    at.button(key="sgd_pause").click().run()
+    assert not at.session_state["sgd_playing"]
+    at.run()
+    assert "step 15 of 100" in at.get("progress")[0].proto.text  # paused: no progress
+    assert _metric(at, "SGD objective") == f"{train_sgd(X, y, BETA, steps=15, **_kw()).final_objective:.6g}"
+    at.button(key="sgd_reset").click().run()
+    assert "step 0 of 100" in at.get("progress")[0].proto.text
+    assert _metric(at, "SGD objective") == f"{train_sgd(X, y, BETA, steps=0, **_kw()).final_objective:.6g}"
+    at.button(key="sgd_newseed").click().run()
+    assert at.session_state["sgd_seed"] == 1
+    assert _metric(at, "SGD objective") == f"{train_sgd(X, y, BETA, steps=0, **_kw(seed=1)).final_objective:.6g}"
+    assert not at.exception
+
+
+def test_play_runs_to_the_end():
+    at = _open(sgd_steps="40")
+    at.button(key="sgd_play").click().run()
+    for _ in range(25):
+        if not at.session_state["sgd_playing"]:
+            break
+        at.run()
+    assert not at.session_state["sgd_playing"]
+    assert "step 40 of 40" in at.get("progress")[0].proto.text
+    assert at.button(key="sgd_play").disabled
+    X, y = _data()
+    assert _metric(at, "Run objective") == f"{train_sgd(X, y, BETA, steps=40, **_kw()).final_objective:.6g}"
+
+
+def test_every_training_control():
+    at = _open()
+    X, y = _data()
+    at.selectbox(key="sgd_opt").set_value("sgd").run()
+    assert not at.number_input(key="sgd_batch").disabled
+    at.number_input(key="sgd_batch").set_value(4).run()
+    at.number_input(key="sgd_width").set_value(5).run()
+    at.select_slider(key="sgd_init").set_value(0.3).run()
+    at.number_input(key="sgd_seed").set_value(3).run()
+    at.select_slider(key="sgd_lr").set_value("0.01").run()
+    at.button(key="sgd_step").click().run()
+    ref = train_sgd(X, y, BETA, steps=5, **_kw(optimizer="sgd", batch_size=4, width=5, init_scale=0.3, seed=3, lr=0.01))
+    assert _metric(at, "SGD objective") == f"{ref.final_objective:.6g}"
+    at.selectbox(key="sgd_opt").set_value("adam").run()
+    at.number_input(key="sgd_steps").set_value(60).run()
+    at.multiselect(key="sgd_lrs").set_value(["0.001", "0.01", "0.03"]).run()
+    at.number_input(key="sgd_nseeds").set_value(1).run()
+    df = at.dataframe[0].value
+    runs = train_runs(X, y, BETA, seeds=(3,), lrs=(0.001, 0.01, 0.03), width=5, optimizer="adam", steps=60,
+                      batch_size=4, init_scale=0.3)
+    np.testing.assert_allclose(df["final objective"], [h.final_objective for h in runs], rtol=1e-9)
+    assert df["steps"].tolist() == [60, 60, 60]
+    assert not at.exception and not at.error
+
+
+def test_stationary_controls_and_insertion():
+    at = _open()
+    X, y = _data()
+    at.selectbox(key="sgd_run").set_value("1").run()  # lr=0.003, seed=1
+    h = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003,), width=6, steps=100, batch_size=10)[1]
+    a = analyse_stationary(h.network, X, y, BETA, flips=h.recent_flips(5))
+    assert _metric(at, "Run objective") == f"{a.objective:.6g}"
+    assert _metric(at, "Points on a kink") == str(a.n_kink_points)
+    at.select_slider(key="sgd_kink").set_value(1e-2).run()
+    loose = analyse_stationary(h.network, X, y, BETA, kink_tol=1e-2, flips=h.recent_flips(5))
+    assert _metric(at, "Points on a kink") == str(loose.n_kink_points)
+    assert loose.n_kink_points >= a.n_kink_points
+    assert not at.button(key="sgd_insert").disabled  # a 100-step run is far from optimal
+    at.button(key="sgd_insert").click().run()
+    ins = insert_violating_neuron(X, y, BETA, a.patterns)
+    text = " ".join(str(m.value) for m in at.markdown)
+    assert "Insertion 1" in text and f"{ins.after.objective:.6g}" in text
+    at.button(key="sgd_insert").click().run()
+    text = " ".join(str(m.value) for m in at.markdown)
+    assert "Insertion 2" in text
+    at.selectbox(key="sgd_run").set_value("live").run()  # another run: the insertions start over
+    assert "Insertion 1" not in " ".join(str(m.value) for m in at.markdown)
+    assert not at.exception
+
+
+def test_divergence_is_reported_not_raised():
+    at = _open(sgd_lr="0.3", sgd_init="3", sgd_lrs="0.3,0.001", sgd_width="50")
+    at.button(key="sgd_step").click().run()
+    assert any("lower the learning rate" in e.value for e in at.error)
+    df = at.dataframe[0].value
+    assert df["status"].str.startswith("diverged").sum() == 2
+    assert not at.exception
+
+
+def test_regression_and_no_bias():
+    at = _open(dataset="regression1d", bias="0")
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) >= 4
+    at2 = _open(bias="0")
+    assert not at2.exception and not at2.error
+
+
+def test_bad_loss_for_data_shows_errors_and_keeps_running():
+    at = _open(dataset="regression1d", loss="logistic")
+    assert at.warning and "labels" in at.warning[0].value
+    assert any("labels" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_url_binding():
+    at = _open(sgd_opt="adam", sgd_width="7", sgd_lrs="0.001", sgd_nseeds="1", sgd_kink="bogus")
+    assert at.selectbox(key="sgd_opt").value == "adam"
+    assert at.number_input(key="sgd_width").value == 7
+    assert at.multiselect(key="sgd_lrs").value == ["0.001"]
+    assert at.select_slider(key="sgd_kink").value == 1e-4  # invalid value ignored
+    assert len(at.dataframe[0].value) == 1
