@@ -38,8 +38,7 @@ ss["arr_point"] = ss["arr_point"] if ss["arr_point"] < len(data.X) else -1
 
 
 def _picked(chart_key, target):  # a click on a chart writes the picked index into a bound control
-    pts = ss[chart_key].selection.points if chart_key in ss else []
-    ss[target] = int(np.ravel(pts[0]["customdata"])[0]) if pts and "customdata" in pts[0] else -1
+    ss[target] = ca.picked_index(ss[chart_key].selection.points if chart_key in ss else [])
 
 
 k = st.columns([3, 2, 2, 2])

@@ -21,6 +21,14 @@ def _traces(fig, meta):
     return [t for t in fig.data if t.meta == meta]
 
 
+def _marker_colours(trace):
+    """The colour plotly draws for each marker: its numeric code looked up in the colorscale."""
+    scale = [c for _, c in trace.marker.colorscale]
+    lo, hi = trace.marker.cmin, trace.marker.cmax
+    codes = np.asarray(trace.marker.color, dtype=float)
+    return np.asarray(scale)[np.rint((codes - lo) / (hi - lo) * (len(scale) - 1)).astype(int)]
+
+
 def _n_polys(trace):
     return int(np.sum(np.isnan(np.asarray(trace.x, dtype=float))))
 
@@ -40,11 +48,11 @@ def test_cells_drawn_equal_patterns(setup):
     assert sum(len(t.x) for t in anchors) == sum(p.n_cells for p in pics)
     assert sum(_n_polys(t) for t in _traces(fig, "cells")) == sum(p.n_cells for p in pics)
     # hover index of every cell is its row in the engine's enumeration, and every pattern appears
-    idx = np.concatenate([np.asarray([c[0] for c in t.customdata], dtype=int) for t in anchors])
+    idx = np.concatenate([np.asarray(t.customdata)[:, 0].astype(int) for t in anchors])
     assert set(idx.tolist()) == set(range(len(E)))
     for t, pic, ix in zip(anchors, pics, index):
-        for c, D in zip(t.customdata[:5], pic.patterns[:5]):
-            assert c[2] == fa.pattern_text(D[None])[0]
+        for c, txt, D in zip(t.customdata, t.text, pic.patterns):
+            assert txt == fa.pattern_text(D[None])[0] and c[1] == D.sum()
             np.testing.assert_array_equal(E[int(c[0])], D)
 
 
@@ -53,7 +61,10 @@ def test_colours_per_pattern(setup):
     fig = fa.arrangement_figure(pics, index)
     for t, pic in zip(_traces(fig, "anchors"), pics):
         expect = np.asarray(fa.BIN_COLOURS)[fa.activation_bins(pic.patterns)]
-        np.testing.assert_array_equal(np.asarray(t.marker.color), expect)
+        np.testing.assert_array_equal(_marker_colours(t), expect)
+        # equal patterns (the same cell in both slices) get equal colours
+        same = pic.patterns.sum(axis=1) == pic.patterns.sum(axis=1)[0]
+        assert len(set(_marker_colours(t)[same])) == 1
     # cells of one fill trace share a colour, and there is one fill trace per colour used
     fills = _traces(fig, "cells")
     for pic_no, pic in enumerate(pics):
@@ -62,8 +73,10 @@ def test_colours_per_pattern(setup):
         assert {t.fillcolor for t in own} == used
     found = [np.arange(p.n_cells) % 3 == 0 for p in pics]
     fig = fa.arrangement_figure(pics, index, found=found)
-    for t, f in zip(_traces(fig, "anchors"), found):
-        np.testing.assert_array_equal(np.asarray(t.marker.color), np.where(f, fa.FOUND, fa.MISSED))
+    for t, f, pic in zip(_traces(fig, "anchors"), found, pics):
+        np.testing.assert_array_equal(_marker_colours(t), np.where(f, fa.FOUND, fa.MISSED))
+        np.testing.assert_array_equal(fa.cell_colours(pic.patterns, f), np.where(f, fa.FOUND, fa.MISSED))
+        assert all(("missed" in s) != bool(ff) for s, ff in zip(t.text, f))
 
 
 def test_selection_point_direction_and_norms(setup):
@@ -101,7 +114,7 @@ def test_zonotope_vertices_are_patterns(setup):
     fig = fa.zonotope_figure(Z, triangles=geo.zonotope_triangles(Z), labels=labels, selected_vertex=v, direction=u)
     vert = _traces(fig, "vertices")[0]
     for i in (0, 5, len(E) - 1):
-        assert int(vert.customdata[i][0]) == i and vert.customdata[i][1] == labels[i]
+        assert int(vert.customdata[i]) == i and vert.hovertext[i] == labels[i]
         np.testing.assert_allclose([vert.x[i], vert.y[i], vert.z[i]], Xb.T @ E[i])
     star = _traces(fig, "argmax")[0]
     np.testing.assert_allclose([star.x[0], star.y[0], star.z[0]], Xb.T @ ((Xb @ u) >= 0))
@@ -111,7 +124,7 @@ def test_zonotope_vertices_are_patterns(setup):
     order = geo.zonotope_polygon(X, E2)
     fig = fa.zonotope_figure(Z2, order=order, found=np.arange(len(E2)) < 4)
     assert len(_traces(fig, "zonotope")[0].x) == len(E2) + 1
-    np.testing.assert_array_equal(_traces(fig, "vertices")[0].marker.color[:5], [fa.FOUND] * 4 + [fa.MISSED])
+    np.testing.assert_array_equal(_marker_colours(_traces(fig, "vertices")[0])[:5], [fa.FOUND] * 4 + [fa.MISSED])
 
 
 def test_data_space_and_curves(setup):

@@ -102,3 +102,13 @@ def test_regression_data_and_bad_combinations():
     at = _open(dataset="regression1d", loss="hinge")  # the engine refuses real targets for hinge
     assert at.error and "labels" in at.error[0].value
     assert _num(_metric(at, "Cells drawn")) == 20  # the geometry is still drawn
+
+
+def test_picked_index_reads_every_customdata_encoding():
+    from pages.common.cache_arrangements import picked_index
+
+    assert picked_index([]) == -1
+    assert picked_index([{"x": 1.0}]) == -1
+    assert picked_index([{"customdata": {"0": 39, "1": 11}}]) == 39  # a row of a numeric 2-D array
+    assert picked_index([{"customdata": [7, 2]}]) == 7
+    assert picked_index([{"customdata": 4}]) == 4  # a point of a 1-D customdata (data space)

@@ -184,6 +184,19 @@ def ratio_curve(c: Controls, p_star: float) -> dict:
     return {k: np.asarray(v) for k, v in rows.items()}
 
 
+def picked_index(points: list) -> int:
+    """``customdata[0]`` of the first clicked point of a plotly selection (-1 when none).
+
+    Streamlit passes a row of a numeric customdata array as a dict {"0": ..., "1": ...}, a
+    list, or a scalar, depending on how plotly encoded it.
+    """
+    if not points or points[0].get("customdata") is None:
+        return -1
+    cd = points[0]["customdata"]
+    v = cd.get("0", -1) if isinstance(cd, dict) else np.ravel(cd)[0]
+    return int(v)
+
+
 def direction_info(view: ArrangementView, u: np.ndarray) -> dict:
     """The pattern D(u), its index, and the zonotope vertex maximising u'z (they must agree)."""
     D = (view.Xb @ u) >= 0

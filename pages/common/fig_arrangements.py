@@ -4,7 +4,10 @@ Inputs are the arrays of :mod:`cvx_core.geometry` (cells as rings with an interi
 pattern) so every figure can be tested without a browser. Cell colours are a function of the
 cell's pattern only: the number of points it activates (binned), or found / missed by the
 Gaussian sample. Interactive picking uses one marker per cell at its anchor whose
-``customdata[0]`` is the cell's pattern index (the row of the engine's enumeration).
+``customdata[0]`` is the cell's pattern index (the row of the engine's enumeration). Large
+per-cell arrays are numeric (codes into a colorscale, numeric customdata) and texts are
+numpy string arrays: plotly validates object arrays and colour strings element by element,
+which would dominate a rerun at n = 100 (10 000 cells).
 """
 from __future__ import annotations
 
@@ -47,9 +50,19 @@ def activation_bins(D: np.ndarray, n_bins: int = len(BIN_COLOURS)) -> np.ndarray
 
 def cell_colours(D: np.ndarray, found: np.ndarray | None = None) -> np.ndarray:
     """Fill colour of each cell: by activation bin, or found/missed when ``found`` is given."""
+    codes, scale = colour_codes(D, found)
+    return np.asarray([c for _, c in scale])[codes]
+
+
+def colour_codes(D: np.ndarray, found: np.ndarray | None = None) -> tuple[np.ndarray, list]:
+    """Integer colour code of each cell and the plotly colorscale that maps code i to its colour.
+
+    Numeric marker colours keep big figures fast (plotly validates colour strings one by one).
+    """
     if found is not None:
-        return np.where(np.asarray(found, dtype=bool), FOUND, MISSED)
-    return np.asarray(BIN_COLOURS)[activation_bins(D)]
+        return np.asarray(found, dtype=bool).astype(int), [[0.0, MISSED], [1.0, FOUND]]
+    k = len(BIN_COLOURS)
+    return activation_bins(D), [[i / (k - 1), c] for i, c in enumerate(BIN_COLOURS)]
 
 
 def _rings_path(rings) -> tuple[np.ndarray, np.ndarray]:
@@ -119,21 +132,20 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
             x, y = _segments_path(pic.segments)
             fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=0.6),
                                        hoverinfo="skip", showlegend=False, meta="lines"), row=1, col=col)
-        lab = labels[j] if labels is not None else pattern_text(pic.patterns)
+        lab = np.asarray(labels[j] if labels is not None else pattern_text(pic.patterns))
+        if f is not None:
+            lab = np.char.add(lab, np.where(f, "<br>found by the sample", "<br>missed by the sample"))
         nv = np.full((pic.n_cells, 2), np.nan) if norms is None else np.asarray(norms[j], dtype=float)
-        n_act = pic.patterns.sum(axis=1)
-        custom = np.empty((pic.n_cells, 5), dtype=object)
-        custom[:, 0], custom[:, 1], custom[:, 2] = idx, n_act, np.asarray(lab, dtype=object)
-        custom[:, 3], custom[:, 4] = nv[:, 0], nv[:, 1]
-        norm_txt = "" if norms is None else "<br>group norms ||v||=%{customdata[3]:.4g}, ||w||=%{customdata[4]:.4g}"
-        status = "" if f is None else "<br>%{text}"
+        custom = np.c_[idx, pic.patterns.sum(axis=1), nv].astype(float)  # numeric: fast to validate and send
+        norm_txt = "" if norms is None else "<br>group norms ||v||=%{customdata[2]:.4g}, ||w||=%{customdata[3]:.4g}"
+        codes, scale = colour_codes(pic.patterns, f)
         Marker = go.Scatter if pic.n_cells <= max_filled else go.Scattergl
         fig.add_trace(Marker(
-            x=pic.anchors[:, 0], y=pic.anchors[:, 1], mode="markers", customdata=custom,
-            text=None if f is None else np.where(f, "found by the sample", "missed by the sample"),
-            marker=dict(size=5 if filled else 4, color=colours, line=dict(color="#8c8c8c", width=0.5)),
+            x=pic.anchors[:, 0], y=pic.anchors[:, 1], mode="markers", customdata=custom, text=lab,
+            marker=dict(size=5 if filled else 4, color=codes, colorscale=scale, cmin=0, cmax=len(scale) - 1,
+                        line=dict(color="#8c8c8c", width=0.5)),
             hovertemplate="pattern %{customdata[0]}: activates %{customdata[1]} points<br>"
-                          "%{customdata[2]}" + norm_txt + status + "<extra></extra>",
+                          "%{text}" + norm_txt + "<extra></extra>",
             showlegend=False, meta="anchors"), row=1, col=col)
         if norms is not None:
             live = np.flatnonzero(np.nansum(nv, axis=1) > 0)
@@ -213,10 +225,10 @@ def data_space_figure(X, y, *, geometry=None, alpha=None, family=(), activated=N
         if geometry.n_regions:
             act_txt = [", ".join(map(str, np.flatnonzero(r))) or "none" for r in geometry.region_active]
             fig.add_trace(go.Scatter(x=geometry.region_anchors[:, 0], y=geometry.region_anchors[:, 1], mode="markers",
-                                     marker=dict(size=3, color="#a0a0a0"), customdata=np.c_[n_act, act_txt],
+                                     marker=dict(size=3, color="#a0a0a0"), customdata=n_act, text=act_txt,
                                      name=f"{geometry.n_regions} linear regions (grey: more active neurons)",
-                                     hovertemplate="linear region: %{customdata[0]} active neurons<br>"
-                                                   "neurons %{customdata[1]}<extra></extra>", meta="region anchors"))
+                                     hovertemplate="linear region: %{customdata} active neurons<br>"
+                                                   "neurons %{text}<extra></extra>", meta="region anchors"))
         signs = np.sign(np.asarray(alpha if alpha is not None else np.ones(len(geometry.segments))).reshape(-1))
         family = set(int(f) for f in family)
         for sgn, col in ((1, GREEN), (-1, PURPLE)):
@@ -337,9 +349,10 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
     Z = np.asarray(Z, dtype=float)
     P, dim = Z.shape
     labels = labels if labels is not None else [str(i) for i in range(P)]
-    colours = np.full(P, ORANGE, dtype=object) if found is None else cell_colours(None, found)
-    custom = np.c_[np.arange(P).astype(object), np.asarray(labels, dtype=object)]
-    hover = "vertex = pattern %{customdata[0]}<br>%{customdata[1]}<extra></extra>"
+    codes, scale = (np.zeros(P, int), [[0.0, ORANGE], [1.0, ORANGE]]) if found is None else colour_codes(None, found)
+    colours = dict(color=codes, colorscale=scale, cmin=0, cmax=1)
+    hover = "vertex = pattern %{customdata}<br>%{hovertext}<extra></extra>"
+    custom, hovertext = np.arange(P), np.asarray(labels)
     centre = Z.mean(axis=0) if P else np.zeros(dim)
     fig = go.Figure()
     if dim == 2:
@@ -351,7 +364,7 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
         fig.add_trace(go.Scatter(x=Z[:, 0], y=Z[:, 1], mode="markers+text" if P <= 24 else "markers",
                                  text=[l.replace("<br>", "") for l in labels] if P <= 24 else None,
                                  textposition="top center", textfont=dict(size=9), customdata=custom,
-                                 marker=dict(size=9, color=colours, line=dict(color="black", width=1)),
+                                 hovertext=hovertext, marker=dict(size=9, line=dict(color="black", width=1), **colours),
                                  hovertemplate=hover, name="vertices (patterns)", meta="vertices"))
         if highlight is not None:
             fig.add_trace(go.Scatter(x=[Z[highlight, 0]], y=[Z[highlight, 1]], mode="markers",
@@ -375,7 +388,7 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
                                     color=BLUE, opacity=0.18, flatshading=True, hoverinfo="skip",
                                     name="zonotope", meta="zonotope"))
         fig.add_trace(go.Scatter3d(x=Z[:, 0], y=Z[:, 1], z=Z[:, 2], mode="markers", customdata=custom,
-                                   marker=dict(size=3 if P > 200 else 5, color=colours), hovertemplate=hover,
+                                   hovertext=hovertext, marker=dict(size=3 if P > 200 else 5, **colours), hovertemplate=hover,
                                    name="vertices (patterns)", meta="vertices"))
         marks = []
         if highlight is not None:
