@@ -70,11 +70,13 @@ def cell_values(
     *,
     threshold: float | None = None,
     signs: tuple[int, ...] = (1, -1),
+    top_k: int | None = None,
 ) -> CellValues:
     """Certificate values of every cell at ``lam``.
 
     Exact for the maximum over all cells and for every cell whose value exceeds
-    ``threshold`` (when given); the others carry the upper bound ``||g_D||``.
+    ``threshold`` (when given; with ``top_k``, only for the ``top_k`` largest such cells); the
+    others carry the upper bound ``||g_D||``.
 
     Parameters
     ----------
@@ -106,21 +108,31 @@ def cell_values(
         values[:, col] = gnorm
         exact[:, col] = inside
         dirs[:, col] = s * G / safe
-    # Exact values where needed, in order of decreasing upper bound.
-    best = float(values[exact].max()) if np.any(exact) else 0.0
+    # Exact values where needed, in order of decreasing upper bound: always the maximum; with
+    # ``threshold`` also every cell above it, or only the ``top_k`` largest of those.
+    exact_vals = values[exact]
+    best = float(exact_vals.max()) if exact_vals.size else 0.0
+    top: list[float] = []
+    if threshold is not None and top_k is not None:
+        top = sorted(exact_vals[exact_vals > threshold].tolist(), reverse=True)[:top_k]
     bar = best if threshold is None else min(best, float(threshold))
     cand = np.argwhere(~exact & (values > bar))
     order = np.argsort(-values[cand[:, 0], cand[:, 1]])
     for i, col in cand[order]:
         ub = values[i, col]
-        if threshold is None and ub <= best:
-            break
+        if ub <= best:
+            if threshold is None or ub <= threshold:
+                break
+            if top_k is not None and len(top) >= top_k and ub <= top[-1]:
+                break
         s = 1 if col == 0 else -1
         v, p = _project_cell(Xb, sgn[i], s * G[i])
         values[i, col] = v
         exact[i, col] = True
         dirs[i, col] = p / v if v > 0 else 0.0
         best = max(best, v)
+        if top_k is not None and threshold is not None and v > threshold:
+            top = sorted(top + [v], reverse=True)[:top_k]
     return CellValues(values, exact, dirs)
 
 

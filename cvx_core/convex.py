@@ -283,14 +283,14 @@ def network_from_blocks(V, W, activation: str, leak: float, bias: bool) -> TwoLa
 
 
 # --------------------------------------------------------------------------- fitting
-def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None):
+def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
     """Solve one output column; returns (V, W, lam candidates, status, solver name, info)."""
     P, d = D.shape[0], Xb.shape[1]
     if solver == "auto":
         from .solver import solve_working_set
 
         try:
-            res = solve_working_set(Xb, yc, D, beta, act, loss, tol=GAP_TOL, warm=warm)
+            res = solve_working_set(Xb, yc, D, beta, act, loss, exact=exact, tol=GAP_TOL, warm=warm)
             V, W = _blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
             info = {"rounds": res.n_rounds, "working_set": len(res.blocks_i)}
             return V, W, [res.lam], res.status, "working-set", info
@@ -421,7 +421,7 @@ def fit_convex(
             iv = np.flatnonzero(np.linalg.norm(Vw, axis=1) > 0)
             iw = np.flatnonzero(np.linalg.norm(Ww, axis=1) > 0)
             warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]))
-        V, W, lam_c, status, used, info = _solve_column(Xb, Y[:, c], D, beta, act, lossf, solver, warm)
+        V, W, lam_c, status, used, info = _solve_column(Xb, Y[:, c], D, beta, act, lossf, solver, warm, exact)
         V, W = _prune(Xb, D, act, V, W)
         S = act.slopes(D)  # (P, n)
         yhat = np.einsum("pn,pn->n", S, (V - W) @ Xb.T)

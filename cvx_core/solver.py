@@ -35,10 +35,15 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
-from .certificate import cell_values, lower_bound
+from .certificate import _project_cell, cell_values, lower_bound
+from .sphere import SphereCertifier
 from .model import Activation, Loss
 
 _FEAS_TOL = 1e-8
+_TRACE = False
+_SEPARATION = 0.2
+_ADD_FRACTION = 2.0
+_LOOSE_UNTIL = np.inf
 
 
 @dataclass
@@ -53,6 +58,7 @@ class WorkingSetResult:
     status: str
     n_rounds: int
     solve_time: float
+    n_row_rounds: int = 0
 
 
 def _settings(tol: float):
@@ -171,6 +177,94 @@ def _objective(Xb, y, D, act, loss, beta, blocks_i, blocks_s, Z):
     return loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum()), yhat
 
 
+class PatternIndex:
+    """Row lookup for a pattern matrix ``D (P, n)``: packed pattern bytes -> row index."""
+
+    def __init__(self, D: np.ndarray, symmetric: bool):
+        self.symmetric = symmetric
+        packed = np.packbits(D, axis=1)
+        self.map = {row.tobytes(): i for i, row in enumerate(packed)}
+
+    def find(self, pattern: np.ndarray) -> int:
+        if self.symmetric and not pattern[0]:
+            pattern = ~pattern
+        return self.map.get(np.packbits(pattern).tobytes(), -1)
+
+    def facets(self, D_i: np.ndarray) -> np.ndarray:
+        """Rows k whose hyperplane carries a facet of cell ``D_i``: flipping bit k gives a cell.
+
+        Exact when the pattern list is complete and no two hyperplanes coincide.
+        """
+        n = D_i.shape[0]
+        F = np.repeat(D_i[None, :], n, axis=0)
+        F[np.arange(n), np.arange(n)] ^= True
+        if self.symmetric:
+            F = np.where(F[:, :1], F, ~F)
+        packed = np.packbits(F, axis=1)
+        return np.array([k for k in range(n) if packed[k].tobytes() in self.map], dtype=np.intp)
+
+    def adjacent(self, Xb: np.ndarray, u: np.ndarray, max_ties: int = 6) -> list[int]:
+        """Indices of the full-dimensional cells whose closure contains direction ``u``."""
+        z = Xb @ u
+        tie = np.abs(z) <= 1e-9 * np.linalg.norm(Xb, axis=1)
+        base = z > 0
+        T = np.flatnonzero(tie)
+        if T.size > max_ties:
+            T = T[:max_ties]
+        out = []
+        for bits in range(2 ** T.size):
+            pat = base.copy()
+            pat[T] = [(bits >> k) & 1 == 1 for k in range(T.size)]
+            i = self.find(pat)
+            if i >= 0:
+                out.append(i)
+        return out
+
+
+def _violators(Xb, D, lam, act, beta, index, sphere, limit):
+    """Cert(lambda) (exact over D) and up to ``limit`` violating blocks (cell, sign, direction)."""
+    out = []
+    if sphere is not None:
+        c = sphere.candidates(lam, threshold=beta)
+        cert = c.max
+        viol = np.flatnonzero(c.values > beta * (1 + 1e-9))
+        viol = viol[np.argsort(-c.values[viol])]
+        # Spread the additions over the sphere: skip candidates within ~_SEPARATION radians of
+        # an already chosen one of the same sign (neighbouring local maxima are redundant).
+        chosen = {1: np.zeros((limit, Xb.shape[1])), -1: np.zeros((limit, Xb.shape[1]))}
+        n_chosen = {1: 0, -1: 0}
+        cos_min = np.cos(_SEPARATION)
+        for k in viol:
+            if n_chosen[1] + n_chosen[-1] >= limit:
+                break
+            u, s = c.directions[k], int(c.signs[k])
+            if n_chosen[s] and np.max(chosen[s][: n_chosen[s]] @ u) > cos_min:
+                continue
+            chosen[s][n_chosen[s]] = u
+            n_chosen[s] += 1
+            if c.cell[k] >= 0:
+                out.append((int(c.cell[k]), s, u))
+                continue
+            # A face candidate touches several cells; keep the one whose own maximum is largest
+            # (at a local maximum they tie and any one represents the neuron).
+            cells = index.adjacent(Xb, u)
+            if len(cells) > 1:
+                vals = []
+                for i in cells:
+                    g = s * (act.slopes(D[i]) * lam) @ Xb
+                    vals.append(_project_cell(Xb, np.where(D[i], 1.0, -1.0), g)[0])
+                cells = [cells[int(np.argmax(vals))]]
+            out += [(i, s, u) for i in cells]
+        return cert, out
+    cv = cell_values(Xb, D, lam, act, top_k=limit, threshold=beta * (1 + 1e-9))
+    cert = cv.max
+    viol = np.argwhere(cv.exact & (cv.values > beta * (1 + 1e-9)))
+    order = np.argsort(-cv.values[viol[:, 0], viol[:, 1]])
+    for i, col in viol[order][:limit]:
+        out.append((int(i), 1 if col == 0 else -1, cv.directions[i, col]))
+    return cert, out
+
+
 def solve_working_set(
     Xb: np.ndarray,
     y: np.ndarray,
@@ -179,6 +273,7 @@ def solve_working_set(
     act: Activation,
     loss: Loss,
     *,
+    exact: bool = False,
     tol: float = 1e-7,
     warm: tuple[np.ndarray, np.ndarray] | None = None,
     max_rounds: int = 100,
@@ -192,6 +287,9 @@ def solve_working_set(
     y : ndarray of shape (n,)
     D : ndarray of bool, shape (P, n)
     beta : float
+    exact : bool
+        True when ``D`` holds every cell of the arrangement; with ``d <= 3`` the certificate is
+        then evaluated on the sphere (:mod:`cvx_core.sphere`) without per-cell projections.
     tol : float
         Target certified relative gap ``(objective - lower_bound) / objective``.
     warm : (blocks_i, blocks_s), optional
@@ -203,59 +301,61 @@ def solve_working_set(
     """
     t0 = time.perf_counter()
     n, d = Xb.shape
-    signs = (1,) if False else (1, -1)
+    use_sphere = exact and d <= 3
+    index = PatternIndex(D, act.symmetric) if use_sphere else None
+    sphere = SphereCertifier(Xb, D, act) if use_sphere else None
     lam0 = loss.dual_variable(np.zeros(n), y)
-    cv = cell_values(Xb, D, lam0, act, threshold=beta, signs=signs)
+    max_add = max(10, int(_ADD_FRACTION * n))
+    cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
     zero_obj = loss.value(np.zeros(n), y)
-    if cv.max <= beta:
-        lb = lower_bound(loss, lam0, y, cv.max, beta)
-        return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cv.max,
+    if cert0 <= beta:
+        lb = lower_bound(loss, lam0, y, cert0, beta)
+        return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cert0,
                                 zero_obj, lb, "optimal", 0, time.perf_counter() - t0)
 
     k_rows = 2 * d + 2
-    max_add = max(8, n // 4)
     ws_i: list[int] = []
     ws_s: list[int] = []
     rows: list[np.ndarray] = []
-    index: dict[tuple[int, int], int] = {}
+    seen: dict[tuple[int, int], int] = {}
 
     def add_block(i, s, u):
         key = (int(i), int(s))
-        if key in index:
+        if key in seen:
             return False
-        index[key] = len(ws_i)
+        seen[key] = len(ws_i)
         ws_i.append(key[0])
         ws_s.append(key[1])
-        rows.append(_initial_rows(Xb, D[i], u, k_rows))
+        if index is not None:
+            f = index.facets(D[i])
+            rows.append(f if f.size else _initial_rows(Xb, D[i], u, k_rows))
+        else:
+            rows.append(_initial_rows(Xb, D[i], u, k_rows))
         return True
-
-    def add_violators(cv, limit):
-        viol = np.argwhere(cv.values > beta * (1 + 1e-9))
-        order = np.argsort(-cv.values[viol[:, 0], viol[:, 1]])
-        added = 0
-        for i, col in viol[order]:
-            if added >= limit:
-                break
-            added += add_block(i, 1 if col == 0 else -1, cv.directions[i, col])
-        return added
 
     if warm is not None:
         for i, s in zip(*warm):
             G = act.slopes(D[i]) * lam0 @ Xb
             add_block(i, s, s * G / (np.linalg.norm(G) + 1e-300))
-    add_violators(cv, max_add)
+    for i, s, u in viol0:
+        add_block(i, s, u)
 
     Z = np.zeros((0, d))
     best = None
     status = "max_rounds"
     n_rounds = 0
+    n_row_rounds = 0
+    prev_keys: set = set()
+    gap_prev = np.inf
     for n_rounds in range(1, max_rounds + 1):
         bi, bs = np.array(ws_i), np.array(ws_s)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
+        # Far from optimal only the violated cells matter: solve loosely until the gap is small.
+        round_tol = ipm_tol if gap_prev < _LOOSE_UNTIL else 1e-6
         if loss.name == "logistic":
-            Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, ipm_tol)
+            Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
         else:
-            Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, ipm_tol)
+            Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
         if ipm_status not in ("Solved", "AlmostSolved"):
             status = f"inner solver: {ipm_status}"
             if best is not None:
@@ -263,10 +363,10 @@ def solve_working_set(
             raise RuntimeError(f"working-set solver: Clarabel returned {ipm_status} at beta={beta:g}")
         # Constraint generation: every cone constraint of every block must hold.
         znorm = np.linalg.norm(Z, axis=1)
-        sgn_blocks = np.where(D[bi], 1.0, -1.0)
-        slack = sgn_blocks * (Z @ Xb.T)
+        slack = np.where(D[bi], 1.0, -1.0) * (Z @ Xb.T)
         xn = np.linalg.norm(Xb, axis=1)
         bad = slack < -_FEAS_TOL * znorm[:, None] * xn[None, :]
+        bad[znorm <= 1e-6 * max(znorm.max(initial=0.0), 1e-300)] = False  # pruned later anyway
         added_rows = False
         for j in np.flatnonzero(bad.any(axis=1)):
             new_rows = np.setdiff1d(np.flatnonzero(bad[j]), rows[j])
@@ -274,30 +374,53 @@ def solve_working_set(
                 rows[j] = np.union1d(rows[j], new_rows)
                 added_rows = True
         if added_rows:
+            n_row_rounds += 1
             continue
         obj, yhat = _objective(Xb, y, D, act, loss, beta, bi, bs, Z)
         lam_ipm = loss.clip_dual(lam_ipm, y)
-        cand = [lam_ipm, loss.dual_variable(yhat, y)]
         best_round = None
-        for lam in cand:
-            cvl = cell_values(Xb, D, lam, act, threshold=beta, signs=signs)
-            lb = lower_bound(loss, lam, y, cvl.max, beta)
+        lams = (lam_ipm,) if gap_prev > 1e-3 else (lam_ipm, loss.dual_variable(yhat, y))
+        for lam in lams:
+            cert, viol = _violators(Xb, D, lam, act, beta, index, sphere, max_add)
+            lb = lower_bound(loss, lam, y, cert, beta)
             if best_round is None or lb > best_round[0]:
-                best_round = (lb, lam, cvl)
-        lb, lam, cvl = best_round
+                best_round = (lb, lam, cert)
+            if lam is lam_ipm:
+                viol_ipm = viol
+        lb, lam, cert = best_round
         gap = (obj - lb) / max(abs(obj), 1e-300)
-        best = WorkingSetResult(bi, bs, Z, lam, cvl.max, obj, lb, "", n_rounds, 0.0)
+        if _TRACE:
+            print(f"round {n_rounds} ws {len(bi)} obj {obj:.10g} lb {lb:.10g} gap {gap:.2e} cert/beta {cert / beta:.6f} viol {len(viol_ipm)} t {time.perf_counter() - t0:.2f}")
+        best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0)
+        gap_prev = gap
         if gap <= tol:
             status = "optimal"
             break
-        # Add violated cells, judged at the solver's own dual vector.
-        cv_ipm = cvl if lam is lam_ipm else cell_values(Xb, D, lam_ipm, act, threshold=beta, signs=signs)
-        if add_violators(cv_ipm, max_add) == 0 and add_violators(cvl, max_add) == 0:
+        # Drop blocks that stayed at zero (keeps the small program small; the objective cannot
+        # increase since the current solution stays feasible), then add the violated blocks.
+        old = np.array([(ws_i[j], ws_s[j]) in prev_keys for j in range(len(ws_i))])
+        drop_tol = 1e-7 if round_tol <= 1e-9 else 1e-4
+        drop = old & (znorm <= drop_tol * max(znorm.max(initial=0.0), 1e-300))
+        if np.any(drop):
+            keep = np.flatnonzero(~drop)
+            ws_i[:] = [ws_i[j] for j in keep]
+            ws_s[:] = [ws_s[j] for j in keep]
+            rows[:] = [rows[j] for j in keep]
+            Z = Z[keep]
+            seen.clear()
+            seen.update({(a, b): j for j, (a, b) in enumerate(zip(ws_i, ws_s))})
+        prev_keys = set(zip(ws_i, ws_s))
+        added = sum(add_block(i, s, u) for i, s, u in viol_ipm)
+        if added == 0:
+            if ipm_tol > 1e-13:  # the cells are all there: the inner solve is the limit
+                ipm_tol *= 1e-2
+                continue
             status = "stalled"
             break
     if best is None:
         raise RuntimeError(f"working-set solver found no feasible solution at beta={beta:g}")
     best.status = status
+    best.n_row_rounds = n_row_rounds
     best.solve_time = time.perf_counter() - t0
     return best
 

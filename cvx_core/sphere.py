@@ -1,0 +1,190 @@
+"""Exact certificate over the whole sphere for design matrices with at most 3 columns.
+
+For ``lambda`` (n,) the function ``phi(u) = lambda' sigma(Xb u)`` is linear on every cell of
+the arrangement, so on the unit sphere its maximum (and that of ``-phi``) is attained at one of
+
+1. a cell's interior critical point ``u = g_D / ||g_D||`` (when it lies in ``K_D``),
+   value ``||g_D||``, ``g_D = Xb' S_D lambda``;
+2. an arc of a great circle ``{x_k' u = 0}`` between two consecutive crossings with other
+   hyperplanes: the normalised projection of the arc's gradient onto the circle's plane;
+3. a vertex ``u = +-(x_i x x_j) / ||x_i x x_j||``.
+
+The geometry (vertex activations, arc breakpoints) does not depend on ``lambda`` and is
+computed once per data set (:class:`SphereCertifier`); each evaluation is then a few
+matrix-vector products and a cumulative sum. So ``cert(lambda) = max |phi|`` is exact without
+any per-cell projection. Each candidate is a local maximum of ``+-phi`` over a face, so the
+candidates above beta are exactly the neurons a working-set solver should add.
+
+Valid only when the pattern list is complete (exact enumeration); for sampled patterns use
+:func:`cvx_core.certificate.cell_values`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Activation
+
+_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class SphereCandidates:
+    """Local maxima of ``s phi`` on faces of the arrangement.
+
+    values : (K,) candidate values ``s phi(u)``; directions : (K, d) unit vectors;
+    signs : (K,) s in {+1, -1}; cell : (K,) cell index for interior candidates, -1 otherwise.
+    """
+
+    values: np.ndarray
+    directions: np.ndarray
+    signs: np.ndarray
+    cell: np.ndarray
+
+    @property
+    def max(self) -> float:
+        return float(self.values.max()) if self.values.size else 0.0
+
+
+class SphereCertifier:
+    """Precomputed arrangement geometry of ``Xb`` (n, d <= 3) with all its cells ``D`` (P, n)."""
+
+    def __init__(self, Xb: np.ndarray, D: np.ndarray, act: Activation):
+        n, d = Xb.shape
+        if d > 3:
+            raise ValueError(f"expected a design matrix with at most 3 columns, got {d}")
+        self.Xb, self.D, self.act = Xb, D, act
+        self.n, self.d = n, d
+        self.Df = D.astype(float)
+        self.xnorm = np.linalg.norm(Xb, axis=1)
+        self.sgn = np.where(D, 1.0, -1.0)
+        # Vertices (d >= 2) and the two directions of the line (d == 1).
+        if d == 1:
+            V = np.array([[1.0], [-1.0]])
+        elif d == 2:
+            V = np.stack([-Xb[:, 1], Xb[:, 0]], axis=1)
+        else:
+            i, j = np.triu_indices(n, 1)
+            V = np.cross(Xb[i], Xb[j])
+        vn = np.linalg.norm(V, axis=1)
+        V = V[vn > 1e-12 * max(vn.max(initial=0.0), 1e-300)]
+        V = V / np.linalg.norm(V, axis=1, keepdims=True)
+        if d >= 2:
+            V = np.vstack([V, -V])
+        self.V = V
+        self.HV = act(V @ Xb.T)  # (K, n): phi(v) = HV @ lambda
+        if d == 3:
+            self._init_arcs()
+
+    def _init_arcs(self):
+        Xb, act = self.Xb, self.act
+        ok = self.xnorm > 0
+        Xk = Xb[ok] / self.xnorm[ok, None]
+        m = Xk.shape[0]
+        ref = np.where(np.abs(Xk[:, :1]) < 0.9, np.array([[1.0, 0, 0]]), np.array([[0, 1.0, 0]]))
+        e1 = np.cross(Xk, ref)
+        e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
+        e2 = np.cross(Xk, e1)
+        A = e1 @ Xb.T  # x_l' u(theta) = A cos(theta) + B sin(theta) on circle k
+        B = e2 @ Xb.T
+        R = np.hypot(A, B)
+        valid = R > 1e-12 * max(R.max(initial=0.0), 1e-300)
+        th = np.arctan2(B, A)
+        # Point l turns positive at th - pi/2 and negative at th + pi/2.
+        ang = np.concatenate([th - np.pi / 2, th + np.pi / 2], axis=1) % (2 * np.pi)
+        v2 = np.concatenate([valid, valid], axis=1)
+        ang = np.where(v2, ang, np.inf)
+        order = np.argsort(ang, axis=1)
+        self.arc_ang = np.take_along_axis(ang, order, axis=1)
+        n = self.n
+        pt = order % n  # which point each breakpoint belongs to
+        sign = np.where(order < n, 1.0, -1.0)
+        live = np.take_along_axis(v2, order, axis=1)
+        self.arc_pt = pt
+        self.arc_jA = np.where(live, sign * np.take_along_axis(A, pt, axis=1), 0.0)
+        self.arc_jB = np.where(live, sign * np.take_along_axis(B, pt, axis=1), 0.0)
+        t0 = 1e-9
+        pos0 = (A * np.cos(t0) + B * np.sin(t0)) >= 0
+        self.arc_S0A = np.where(pos0, act.a, act.b) * A * valid
+        self.arc_S0B = np.where(pos0, act.a, act.b) * B * valid
+        lo = np.concatenate([np.zeros((m, 1)), self.arc_ang], axis=1)
+        hi = np.concatenate([self.arc_ang, np.full((m, 1), 2 * np.pi)], axis=1)
+        self.arc_lo = np.where(np.isinf(lo), 2 * np.pi, lo)
+        self.arc_hi = np.where(np.isinf(hi), 2 * np.pi, hi)
+        self.e1, self.e2 = e1, e2
+
+    def _arcs(self, lam):
+        m = self.arc_ang.shape[0]
+        jump = (self.act.a - self.act.b) * lam[self.arc_pt]
+        a0 = self.arc_S0A @ lam
+        b0 = self.arc_S0B @ lam
+        a = a0[:, None] + np.concatenate([np.zeros((m, 1)), np.cumsum(jump * self.arc_jA, axis=1)], axis=1)
+        b = b0[:, None] + np.concatenate([np.zeros((m, 1)), np.cumsum(jump * self.arc_jB, axis=1)], axis=1)
+        val = np.hypot(a, b)
+        out_v, out_u, out_s = [], [], []
+        for s in (1.0, -1.0):
+            t = np.arctan2(s * b, s * a) % (2 * np.pi)
+            inside = (t >= self.arc_lo - 1e-12) & (t <= self.arc_hi + 1e-12) & (self.arc_hi > self.arc_lo) & (val > 0)
+            kk, jj = np.nonzero(inside)
+            tt = t[kk, jj]
+            out_v.append(val[kk, jj])
+            out_u.append(np.cos(tt)[:, None] * self.e1[kk] + np.sin(tt)[:, None] * self.e2[kk])
+            out_s.append(np.full(kk.size, s))
+        return np.concatenate(out_v), np.vstack(out_u), np.concatenate(out_s)
+
+    def candidates(self, lam: np.ndarray, threshold: float | None = None) -> SphereCandidates:
+        """Face-wise local maxima of ``+-phi``.
+
+        Interior (cell) candidates are examined only for cells whose ``||g_D||`` exceeds
+        ``min(threshold, best face value)``; the maximum is always exact.
+        """
+        act, Xb = self.act, self.Xb
+        ph = self.HV @ lam
+        vals = [ph, -ph]
+        dirs = [self.V, self.V]
+        signs = [np.ones(ph.size), -np.ones(ph.size)]
+        cells = [np.full(ph.size, -1), np.full(ph.size, -1)]
+        if self.d == 3:
+            v, u, s = self._arcs(lam)
+            vals.append(v), dirs.append(u), signs.append(s), cells.append(np.full(v.size, -1))
+        best = max((float(v.max()) for v in vals if v.size), default=0.0)
+        bar = best if threshold is None else min(best, threshold)
+        # Interior: g_D = b Xb' lambda + (a - b) Xb' (D * lambda).
+        lx = lam[:, None] * Xb
+        G = act.b * lx.sum(axis=0)[None, :] + (act.a - act.b) * (self.Df @ lx)
+        gn = np.linalg.norm(G, axis=1)
+        idx = np.flatnonzero(gn > bar)
+        if idx.size:
+            # g_D is inside cell D (sign s = +1) iff its own pattern is D, and inside for s = -1
+            # iff its pattern is the complement; entries within rounding of 0 match either way.
+            XG = G[idx] @ Xb.T
+            pos = XG >= 0
+            np.abs(XG, out=XG)
+            big = XG > (_TOL * gn[idx] * self.xnorm.max())[:, None]
+            eq = pos == self.D[idx]
+            for s, bad in ((1.0, ~eq & big), (-1.0, eq & big)):
+                k = idx[~bad.any(axis=1)]
+                vals.append(gn[k])
+                dirs.append(s * G[k] / gn[k, None])
+                signs.append(np.full(k.size, s))
+                cells.append(k)
+        return SphereCandidates(np.concatenate(vals), np.vstack(dirs), np.concatenate(signs).astype(int),
+                                np.concatenate(cells).astype(int))
+
+    def max(self, lam: np.ndarray) -> tuple[float, np.ndarray, int]:
+        """``cert(lambda) = max_{||u||=1} |phi(u)|`` with its maximiser ``u`` and sign."""
+        c = self.candidates(lam)
+        k = int(np.argmax(c.values))
+        return float(c.values[k]), c.directions[k], int(c.signs[k])
+
+
+def sphere_candidates(Xb: np.ndarray, D: np.ndarray, lam: np.ndarray, act: Activation,
+                      threshold: float | None = None) -> SphereCandidates:
+    """One-shot :meth:`SphereCertifier.candidates` (build the certifier once to reuse it)."""
+    return SphereCertifier(Xb, D, act).candidates(lam, threshold)
+
+
+def sphere_max(Xb, D, lam, act) -> tuple[float, np.ndarray, int]:
+    """One-shot :meth:`SphereCertifier.max`."""
+    return SphereCertifier(Xb, D, act).max(lam)
