@@ -92,9 +92,9 @@ with right:
     st.subheader("Weight space: the arrangement")
     if view.drawn:
         f = samp["cells"] if ss["arr_colour"] == "sampling" else None
-        fig = fa.arrangement_figure(view.pictures, view.pattern_index, labels=view.labels, found=f,
+        fig = fa.arrangement_figure(view.pictures, view.pattern_index, labels=view.labels or False, found=f,
                                     norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt,
-                                    direction=u)
+                                    direction=u, axis_titles=("u1", "u_bias") if dim == 2 and c.bias else ("u1", "u2"))
         export.chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", selection_mode="points",
                      on_select=lambda: _picked("arr_weight_chart", "arr_cell"))
         total = sum(p.n_cells for p in view.pictures)
@@ -103,9 +103,12 @@ with right:
             "(1 = active point), its index and the fit's group norms ||v||, ||w||; purple diamonds mark cells holding a "
             "neuron of the fit. " + ("Each point is the line x_k1 u1 + x_k2 u2 + s = 0 in the slice u_bias = s; a cell "
             "crossing u_bias = 0 appears in both slices (double-click to zoom out: the box holds every vertex)."
-            if dim == 3 else "Without bias each point is a line through the origin and the cells are 2n wedges.")
+            if dim == 3 else "Each point is a line through the origin (no bias, or 1-D data with the bias as u_bias) "
+            "and the cells are 2n wedges.")
             + (f" {total:,} cells: above {fa.MAX_FILLED_CELLS:,} the fills are off (one line trace and one marker per "
-               "cell keep it responsive)." if total > fa.MAX_FILLED_CELLS else ""))
+               "cell keep it responsive)." if total > fa.MAX_FILLED_CELLS else "")
+            + (f" Above {ca.MAX_LABELLED_PATTERNS:,} patterns the hover omits the bit string: click a cell to see its "
+               "points." if view.labels is None else ""))
     else:
         st.info(f"{P:,} cells are too many to draw (limit {ca.MAX_DRAWN_PATTERNS:,}); reduce n to see them.")
 

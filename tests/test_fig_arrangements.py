@@ -52,7 +52,7 @@ def test_cells_drawn_equal_patterns(setup):
     assert set(idx.tolist()) == set(range(len(E)))
     for t, pic, ix in zip(anchors, pics, index):
         for c, txt, D in zip(t.customdata, t.text, pic.patterns):
-            assert txt == fa.pattern_text(D[None])[0] and c[1] == D.sum()
+            assert txt == "<br>" + fa.pattern_text(D[None])[0] and c[1] == D.sum()
             np.testing.assert_array_equal(E[int(c[0])], D)
 
 
@@ -102,6 +102,8 @@ def test_large_arrangement_uses_one_trace(setup):
     assert len(_traces(fig, "lines")) == 2
     anchors = _traces(fig, "anchors")
     assert all(t.type == "scattergl" for t in anchors)
+    fig = fa.arrangement_figure(pics, index, max_filled=10, labels=False)  # many cells: no pattern text
+    assert all(set(t.text) == {""} and "%{text}" in t.hovertemplate for t in _traces(fig, "anchors"))
     assert sum(len(t.x) for t in anchors) == sum(p.n_cells for p in pics)
 
 

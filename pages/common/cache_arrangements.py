@@ -21,6 +21,9 @@ from .state import Controls
 
 #: Cells are computed and drawn as polygons up to this count (Cover's count of the data).
 MAX_DRAWN_PATTERNS = 40_000
+#: Cells and vertices carry their pattern as hover text up to this count (the text is n
+#: characters per cell and would dominate what each rerun sends to the browser).
+MAX_LABELLED_PATTERNS = 12_000
 #: Sample counts N of the slider and of the coverage curve.
 N_OPTIONS = tuple(2**k for k in range(0, 17))
 #: The small N grid of the approximation-ratio curve (one convex solve each).
@@ -35,7 +38,9 @@ class ArrangementView:
 
     ``patterns`` is the engine's enumeration (its row index is the "pattern index" used on the
     page); ``pictures`` the planar pictures (empty when too large to draw) with, per picture,
-    the pattern index of each cell; ``first`` maps a pattern index to (picture, cell).
+    the pattern index of each cell; ``first`` maps a pattern index to (picture, cell);
+    ``labels`` / ``vertex_labels`` the hover text of the patterns (None above
+    :data:`MAX_LABELLED_PATTERNS`).
     """
 
     Xb: np.ndarray
@@ -46,12 +51,12 @@ class ArrangementView:
     rank: int
     pictures: tuple
     pattern_index: tuple
-    labels: tuple
+    labels: tuple | None
     first: dict
     vertices: np.ndarray
     order: np.ndarray | None
     triangles: np.ndarray | None
-    vertex_labels: tuple
+    vertex_labels: tuple | None
 
     @property
     def n_patterns(self) -> int:
@@ -86,21 +91,26 @@ def arrangement(key: tuple, bias: bool) -> ArrangementView:
                          "turn the bias on for 1-D data")
     r = data_rank(Xb)
     cover, bound = cover_count(len(Xb), r), cover_bound(len(Xb), r)
+    if cover > cvx_core.MAX_EXACT_PATTERNS:
+        raise ValueError(f"{cover:,} cells (Cover's count for n = {len(Xb)}, rank {r}) are more than exact "
+                         f"enumeration handles ({cvx_core.MAX_EXACT_PATTERNS:,}); use fewer points")
     E = enumerate_patterns(Xb)
-    pics, index, labels, first = (), (), (), {}
+    pics, index, labels, first = (), (), None, {}
+    order = tri = None
     if cover <= MAX_DRAWN_PATTERNS:
         pics = geo.arrangement_pictures(Xb)
         index = tuple(geo.match_patterns(p.patterns, E) for p in pics)
-        labels = tuple(pattern_text(p.patterns) for p in pics)
         for j, idx in enumerate(index):
             for i, p in enumerate(idx):
                 first.setdefault(int(p), (j, i))
+        if len(E) <= MAX_LABELLED_PATTERNS:
+            labels = tuple(pattern_text(p.patterns) for p in pics)
+        order = geo.zonotope_polygon(Xb, E) if Xb.shape[1] == 2 else None
+        tri = geo.zonotope_triangles(geo.zonotope_vertices(Xb, E)) if Xb.shape[1] == 3 else None
     n_drawn = len(geo.distinct_patterns(pics)) if pics else 0
-    Z = geo.zonotope_vertices(Xb, E)
-    order = geo.zonotope_polygon(Xb, E) if Xb.shape[1] == 2 else None
-    tri = geo.zonotope_triangles(Z) if Xb.shape[1] == 3 else None
-    return ArrangementView(Xb, E, n_drawn, cover, bound, r, pics, index, labels, first, Z, order, tri,
-                           tuple(pattern_text(E)))
+    return ArrangementView(Xb, E, n_drawn, cover, bound, r, pics, index, labels, first,
+                           geo.zonotope_vertices(Xb, E), order, tri,
+                           tuple(pattern_text(E)) if labels is not None else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -114,10 +124,9 @@ def counts_curve(key: tuple, bias: bool) -> dict:
     for m in ms:
         Xb = cvx_core.add_bias(X[:m], bias)
         r = data_rank(Xb)
-        if cover_count(int(m), r) > cvx_core.MAX_EXACT_PATTERNS:
-            break
         out["n"].append(int(m))
-        out["engine"].append(int(enumerate_patterns(Xb).shape[0]))
+        # the full data's count is the page's own enumeration (cached), not a second one
+        out["engine"].append(arrangement(key, bias).n_patterns if m == n else int(enumerate_patterns(Xb).shape[0]))
         out["cover"].append(cover_count(int(m), r))
         out["bound"].append(cover_bound(int(m), r))
     return {k: np.asarray(v) for k, v in out.items()}

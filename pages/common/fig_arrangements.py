@@ -82,13 +82,14 @@ def _segments_path(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _picture_title(pic) -> str:
     if pic.kind == "wedges":
-        return f"weight space (u1, u2): {pic.n_cells} wedges"
+        return f"weight space: {pic.n_cells} wedges"
     return f"slice u_bias = {pic.sign:+d}: {pic.n_cells} cells"
 
 
 def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norms=None,
                        selected: int | None = None, point: int | None = None,
-                       direction=None, max_filled: int = MAX_FILLED_CELLS) -> go.Figure:
+                       direction=None, max_filled: int = MAX_FILLED_CELLS,
+                       axis_titles: tuple = ("u1", "u2")) -> go.Figure:
     """The arrangement's cells, one subplot per planar picture (wedges, or the two bias slices).
 
     Parameters
@@ -97,7 +98,7 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
     pattern_index : sequence of int arrays
         For each picture, the engine's row index of each cell's pattern (hover and picking).
     labels : sequence of lists of str, optional
-        Hover text of each cell's pattern (default :func:`pattern_text`).
+        Hover text of each cell's pattern (default :func:`pattern_text`); False for none.
     found : sequence of bool arrays, optional
         Cells found by the Gaussian sample (others greyed); colours by activation otherwise.
     norms : sequence of (C, 2) arrays, optional
@@ -110,6 +111,8 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
         A weight vector u to mark (its ray for wedges; ``u_xy / |u_bias|`` on its slice).
     max_filled : int
         Above this many cells in total, cells are not filled: lines plus one marker trace.
+    axis_titles : (str, str)
+        Names of the two drawn weight coordinates (e.g. ("u1", "u_bias") for 1-D data with bias).
     """
     n_pics = len(pictures)
     fig = make_subplots(rows=1, cols=n_pics, subplot_titles=[_picture_title(p) for p in pictures],
@@ -132,7 +135,10 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
             x, y = _segments_path(pic.segments)
             fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=0.6),
                                        hoverinfo="skip", showlegend=False, meta="lines"), row=1, col=col)
-        lab = np.asarray(labels[j] if labels is not None else pattern_text(pic.patterns))
+        if labels is False:  # too many cells to send every pattern: index, counts and norms only
+            lab = np.full(pic.n_cells, "")
+        else:
+            lab = np.char.add("<br>", np.asarray(labels[j] if labels is not None else pattern_text(pic.patterns)))
         if f is not None:
             lab = np.char.add(lab, np.where(f, "<br>found by the sample", "<br>missed by the sample"))
         nv = np.full((pic.n_cells, 2), np.nan) if norms is None else np.asarray(norms[j], dtype=float)
@@ -144,7 +150,7 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
             x=pic.anchors[:, 0], y=pic.anchors[:, 1], mode="markers", customdata=custom, text=lab,
             marker=dict(size=5 if filled else 4, color=codes, colorscale=scale, cmin=0, cmax=len(scale) - 1,
                         line=dict(color="#8c8c8c", width=0.5)),
-            hovertemplate="pattern %{customdata[0]}: activates %{customdata[1]} points<br>"
+            hovertemplate="pattern %{customdata[0]}: activates %{customdata[1]} points"
                           "%{text}" + norm_txt + "<extra></extra>",
             showlegend=False, meta="anchors"), row=1, col=col)
         if norms is not None:
@@ -184,8 +190,8 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
                                          name="direction u (scaled to |u_bias| = 1)", hoverinfo="skip",
                                          meta="direction"), row=1, col=col)
         ax = "" if col == 1 else str(col)
-        fig.update_xaxes(range=[-pic.view, pic.view], title_text="u1", row=1, col=col)
-        fig.update_yaxes(range=[-pic.view, pic.view], title_text="u2", scaleanchor=f"x{ax}", scaleratio=1,
+        fig.update_xaxes(range=[-pic.view, pic.view], title_text=axis_titles[0], row=1, col=col)
+        fig.update_yaxes(range=[-pic.view, pic.view], title_text=axis_titles[1], scaleanchor=f"x{ax}", scaleratio=1,
                          row=1, col=col)
     fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15),
                       clickmode="event+select", dragmode="pan", height=480)
@@ -336,7 +342,8 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
     triangles : ndarray of shape (T, 3), optional
         Boundary triangles (3-D).
     labels : list of str, optional
-        Pattern text of each vertex (hover; printed next to the vertex when P <= 24).
+        Pattern text of each vertex (hover; printed next to the vertex when P <= 24); default
+        the pattern index only.
     found : bool array, optional
         Vertices found by the Gaussian sample (others greyed).
     selected_vertex : int, optional
@@ -348,10 +355,11 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
     """
     Z = np.asarray(Z, dtype=float)
     P, dim = Z.shape
-    labels = labels if labels is not None else [str(i) for i in range(P)]
+    labels = labels if labels is not None else [""] * P
     codes, scale = (np.zeros(P, int), [[0.0, ORANGE], [1.0, ORANGE]]) if found is None else colour_codes(None, found)
     colours = dict(color=codes, colorscale=scale, cmin=0, cmax=1)
-    hover = "vertex = pattern %{customdata}<br>%{hovertext}<extra></extra>"
+    hover = "vertex = pattern %{customdata}<br>%{hovertext}<extra></extra>" if any(labels) else \
+        "vertex = pattern %{customdata}<extra></extra>"
     custom, hovertext = np.arange(P), np.asarray(labels)
     centre = Z.mean(axis=0) if P else np.zeros(dim)
     fig = go.Figure()
