@@ -214,7 +214,7 @@ def fit_figure(path: PathResult, k: int, X, y, X_test=None, y_test=None) -> go.F
     title = f"Fit at beta = {path.betas[k]:.4g}: {path.n_neurons[k]} active neurons"
     if net.n_inputs == 2:
         title += f" ({len(neurons)} switch inside the plotted box)"
-        fig = decision_figure(X, y, net.predict, X_test=X_test, y_test=y_test, title=title)
+        fig = decision_figure(X, y, net.predict, X_test=X_test, y_test=y_test, title=title, n_grid=90)
     elif net.n_inputs == 1:
         fig = regression_figure(X, y, net.predict, x_test=X_test, y_test=y_test, title=title)
     else:
