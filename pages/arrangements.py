@@ -26,13 +26,8 @@ except ValueError as exc:
     st.stop()
 data, P, dim = cache.data_for(c), view.n_patterns, view.Xb.shape[1]
 
-bind("arr_N", 64, ca.one_of(*ca.N_OPTIONS))
-bind("arr_theta", 30, ca.int_in(0, 359))
-bind("arr_elev", 30, ca.int_in(-89, 89))
-bind("arr_colour", "activation", ca.one_of("activation", "sampling"))
-bind("arr_cell", -1, ca.int_in(-1, 10**6))
-bind("arr_point", -1, ca.int_in(-1, 10**6))
-bind("arr_ratio", True, lambda raw: ca.one_of("1", "0")(raw) == "1")
+for name, (default, parse) in ca.CONTROLS.items():  # the page's own controls, bound to the URL
+    bind(name, default, parse)
 ss["arr_cell"] = ss["arr_cell"] if ss["arr_cell"] < P else -1
 ss["arr_point"] = ss["arr_point"] if ss["arr_point"] < len(data.X) else -1
 
@@ -84,10 +79,13 @@ with left:
                                       alpha=fit.network.alpha if fit else None, activated=act, point=pt)
     export.chart(fig, key="arr_data_chart", filename="arrangement_data_space", selection_mode="points",
                  on_select=lambda: _picked("arr_data_chart", "arr_point"))
-    lecture.explain("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "
-                    "alpha_j < 0) with a strip on its active side; the grey polygons are the network's linear regions "
-                    "(darker: more active neurons; hover a dot for the list). Click a point to see its hyperplane in "
-                    "weight space; a selected cell rings the points it activates and draws one of its hyperplanes.")
+    lecture.explain(("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "
+                     "alpha_j < 0) with a strip on its active side; the grey polygons are the network's linear regions "
+                     "(darker: more active neurons; hover a dot for the list). " if data.X.shape[1] == 2 else
+                     "How to read this: each neuron of the fit is a kink x = -u_bias/u_1 (dotted; green: alpha_j > 0, "
+                     "purple: alpha_j < 0); the linear regions are the intervals between kinks. ")
+                    + "Click a point to see its hyperplane in weight space; a selected cell rings the points it "
+                    "activates" + (" and draws one of its hyperplanes." if data.X.shape[1] == 2 else "."))
 with right:
     st.subheader("Weight space: the arrangement")
     if view.drawn:

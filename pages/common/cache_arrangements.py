@@ -81,6 +81,18 @@ def one_of(*options):
     return lambda raw: options[[str(o) for o in options].index(raw)]
 
 
+#: The page's own controls: URL key -> (default, parser of the URL value).
+CONTROLS = {
+    "arr_N": (64, one_of(*N_OPTIONS)),
+    "arr_theta": (30, int_in(0, 359)),
+    "arr_elev": (30, int_in(-89, 89)),
+    "arr_colour": ("activation", one_of("activation", "sampling")),
+    "arr_cell": (-1, int_in(-1, 10**6)),
+    "arr_point": (-1, int_in(-1, 10**6)),
+    "arr_ratio": (True, lambda raw: one_of("1", "0")(raw) == "1"),
+}
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def arrangement(key: tuple, bias: bool) -> ArrangementView:
     """Enumerate the patterns (engine), draw the cells (geometry) and build the zonotope."""
