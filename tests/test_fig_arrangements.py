@@ -91,6 +91,9 @@ def test_selection_point_direction_and_norms(setup):
     assert len(_traces(fig, "point")) == 2  # the point's line in both slices
     d = _traces(fig, "direction")
     assert len(d) == 1 and np.allclose([d[0].x[0], d[0].y[0]], [0.6, -0.4])  # u_xy / |u_bias|
+    only_minus = int(np.setdiff1d(index[1], index[0])[0])  # a bounded cell of the u_bias = -1 slice
+    sel = _traces(fa.arrangement_figure(pics, index, selected=only_minus), "selected")
+    assert len(sel) == 1 and sel[0].showlegend and sel[0].xaxis == "x2"
     live = _traces(fig, "live")
     assert sum(len(t.x) for t in live) == sum(pc.n_cells - 1 for pc in pics)  # norm 0 for cell 0 only
 

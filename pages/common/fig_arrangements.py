@@ -119,6 +119,13 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
                         horizontal_spacing=0.06)
     total = sum(p.n_cells for p in pictures)
     filled = total <= max_filled
+    legend = set()  # legend groups already shown (an overlay may be drawn in one slice only)
+
+    def first(group):
+        new = group not in legend
+        legend.add(group)
+        return new
+
     for j, pic in enumerate(pictures):
         col = j + 1
         idx = np.asarray(pattern_index[j], dtype=int)
@@ -158,14 +165,14 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
             if live.size:
                 fig.add_trace(go.Scatter(x=pic.anchors[live, 0], y=pic.anchors[live, 1], mode="markers",
                                          marker=dict(size=11, symbol="diamond-open", color=PURPLE, line=dict(width=2)),
-                                         name="cells of the fit's neurons", legendgroup="live", showlegend=j == 0,
+                                         name="cells of the fit's neurons", legendgroup="live", showlegend=first("live"),
                                          hoverinfo="skip", meta="live"), row=1, col=col)
         if selected is not None:
             hit = np.flatnonzero(idx == selected)
             for i in hit:
                 fig.add_trace(go.Scatter(x=pic.rings[i][:, 0], y=pic.rings[i][:, 1], mode="lines",
                                          line=dict(color=SELECT, width=3), name=f"selected pattern {selected}",
-                                         legendgroup="sel", showlegend=bool(j == 0 and i == hit[0]),
+                                         legendgroup="sel", showlegend=first("sel"),
                                          hoverinfo="skip", meta="selected"), row=1, col=col)
         if point is not None:
             k = np.flatnonzero(pic.segment_rows == point)
@@ -173,7 +180,7 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
                 x, y = _segments_path(pic.segments[k])
                 fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=ORANGE, width=4),
                                          name=f"hyperplane of point {point}", legendgroup="pt",
-                                         showlegend=j == 0, hoverinfo="skip", meta="point"), row=1, col=col)
+                                         showlegend=first("pt"), hoverinfo="skip", meta="point"), row=1, col=col)
         if direction is not None:
             u = np.asarray(direction, dtype=float)
             if pic.kind == "wedges":
