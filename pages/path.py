@@ -84,7 +84,8 @@ with a:
                     "for v_i, output weight > 0, solid vermillion; sign - for w_i, output weight < 0, dashed blue); its "
                     "height is the group norm ||u|| |alpha|. beta decreases to the right; the top panel counts active "
                     "neurons. Dotted grey lines mark where the active set changes (hover: who enters and leaves); green "
-                    "is the selected beta.")
+                    "is the selected beta. The optimal objective is unique but the optimal neurons need not be: "
+                    "neighbouring patterns with nearly the same hyperplane can trade norm, so curves may jump.")
 with b:
     try:
         export.chart(fit_figure(path, k, data.X, data.y, data.X_test, data.y_test), key="path_fig_fit", filename="path_fit")
