@@ -254,11 +254,23 @@ def initial_weights(n_inputs: int, width: int, *, bias: bool = True, init_scale:
 
 
 # --------------------------------------------------------------------------- the loop
-def _batch_indices(n, B, seeds, step):
-    """Rows of each run's mini-batch at a global step: (R, b) ints (b = B except at epoch ends)."""
-    per_epoch = -(-n // B)
-    epoch, k = divmod(step, per_epoch)
-    perms = np.stack([np.random.default_rng([int(s), int(epoch)]).permutation(n) for s in seeds])
+def _epoch_permutations(n, seeds, epoch):
+    """Each run's order of the data in an epoch, (R, n): seeded by (seed, epoch) only."""
+    return np.stack([np.random.default_rng([int(s), int(epoch)]).permutation(n) for s in seeds])
+
+
+def _batch_indices(n, B, seeds, step, cache=None):
+    """Rows of each run's mini-batch at a global step: (R, b) ints (b = B except at epoch ends).
+
+    ``cache`` (a dict) keeps the current epoch's permutations between steps.
+    """
+    epoch, k = divmod(step, -(-n // B))
+    if cache is None or cache.get("epoch") != epoch:
+        perms = _epoch_permutations(n, seeds, epoch)
+        if cache is not None:
+            cache.update(epoch=epoch, perms=perms)
+    else:
+        perms = cache["perms"]
     return perms[:, k * B:(k + 1) * B]
 
 
@@ -278,6 +290,7 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
     F, gU, gA = fb(Xb, y, U, A)
     obj[:, 0] = F
     prev = fb.last_pos.copy()
+    flipped = np.empty_like(prev)
     last_flip = np.zeros(prev.shape, dtype=np.int64) if last_flip is None else last_flip.copy()
     gnorm[:, 0] = np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
     limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
@@ -287,12 +300,13 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
     if adam:
         mU, mA, vU, vA = moments if moments else (np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A))
     stochastic = B < n
+    perm_cache: dict = {}
     done = 0
     stopped = False
     for s in range(1, T + 1):
         t = t0 + s  # global step number after this update
         if stochastic:
-            idx = _batch_indices(n, B, seeds, t - 1)
+            idx = _batch_indices(n, B, seeds, t - 1, perm_cache)
             _, dU, dA = fb(Xb[idx], y[idx], U, A, scale=n / idx.shape[1])
         else:
             dU, dA = gU, gA
@@ -321,8 +335,10 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
                 )
             diverged_at[bad] = t
             alive &= ~bad
-        flipped = (fb.last_pos != prev) & alive[:, None, None]
-        last_flip[flipped] = t
+        np.not_equal(fb.last_pos, prev, out=flipped)
+        if not np.all(alive):
+            flipped &= alive[:, None, None]
+        np.putmask(last_flip, flipped, t)
         np.copyto(prev, fb.last_pos)
         if np.all(alive):
             U, A, gU, gA = Un, An, gUn, gAn

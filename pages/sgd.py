@@ -1,4 +1,6 @@
 """SGD versus convex training: the same objective trained both ways, side by side."""
+from dataclasses import astuple
+
 import streamlit as st
 
 from cvx_core.sgd import OPTIMIZERS
@@ -116,7 +118,7 @@ except (ValueError, RuntimeError) as exc:
     st.stop()
 m = st.columns(6)
 m[0].metric("Run objective", f"{a.objective:.6g}")
-m[1].metric("Restricted convex optimum", f"{a.restricted_objective:.6g}",
+m[1].metric("Restricted optimum", f"{a.restricted_objective:.6g}",
             help=f"convex program over the run's own {a.n_patterns} patterns ({a.n_live} live neurons)")
 m[2].metric("Relative difference", f"{a.restricted_gap:.1e}", help="equal (0) when the run is at a stationary point")
 m[3].metric("Gradient norm", f"{a.grad_norm:.2e}")
@@ -137,7 +139,7 @@ with right:
     st.plotly_chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), width="stretch", key="sgd_fig_pat")
     st.caption("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
                "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
-key = (ss["sgd_run"], run.n_steps, s)
+key = (ss["sgd_run"], run.n_steps, astuple(s))
 st.button("Insert the violating neuron", key="sgd_insert", on_click=cs.insert_one, args=(key,), icon=":material/add_circle:",
           disabled=a.certificate.certificate <= 1 + 1e-6 or a.n_live == 0)
 chain = cs.insertions(key, a, run, X, y)

@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 
 import numpy as np
 import streamlit as st
@@ -132,9 +132,9 @@ def live(s: Setup, X, y) -> TrainingHistory:
     """The session's live run for ``s`` (a fresh one at step 0 when the setup changed)."""
     ss = st.session_state
     cur = ss.get(LIVE)
-    if cur is None or cur[0] != s:
+    if cur is None or cur[0] != astuple(s):  # a tuple: survives a reload of this module
         h = train_sgd(X, y, s.beta, lr=s.lr, seed=s.seed, steps=0, **_train_kw(s))
-        ss[LIVE] = (s, h)
+        ss[LIVE] = (astuple(s), h)
         ss.pop(ERROR, None)
         return h
     return cur[1]
@@ -148,7 +148,7 @@ def step(s: Setup, X, y, n_steps: int) -> None:
     """Advance the live run by ``n_steps`` (stops playing and records the error on divergence)."""
     h = live(s, X, y)
     try:
-        st.session_state[LIVE] = (s, resume_training(h, X, y, n_steps))
+        st.session_state[LIVE] = (astuple(s), resume_training(h, X, y, n_steps))
     except ValueError as exc:
         st.session_state[ERROR] = str(exc)
         st.session_state[PLAYING] = False

@@ -155,7 +155,7 @@ def sensitivity_figure(runs: Sequence[TrainingHistory], p_star: float | None = N
         fig.add_trace(go.Heatmap(z=[[p_star]], x=["optimum"], y=["certified"], text=[[t]], texttemplate="%{text}",
                                  coloraxis="coloraxis", hovertemplate="certified convex optimum p*=%{z:.6g}<extra></extra>"),
                       row=1, col=2)
-    fig.update_layout(coloraxis=dict(colorscale="Cividis", cmin=lo, cmax=max(hi, lo * (1 + 1e-9) + 1e-12),
+    fig.update_layout(coloraxis=dict(colorscale=[[0, "#E5F5E0"], [0.5, "#F6D98B"], [1, ORANGE]], cmin=lo, cmax=max(hi, lo * (1 + 1e-9) + 1e-12),
                                      colorbar=dict(title="F", thickness=12)))
     return _layout(fig, "")
 
