@@ -190,3 +190,18 @@ def test_bad_labels_for_logistic_raise():
     d = load_dataset("regression1d", 8, 0.1, 0, 0.0)
     with pytest.raises(ValueError, match="-1/\\+1"):
         regularization_path(d.X, d.y, loss="logistic")
+
+
+def test_vector_targets_sum_group_norms_over_outputs():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (10, 2))
+    Y = np.eye(3)[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.3)]
+    r = regularization_path(X, Y, n_betas=3, min_ratio=0.1, X_test=X[:4], y_test=Y[:4])
+    assert r.task == "classification" and r.n_neurons[0] == 0
+    for k in range(r.n_betas):
+        net = r.network(k)
+        assert net.alpha.shape == (r.n_neurons[k], 3) and len(r.neuron_ids[k]) == r.n_neurons[k]
+        assert net.objective(X, Y, r.betas[k], "squared") == pytest.approx(r.objectives[k], rel=1e-7)
+        assert r.train_accuracy[k] == pytest.approx(np.mean(net.predict(X).argmax(1) == Y.argmax(1)))
+        # the (P, 2) group norms are summed over the 3 outputs: their total is the network's penalty
+        assert r.group_norms[k].sum() == pytest.approx(net.penalty(), rel=1e-9)
