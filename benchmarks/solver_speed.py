@@ -1,0 +1,103 @@
+"""Speed of the working-set solver (solver="auto") against cvxpy + Clarabel, in one process.
+
+Run: python benchmarks/solver_speed.py [--quick] [--reference-n100]
+
+Cases follow issue 3: ReLU, squared loss, spiral data scaled to [-1, 1]^2 with bias, labels
++-1, beta in {1e-1, 1e-2, 1e-3}. Every "auto" time is the whole ``fit_convex`` call
+(enumeration, solve, pruning, certificate). "gap" is the certified relative gap computed
+from the returned solution over all patterns used (MATH.md section 5). The reference runs
+``fit_convex(..., solver="clarabel")`` on the same patterns; "ratio" = reference / auto.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from cvx_core import add_bias, enumerate_patterns, fit_convex, sample_patterns  # noqa: E402
+from cvx_core.datasets import make_dataset  # noqa: E402
+from cvx_core.path import regularization_path  # noqa: E402
+
+warnings.simplefilter("ignore", RuntimeWarning)
+ROWS = []
+
+
+def row(case, P, t, t_ref=None, obj=None, obj_ref=None, gap=None, note=""):
+    ratio = f"{t_ref / t:8.1f}" if t_ref else "       -"
+    diff = f"{abs(obj - obj_ref) / abs(obj_ref):.1e}" if obj_ref is not None else "-"
+    line = (f"{case:<34} {P:>7} {t:9.3f} {('%9.3f' % t_ref) if t_ref else '        -'} {ratio} "
+            f"{diff:>9} {gap:9.1e}  {note}")
+    print(line, flush=True)
+    ROWS.append(line)
+
+
+def timed(f):
+    t = time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="n=60 and the loss/activation cases only")
+    ap.add_argument("--reference-n100", action="store_true", help="also run cvxpy+Clarabel at n=100 (minutes)")
+    args = ap.parse_args()
+    print(f"{'case':<34} {'patterns':>7} {'time_s':>9} {'ref_s':>9} {'ratio':>8} {'obj_diff':>9} {'gap':>9}")
+    betas = (1e-1, 1e-2, 1e-3)
+
+    X, y = make_dataset("spiral", 60)
+    for beta in betas:
+        f, t = timed(lambda: fit_convex(X, y, beta))
+        r, tr = timed(lambda: fit_convex(X, y, beta, patterns=f.patterns, solver="clarabel"))
+        row(f"n=60 exact beta={beta:g}", f.n_patterns, t, tr, f.objective, r.objective, f.gap,
+            f"ref gap {r.gap:.1e}")
+
+    for act, loss in (("leaky", "squared"), ("abs", "squared"), ("relu", "logistic"), ("relu", "hinge")):
+        X, y = make_dataset("spiral", 30)
+        f, t = timed(lambda: fit_convex(X, y, 1e-2, activation=act, loss=loss))
+        r, tr = timed(lambda: fit_convex(X, y, 1e-2, activation=act, loss=loss, patterns=f.patterns, solver="clarabel"))
+        row(f"n=30 {act}/{loss} beta=0.01", f.n_patterns, t, tr, f.objective, r.objective, f.gap,
+            f"ref {r.status[:40]}, ref gap {r.gap:.1e}")
+    if args.quick:
+        return
+
+    X, y = make_dataset("spiral", 100)
+    for beta in betas:
+        f, t = timed(lambda: fit_convex(X, y, beta))
+        if args.reference_n100:
+            r, tr = timed(lambda: fit_convex(X, y, beta, patterns=f.patterns, solver="clarabel"))
+            row(f"n=100 exact beta={beta:g}", f.n_patterns, t, tr, f.objective, r.objective, f.gap)
+        else:
+            row(f"n=100 exact beta={beta:g}", f.n_patterns, t, gap=f.gap, note=f"{f.n_neurons} neurons")
+
+    X, y = make_dataset("spiral", 200)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for beta in betas:
+        f, t = timed(lambda: fit_convex(X, y, beta))
+        row(f"n=200 exact beta={beta:g}", f.n_patterns, t, gap=f.gap, note=f"{f.n_neurons} neurons")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"peak RSS after n=200: {rss / 1024:.0f} MB (before: {rss0 / 1024:.0f} MB)")
+
+    X, y = make_dataset("spiral", 100)
+    p, t = timed(lambda: regularization_path(X, y, n_betas=40, min_ratio=1e-4))
+    row("path n=100, 40 betas to 1e-4 bmax", p.n_patterns, t, gap=float(np.max(p.gaps)),
+        note="gap column = worst gap on the path")
+
+    rng = np.random.default_rng(0)
+    Xs = rng.standard_normal((1000, 10))
+    ys = np.sign(Xs[:, 0] * Xs[:, 1] + 0.3 * Xs[:, 2])
+    Ds = sample_patterns(add_bias(Xs, True), 1000, seed=0)
+    f, t = timed(lambda: fit_convex(Xs, ys, 1.0, patterns=Ds))
+    r, tr = timed(lambda: fit_convex(Xs, ys, 1.0, patterns=Ds, solver="clarabel"))
+    row("n=1000 d=10 sampled, beta=1", f.n_patterns, t, tr, f.objective, r.objective, f.gap)
+
+
+if __name__ == "__main__":
+    main()

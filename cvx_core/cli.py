@@ -1,0 +1,121 @@
+"""Command line: ``python -m cvx_core solve DATA.csv --beta B [...] --json``.
+
+CSV format: a header row, the feature columns, the target last. Prints one JSON object with
+``objective``, ``lower_bound``, ``gap``, ``certificate``, ``n_patterns``, ``n_neurons``,
+``solve_time_s`` and ``status``. Bad input prints a one-line error on stderr and exits 2.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+
+import numpy as np
+
+from .convex import fit_convex
+from .model import ACTIVATIONS, LOSSES
+
+
+class UsageError(ValueError):
+    """Raised for bad command-line input (exit status 2)."""
+
+
+def read_csv(path: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read features and target (last column) from a CSV file with a header row."""
+    try:
+        with open(path, newline="") as fh:
+            rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: expected a text CSV file ({exc})") from None
+    if not rows:
+        raise UsageError(f"{path}: expected a header row and data rows, the file is empty")
+    header, data = rows[0], rows[1:]
+    if len(header) < 2:
+        raise UsageError(f"{path}: expected at least 2 columns (features, then the target), got {len(header)}")
+    if all(_is_float(c) for c in header):
+        raise UsageError(f"{path}: expected a header row of column names, the first row is numeric")
+    if not data:
+        raise UsageError(f"{path}: expected data rows after the header, found none")
+    out = []
+    for i, r in enumerate(data, start=2):
+        if len(r) != len(header):
+            raise UsageError(f"{path}: line {i}: expected {len(header)} columns like the header, got {len(r)}")
+        try:
+            out.append([float(c) for c in r])
+        except ValueError:
+            bad = next(c for c in r if not _is_float(c))
+            raise UsageError(f"{path}: line {i}: expected numbers, got {bad!r}") from None
+    A = np.array(out)
+    if not np.all(np.isfinite(A)):
+        raise UsageError(f"{path}: expected finite numbers, found NaN or inf")
+    return A[:, :-1], A[:, -1], header
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _patterns_arg(s: str):
+    if s == "exact":
+        return "exact"
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'exact' or a positive integer, got {s!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of patterns, got {v}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cvx_core", description="Convex training of two-layer networks.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solve", help="solve the convex program for a CSV data set")
+    s.add_argument("data", help="CSV with a header row, feature columns, target last")
+    s.add_argument("--beta", type=float, required=True, help="regularisation strength beta > 0")
+    s.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    s.add_argument("--leak", type=float, default=0.1)
+    s.add_argument("--loss", choices=LOSSES, default="squared")
+    s.add_argument("--no-bias", action="store_true", help="do not append the bias column")
+    s.add_argument("--patterns", type=_patterns_arg, default="exact", help="'exact' or a number of sampled directions")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--solver", default="auto")
+    s.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        X, y, _ = read_csv(args.data)
+        fit = fit_convex(X, y, args.beta, activation=args.activation, leak=args.leak, loss=args.loss,
+                         bias=not args.no_bias, patterns=args.patterns, solver=args.solver, seed=args.seed)
+    except (UsageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"error: solver failed: {exc}", file=sys.stderr)
+        return 1
+    out = {
+        "objective": fit.objective,
+        "lower_bound": fit.lower_bound,
+        "gap": fit.gap,
+        "certificate": fit.certificate,
+        "n_patterns": fit.n_patterns,
+        "n_neurons": fit.n_neurons,
+        "solve_time_s": fit.solve_time,
+        "status": fit.status,
+        "exact_patterns": fit.exact_patterns,
+        "solver": fit.solver,
+        "beta": fit.beta,
+    }
+    print(json.dumps(out))
+    return 0

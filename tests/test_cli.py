@@ -1,0 +1,71 @@
+"""python -m cvx_core solve: JSON output and one-line errors with exit status 2."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cvx_core import fit_convex
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "cvx_core", *args], capture_output=True, text=True)
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (10, 2))
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
+    p = tmp_path / "d.csv"
+    p.write_text("x1,x2,label\n" + "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y)) + "\n")
+    return p, X, y
+
+
+def test_solve_json_matches_engine(csv_file):
+    p, X, y = csv_file
+    out = run("solve", str(p), "--beta", "0.05", "--json")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    for key in ("objective", "lower_bound", "gap", "certificate", "n_patterns", "n_neurons", "solve_time_s", "status"):
+        assert key in obj
+    f = fit_convex(X, y, 0.05)
+    assert obj["objective"] == pytest.approx(f.objective, rel=1e-9)
+    assert obj["n_patterns"] == f.n_patterns
+
+
+def test_options(csv_file):
+    p, X, y = csv_file
+    out = run("solve", str(p), "--beta", "0.05", "--activation", "abs", "--loss", "hinge", "--no-bias",
+              "--patterns", "40", "--seed", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    f = fit_convex(X, y, 0.05, activation="abs", loss="hinge", bias=False, patterns=40, seed=3)
+    assert obj["objective"] == pytest.approx(f.objective, rel=1e-6)
+    assert obj["exact_patterns"] is False
+
+
+@pytest.mark.parametrize("content, msg", [
+    ("", "empty"),
+    ("1,2,3\n4,5,6\n", "header"),
+    ("a,b,c\n1,2\n", "expected 3 columns"),
+    ("a,b,c\n1,x,3\n", "expected numbers, got 'x'"),
+    ("a,b,c\n1,nan,3\n", "finite"),
+    ("a,b,c\n", "data rows"),
+])
+def test_bad_files_one_line_error_exit_2(tmp_path, content, msg):
+    p = tmp_path / "bad.csv"
+    p.write_text(content)
+    out = run("solve", str(p), "--beta", "0.1", "--json")
+    assert out.returncode == 2
+    assert msg in out.stderr and out.stderr.count("\n") == 1 and out.stdout == ""
+
+
+def test_missing_file_and_bad_beta(tmp_path, csv_file):
+    out = run("solve", str(tmp_path / "nope.csv"), "--beta", "0.1")
+    assert out.returncode == 2 and "cannot read" in out.stderr
+    out = run("solve", str(csv_file[0]), "--beta", "-1")
+    assert out.returncode == 2 and "beta > 0" in out.stderr
+    out = run("solve", str(csv_file[0]), "--beta", "0.1", "--patterns", "many")
+    assert out.returncode == 2 and "exact" in out.stderr
