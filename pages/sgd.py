@@ -4,7 +4,7 @@ from dataclasses import astuple
 import streamlit as st
 
 from cvx_core.sgd import OPTIMIZERS
-from pages.common import cache
+from pages.common import cache, export, lecture
 from pages.common import cache_sgd as cs
 from pages.common.fig_sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
                                   run_label, sensitivity_figure, side_by_side_figure)
@@ -14,7 +14,7 @@ if "controls" not in st.session_state:
 c = st.session_state["controls"]
 ss = st.session_state
 st.title("SGD versus convex training")
-st.markdown(
+lecture.note(
     "The same network and the same objective F = L + (beta/2) sum(||u_j||^2 + alpha_j^2), trained two ways: "
     "gradient methods in numpy (the result depends on learning rate, initialisation and luck) and the convex "
     "program (the certified global optimum, no tuning)."
@@ -78,9 +78,9 @@ def live_view():
     nets = {f"{cs.OPT_TITLES[s.optimizer]}, step {hl.n_steps}": hl.network.predict}
     if fit is not None:
         nets["Convex optimum (certified)"] = fit.network.predict
-    st.plotly_chart(side_by_side_figure(X, y, nets, regression=data.task == "regression", X_test=data.X_test,
-                                        y_test=data.y_test), width="stretch", key="sgd_fig_live")
-    st.caption("How to read this: left the network trained by the gradient method at the current step, right the convex "
+    export.chart(side_by_side_figure(X, y, nets, regression=data.task == "regression", X_test=data.X_test,
+                                     y_test=data.y_test), key="sgd_fig_live", filename="sgd_vs_convex", server=False)
+    lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "
                "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
                "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
 
@@ -91,14 +91,20 @@ st.subheader("Several runs: learning rate x seed")
 lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
 seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
 runs = cs.runs(X, y, s, steps, lrs, seeds)
-st.plotly_chart(objective_curves_figure(runs, p_star, highlight=cs.live(s, X, y)), width="stretch", key="sgd_fig_curves")
-st.caption("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
+export.chart(objective_curves_figure(runs, p_star, highlight=cs.live(s, X, y)), key="sgd_fig_curves", filename="sgd_objectives")
+lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
            "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
            "cross. Hover for the exact gap.")
-st.dataframe(final_gaps_table(runs, p_star), hide_index=True, width="stretch",
+table = final_gaps_table(runs, p_star)
+st.dataframe(table, hide_index=True, width="stretch",
              column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
-st.plotly_chart(sensitivity_figure(runs, p_star, fit.solve_time if fit else None), width="stretch", key="sgd_fig_grid")
-st.caption(f"How to read this: final objective of each (learning rate, seed) after {steps} steps, with its gap to p*; "
+d = st.columns(3)
+d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_runs.csv", "text/csv", key="sgd_dl_csv")
+d[1].download_button("Live network (JSON)", cs.live(s, X, y).network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
+if fit is not None:
+    d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
+export.chart(sensitivity_figure(runs, p_star, fit.solve_time if fit else None), key="sgd_fig_grid", filename="sgd_sensitivity")
+lecture.explain(f"How to read this: final objective of each (learning rate, seed) after {steps} steps, with its gap to p*; "
            f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
            f"in {runs[0].wall_time:.2f} s (one batched numpy tensor).")
 
@@ -129,15 +135,15 @@ with left:
     if a.curve is None:
         st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
     else:
-        st.plotly_chart(certificate_figure(a.curve, a.certificate.certificate), width="stretch", key="sgd_fig_cert")
-        st.caption("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
+        export.chart(certificate_figure(a.curve, a.certificate.certificate), key="sgd_fig_cert", filename="sgd_certificate")
+        lecture.explain("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
                    "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
                    "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
 with right:
     names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
     pats = a.patterns[a.neuron_patterns[a.live]]
-    st.plotly_chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), width="stretch", key="sgd_fig_pat")
-    st.caption("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
+    export.chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), key="sgd_fig_pat", filename="sgd_patterns")
+    lecture.explain("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
                "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
 key = (ss["sgd_run"], run.n_steps, astuple(s))
 st.button("Insert the violating neuron", key="sgd_insert", on_click=cs.insert_one, args=(key,), icon=":material/add_circle:",

@@ -62,6 +62,7 @@ def test_numbers_equal_the_engine(at):
     assert _metric(at, "Restricted optimum") == f"{a.restricted_objective:.6g}"
     assert _metric(at, "cert / beta") == f"{a.certificate.certificate:.4f}"
     assert not at.error and not at.warning
+    assert len(at.get("download_button")) >= 3  # runs CSV, live network JSON, convex network JSON
 
 
 def test_player_step_play_pause_reset_and_new_seed():
