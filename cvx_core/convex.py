@@ -324,16 +324,30 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
     raise RuntimeError(f"every solver failed at beta={beta:g}: {last}")
 
 
-def _certify_column(Xb, yc, D, beta, act, loss, yhat, lam_candidates):
-    """Best certified lower bound over candidate dual vectors (each is a valid bound)."""
+def _cert_max(Xb, D, lam, act, exact):
+    """``cert(lambda)`` over the patterns D, its maximiser and sign (exact either way)."""
+    if exact and Xb.shape[1] <= 3:
+        from .solver import geometry
+
+        return geometry(Xb, D, act)[1].max(lam)
+    cv = cell_values(Xb, D, lam, act)
+    i, col = cv.argmax()
+    return cv.max, cv.directions[i, col], 1 if col == 0 else -1
+
+
+def _certify_column(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False):
+    """Best certified lower bound over candidate dual vectors (each is a valid bound).
+
+    Returns (lower bound, lambda, cert(lambda), maximiser u, its sign).
+    """
     cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
     best = None
     for lam in cands:
         lam = loss.clip_dual(lam, yc)
-        cv = cell_values(Xb, D, lam, act)
-        lb = lower_bound(loss, lam, yc, cv.max, beta)
+        cert, u, s = _cert_max(Xb, D, lam, act, exact)
+        lb = lower_bound(loss, lam, yc, cert, beta)
         if best is None or lb > best[0]:
-            best = (lb, lam, cv)
+            best = (lb, lam, cert, u, s)
     return best
 
 
@@ -426,13 +440,12 @@ def fit_convex(
         S = act.slopes(D)  # (P, n)
         yhat = np.einsum("pn,pn->n", S, (V - W) @ Xb.T)
         obj = lossf.value(yhat, Y[:, c]) + beta * float(np.linalg.norm(V, axis=1).sum() + np.linalg.norm(W, axis=1).sum())
-        lb, lam, cv = _certify_column(Xb, Y[:, c], D, beta, act, lossf, yhat, lam_c)
+        lb, lam, cmax, u_c, _ = _certify_column(Xb, Y[:, c], D, beta, act, lossf, yhat, lam_c, exact)
         objective += obj
         lb_total += lb
-        if cv.max / beta >= cert:
-            cert = cv.max / beta
-            i, col = cv.argmax()
-            u_star = cv.directions[i, col]
+        if cmax / beta >= cert:
+            cert = cmax / beta
+            u_star = u_c
         Vs.append(V)
         Ws.append(W)
         statuses.append(status)
@@ -522,12 +535,11 @@ def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="au
     for c in range(Y.shape[1]):
         lam = lossf.dual_variable(Yh[:, c], Y[:, c])
         lams.append(lam)
-        cv = cell_values(Xb, D, lam, act)
-        lb += lower_bound(lossf, lam, Y[:, c], cv.max, beta)
-        if cv.max > cert:
-            cert = cv.max
-            i, col = cv.argmax()
-            u_star, sign, pat = cv.directions[i, col], 1 if col == 0 else -1, D[i]
+        cmax, u, s = _cert_max(Xb, D, lam, act, exact)
+        lb += lower_bound(lossf, lam, Y[:, c], cmax, beta)
+        if cmax > cert:
+            cert, u_star, sign = cmax, u, s
+            pat = Xb @ u >= 0
     gap = (objective - lb) / max(abs(objective), 1e-300)
     dual = lams[0] if y.ndim == 1 else np.stack(lams, axis=1)
     return Certificate(float(objective), float(cert / beta), float(lb), float(gap), u_star, sign,

@@ -29,6 +29,7 @@ with a line search on the true objective, which avoids exponential cones).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import clarabel
@@ -221,6 +222,27 @@ class PatternIndex:
         return out
 
 
+_GEOMETRY_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+
+
+def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternIndex, SphereCertifier]:
+    """Pattern index and sphere certifier for complete patterns ``D`` of ``Xb`` (d <= 3).
+
+    Cached (a few entries) because a regularisation path reuses them at every beta; the cache
+    holds a reference to ``D`` so its identity stays valid as a key.
+    """
+    key = (id(D), D.shape, Xb.shape, Xb.tobytes(), act)
+    hit = _GEOMETRY_CACHE.get(key)
+    if hit is not None and hit[0] is D:
+        _GEOMETRY_CACHE.move_to_end(key)
+        return hit[1], hit[2]
+    entry = (D, PatternIndex(D, act.symmetric), SphereCertifier(Xb, D, act))
+    _GEOMETRY_CACHE[key] = entry
+    while len(_GEOMETRY_CACHE) > 4:
+        _GEOMETRY_CACHE.popitem(last=False)
+    return entry[1], entry[2]
+
+
 def _violators(Xb, D, lam, act, beta, index, sphere, limit):
     """Cert(lambda) (exact over D) and up to ``limit`` violating blocks (cell, sign, direction)."""
     out = []
@@ -302,8 +324,7 @@ def solve_working_set(
     t0 = time.perf_counter()
     n, d = Xb.shape
     use_sphere = exact and d <= 3
-    index = PatternIndex(D, act.symmetric) if use_sphere else None
-    sphere = SphereCertifier(Xb, D, act) if use_sphere else None
+    index, sphere = geometry(Xb, D, act) if use_sphere else (None, None)
     lam0 = loss.dual_variable(np.zeros(n), y)
     max_add = max(10, int(_ADD_FRACTION * n))
     cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
