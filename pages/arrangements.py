@@ -70,7 +70,8 @@ with left:
     st.subheader("Data space")
     act = None if sinfo is None else sinfo["activated"]
     if data.X.shape[1] == 2:
-        fig = fa.data_space_figure(data.X, data.y, geometry=ca.neurons(fkey, _net=fit.network) if fit else None,
+        g, g_text = ca.neurons(fkey, _net=fit.network) if fit else (None, None)
+        fig = fa.data_space_figure(data.X, data.y, geometry=g, regions_text=g_text,
                                    alpha=fit.network.alpha if fit else None, family=sinfo["family"] if sinfo else (),
                                    activated=act, cell_line=sinfo["line"] if sinfo else None, point=pt)
     else:
@@ -129,7 +130,9 @@ if view.drawn:
     lecture.explain(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the star is the vertex that "
                     f"maximises u'z for the direction u of the sliders: pattern {dinfo['vertex']}, and D(u) is pattern "
                     f"{dinfo['index']} ({'they agree' if dinfo['agree'] else 'they differ: u lies on a hyperplane'}). "
-                    "The normal cone at a vertex is its cell." + (" Drag to rotate." if dim == 3 else ""))
+                    "The normal cone at a vertex is its cell." + (" Drag to rotate." if dim == 3 else "")
+                    + (" With this many vertices the hover gives the pattern's index only (its bits are in the "
+                       "arrangement's hover)." if view.vertex_labels is None else ""))
 
 st.subheader("Subsampling: what N Gaussian directions find")
 cov = ca.coverage(key, c.bias, c.seed)

@@ -16,7 +16,7 @@ from cvx_core import geometry as geo
 from cvx_core.patterns import cover_bound, cover_count, data_rank, enumerate_patterns, sample_patterns
 
 from . import cache
-from .fig_arrangements import pattern_text
+from .fig_arrangements import pattern_text, region_text
 from .state import Controls
 
 #: Cells are computed and drawn as polygons up to this count (Cover's count of the data).
@@ -24,6 +24,8 @@ MAX_DRAWN_PATTERNS = 40_000
 #: Cells and vertices carry their pattern as hover text up to this count (the text is n
 #: characters per cell and would dominate what each rerun sends to the browser).
 MAX_LABELLED_PATTERNS = 12_000
+#: The zonotope's vertices carry their pattern as hover text up to this count (index above).
+MAX_LABELLED_VERTICES = 3_000
 #: Sample counts N of the slider and of the coverage curve.
 N_OPTIONS = tuple(2**k for k in range(0, 17))
 #: The small N grid of the approximation-ratio curve (one convex solve each).
@@ -40,7 +42,7 @@ class ArrangementView:
     page); ``pictures`` the planar pictures (empty when too large to draw) with, per picture,
     the pattern index of each cell; ``first`` maps a pattern index to (picture, cell);
     ``labels`` / ``vertex_labels`` the hover text of the patterns (None above
-    :data:`MAX_LABELLED_PATTERNS`).
+    :data:`MAX_LABELLED_PATTERNS` / :data:`MAX_LABELLED_VERTICES`).
     """
 
     Xb: np.ndarray
@@ -122,7 +124,7 @@ def arrangement(key: tuple, bias: bool) -> ArrangementView:
     n_drawn = len(geo.distinct_patterns(pics)) if pics else 0
     return ArrangementView(Xb, E, n_drawn, cover, bound, r, pics, index, labels, first,
                            geo.zonotope_vertices(Xb, E), order, tri,
-                           tuple(pattern_text(E)) if labels is not None else None)
+                           tuple(pattern_text(E)) if len(E) <= MAX_LABELLED_VERTICES else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -245,6 +247,8 @@ def selection_info(view: ArrangementView, p: int, network=None, bias: bool = Tru
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def neurons(fit_key: tuple, _net):
-    """Lines, active sides and linear regions of the network ``_net`` of the fit ``fit_key`` (2-D data)."""
-    return geo.neuron_geometry(_net.U, _net.bias, DATA_BOX)
+def neurons(fit_key: tuple, _net) -> tuple:
+    """Lines, active sides and linear regions of the network ``_net`` of the fit ``fit_key``
+    (2-D data), with the regions' hover text."""
+    g = geo.neuron_geometry(_net.U, _net.bias, DATA_BOX)
+    return g, region_text(g)

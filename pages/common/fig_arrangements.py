@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .figures import BLUE, GREEN, GREY, ORANGE, PURPLE, scatter_traces
 
@@ -114,20 +113,24 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
     axis_titles : (str, str)
         Names of the two drawn weight coordinates (e.g. ("u1", "u_bias") for 1-D data with bias).
     """
-    n_pics = len(pictures)
-    fig = make_subplots(rows=1, cols=n_pics, subplot_titles=[_picture_title(p) for p in pictures],
-                        horizontal_spacing=0.06)
+    n_pics, gap = len(pictures), 0.06
+    width = (1.0 - gap * (n_pics - 1)) / n_pics
     total = sum(p.n_cells for p in pictures)
     filled = total <= max_filled
-    legend = set()  # legend groups already shown (an overlay may be drawn in one slice only)
+    traces, legend = [], set()  # legend groups already shown (an overlay may be in one slice only)
+    layout = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15),
+                  clickmode="event+select", dragmode="pan", height=480, annotations=[])
 
     def first(group):
         new = group not in legend
         legend.add(group)
         return new
 
+    # Plain dicts and one go.Figure call: plotly validates each object once (figures are rebuilt
+    # on every rerun; make_subplots and per-trace add_trace calls cost more than the data).
     for j, pic in enumerate(pictures):
-        col = j + 1
+        sx = "" if j == 0 else str(j + 1)
+        ax = dict(xaxis="x" + sx, yaxis="y" + sx)
         idx = np.asarray(pattern_index[j], dtype=int)
         f = None if found is None else np.asarray(found[j], dtype=bool)
         colours = cell_colours(pic.patterns, f)
@@ -135,13 +138,13 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
             for colour in dict.fromkeys(colours):
                 sel = np.flatnonzero(colours == colour)
                 x, y = _rings_path([pic.rings[i] for i in sel])
-                fig.add_trace(go.Scatter(x=x, y=y, mode="lines", fill="toself", fillcolor=colour,
-                                         line=dict(color="#7f7f7f", width=0.6), hoverinfo="skip",
-                                         showlegend=False, meta="cells"), row=1, col=col)
+                traces.append(dict(type="scatter", x=x, y=y, mode="lines", fill="toself", fillcolor=colour,
+                                   line=dict(color="#7f7f7f", width=0.6), hoverinfo="skip", showlegend=False,
+                                   meta="cells", **ax))
         else:
             x, y = _segments_path(pic.segments)
-            fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=0.6),
-                                       hoverinfo="skip", showlegend=False, meta="lines"), row=1, col=col)
+            traces.append(dict(type="scattergl", x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=0.6),
+                               hoverinfo="skip", showlegend=False, meta="lines", **ax))
         if labels is False:  # too many cells to send every pattern: index, counts and norms only
             lab = np.full(pic.n_cells, "")
         else:
@@ -152,67 +155,73 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
         custom = np.c_[idx, pic.patterns.sum(axis=1), nv].astype(float)  # numeric: fast to validate and send
         norm_txt = "" if norms is None else "<br>group norms ||v||=%{customdata[2]:.4g}, ||w||=%{customdata[3]:.4g}"
         codes, scale = colour_codes(pic.patterns, f)
-        Marker = go.Scatter if pic.n_cells <= max_filled else go.Scattergl
-        fig.add_trace(Marker(
+        traces.append(dict(
+            type="scatter" if pic.n_cells <= max_filled else "scattergl",
             x=pic.anchors[:, 0], y=pic.anchors[:, 1], mode="markers", customdata=custom, text=lab,
             marker=dict(size=5 if filled else 4, color=codes, colorscale=scale, cmin=0, cmax=len(scale) - 1,
                         line=dict(color="#8c8c8c", width=0.5)),
             hovertemplate="pattern %{customdata[0]}: activates %{customdata[1]} points"
                           "%{text}" + norm_txt + "<extra></extra>",
-            showlegend=False, meta="anchors"), row=1, col=col)
+            showlegend=False, meta="anchors", **ax))
         if norms is not None:
             live = np.flatnonzero(np.nansum(nv, axis=1) > 0)
             if live.size:
-                fig.add_trace(go.Scatter(x=pic.anchors[live, 0], y=pic.anchors[live, 1], mode="markers",
-                                         marker=dict(size=11, symbol="diamond-open", color=PURPLE, line=dict(width=2)),
-                                         name="cells of the fit's neurons", legendgroup="live", showlegend=first("live"),
-                                         hoverinfo="skip", meta="live"), row=1, col=col)
+                traces.append(dict(type="scatter", x=pic.anchors[live, 0], y=pic.anchors[live, 1], mode="markers",
+                                   marker=dict(size=11, symbol="diamond-open", color=PURPLE, line=dict(width=2)),
+                                   name="cells of the fit's neurons", legendgroup="live", showlegend=first("live"),
+                                   hoverinfo="skip", meta="live", **ax))
         if selected is not None:
-            hit = np.flatnonzero(idx == selected)
-            for i in hit:
-                fig.add_trace(go.Scatter(x=pic.rings[i][:, 0], y=pic.rings[i][:, 1], mode="lines",
-                                         line=dict(color=SELECT, width=3), name=f"selected pattern {selected}",
-                                         legendgroup="sel", showlegend=first("sel"),
-                                         hoverinfo="skip", meta="selected"), row=1, col=col)
+            for i in np.flatnonzero(idx == selected):
+                traces.append(dict(type="scatter", x=pic.rings[i][:, 0], y=pic.rings[i][:, 1], mode="lines",
+                                   line=dict(color=SELECT, width=3), name=f"selected pattern {selected}",
+                                   legendgroup="sel", showlegend=first("sel"), hoverinfo="skip", meta="selected", **ax))
         if point is not None:
             k = np.flatnonzero(pic.segment_rows == point)
             if k.size:
                 x, y = _segments_path(pic.segments[k])
-                fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=ORANGE, width=4),
-                                         name=f"hyperplane of point {point}", legendgroup="pt",
-                                         showlegend=first("pt"), hoverinfo="skip", meta="point"), row=1, col=col)
+                traces.append(dict(type="scatter", x=x, y=y, mode="lines", line=dict(color=ORANGE, width=4),
+                                   name=f"hyperplane of point {point}", legendgroup="pt", showlegend=first("pt"),
+                                   hoverinfo="skip", meta="point", **ax))
         if direction is not None:
             u = np.asarray(direction, dtype=float)
             if pic.kind == "wedges":
                 r = pic.extent * u / max(np.linalg.norm(u), 1e-300)
-                fig.add_trace(go.Scatter(x=[0, r[0]], y=[0, r[1]], mode="lines+markers",
-                                         line=dict(color=SELECT, width=2, dash="dash"),
-                                         marker=dict(symbol="star", size=[0, 14], color=SELECT),
-                                         name="direction u", showlegend=True, hoverinfo="skip",
-                                         meta="direction"), row=1, col=col)
+                traces.append(dict(type="scatter", x=[0, r[0]], y=[0, r[1]], mode="lines+markers",
+                                   line=dict(color=SELECT, width=2, dash="dash"),
+                                   marker=dict(symbol="star", size=[0, 14], color=SELECT),
+                                   name="direction u", hoverinfo="skip", meta="direction", **ax))
             elif abs(u[2]) > 1e-9 and np.sign(u[2]) == pic.sign:
                 p = u[:2] / abs(u[2])
-                fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers",
-                                         marker=dict(symbol="star", size=14, color=SELECT),
-                                         name="direction u (scaled to |u_bias| = 1)", hoverinfo="skip",
-                                         meta="direction"), row=1, col=col)
-        ax = "" if col == 1 else str(col)
-        fig.update_xaxes(range=[-pic.view, pic.view], title_text=axis_titles[0], row=1, col=col)
-        fig.update_yaxes(range=[-pic.view, pic.view], title_text=axis_titles[1], scaleanchor=f"x{ax}", scaleratio=1,
-                         row=1, col=col)
-    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15),
-                      clickmode="event+select", dragmode="pan", height=480)
-    return fig
+                traces.append(dict(type="scatter", x=[p[0]], y=[p[1]], mode="markers",
+                                   marker=dict(symbol="star", size=14, color=SELECT),
+                                   name="direction u (scaled to |u_bias| = 1)", hoverinfo="skip",
+                                   meta="direction", **ax))
+        lo = j * (width + gap)
+        layout["xaxis" + sx] = dict(domain=[lo, lo + width], anchor="y" + sx, range=[-pic.view, pic.view],
+                                    title=dict(text=axis_titles[0]))
+        layout["yaxis" + sx] = dict(anchor="x" + sx, range=[-pic.view, pic.view], title=dict(text=axis_titles[1]),
+                                    scaleanchor="x" + sx, scaleratio=1)
+        layout["annotations"].append(dict(text=_picture_title(pic), x=lo + width / 2, y=1.0, xref="paper",
+                                          yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                                          font=dict(size=14)))
+    return go.Figure(data=traces, layout=layout)
 
 
-def data_space_figure(X, y, *, geometry=None, alpha=None, family=(), activated=None, cell_line=None,
-                      point: int | None = None, half_width: float = 1.25) -> go.Figure:
+def region_text(geometry) -> np.ndarray:
+    """Hover text of each linear region: the indices of its active neurons."""
+    return np.array([", ".join(map(str, np.flatnonzero(r))) or "none" for r in geometry.region_active])
+
+
+def data_space_figure(X, y, *, geometry=None, regions_text=None, alpha=None, family=(), activated=None,
+                      cell_line=None, point: int | None = None, half_width: float = 1.25) -> go.Figure:
     """2-D data with the fit's neurons (lines, active side shaded) and its linear regions.
 
     Parameters
     ----------
     X : ndarray of shape (n, 2); y : ndarray of shape (n,)
     geometry : NeuronGeometry, optional
+    regions_text : array of str, optional
+        :func:`region_text` of ``geometry`` (pass it when cached).
     alpha : ndarray of shape (m,), optional
         Output weights (line colour by sign).
     family : sequence of int
@@ -224,7 +233,7 @@ def data_space_figure(X, y, *, geometry=None, alpha=None, family=(), activated=N
     point : int, optional
         Data row to mark.
     """
-    fig = go.Figure()
+    traces = []  # plain dicts, validated once by go.Figure
     if geometry is not None:
         n_act = geometry.region_active.sum(axis=1)
         top = max(int(n_act.max()) if n_act.size else 0, 1)
@@ -232,58 +241,56 @@ def data_space_figure(X, y, *, geometry=None, alpha=None, family=(), activated=N
             sel = np.flatnonzero(np.minimum(n_act * len(REGION_GREYS) // (top + 1), len(REGION_GREYS) - 1) == b)
             if sel.size:
                 x, yy = _rings_path([geometry.region_rings[i] for i in sel])
-                fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", fill="toself", fillcolor=REGION_GREYS[b],
-                                         line=dict(color="#d0d0d0", width=0.5), hoverinfo="skip",
-                                         showlegend=False, meta="regions"))
+                traces.append(dict(type="scatter", x=x, y=yy, mode="lines", fill="toself", fillcolor=REGION_GREYS[b],
+                                   line=dict(color="#d0d0d0", width=0.5), hoverinfo="skip", showlegend=False,
+                                   meta="regions"))
         if geometry.n_regions:
-            act_txt = [", ".join(map(str, np.flatnonzero(r))) or "none" for r in geometry.region_active]
-            fig.add_trace(go.Scatter(x=geometry.region_anchors[:, 0], y=geometry.region_anchors[:, 1], mode="markers",
-                                     marker=dict(size=3, color="#a0a0a0"), customdata=n_act, text=act_txt,
-                                     name=f"{geometry.n_regions} linear regions (grey: more active neurons)",
-                                     hovertemplate="linear region: %{customdata} active neurons<br>"
-                                                   "neurons %{text}<extra></extra>", meta="region anchors"))
+            txt = region_text(geometry) if regions_text is None else np.asarray(regions_text)
+            traces.append(dict(type="scatter", x=geometry.region_anchors[:, 0], y=geometry.region_anchors[:, 1],
+                               mode="markers", marker=dict(size=3, color="#a0a0a0"), customdata=n_act, text=txt,
+                               name=f"{geometry.n_regions} linear regions (grey: more active neurons)",
+                               hovertemplate="linear region: %{customdata} active neurons<br>"
+                                             "neurons %{text}<extra></extra>", meta="region anchors"))
         signs = np.sign(np.asarray(alpha if alpha is not None else np.ones(len(geometry.segments))).reshape(-1))
-        family = set(int(f) for f in family)
         for sgn, col in ((1, GREEN), (-1, PURPLE)):
             rings = [r for j, r in enumerate(geometry.active_rings) if len(r) and (signs[j] >= 0) == (sgn > 0)]
             if rings:
                 x, yy = _rings_path(rings)
-                fig.add_trace(go.Scatter(x=x, y=yy, mode="none", fill="toself", fillcolor=col, opacity=0.35,
-                                         hoverinfo="skip", showlegend=False, meta="active side"))
+                traces.append(dict(type="scatter", x=x, y=yy, mode="none", fill="toself", fillcolor=col, opacity=0.35,
+                                   hoverinfo="skip", showlegend=False, meta="active side"))
         for sgn, col, name in ((1, GREEN, "neuron, alpha > 0 (strip: active side)"),
                                (-1, PURPLE, "neuron, alpha < 0 (strip: active side)")):
             sel = np.flatnonzero((signs >= 0) == (sgn > 0))
             if sel.size:
                 x, yy = _segments_path(geometry.segments[sel])
-                fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", line=dict(color=col, width=1.5), name=name,
-                                         hoverinfo="skip", meta="neurons"))
-        fam = sorted(family)
+                traces.append(dict(type="scatter", x=x, y=yy, mode="lines", line=dict(color=col, width=1.5),
+                                   name=name, hoverinfo="skip", meta="neurons"))
+        fam = sorted(set(int(f) for f in family))
         if fam:
             x, yy = _segments_path(geometry.segments[fam])
-            fig.add_trace(go.Scatter(x=x, y=yy, mode="lines", line=dict(color=SELECT, width=5),
-                                     name="neurons of the selected cell", hoverinfo="skip", meta="family"))
+            traces.append(dict(type="scatter", x=x, y=yy, mode="lines", line=dict(color=SELECT, width=5),
+                               name="neurons of the selected cell", hoverinfo="skip", meta="family"))
     if cell_line is not None and np.all(np.isfinite(cell_line)):
-        fig.add_trace(go.Scatter(x=cell_line[:, 0], y=cell_line[:, 1], mode="lines",
-                                 line=dict(color=SELECT, width=2, dash="dash"),
-                                 name="a hyperplane of the selected cell", hoverinfo="skip", meta="cell line"))
-    for tr in scatter_traces(X, y, "train"):
-        fig.add_trace(tr)
+        traces.append(dict(type="scatter", x=cell_line[:, 0], y=cell_line[:, 1], mode="lines",
+                           line=dict(color=SELECT, width=2, dash="dash"),
+                           name="a hyperplane of the selected cell", hoverinfo="skip", meta="cell line"))
+    traces += scatter_traces(X, y, "train")
     if activated is not None and np.any(activated):
         k = np.flatnonzero(activated)
-        fig.add_trace(go.Scatter(x=X[k, 0], y=X[k, 1], mode="markers", customdata=k,
-                                 marker=dict(size=15, symbol="circle-open", color=SELECT, line=dict(width=2.5)),
-                                 name=f"{k.size} points activated by the selected cell",
-                                 hovertemplate="point %{customdata} (activated)<extra></extra>", meta="activated"))
+        traces.append(dict(type="scatter", x=X[k, 0], y=X[k, 1], mode="markers", customdata=k,
+                           marker=dict(size=15, symbol="circle-open", color=SELECT, line=dict(width=2.5)),
+                           name=f"{k.size} points activated by the selected cell",
+                           hovertemplate="point %{customdata} (activated)<extra></extra>", meta="activated"))
     if point is not None and 0 <= point < len(X):
-        fig.add_trace(go.Scatter(x=[X[point, 0]], y=[X[point, 1]], mode="markers",
-                                 marker=dict(size=20, symbol="star-open", color=ORANGE, line=dict(width=3)),
-                                 name=f"point {point}", hoverinfo="skip", meta="point"))
+        traces.append(dict(type="scatter", x=[X[point, 0]], y=[X[point, 1]], mode="markers",
+                           marker=dict(size=20, symbol="star-open", color=ORANGE, line=dict(width=3)),
+                           name=f"point {point}", hoverinfo="skip", meta="point"))
     h = half_width
-    fig.update_layout(xaxis=dict(range=[-h, h], title="x1", constrain="domain"),
-                      yaxis=dict(range=[-h, h], title="x2", scaleanchor="x", scaleratio=1),
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15),
-                      clickmode="event+select", height=480)
-    return fig
+    return go.Figure(data=traces, layout=dict(
+        xaxis=dict(range=[-h, h], title=dict(text="x1"), constrain="domain"),
+        yaxis=dict(range=[-h, h], title=dict(text="x2"), scaleanchor="x", scaleratio=1),
+        margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15),
+        clickmode="event+select", height=480))
 
 
 def data_space_figure_1d(x, y, *, predict=None, kinks=(), alpha=None, activated=None, point=None,
