@@ -81,8 +81,8 @@ def live_view():
     export.chart(side_by_side_figure(X, y, nets, regression=data.task == "regression", X_test=data.X_test,
                                      y_test=data.y_test), key="sgd_fig_live", filename="sgd_vs_convex", server=False)
     lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "
-               "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
-               "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
+                    "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
+                    "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
 
 
 live_view()
@@ -93,8 +93,8 @@ seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
 runs = cs.runs(X, y, s, steps, lrs, seeds)
 export.chart(objective_curves_figure(runs, p_star, highlight=cs.live(s, X, y)), key="sgd_fig_curves", filename="sgd_objectives")
 lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
-           "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
-           "cross. Hover for the exact gap.")
+                "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
+                "cross. Hover for the exact gap.")
 table = final_gaps_table(runs, p_star)
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
@@ -105,8 +105,8 @@ if fit is not None:
     d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
 export.chart(sensitivity_figure(runs, p_star, fit.solve_time if fit else None), key="sgd_fig_grid", filename="sgd_sensitivity")
 lecture.explain(f"How to read this: final objective of each (learning rate, seed) after {steps} steps, with its gap to p*; "
-           f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
-           f"in {runs[0].wall_time:.2f} s (one batched numpy tensor).")
+                f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
+                f"in {runs[0].wall_time:.2f} s (one batched numpy tensor).")
 
 st.subheader("Stationary-point view")
 labels = {"live": "live run"} | {str(i): run_label(r) for i, r in enumerate(runs)}
@@ -135,16 +135,16 @@ with left:
     if a.curve is None:
         st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
     else:
-        export.chart(certificate_figure(a.curve, a.certificate.certificate), key="sgd_fig_cert", filename="sgd_certificate")
+        export.chart(certificate_figure(a.curve, a.certificate.certificate), key="sgd_fig_cert", filename="sgd_certificate", server=False)
         lecture.explain("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
-                   "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
-                   "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
+                        "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
+                        "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
 with right:
     names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
     pats = a.patterns[a.neuron_patterns[a.live]]
-    export.chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), key="sgd_fig_pat", filename="sgd_patterns")
+    export.chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), key="sgd_fig_pat", filename="sgd_patterns", server=False)
     lecture.explain("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
-               "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
+                    "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
 key = (ss["sgd_run"], run.n_steps, astuple(s))
 st.button("Insert the violating neuron", key="sgd_insert", on_click=cs.insert_one, args=(key,), icon=":material/add_circle:",
           disabled=a.certificate.certificate <= 1 + 1e-6 or a.n_live == 0)
