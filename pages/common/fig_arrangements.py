@@ -297,50 +297,62 @@ def data_space_figure_1d(x, y, *, predict=None, kinks=(), alpha=None, activated=
                          half_width: float = 1.25) -> go.Figure:
     """1-D data: the fit, its kinks (neurons) as vertical lines; linear regions are the intervals."""
     x = np.ravel(x)
-    fig = go.Figure()
+    y = np.asarray(y)
+    traces = []
     xs = np.linspace(-half_width, half_width, 400)
     if predict is not None:
-        fig.add_trace(go.Scatter(x=xs, y=np.ravel(predict(xs[:, None])), mode="lines", name="fit",
-                                 line=dict(color=GREEN, width=3), meta="fit"))
+        traces.append(dict(type="scatter", x=xs, y=np.ravel(predict(xs[:, None])), mode="lines", name="fit",
+                           line=dict(color=GREEN, width=3), meta="fit"))
     signs = np.sign(np.asarray(alpha if alpha is not None else np.ones(len(kinks))).reshape(-1))
-    for j, k in enumerate(np.asarray(kinks, dtype=float)):
-        if np.isfinite(k) and abs(k) <= half_width:
-            fig.add_vline(x=k, line=dict(color=GREEN if signs[j] >= 0 else PURPLE, width=1, dash="dot"))
-    fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name="train", customdata=np.arange(len(x)),
-                             marker=dict(color=BLUE, size=8, line=dict(color="black", width=1)),
-                             hovertemplate="point %{customdata}<br>x=%{x:.4f}<br>y=%{y:.4f}<extra></extra>"))
+    shapes = [_vline(k, color=GREEN if signs[j] >= 0 else PURPLE, width=1, dash="dot")
+              for j, k in enumerate(np.asarray(kinks, dtype=float)) if np.isfinite(k) and abs(k) <= half_width]
+    traces.append(dict(type="scatter", x=x, y=y, mode="markers", name="train", customdata=np.arange(len(x)),
+                       marker=dict(color=BLUE, size=8, line=dict(color="black", width=1)),
+                       hovertemplate="point %{customdata}<br>x=%{x:.4f}<br>y=%{y:.4f}<extra></extra>"))
     if activated is not None and np.any(activated):
         k = np.flatnonzero(activated)
-        fig.add_trace(go.Scatter(x=x[k], y=np.asarray(y)[k], mode="markers", customdata=k,
-                                 marker=dict(size=15, symbol="circle-open", color=SELECT, line=dict(width=2.5)),
-                                 name=f"{k.size} points activated by the selected cell",
-                                 hovertemplate="point %{customdata} (activated)<extra></extra>", meta="activated"))
+        traces.append(dict(type="scatter", x=x[k], y=y[k], mode="markers", customdata=k,
+                           marker=dict(size=15, symbol="circle-open", color=SELECT, line=dict(width=2.5)),
+                           name=f"{k.size} points activated by the selected cell",
+                           hovertemplate="point %{customdata} (activated)<extra></extra>", meta="activated"))
     if point is not None and 0 <= point < len(x):
-        fig.add_trace(go.Scatter(x=[x[point]], y=[np.asarray(y)[point]], mode="markers", name=f"point {point}",
-                                 marker=dict(size=20, symbol="star-open", color=ORANGE, line=dict(width=3)),
-                                 hoverinfo="skip", meta="point"))
-    fig.update_layout(xaxis=dict(title="x", range=[-half_width, half_width]), yaxis=dict(title="y"),
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15),
-                      clickmode="event+select", height=480)
-    return fig
+        traces.append(dict(type="scatter", x=[x[point]], y=[y[point]], mode="markers", name=f"point {point}",
+                           marker=dict(size=20, symbol="star-open", color=ORANGE, line=dict(width=3)),
+                           hoverinfo="skip", meta="point"))
+    return go.Figure(data=traces, layout=dict(
+        xaxis=dict(title=dict(text="x"), range=[-half_width, half_width]), yaxis=dict(title=dict(text="y")),
+        shapes=shapes, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.15),
+        clickmode="event+select", height=480))
+
+
+def _vline(x, **line) -> dict:
+    return dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=line)
+
+
+def _hline(y, **line) -> dict:
+    return dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=y, y1=y, line=line)
+
+
+def _curves_layout(xtitle, ytitle, shapes, height, **extra) -> dict:
+    return dict(xaxis=dict(title=dict(text=xtitle), type="log"), yaxis=dict(title=dict(text=ytitle), **extra),
+                shapes=shapes, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2),
+                height=height)
 
 
 def counts_figure(ns, engine, cover, bound, *, current_n: int | None = None) -> go.Figure:
     """Pattern counts against n: exact enumeration, Cover's formula and the bound (log scale)."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ns, y=bound, mode="lines", name="bound 2r(e(n-1)/r)^r",
-                             line=dict(color=GREY, dash="dash"), hovertemplate="n=%{x}<br>bound=%{y:.4g}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=ns, y=cover, mode="lines", name="Cover's count", line=dict(color=BLUE, width=3),
-                             hovertemplate="n=%{x}<br>Cover=%{y:,}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=ns, y=engine, mode="markers", name="enumerated (engine)",
-                             marker=dict(color=ORANGE, size=10, symbol="circle-open", line=dict(width=2.5)),
-                             hovertemplate="n=%{x}<br>enumerated=%{y:,}<extra></extra>"))
-    if current_n is not None:
-        fig.add_vline(x=current_n, line=dict(color=SELECT, width=1, dash="dot"))
-    fig.update_layout(xaxis=dict(title="number of points n", type="log"),
-                      yaxis=dict(title="number of patterns P", type="log"),
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2), height=380)
-    return fig
+    traces = [
+        dict(type="scatter", x=ns, y=bound, mode="lines", name="bound 2r(e(n-1)/r)^r",
+             line=dict(color=GREY, dash="dash"), hovertemplate="n=%{x}<br>bound=%{y:.4g}<extra></extra>"),
+        dict(type="scatter", x=ns, y=cover, mode="lines", name="Cover's count", line=dict(color=BLUE, width=3),
+             hovertemplate="n=%{x}<br>Cover=%{y:,}<extra></extra>"),
+        dict(type="scatter", x=ns, y=engine, mode="markers", name="enumerated (engine)",
+             marker=dict(color=ORANGE, size=10, symbol="circle-open", line=dict(width=2.5)),
+             hovertemplate="n=%{x}<br>enumerated=%{y:,}<extra></extra>"),
+    ]
+    shapes = [] if current_n is None else [_vline(current_n, color=SELECT, width=1, dash="dot")]
+    return go.Figure(data=traces, layout=_curves_layout("number of points n", "number of patterns P", shapes, 380,
+                                                        type="log"))
 
 
 def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, selected_vertex=None,
@@ -435,33 +447,30 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
 
 def coverage_figure(Ns, found, n_exact: int, *, current_N: int | None = None) -> go.Figure:
     """Distinct patterns found by N Gaussian directions, with the exact count as asymptote."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=Ns, y=found, mode="lines+markers", name="patterns found",
-                             line=dict(color=GREEN, width=3),
-                             hovertemplate="N=%{x:,}<br>found=%{y:,}<extra></extra>"))
-    fig.add_hline(y=n_exact, line=dict(color=SELECT, dash="dash"),
-                  annotation_text=f"exact count P = {n_exact:,}", annotation_position="bottom right")
+    traces = [dict(type="scatter", x=Ns, y=found, mode="lines+markers", name="patterns found",
+                   line=dict(color=GREEN, width=3), hovertemplate="N=%{x:,}<br>found=%{y:,}<extra></extra>")]
+    shapes = [_hline(n_exact, color=SELECT, dash="dash")]
     if current_N is not None:
-        fig.add_vline(x=current_N, line=dict(color=GREY, dash="dot"))
-    fig.update_layout(xaxis=dict(title="Gaussian directions N", type="log"),
-                      yaxis=dict(title="distinct patterns found", rangemode="tozero"),
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2), height=360)
-    return fig
+        shapes.append(_vline(current_N, color=GREY, dash="dot"))
+    layout = _curves_layout("Gaussian directions N", "distinct patterns found", shapes, 360, rangemode="tozero")
+    layout["annotations"] = [dict(text=f"exact count P = {n_exact:,}", xref="paper", yref="y", x=1, y=n_exact,
+                                  xanchor="right", yanchor="top", showarrow=False)]
+    return go.Figure(data=traces, layout=layout)
 
 
 def ratio_figure(Ns, ratio, kappa, lower, *, current_N: int | None = None) -> go.Figure:
     """Approximation ratio p_s / p* of the subsampled program, its bound kappa, and g(lambda_s/kappa)/p*."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=Ns, y=kappa, mode="lines+markers", name="kappa = max(1, cert(lambda_s)/beta)",
-                             line=dict(color=PURPLE, dash="dash"), hovertemplate="N=%{x:,}<br>kappa=%{y:.6f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=Ns, y=ratio, mode="lines+markers", name="p_s / p*", line=dict(color=GREEN, width=3),
-                             hovertemplate="N=%{x:,}<br>p_s/p*=%{y:.6f}<extra></extra>"))
-    lower = np.where(np.asarray(lower, dtype=float) > 0, lower, np.nan)
-    fig.add_trace(go.Scatter(x=Ns, y=lower, mode="lines+markers", name="lower bound g(lambda_s/kappa) / p*",
-                             line=dict(color=BLUE), hovertemplate="N=%{x:,}<br>bound/p*=%{y:.6f}<extra></extra>"))
-    fig.add_hline(y=1.0, line=dict(color=SELECT, width=1))
+    lower = np.where(np.asarray(lower, dtype=float) > 0, lower, np.nan)  # log axis: a bound <= 0 is left out
+    traces = [
+        dict(type="scatter", x=Ns, y=kappa, mode="lines+markers", name="kappa = max(1, cert(lambda_s)/beta)",
+             line=dict(color=PURPLE, dash="dash"), hovertemplate="N=%{x:,}<br>kappa=%{y:.6f}<extra></extra>"),
+        dict(type="scatter", x=Ns, y=ratio, mode="lines+markers", name="p_s / p*", line=dict(color=GREEN, width=3),
+             hovertemplate="N=%{x:,}<br>p_s/p*=%{y:.6f}<extra></extra>"),
+        dict(type="scatter", x=Ns, y=lower, mode="lines+markers", name="lower bound g(lambda_s/kappa) / p*",
+             line=dict(color=BLUE), hovertemplate="N=%{x:,}<br>bound/p*=%{y:.6f}<extra></extra>"),
+    ]
+    shapes = [_hline(1.0, color=SELECT, width=1)]
     if current_N is not None:
-        fig.add_vline(x=current_N, line=dict(color=GREY, dash="dot"))
-    fig.update_layout(xaxis=dict(title="Gaussian directions N", type="log"), yaxis=dict(title="relative to p*", type="log"),
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2), height=360)
-    return fig
+        shapes.append(_vline(current_N, color=GREY, dash="dot"))
+    return go.Figure(data=traces, layout=_curves_layout("Gaussian directions N", "relative to p*", shapes, 360,
+                                                        type="log"))
