@@ -47,11 +47,12 @@ class CellValues:
     directions: np.ndarray
 
     def argmax(self) -> tuple[int, int]:
-        i, j = np.unravel_index(int(np.argmax(self.values)), self.values.shape)
+        i, j = np.unravel_index(int(np.argmax(np.where(self.exact, self.values, -np.inf))), self.values.shape)
         return int(i), int(j)
 
     @property
     def max(self) -> float:
+        """The exact maximum (the largest upper bound is always resolved exactly)."""
         return float(self.values.max()) if self.values.size else 0.0
 
 

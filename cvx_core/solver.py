@@ -329,7 +329,7 @@ def solve_working_set(
     max_add = max(10, int(_ADD_FRACTION * n))
     cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
     zero_obj = loss.value(np.zeros(n), y)
-    if cert0 <= beta:
+    if cert0 <= beta or not viol0:
         lb = lower_bound(loss, lam0, y, cert0, beta)
         return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cert0,
                                 zero_obj, lb, "optimal", 0, time.perf_counter() - t0)
@@ -369,7 +369,7 @@ def solve_working_set(
     prev_keys: set = set()
     gap_prev = np.inf
     for n_rounds in range(1, max_rounds + 1):
-        bi, bs = np.array(ws_i), np.array(ws_s)
+        bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
         # Far from optimal only the violated cells matter: solve loosely until the gap is small.
         round_tol = ipm_tol if gap_prev < _LOOSE_UNTIL else 1e-6
