@@ -43,7 +43,7 @@ from .patterns import (
 #: Blocks with norm at most ACTIVE_TOL * (largest block norm) are pruned (set to zero).
 ACTIVE_TOL = 1e-6
 #: Target certified relative gap of the working-set solver.
-GAP_TOL = 1e-7
+GAP_TOL = 5e-7
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,9 @@ def _unique_rows(D: np.ndarray) -> np.ndarray:
     """Distinct boolean rows, in a canonical (lexicographic on packed bits) order."""
     if D.shape[0] == 0:
         return D
-    packed = np.packbits(D, axis=1)
-    _, idx = np.unique(packed, axis=0, return_index=True)
+    packed = np.ascontiguousarray(np.packbits(D, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, idx = np.unique(keys, return_index=True)
     return D[np.sort(idx)]
 
 

@@ -250,7 +250,7 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
         c = sphere.candidates(lam, threshold=beta)
         cert = c.max
         viol = np.flatnonzero(c.values > beta * (1 + 1e-9))
-        viol = viol[np.argsort(-c.values[viol])]
+        viol = viol[np.argsort(-c.values[viol])][: 20 * limit]
         # Spread the additions over the sphere: skip candidates within ~_SEPARATION radians of
         # an already chosen one of the same sign (neighbouring local maxima are redundant).
         chosen = {1: np.zeros((limit, Xb.shape[1])), -1: np.zeros((limit, Xb.shape[1]))}
