@@ -17,7 +17,9 @@ general position, found recursively otherwise). Rank-deficient X is handled in i
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
+from collections import OrderedDict
 from math import comb, e
 
 import numpy as np
@@ -148,6 +150,9 @@ def predicted_pattern_count(X) -> int:
     return cover_count(X.shape[0], data_rank(X))
 
 
+_ENUM_CACHE: "OrderedDict[bytes, np.ndarray]" = OrderedDict()
+
+
 def enumerate_patterns(X, *, max_patterns: int = MAX_EXACT_PATTERNS) -> np.ndarray:
     """Every activation pattern of X: one row per full-dimensional cell of the arrangement.
 
@@ -183,7 +188,18 @@ def enumerate_patterns(X, *, max_patterns: int = MAX_EXACT_PATTERNS) -> np.ndarr
             f"limit {max_patterns:,}); sample patterns instead, e.g. patterns=2000 "
             f"(sample_patterns(X, 2000))"
         )
-    return _cells(Q)
+    # Interactive use re-solves the same data at many beta: keep the last few enumerations.
+    key = hashlib.sha1(np.ascontiguousarray(X).tobytes() + str(X.shape).encode()).digest()
+    D = _ENUM_CACHE.get(key)
+    if D is None:
+        D = _cells(Q)
+        D.flags.writeable = False
+        _ENUM_CACHE[key] = D
+        while len(_ENUM_CACHE) > 8:
+            _ENUM_CACHE.popitem(last=False)
+    else:
+        _ENUM_CACHE.move_to_end(key)
+    return D
 
 
 def sample_patterns(X, n_samples: int, seed: int = 0, *, symmetric: bool = False) -> np.ndarray:
