@@ -45,6 +45,7 @@ _TRACE = False
 _SEPARATION = 0.2
 _ADD_FRACTION = 2.0
 _LOOSE_UNTIL = np.inf
+_PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-solve
 
 
 @dataclass
@@ -464,6 +465,10 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
     if keep.size == zn.size:
         return res
     bi, bs = res.blocks_i[keep], res.blocks_s[keep]
+    obj_pruned, _ = _objective(Xb, y, D, act, loss, beta, bi, bs, res.Z[keep])
+    if obj_pruned - res.lower_bound <= _PRUNE_SLACK * max(abs(obj_pruned), 1e-300):
+        return WorkingSetResult(bi, bs, res.Z[keep], res.lam, res.cert, obj_pruned, res.lower_bound,
+                                res.status, res.n_rounds, 0.0)
     rows = [rows_of[(int(i), int(s))] for i, s in zip(bi, bs)]
     if loss.name == "logistic":
         Z, lam_ipm, st = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, res.Z[keep], ipm_tol)

@@ -11,6 +11,9 @@ fits of user data are cached under the content hash, never under a name.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 import streamlit as st
 
@@ -83,13 +86,33 @@ def check_size(X: np.ndarray, bias: bool, patterns="exact") -> None:
         )
 
 
+# Last fit per (data, settings), used only to seed the working set of the next solve at a
+# neighbouring beta (a beta slider then re-solves in a few rounds). Fits are frozen records;
+# the result of a solve is certified whatever the seed, so sharing the hint is harmless.
+_WARM: "OrderedDict[tuple, cvx_core.ConvexFit]" = OrderedDict()
+_WARM_LOCK = threading.Lock()
+
+
+def _warm_fit(key: tuple, X, y, beta, **kw) -> cvx_core.ConvexFit:
+    with _WARM_LOCK:
+        warm = _WARM.get(key)
+    f = cvx_core.fit_convex(X, y, beta, warm_start=warm, **kw)
+    with _WARM_LOCK:
+        _WARM[key] = f
+        _WARM.move_to_end(key)
+        while len(_WARM) > 32:
+            _WARM.popitem(last=False)
+    return f
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def fit(name: str, n: int, noise: float, seed: int, test: float, activation: str, leak: float,
         loss: str, bias: bool, beta: float, patterns="exact") -> cvx_core.ConvexFit:
     data = dataset(name, n, noise, seed, test)
     check_size(data.X, bias, patterns)
-    return cvx_core.fit_convex(data.X, data.y, beta, activation=activation, leak=leak, loss=loss,
-                               bias=bias, patterns=patterns)
+    key = (name, n, noise, seed, test, activation, leak, loss, bias, str(patterns))
+    return _warm_fit(key, data.X, data.y, beta, activation=activation, leak=leak, loss=loss,
+                     bias=bias, patterns=patterns)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -97,8 +120,8 @@ def fit_data(key: str, activation: str, leak: float, loss: str, bias: bool, beta
              _data: Dataset) -> cvx_core.ConvexFit:
     """Fit user data ``_data`` whose content hash is ``key`` (the cache key; ``_data`` is not hashed)."""
     check_size(_data.X, bias, patterns)
-    return cvx_core.fit_convex(_data.X, _data.y, beta, activation=activation, leak=leak, loss=loss,
-                               bias=bias, patterns=patterns)
+    return _warm_fit((key, activation, leak, loss, bias, str(patterns)), _data.X, _data.y, beta,
+                     activation=activation, leak=leak, loss=loss, bias=bias, patterns=patterns)
 
 
 def fit_for(c: Controls, patterns="exact") -> cvx_core.ConvexFit:
