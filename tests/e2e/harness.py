@@ -1,0 +1,327 @@
+"""Real-browser harness: a Streamlit server subprocess and helpers to drive the app in Chromium.
+
+Shared by the end-to-end tests (``tests/e2e``) and the browser benchmarks (``benchmarks/``).
+Everything waits on what the page shows (Streamlit's "running" status widget, metric text, the
+data inside a plotly figure) with generous timeouts: a rerun on a loaded 2-core machine can
+take many seconds.
+
+Environment
+-----------
+E2E_APP_DIR : directory holding ``app.py`` (default: the repository root).
+E2E_CHROMIUM : Chromium executable (default: ``chromium`` on PATH, then /usr/bin/chromium).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_DIR = Path(os.environ.get("E2E_APP_DIR", ROOT))
+ARTIFACTS = ROOT / "test-artifacts"
+#: Ports reserved for the browser suite and the benchmarks.
+PORTS = range(8610, 8651)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: Page url paths ("" is the Overview, the default page).
+PAGES = {"home": "", "arrangements": "arrangements", "path": "path", "sgd": "sgd"}
+
+STATUS = '[data-testid="stStatusWidget"]'
+EXCEPTION = '[data-testid="stException"]'
+ERROR = '[data-testid="stAlertContentError"]'
+METRIC = '[data-testid="stMetric"]'
+
+
+# --------------------------------------------------------------------------- processes
+def chromium_path() -> str | None:
+    """The Chromium executable to drive, or None when there is none."""
+    env = os.environ.get("E2E_CHROMIUM")
+    if env:
+        return env if Path(env).exists() else None
+    return shutil.which("chromium") or shutil.which("chromium-browser") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def free_port(ports=PORTS) -> int:
+    """The first port of ``ports`` nothing listens on (IPv4 and IPv6 wildcard)."""
+    for port in ports:
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+                s.bind(("::", port))
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
+class Server:
+    """``streamlit run app.py`` on a free port, as a subprocess (stop it with :meth:`stop`)."""
+
+    def __init__(self, port: int | None = None, app_dir: Path = APP_DIR, log: Path | None = None):
+        self.port = port or free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.log_path = log or ARTIFACTS / f"streamlit_{self.port}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "w")
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
+               # other people edit the working tree while tests run: no "file changed" reruns
+               "--server.fileWatcherType", "none"]
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, cwd=app_dir, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_healthy(self, timeout: float = 90.0) -> float:
+        """Block until /_stcore/health answers ok; returns the seconds since the start."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"streamlit not healthy after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, n: int = 40) -> str:
+        self._log.flush()
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+def launch(playwright, **kwargs):
+    """Chromium with the project's launch arguments."""
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, **kwargs)
+
+
+# --------------------------------------------------------------------------- reading the page
+def page_url(base: str, page: str, query: str = "") -> str:
+    path = PAGES.get(page, page)
+    return f"{base}/{path}" + (f"?{query.lstrip('?')}" if query else "")
+
+
+def href(pg) -> str:
+    """The address bar now (``page.url`` can miss Streamlit's history.replaceState updates)."""
+    return pg.evaluate("location.href")
+
+
+def is_running(pg) -> bool:
+    return pg.locator(STATUS).count() > 0
+
+
+def wait_idle(pg, timeout: float = 120.0, quiet: float = 0.6) -> None:
+    """Wait until no script run is shown for ``quiet`` seconds and nothing is stale."""
+    deadline = time.monotonic() + timeout
+    calm_since = None
+    while time.monotonic() < deadline:
+        busy = pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
+            || !!document.querySelector('[data-stale="true"]')
+            || !document.querySelector('[data-testid="stMain"]')""")
+        now = time.monotonic()
+        if busy:
+            calm_since = None
+        elif calm_since is None:
+            calm_since = now
+        elif now - calm_since >= quiet:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"the app kept running for {timeout:.0f} s")
+
+
+def open_page(pg, url: str, ready: str = METRIC, timeout: float = 150.0) -> None:
+    """Go to ``url`` and wait until ``ready`` is shown and the script run has finished."""
+    pg.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    pg.wait_for_selector(ready, timeout=timeout * 1000)
+    wait_idle(pg, timeout)
+
+
+def problems(pg) -> list[str]:
+    """Exceptions, error boxes and tracebacks on screen (empty when the page is clean)."""
+    out = [f"exception: {t[:300]}" for t in pg.locator(EXCEPTION).all_inner_texts()]
+    out += [f"error: {t[:300]}" for t in pg.locator(ERROR).all_inner_texts()]
+    body = pg.locator('[data-testid="stMain"]').inner_text() if pg.locator('[data-testid="stMain"]').count() else ""
+    if "Traceback (most recent call last)" in body:
+        out.append("traceback text on the page")
+    return out
+
+
+def metrics(pg) -> dict[str, str]:
+    """Every st.metric on the page: label -> value text."""
+    out = {}
+    for m in pg.locator(METRIC).all():
+        label = m.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        out[label] = m.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return out
+
+
+def metric_number(pg, label: str) -> float:
+    """A metric's value as a number (thousands separators, %, units removed)."""
+    raw = metrics(pg)[label]
+    return float(raw.replace(",", "").replace("%", "").split()[0])
+
+
+_FIG_JS = """(sel) => {
+  const g = document.querySelector(sel + ' .js-plotly-plot');
+  if (!g || !g.data) return null;
+  return JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata, t.visible,
+                                         t.marker && t.marker.color, t.line && t.line.color]))
+         + JSON.stringify((g.layout || {}).shapes || []) + JSON.stringify((g.layout || {}).title || '');
+}"""
+
+
+def chart_sel(key: str) -> str:
+    return f".st-key-{key}"
+
+
+def figure_signature(pg, key: str) -> str | None:
+    """A digest of the data drawn by the plotly chart with element key ``key`` (None: no chart)."""
+    s = pg.evaluate(_FIG_JS, chart_sel(key))
+    return None if s is None else hashlib.sha1(s.encode()).hexdigest()
+
+
+def figure_traces(pg, key: str) -> list[dict]:
+    """Name, type and number of points of each trace of the chart ``key``."""
+    return pg.evaluate("""(sel) => {
+      const g = document.querySelector(sel + ' .js-plotly-plot');
+      return g ? g._fullData.map(t => ({name: t.name || '', type: t.type, mode: t.mode || '',
+                                         n: t.x ? t.x.length : (t.z ? t.z.length : 0)})) : [];
+    }""", chart_sel(key))
+
+
+def trace_points(pg, key: str, name: str) -> list[tuple[float, float]]:
+    """(x, y) of every point of the trace named ``name`` in chart ``key``."""
+    return [tuple(p) for p in pg.evaluate("""([s, name]) => {
+      const g = document.querySelector(s + ' .js-plotly-plot');
+      const t = g._fullData.find(t => t.name === name);
+      return t ? Array.from(t.x, (x, k) => [x, t.y[k]]) : [];
+    }""", [chart_sel(key), name])]
+
+
+def slider_value(pg, key: str) -> str:
+    return pg.locator(f"{chart_sel(key)} input[type=range]").first.get_attribute("aria-valuetext")
+
+
+def press_slider(pg, key: str, steps: int) -> None:
+    """Move the slider with element key ``key`` by ``steps`` steps with the keyboard."""
+    inp = pg.locator(f"{chart_sel(key)} input[type=range]").first
+    inp.focus()
+    for _ in range(abs(steps)):
+        pg.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
+
+
+def wait_for(fn, timeout: float = 120.0, every: float = 0.15, what: str = "condition", info=None):
+    """Poll ``fn`` until it returns a truthy value (returned); TimeoutError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(every)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}" + (f" ({info()})" if info else ""))
+
+
+def wait_changed(pg, read, before, timeout: float = 120.0, what: str = "a change"):
+    """Wait until ``read()`` differs from ``before`` and the rerun has finished; return it."""
+    wait_for(lambda: read() != before, timeout, what=what)
+    wait_idle(pg, timeout)
+    return read()
+
+
+def visible_points(pg, key: str, trace: int) -> list[tuple[int, float, float]]:
+    """(index, page x, page y) of the points of trace ``trace`` of chart ``key`` inside its axes."""
+    pts = pg.evaluate("""([sel, i]) => {
+      const g = document.querySelector(sel + ' .js-plotly-plot');
+      const t = g._fullData[i], fl = g._fullLayout;
+      const xa = fl[t.xaxis.replace('x', 'xaxis')], ya = fl[t.yaxis.replace('y', 'yaxis')];
+      const r = g.querySelector('.main-svg').getBoundingClientRect();
+      const out = [];
+      for (let k = 0; k < t.x.length; k++) {
+        const px = xa.l2p(t.x[k]), py = ya.l2p(t.y[k]);
+        if (px > 4 && px < xa._length - 4 && py > 4 && py < ya._length - 4)
+          out.push([k, r.left + xa._offset + px, r.top + ya._offset + py]);
+      }
+      return out;
+    }""", [chart_sel(key), trace])
+    return [(int(k), float(x), float(y)) for k, x, y in pts]
+
+
+def click_at(pg, x: float, y: float) -> None:
+    """Hover, then click at page coordinates (plotly selects a point on a click after a hover)."""
+    pg.mouse.move(x - 3, y - 3)
+    pg.mouse.move(x, y)
+    time.sleep(0.3)
+    pg.mouse.click(x, y)
+
+
+def click_point(pg, key: str, trace: int, pick: int = 0) -> int:
+    """Click the ``pick``-th visible point of trace ``trace`` of chart ``key``; returns its index."""
+    pg.locator(chart_sel(key)).scroll_into_view_if_needed()
+    pts = visible_points(pg, key, trace)
+    if not pts:
+        raise AssertionError(f"no visible point in trace {trace} of {key}")
+    k, x, y = pts[pick % len(pts)]
+    click_at(pg, x, y)
+    return k
+
+
+def click_far_from(pg, key: str, trace: int, avoid: list[int]) -> tuple[float, float]:
+    """Click the point of ``trace`` farthest (on screen) from every point of the ``avoid`` traces.
+
+    Returns the clicked point's data coordinates.
+    """
+    pg.locator(chart_sel(key)).scroll_into_view_if_needed()
+    cand = visible_points(pg, key, trace)
+    if not cand:
+        raise AssertionError(f"no visible point in trace {trace} of {key}")
+    other = [(x, y) for a in avoid for _, x, y in visible_points(pg, key, a)]
+    k, x, y = max(cand, key=lambda p: min(((p[1] - a) ** 2 + (p[2] - b) ** 2 for a, b in other), default=0.0))
+    click_at(pg, x, y)
+    return tuple(pg.evaluate("([s, i, k]) => { const t = document.querySelector(s + ' .js-plotly-plot')._fullData[i];"
+                             " return [t.x[k], t.y[k]]; }", [chart_sel(key), trace, k]))
+
+
+def chart_key(pg, prefix: str) -> str | None:
+    """Element key of the first plotly chart whose key starts with ``prefix``."""
+    return pg.evaluate("""(p) => {
+      for (const g of document.querySelectorAll('.js-plotly-plot')) {
+        const c = g.closest('[class*="st-key-"]');
+        const m = c && c.className.match(/st-key-(\\S+)/);
+        if (m && m[1].startsWith(p)) return m[1];
+      }
+      return null;
+    }""", prefix)
+
+
+def trace_index(pg, key: str, predicate_js: str) -> int:
+    """Index of the first trace of chart ``key`` for which ``predicate_js`` (a JS arrow on t) holds."""
+    return pg.evaluate(f"""(sel) => {{
+      const g = document.querySelector(sel + ' .js-plotly-plot');
+      return g.data.findIndex({predicate_js});
+    }}""", chart_sel(key))
+
+
+def dump(obj) -> str:
+    return json.dumps(obj, indent=1, sort_keys=True)

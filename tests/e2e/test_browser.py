@@ -1,0 +1,315 @@
+"""Every page in a real browser (Chromium via Playwright) against ``streamlit run app.py``.
+
+Per page: it loads with no exception or error box; moving its main sliders changes the numbers
+and the figures it should (read before and after: metric text and the data inside the plotly
+figures); clicks on a cell / plot point do what they say; the page's URL (the share link),
+opened in a fresh session, shows the same state; screenshots go to test-artifacts/ at 1280x800
+and at a projector's 1024x768 (first screen and whole page).
+
+Small data (n = 20 via the query string) and generous timeouts keep it to a few minutes on a
+loaded 2-core machine.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+import harness as H
+
+N = "n=20"
+
+
+_T0 = time.monotonic()
+
+
+def _no_problems(pg, where: str) -> None:
+    print(f"[{time.monotonic() - _T0:6.1f} s] {where}")  # shown with -s or on failure: where the time goes
+    found = H.problems(pg)
+    assert not found, f"{where}: {found}"
+
+
+def _stable(m: dict) -> dict:
+    """Metrics that a link must reproduce (timings are not state)."""
+    return {k: v for k, v in m.items() if "time" not in k.lower()}
+
+
+def _screenshots(pg, name: str) -> None:
+    """First screen and whole page, at 1280x800 and 1024x768 (the page is left at 1280x800)."""
+    H.ARTIFACTS.mkdir(exist_ok=True)
+    for w, h in ((1280, 800), (1024, 768)):
+        pg.set_viewport_size({"width": w, "height": h})
+        time.sleep(0.8)  # plotly charts resize to their containers
+        H.wait_idle(pg)
+        pg.screenshot(path=str(H.ARTIFACTS / f"{name}_{w}x{h}.png"))
+        full = pg.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+                                      return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight); }""")
+        pg.set_viewport_size({"width": w, "height": int(min(max(full, h), 9000))})
+        time.sleep(0.8)
+        pg.screenshot(path=str(H.ARTIFACTS / f"{name}_{w}x{h}_full.png"))
+    pg.set_viewport_size({"width": 1280, "height": 800})
+    time.sleep(0.5)
+
+
+def _fresh_session_state(browser, url: str, ready: str = H.METRIC):
+    """Open ``url`` in a new browser context (a new Streamlit session); return (metrics, page)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = ctx.new_page()
+    H.open_page(pg, url, ready)
+    return pg, ctx
+
+
+def _button(pg, key: str):
+    return pg.locator(f"{H.chart_sel(key)} button").first
+
+
+# --------------------------------------------------------------------------- Overview
+def test_overview(page, browser, app_url):
+    pg = page
+    H.open_page(pg, H.page_url(app_url, "home", N))
+    _no_problems(pg, "Overview on load")
+    assert pg.locator("h1").first.inner_text().strip() == "Convex NN Explorer"
+    m0 = H.metrics(pg)
+    assert {"Objective", "Certified gap", "Active neurons", "Patterns", "Solve time"} <= set(m0)
+    fig0 = H.figure_signature(pg, "home_data_fig")
+    assert fig0 is not None, "the data figure is missing"
+
+    # beta (sidebar): a new solve, a new objective and a new decision function
+    assert H.slider_value(pg, "log_beta") == "-2.00"
+    H.press_slider(pg, "log_beta", 4)
+    m1 = H.wait_changed(pg, lambda: H.metrics(pg)["Objective"], m0["Objective"], what="the objective after beta moved")
+    assert H.slider_value(pg, "log_beta") == "-1.80"
+    assert "log_beta=-1.8" in H.href(pg)
+    # a larger beta penalises more: the optimal objective grows with beta
+    assert float(m1) > float(m0["Objective"])
+    assert H.figure_signature(pg, "home_data_fig") != fig0, "the figure did not follow beta"
+    assert H.metrics(pg)["Patterns"] == m0["Patterns"], "beta must not change the data's patterns"
+    _no_problems(pg, "Overview after beta")
+
+    # click-to-add: a +1 point appears where the plot was clicked and the fit is redone
+    def n_pos(p) -> int:
+        return next(t["n"] for t in H.figure_traces(p, H.chart_key(p, "home_")) if t["name"] == "train y=+1")
+
+    n0 = n_pos(pg)
+    pg.locator(f"{H.chart_sel('home_click')} button", has_text="Add +1").click()
+    H.wait_for(lambda: H.chart_key(pg, "home_") == "home_click_fig_0", what="the clickable figure")
+    H.wait_idle(pg)
+    key = "home_click_fig_0"
+    layer = H.trace_index(pg, key, "t => t.name === 'click layer'")
+    data_traces = [i for i, t in enumerate(H.figure_traces(pg, key)) if t["name"].startswith(("train", "test"))]
+    before = H.metrics(pg)
+    x, y = H.click_far_from(pg, key, layer, data_traces)
+    H.wait_for(lambda: "add=" in H.href(pg), what="the added point in the URL")
+    H.wait_idle(pg)
+    after = H.metrics(pg)
+    assert n_pos(pg) == n0 + 1
+    pts = H.trace_points(pg, H.chart_key(pg, "home_"), "train y=+1")
+    assert any(abs(px - x) < 1e-6 and abs(py - y) < 1e-6 for px, py in pts), "the point is not where it was clicked"
+    assert after["Objective"] != before["Objective"]
+    assert after["Patterns"] != before["Patterns"], "21 points have more patterns than 20"
+    _no_problems(pg, "Overview after a click")
+
+    # the share link reproduces the view in a new session
+    url = H.href(pg)
+    pg2, ctx = _fresh_session_state(browser, url)
+    try:
+        _no_problems(pg2, "Overview from the link")
+        assert _stable(H.metrics(pg2)) == _stable(after)
+        assert H.slider_value(pg2, "log_beta") == "-1.80"
+        assert n_pos(pg2) == n0 + 1
+    finally:
+        ctx.close()
+    _screenshots(pg, "overview")
+
+
+# --------------------------------------------------------------------------- Arrangements
+def test_arrangements(page, browser, app_url):
+    pg = page
+    H.open_page(pg, H.page_url(app_url, "arrangements", N))
+    _no_problems(pg, "Arrangements on load")
+    m0 = H.metrics(pg)
+    P = int(m0["Patterns (engine)"].replace(",", ""))
+    assert m0["Cells drawn (distinct)"] == m0["Patterns (engine)"] == m0["Cover's count"]
+    found_label = next(k for k in m0 if k.startswith("Found by N"))
+    assert found_label == "Found by N = 64"
+
+    # N (subsampling): more directions find at least as many cells, the coverage marker moves
+    cov0 = H.figure_signature(pg, "arr_coverage")
+    H.press_slider(pg, "arr_N", 2)
+    H.wait_for(lambda: "Found by N = 256" in H.metrics(pg), what="N = 256")
+    H.wait_idle(pg)
+    m1 = H.metrics(pg)
+    assert P >= int(m1["Found by N = 256"].replace(",", "")) >= int(m0[found_label].replace(",", ""))
+    assert H.figure_signature(pg, "arr_coverage") != cov0
+    assert "arr_N=256" in H.href(pg)
+
+    # direction u: the zonotope's maximising vertex (the star) moves
+    zono0 = H.figure_signature(pg, "arr_zonotope")
+    weight0 = H.figure_signature(pg, "arr_weight_chart")
+    H.press_slider(pg, "arr_theta", 60)
+    H.wait_changed(pg, lambda: H.figure_signature(pg, "arr_zonotope"), zono0, what="the zonotope after u moved")
+    assert H.slider_value(pg, "arr_theta") == "90"
+    assert H.figure_signature(pg, "arr_weight_chart") != weight0, "the direction marker did not move"
+
+    # beta (sidebar): another fit, other neurons in data space; the arrangement stays
+    data0 = H.figure_signature(pg, "arr_data_chart")
+    H.press_slider(pg, "log_beta", 6)
+    H.wait_changed(pg, lambda: H.figure_signature(pg, "arr_data_chart"), data0, what="the neurons after beta moved")
+    assert H.metrics(pg)["Patterns (engine)"] == m0["Patterns (engine)"]
+    _no_problems(pg, "Arrangements after sliders")
+
+    # a click on a cell selects its pattern and rings the points it activates
+    key = "arr_weight_chart"
+    tr = H.trace_index(pg, key, "t => t.customdata && t.mode === 'markers'")
+    assert tr >= 0, "no clickable cell markers"
+    data1 = H.figure_signature(pg, "arr_data_chart")
+    k = H.click_point(pg, key, tr, pick=len(H.visible_points(pg, key, tr)) // 2)
+    cell = pg.evaluate("([s, i, k]) => document.querySelector(s + ' .js-plotly-plot')._fullData[i].customdata[k][0]",
+                       [H.chart_sel(key), tr, k])
+    H.wait_for(lambda: pg.locator(f"{H.chart_sel('arr_cell')} input").input_value() == str(cell),
+               what=f"pattern {cell} selected")
+    H.wait_idle(pg)
+    assert f"arr_cell={cell}" in H.href(pg)
+    assert H.figure_signature(pg, "arr_data_chart") != data1, "the selection is not shown in data space"
+    _no_problems(pg, "Arrangements after a cell click")
+
+    # the link reproduces selection, sliders and numbers in a new session
+    state = _stable(H.metrics(pg))
+    figs = {c: H.figure_signature(pg, c) for c in ("arr_data_chart", "arr_weight_chart", "arr_zonotope")}
+    pg2, ctx = _fresh_session_state(browser, H.href(pg))
+    try:
+        _no_problems(pg2, "Arrangements from the link")
+        assert _stable(H.metrics(pg2)) == state
+        assert pg2.locator(f"{H.chart_sel('arr_cell')} input").input_value() == str(cell)
+        assert H.slider_value(pg2, "arr_theta") == "90"
+        assert {c: H.figure_signature(pg2, c) for c in figs} == figs
+    finally:
+        ctx.close()
+    _screenshots(pg, "arrangements")
+
+
+# --------------------------------------------------------------------------- Sparsity path
+def test_path(page, browser, app_url):
+    pg = page
+    H.open_page(pg, H.page_url(app_url, "path", N))
+    _no_problems(pg, "Sparsity path on load")
+    m0 = H.metrics(pg)
+    K = int(m0["Betas solved"])
+    assert K == 20
+    figs0 = {c: H.figure_signature(pg, c) for c in ("path_fig_path", "path_fig_fit", "path_fig_loss")}
+
+    # the selected beta (display only): beta, objective and the drawn network change.
+    # The default selection is the beta nearest the sidebar's, here the path's smallest.
+    assert float(H.slider_value(pg, "path_k")) == pytest.approx(float(m0["beta"]), rel=5e-3)
+    H.press_slider(pg, "path_k", -3)
+    H.wait_changed(pg, lambda: H.metrics(pg)["beta"], m0["beta"], what="beta after the slider moved")
+    m1 = H.metrics(pg)
+    assert float(m1["beta"]) > float(m0["beta"]), "to the left beta increases"
+    assert m1["Objective"] != m0["Objective"]
+    assert m1["beta_max"] == m0["beta_max"] and m1["Path time"] == m0["Path time"], "nothing re-solved"
+    figs1 = {c: H.figure_signature(pg, c) for c in figs0}
+    assert all(figs1[c] != figs0[c] for c in figs0), "every figure marks the selected beta"
+
+    # Next: one step on to a smaller beta
+    _button(pg, "path_next").click()
+    H.wait_changed(pg, lambda: H.metrics(pg)["beta"], m1["beta"], what="beta after Next")
+    m2 = H.metrics(pg)
+    assert float(m0["beta"]) < float(m2["beta"]) < float(m1["beta"])
+    _no_problems(pg, "Sparsity path after the slider")
+
+    # the link reproduces the selected beta in a new session
+    assert "path_k=" in H.href(pg)
+    pg2, ctx = _fresh_session_state(browser, H.href(pg))
+    try:
+        _no_problems(pg2, "Sparsity path from the link")
+        assert _stable(H.metrics(pg2)) == _stable(m2)
+        assert {c: H.figure_signature(pg2, c) for c in figs0} == {c: H.figure_signature(pg, c) for c in figs0}
+    finally:
+        ctx.close()
+    _screenshots(pg, "path")
+
+
+# --------------------------------------------------------------------------- SGD vs convex
+def _step_count(pg) -> int:
+    txt = pg.get_by_text(re.compile(r"^step \d+ of \d+")).first.inner_text()
+    return int(re.match(r"step (\d+)", txt).group(1))
+
+
+def test_sgd(page, browser, app_url):
+    pg = page
+    H.open_page(pg, H.page_url(app_url, "sgd", N))
+    _no_problems(pg, "SGD vs convex on load")
+    m0 = H.metrics(pg)
+    assert _step_count(pg) == 0
+    live0 = H.figure_signature(pg, "sgd_fig_live")
+
+    # beta (sidebar): a new convex optimum and the SGD objective F changes with it
+    H.press_slider(pg, "log_beta", 4)
+    H.wait_changed(pg, lambda: H.metrics(pg)["Convex optimum p*"], m0["Convex optimum p*"], what="p* after beta")
+    m1 = H.metrics(pg)
+    assert float(m1["Convex optimum p*"]) > float(m0["Convex optimum p*"])
+    assert float(m1["SGD objective"]) > float(m0["SGD objective"]), "same weights, larger penalty"
+    assert H.figure_signature(pg, "sgd_fig_live") != live0
+
+    # learning rate of the live run: the highlighted curve is the new run
+    curves0 = H.figure_signature(pg, "sgd_fig_curves")
+    H.press_slider(pg, "sgd_lr", 1)
+    H.wait_changed(pg, lambda: H.figure_signature(pg, "sgd_fig_curves"), curves0, what="the curves after lr")
+    names = [t["name"] for t in H.figure_traces(pg, "sgd_fig_curves")]
+    assert "live run: lr=0.01, seed=0" in names, names
+    state = H.metrics(pg)
+    _no_problems(pg, "SGD vs convex after sliders")
+
+    # Step trains one chunk: the objective falls and the left picture changes
+    live1 = H.figure_signature(pg, "sgd_fig_live")
+    _button(pg, "sgd_step").click()
+    H.wait_for(lambda: _step_count(pg) > 0, what="a training step")
+    H.wait_idle(pg)
+    assert _step_count(pg) == 100
+    assert float(H.metrics(pg)["SGD objective"]) < float(state["SGD objective"])
+    assert H.figure_signature(pg, "sgd_fig_live") != live1
+
+    # Play advances by itself (a fragment rerunning every 0.4 s); Pause stops it
+    _button(pg, "sgd_play").click()
+    H.wait_for(lambda: _step_count(pg) >= 300, timeout=120, what="play to advance")
+    _button(pg, "sgd_pause").click()
+    H.wait_idle(pg, quiet=1.5)
+    paused = _step_count(pg)
+    time.sleep(1.5)
+    assert _step_count(pg) == paused, "Pause did not stop the run"
+    assert 300 <= paused <= 2000
+    _no_problems(pg, "SGD vs convex after play")
+
+    # the link (settings, not the live run's progress) reproduces the state before training
+    pg2, ctx = _fresh_session_state(browser, H.href(pg))
+    try:
+        _no_problems(pg2, "SGD vs convex from the link")
+        assert _stable(H.metrics(pg2)) == _stable(state)
+        assert H.slider_value(pg2, "sgd_lr") == "0.01"
+        assert _step_count(pg2) == 0
+    finally:
+        ctx.close()
+    _screenshots(pg, "sgd")
+
+
+# --------------------------------------------------------------------------- a fresh server
+@pytest.mark.xfail(strict=True, reason=(
+    "known bug: with pages/ next to app.py a fresh server runs the first page URL it is asked for "
+    "in Streamlit's legacy multipage mode; the page's guard st.switch_page('app.py') then lands on "
+    "the Overview, so a shared link to /path opened first after a (re)start shows the wrong page"))
+def test_fresh_server_page_link(browser):
+    """The first request a new server gets is a shared link to the Sparsity path."""
+    server = H.Server()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        server.wait_healthy()
+        pg = ctx.new_page()
+        H.open_page(pg, H.page_url(server.url, "path", f"{N}&path_k=5"))
+        _no_problems(pg, "first request to /path")
+        title = pg.locator("h1").first.inner_text().strip()
+        assert title == "Sparsity path", f"landed on {title!r} at {H.href(pg)}"
+        assert "/path" in H.href(pg) and "path_k=5" in H.href(pg)
+    finally:
+        ctx.close()
+        server.stop()
