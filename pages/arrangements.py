@@ -49,7 +49,7 @@ k[1].number_input(f"Selected point (0..{len(data.X) - 1}, -1 none)", -1, len(dat
 k[2].toggle(f"Approximation ratio against N (one convex solve per N in {ca.RATIO_GRID}, cached)", key="arr_ratio")
 
 fit = guard.fit(c, key="arr", spinner="Solving the convex program over all patterns (cached)...")
-fkey = (c, fit.exact_patterns, fit.n_patterns) if fit else None
+fkey = ca.fit_key(c, fit) if fit else None
 sel, pt = (ss["arr_cell"] if ss["arr_cell"] >= 0 else None), (ss["arr_point"] if ss["arr_point"] >= 0 else None)
 u = direction_from_angles(ss["arr_theta"], ss["arr_elev"] if dim == 3 else None)
 dinfo = ca.direction_info(view, u)

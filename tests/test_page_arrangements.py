@@ -112,3 +112,14 @@ def test_picked_index_reads_every_customdata_encoding():
     assert picked_index([{"customdata": {"0": 39, "1": 11}}]) == 39  # a row of a numeric 2-D array
     assert picked_index([{"customdata": [7, 2]}]) == 7
     assert picked_index([{"customdata": 4}]) == 4  # a point of a 1-D customdata (data space)
+
+
+def test_fit_key_identifies_the_fit_by_content():
+    import cvx_core
+    from pages.common.cache_arrangements import fit_key
+
+    d = load_dataset("xor", 8, 0.0, 1, 0.0)
+    f1 = cvx_core.fit_convex(d.X, d.y, 0.1)
+    f2 = cvx_core.fit_convex(d.X, d.y, 0.2)
+    assert f1.n_patterns == f2.n_patterns
+    assert fit_key("c", f1) == fit_key("c", f1) != fit_key("c", f2)

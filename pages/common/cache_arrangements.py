@@ -5,6 +5,7 @@ returns frozen dataclasses / arrays, so reruns after a slider change only rebuil
 """
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 
@@ -205,6 +206,15 @@ def ratio_curve(c: Controls, p_star: float) -> dict:
         rows["lower"].append(cert.lower_bound / p_star)
         rows["time"].append(fs.solve_time)
     return {k: np.asarray(v) for k, v in rows.items()}
+
+
+def fit_key(c: Controls, fit) -> tuple:
+    """A small cache key that identifies a fit by content (a refit with the same controls, e.g.
+    after a solver change, gets a new key)."""
+    h = hashlib.sha1()
+    for a in (fit.V, fit.W, fit.network.U, fit.network.alpha):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return c, fit.exact_patterns, fit.n_patterns, h.hexdigest()
 
 
 def picked_index(points: list) -> int:
