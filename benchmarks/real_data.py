@@ -43,7 +43,7 @@ kappa. For the best network of each method, ``kappa = cert(lambda) / beta`` from
 Gaussian directions, the convex fit's patterns and every reported network's own patterns).
 kappa <= 1 means no pattern in S can lower the objective; it is a lower estimate of the true
 kappa over all patterns, which no one can compute at these dimensions (Cover's count for
-n = 200 points of rank 31 is about 10^40).
+n = 200 points of rank 31 is about 10^36).
 
 Usage::
 
