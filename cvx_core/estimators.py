@@ -38,6 +38,10 @@ is then optimal over the sampled patterns only; ``certificate_`` is ``cert(lambd
 those sampled patterns, ``exact_patterns_`` is False). ``"exact"`` always enumerates (and
 refuses with a ValueError when the count is too large); an int samples that many directions.
 
+scikit-learn compatibility: both estimators pass every check of
+``sklearn.utils.estimator_checks.parametrize_with_checks`` (scikit-learn 1.9; no expected
+failures, see tests/test_estimators.py) and work in ``Pipeline``, ``GridSearchCV`` and ``clone``.
+
 Symbols: ``X (n, d)``, ``y (n,)`` or ``(n, C)``, ``beta`` the regularisation strength,
 network ``U (m, d')`` and ``alpha (m,)`` or ``(m, C)``.
 """
