@@ -199,7 +199,8 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
         lo = j * (width + gap)
         layout["xaxis" + sx] = dict(domain=[lo, lo + width], anchor="y" + sx, range=[-pic.view, pic.view],
                                     title=dict(text=axis_titles[0]))
-        layout["yaxis" + sx] = dict(anchor="x" + sx, range=[-pic.view, pic.view], title=dict(text=axis_titles[1]),
+        layout["yaxis" + sx] = dict(anchor="x" + sx, range=[-pic.view, pic.view],
+                                    title=dict(text=axis_titles[1] if j == 0 else ""),
                                     scaleanchor="x" + sx, scaleratio=1)
         layout["annotations"].append(dict(text=_picture_title(pic), x=lo + width / 2, y=1.0, xref="paper",
                                           yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
