@@ -37,6 +37,10 @@ def browser():
     _require_browser()
     from playwright.sync_api import sync_playwright
 
+    H.ARTIFACTS.mkdir(exist_ok=True)
+    for old in H.ARTIFACTS.glob("FAILED_*.png"):  # from an earlier run
+        old.unlink()
+
     with sync_playwright() as pw:
         b = H.launch(pw)
         yield b
