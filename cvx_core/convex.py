@@ -286,6 +286,13 @@ def network_from_blocks(V, W, activation: str, leak: float, bias: bool) -> TwoLa
 def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
     """Solve one output column; returns (V, W, lam candidates, status, solver name, info)."""
     P, d = D.shape[0], Xb.shape[1]
+    routed = None
+    if solver == "auto" and d > 3:
+        # Cells in higher dimension have many facets and no exact sphere certificate: the
+        # working-set solver is slower there than one interior-point solve (measured in
+        # benchmarks/solver_speed.py), so "auto" routes to the reference.
+        solver = "clarabel"
+        routed = f"auto -> cvxpy/clarabel (design matrix has {d} > 3 columns)"
     if solver == "auto":
         from .solver import solve_working_set
 
@@ -306,6 +313,11 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
         fallback = None
     from .formulation import installed_solvers, solve_reference
 
+    # beta >= beta_max: the zero network is optimal (an interior-point solver would return
+    # blocks of norm ~1e-8 instead of exact zeros).
+    lam0 = loss.dual_variable(np.zeros(Xb.shape[0]), yc)
+    if _cert_max(Xb, D, lam0, act, exact)[0] <= beta:
+        return np.zeros((P, d)), np.zeros((P, d)), [lam0], "optimal", f"cvxpy/{solver}", {}
     chain = [solver]
     if solver == "clarabel":
         chain += [s for s in ("scs", "ecos") if s in installed_solvers()]
@@ -321,7 +333,7 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
         status = out["status"] if name == chain[0] else f"{out['status']} (fallback {name}: {last})"
         if fallback:
             status += f" (working-set failed: {fallback})"
-        return out["V"], out["W"], out["lam_candidates"], status, f"cvxpy/{name}", {}
+        return out["V"], out["W"], out["lam_candidates"], status, f"cvxpy/{name}", ({"routing": routed} if routed else {})
     raise RuntimeError(f"every solver failed at beta={beta:g}: {last}")
 
 

@@ -327,7 +327,9 @@ def solve_working_set(
     use_sphere = exact and d <= 3
     index, sphere = geometry(Xb, D, act) if use_sphere else (None, None)
     lam0 = loss.dual_variable(np.zeros(n), y)
-    max_add = max(10, int(_ADD_FRACTION * n))
+    # The sphere path spreads its additions (at most one per ~_SEPARATION cap); per-cell
+    # certificates in higher dimension add the most violated cells, a bounded number a round.
+    max_add = max(10, int(_ADD_FRACTION * n)) if use_sphere else min(max(10, n // 10), 60)
     cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
     zero_obj = loss.value(np.zeros(n), y)
     if cert0 <= beta or not viol0:
