@@ -1,0 +1,120 @@
+"""Cold start: time from ``streamlit run app.py`` to the first page fully drawn in a browser.
+
+Run: ``python benchmarks/cold_start.py [--repeats 3] [--page home|arrangements|path|sgd] [--query n=40]``
+(from the repository root; uses a free port in 8610-8650 and Debian's chromium).
+
+Each repeat starts a new server process (empty caches: the first page solves its convex
+program), with Chromium already open on a blank tab, as a user's browser would be. The clock
+starts when the process is spawned and stops when the page is fully drawn: its first plotly
+figure holds data, its metrics are on screen and no script run is shown any more (the start of
+that quiet period is taken, not the end of the wait). Also reported: when the health endpoint
+first answered and when the first figure appeared. The page actually reached is printed:
+opening a page URL on a fresh server runs that page in Streamlit's legacy pages/ mode first
+(the page then sends the session through app.py).
+
+Target (issue 8): under 5 s to the first page fully drawn.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+import harness as H  # noqa: E402
+
+_FIGURE_DRAWN = """() => { const g = document.querySelector('.js-plotly-plot');
+  return !!(g && g._fullLayout && g.data && g.data.length && document.querySelector('[data-testid="stMetric"]')); }"""
+
+
+# Wall-clock times (ms) of the page's websocket: opened, first send (the first script run
+# requested), first message back.
+_WS_TIMES = """(() => {
+  const Native = window.WebSocket;
+  window.__ws = {};
+  window.WebSocket = class extends Native {
+    constructor(...a) {
+      super(...a);
+      window.__ws.open = window.__ws.open || Date.now();
+      this.addEventListener('message', () => { window.__ws.recv = window.__ws.recv || Date.now(); });
+    }
+    send(d) { window.__ws.send = window.__ws.send || Date.now(); return super.send(d); }
+  };
+})();"""
+
+
+def busy(pg) -> bool:
+    return pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
+        || !!document.querySelector('[data-stale="true"]') || !document.querySelector('[data-testid="stMain"]')""")
+
+
+def one(browser, page: str, query: str, timeout: float) -> dict:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.add_init_script(_WS_TIMES)
+    pg = ctx.new_page()
+    pg.goto("about:blank")
+    wall0 = time.time()
+    server = H.Server()  # the clock starts at the spawn (server.started)
+    try:
+        t_health = server.wait_healthy(timeout)
+        pg.goto(H.page_url(server.url, page, query), wait_until="domcontentloaded", timeout=timeout * 1000)
+        pg.wait_for_function(_FIGURE_DRAWN, timeout=timeout * 1000, polling=50)
+        t_figure = time.perf_counter() - server.started
+        # fully drawn: the first moment after which nothing runs for 1 s
+        calm, deadline = None, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = time.perf_counter()
+            if busy(pg):
+                calm = None
+            elif calm is None:
+                calm = now
+            elif now - calm >= 1.0:
+                break
+            time.sleep(0.05)
+        t_drawn = (calm or time.perf_counter()) - server.started
+        title = pg.locator("h1").first.inner_text().strip() if pg.locator("h1").count() else ""
+        times = {k: v for k, v in H.metrics(pg).items() if "time" in k.lower()}
+        ws = {k: v / 1000 - wall0 for k, v in pg.evaluate("window.__ws || {}").items()}
+        return {"times": times, "ws": ws, "health": t_health, "figure": max(t_figure, t_health), "drawn": max(t_drawn, t_figure),
+                "title": title, "url": H.href(pg), "problems": H.problems(pg)}
+    finally:
+        ctx.close()
+        server.stop()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--page", default="home", choices=list(H.PAGES))
+    ap.add_argument("--query", default="", help="query string, e.g. n=20 (default: the app's defaults)")
+    ap.add_argument("--timeout", type=float, default=300.0)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with sync_playwright() as pw:
+        browser = H.launch(pw)
+        for i in range(args.repeats):
+            r = one(browser, args.page, args.query, args.timeout)
+            rows.append(r)
+            print(f"  run {i + 1}: health {r['health']:5.2f} s, first figure {r['figure']:5.2f} s, fully drawn "
+                  f"{r['drawn']:5.2f} s; page shown: {r['title']!r}; on it: {r['times']}; frontend's first script request at "
+                  f"{r['ws'].get('send', float('nan')):.2f} s, first reply {r['ws'].get('recv', float('nan')):.2f} s" + (f"; ON SCREEN: {r['problems']}" if r['problems'] else ""),
+                  flush=True)
+        browser.close()
+    med = {k: statistics.median(r[k] for r in rows) for k in ("health", "figure", "drawn")}
+    print()
+    print(f"cold start of {H.page_url('', args.page, args.query) or '/'} over {len(rows)} fresh servers (median, seconds "
+          f"from spawning streamlit):")
+    print(f"  server healthy {med['health']:.2f} | first figure {med['figure']:.2f} | fully drawn {med['drawn']:.2f} "
+          f"(max {max(r['drawn'] for r in rows):.2f})")
+    print(f"  target fully drawn < 5 s: {'met' if med['drawn'] < 5 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
