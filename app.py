@@ -7,11 +7,11 @@ st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png",
                    initial_sidebar_state="collapsed" if st.query_params.get("lecture") in ("1", "true") else "auto")
 
 PAGES = [
-    st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/home_page.py", title="Overview", icon=":material/home:", default=True),
     # (pages register here, one line each)
-    st.Page("pages/arrangements.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
-    st.Page("pages/path.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
-    st.Page("pages/sgd.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
+    st.Page("pages/arrangements_page.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
+    st.Page("pages/path_page.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
+    st.Page("pages/sgd_page.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
 ]
 
 nav = st.navigation(PAGES)

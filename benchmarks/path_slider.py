@@ -40,7 +40,8 @@ def main(params: dict | None = None) -> None:
     cache_path.regularization_path = counting
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     at.query_params.update(params or {"dataset": "spiral", "n": "40", "test": "0.25"})
-    at.switch_page("pages/path.py")
+    at.run()  # through app.py first, then to the page
+    at.switch_page("pages/path_page.py")
     t = time.perf_counter()
     at.run()
     first = time.perf_counter() - t

@@ -46,8 +46,10 @@ def solves(monkeypatch):
 
 def _app(**params) -> AppTest:
     at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params.update({k: v for k, v in {**SMALL, **params}.items() if not k.startswith("path_")})
+    at.run()  # through app.py first (st.navigation registers the pages), then to the page
     at.query_params.update({**SMALL, **params})
-    at.switch_page("pages/path.py")
+    at.switch_page("pages/path_page.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
