@@ -71,8 +71,9 @@ def live_view():
     m = st.columns(6)
     m[0].metric("SGD objective", f"{hl.final_objective:.6g}", help="F at the current weights (same function as the engine's)")
     m[1].metric("Convex optimum p*", f"{p_star:.6g}" if p_star else "n/a", help=f"certified gap {fit.gap:.1e}" if fit else None)
-    m[2].metric("Gap to p*", f"{(hl.final_objective - p_star) / p_star:.2%}" if p_star else "n/a")
-    m[3].metric("Gradient norm", f"{hl.grad_norm[-1]:.2e}")
+    m[2].metric("Gap to p*", f"{(hl.final_objective - p_star) / p_star:.3g}" if p_star else "n/a",
+                help="(SGD objective - certified convex optimum) / convex optimum")
+    m[3].metric("Gradient norm", f"{hl.grad_norm[-1]:.1e}")
     m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
     m[5].metric("Convex solve time", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
     nets = {f"{cs.OPT_TITLES[s.optimizer]}, step {hl.n_steps}": hl.network.predict}
