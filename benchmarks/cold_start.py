@@ -6,11 +6,10 @@ Run: ``python benchmarks/cold_start.py [--repeats 3] [--page home|arrangements|p
 Each repeat starts a new server process (empty caches: the first page solves its convex
 program), with Chromium already open on a blank tab, as a user's browser would be. The clock
 starts when the process is spawned and stops when the page is fully drawn: its first plotly
-figure holds data, its metrics are on screen and no script run is shown any more (the start of
-that quiet period is taken, not the end of the wait). Also reported: when the health endpoint
-first answered and when the first figure appeared. The page actually reached is printed:
-opening a page URL on a fresh server runs that page in Streamlit's legacy pages/ mode first
-(the page then sends the session through app.py).
+figure holds data, its metrics are on screen, every chart on the page is drawn and no script run
+is shown any more (the start of that quiet period is taken, not the end of the wait). Also reported: when the health endpoint
+first answered, when the frontend first asked for a script run, when the first figure appeared,
+and the page actually reached (a deep link such as ``--page path`` must land on that page).
 
 Target (issue 8): under 5 s to the first page fully drawn.
 """
@@ -48,8 +47,11 @@ _WS_TIMES = """(() => {
 
 
 def busy(pg) -> bool:
+    """A script run is shown, an element is stale, or a chart is not drawn yet."""
     return pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
-        || !!document.querySelector('[data-stale="true"]') || !document.querySelector('[data-testid="stMain"]')""")
+        || !!document.querySelector('[data-stale="true"]') || !document.querySelector('[data-testid="stMain"]')
+        || Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]')).some(c => {
+             const g = c.querySelector('.js-plotly-plot'); return !(g && g._fullLayout); })""")
 
 
 def one(browser, page: str, query: str, timeout: float) -> dict:

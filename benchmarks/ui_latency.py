@@ -150,7 +150,7 @@ def main() -> int:
             ctx = browser.new_context(viewport={"width": 1280, "height": 800})
             ctx.add_init_script(_WS_LOG)
             pg = ctx.new_page()
-            H.open_page(pg, H.page_url(base, "home"), timeout=600)  # app.py runs once (legacy pages/ quirk)
+            H.open_page(pg, H.page_url(base, "home"), timeout=600)  # first run: imports, not a slider change
             for name, page, query, slider, figure, steps, kind in cases:
                 t0 = time.perf_counter()
                 if kind == "cached":  # continues the previous case's session, back over its betas

@@ -51,8 +51,8 @@ def browser():
 def app_url(browser):
     """Base URL of ``streamlit run app.py`` on a free port (8610-8650), killed at the end.
 
-    One visit to the Overview before any test: a fresh server runs a page URL's file in
-    Streamlit's legacy pages/ mode until app.py has run once (see test_fresh_server_page_link).
+    One visit to the Overview before any test, so the first test does not pay for the imports
+    (a fresh server's first request is covered by test_fresh_server_page_link).
     """
     server = H.Server()
     try:

@@ -294,12 +294,13 @@ def test_sgd(page, browser, app_url):
 
 
 # --------------------------------------------------------------------------- a fresh server
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: with pages/ next to app.py a fresh server runs the first page URL it is asked for "
-    "in Streamlit's legacy multipage mode; the page's guard st.switch_page('app.py') then lands on "
-    "the Overview, so a shared link to /path opened first after a (re)start shows the wrong page"))
 def test_fresh_server_page_link(browser):
-    """The first request a new server gets is a shared link to the Sparsity path."""
+    """The first request a new server gets is a shared link to the Sparsity path.
+
+    Regression test: with the page files named like their url_path (pages/path.py for /path),
+    Streamlit's legacy pages/ mode ran the file directly on a fresh server and the page's guard
+    sent the user to the Overview, dropping the link's parameters.
+    """
     server = H.Server()
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
@@ -310,6 +311,9 @@ def test_fresh_server_page_link(browser):
         title = pg.locator("h1").first.inner_text().strip()
         assert title == "Sparsity path", f"landed on {title!r} at {H.href(pg)}"
         assert "/path" in H.href(pg) and "path_k=5" in H.href(pg)
+        m = H.metrics(pg)
+        assert float(H.slider_value(pg, "path_k")) == pytest.approx(float(m["beta"]), rel=5e-3)
+        assert 0.0 < float(m["beta"]) < float(m["beta_max"]), "path_k=5 is inside the path"
     finally:
         ctx.close()
         server.stop()
