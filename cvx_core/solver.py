@@ -103,17 +103,19 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
         Pm = sp.csc_matrix((nvar, nvar))
         q[ie:ie + n] = 1.0
     else:
-        w, c = quad if quad is not None else (np.ones(n), -y)
+        # Squared loss: the variable is the residual h = M z - y (objective 1/2 ||h||^2), so the
+        # interior-point tolerances are relative to the loss itself, not to ||y||^2.
+        w, c = quad if quad is not None else (np.ones(n), np.zeros(n))
         Pm = sp.csc_matrix((w, (np.arange(ih, ih + n), np.arange(ih, ih + n))), shape=(nvar, nvar))
         q[ih:ih + n] = c
 
     blocks_A, b_parts, cones = [], [], []
-    # 1) h - M z = 0   (zero cone; its dual is lambda)
+    # 1) h - M z = 0, or h - M z = -y for the squared loss (zero cone; its dual is lambda)
     M = _block_matrix(Xb, D, act, blocks_i, blocks_s)
     A1 = sp.hstack([sp.csc_matrix(-M), sp.csc_matrix((n, m)), sp.identity(n, format="csc"),
                     sp.csc_matrix((n, nvar - ie))], format="csc")
     blocks_A.append(A1)
-    b_parts.append(np.zeros(n))
+    b_parts.append(-y if (quad is None and not hinge) else np.zeros(n))
     cones.append(clarabel.ZeroConeT(n))
     # 2) cone constraints  sgn_k x_k' z_j >= 0  for the selected rows  (nonnegative cone)
     r_idx, c_idx, vals = [], [], []
