@@ -8,6 +8,7 @@ from pages.common import cache, export, lecture
 from pages.common import cache_sgd as cs
 from pages.common.fig_sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
                                   run_label, sensitivity_figure, side_by_side_figure)
+from pages.common.real_data_view import render_real_data_section
 
 if "controls" not in st.session_state:
     st.switch_page("app.py", query_params=st.query_params.to_dict())
@@ -158,3 +159,6 @@ for i, ins in enumerate(chain, 1):
              f"{ins.before.objective:.6g} -> {ins.after.objective:.6g} (drop {ins.drop:.4g}, {ins.relative_drop:.2%}); "
              f"cert/beta {ins.certificate_before.certificate:.4f} -> {ins.certificate_after.certificate:.4f}; "
              f"solve {ins.after.solve_time:.2f} s" + (f"; p* = {p_star:.6g}" if p_star else ""))
+
+with st.expander("Real data (precomputed study)", expanded=False):
+    render_real_data_section()
