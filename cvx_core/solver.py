@@ -42,7 +42,7 @@ from .model import Activation, Loss
 
 _FEAS_TOL = 1e-8
 _TRACE = False
-_SEPARATION = 0.2
+_SEPARATION = 0.15
 _ADD_FRACTION = 2.0
 _LOOSE_UNTIL = np.inf
 _PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-solve
