@@ -152,10 +152,16 @@ def wait_idle(pg, timeout: float = 120.0, quiet: float = 0.6) -> None:
 
 
 def open_page(pg, url: str, ready: str = METRIC, timeout: float = 150.0) -> None:
-    """Go to ``url`` and wait until ``ready`` is shown and the script run has finished."""
+    """Go to ``url`` and wait until ``ready`` is shown and the script run has finished.
+
+    An exception or error box instead of ``ready`` ends the wait early (the caller's checks
+    then report it), so a broken page fails in seconds, not after the timeout.
+    """
     pg.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
-    pg.wait_for_selector(ready, timeout=timeout * 1000)
+    pg.wait_for_selector(f"{ready}, {EXCEPTION}, {ERROR}", timeout=timeout * 1000)
     wait_idle(pg, timeout)
+    if pg.locator(ready).count() == 0:
+        raise AssertionError(f"{url}: {ready} not shown; on the page: {problems(pg)}")
 
 
 def problems(pg) -> list[str]:
