@@ -251,7 +251,14 @@ def _prune(Xb, D, act, V, W):
         res = linprog(np.ones(len(blocks)), A_eq=F, b_eq=F @ c0, bounds=(0, None), method="highs-ds")
         if res.status == 0 and res.fun <= c0.sum() * (1 + 1e-9):
             c = np.where(res.x > ACTIVE_TOL * res.x.max(), res.x, 0.0)
-            blocks = [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
+            # The LP holds predictions only to its feasibility tolerance (~1e-7), which a
+            # nonsmooth loss would feel: re-solve the basis exactly and keep it if it is valid.
+            S = np.flatnonzero(c)
+            cS = np.linalg.lstsq(F[:, S], F @ c0, rcond=None)[0]
+            if np.all(cS >= 0) and np.linalg.norm(F[:, S] @ cS - F @ c0) <= 1e-12 * max(1.0, np.linalg.norm(F @ c0)):
+                c = np.zeros_like(c)
+                c[S] = cS
+                blocks = [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
     Vn, Wn = np.zeros_like(V), np.zeros_like(W)
     for i, s, z in blocks:
         (Vn if s > 0 else Wn)[i] = z

@@ -492,7 +492,8 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
         lb = lower_bound(loss, lam, y, cert, beta)
         if best is None or lb > best[0]:
             best = (lb, lam, cert)
-    if obj - best[0] > res.objective - res.lower_bound:
+    # Keep the re-solved support when it certifies at least as well as the plain pruning would.
+    if obj - best[0] > max(obj_pruned - res.lower_bound, _PRUNE_SLACK * abs(obj)):
         return res
     return WorkingSetResult(bi, bs, Z, best[1], best[2], obj, best[0], res.status, res.n_rounds, 0.0)
 
