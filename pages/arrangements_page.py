@@ -56,14 +56,14 @@ dinfo = ca.direction_info(view, u)
 samp = ca.sampled(key, c.bias, ss["arr_N"], c.seed)
 sinfo = ca.selection_info(view, sel, fit.network if fit else None, c.bias) if sel is not None else None
 
-m = st.columns(6)
+m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
 m[0].metric("Patterns (engine)", f"{P:,}", help="cvx_core.enumerate_patterns(add_bias(X, bias))")
-m[1].metric("Cells drawn (distinct)", f"{view.n_drawn:,}" if view.drawn else "not drawn")
+m[1].metric("Cells drawn", f"{view.n_drawn:,}" if view.drawn else "not drawn")
 m[2].metric("Cover's count", f"{view.cover:,}", help=f"2 sum_(k<r) C(n-1, k), rank r = {view.rank}")
-m[3].metric("Bound 2r(e(n-1)/r)^r", f"{view.bound:,.0f}")
+m[3].metric("Cover's bound", f"{view.bound:,.0f}", help="2r(e(n-1)/r)^r")
 m[4].metric(f"Found by N = {ss['arr_N']:,}", f"{samp['n_found']:,}", f"{samp['n_found'] / P:.1%} of P",
             delta_color="off", delta_arrow="off")
-m[5].metric("Fit solve time", f"{fit.solve_time:.2f} s" if fit else "-", help=fit.status if fit else None)
+m[5].metric("Solve time", f"{fit.solve_time:.2f} s" if fit else "-", help=fit.status if fit else None)
 
 left, right = st.columns([2, 3])
 with left:

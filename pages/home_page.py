@@ -27,8 +27,8 @@ data = cache.data_for(c)
 f = guard.fit(c, key="home", spinner="Solving the convex program over all activation patterns...")
 
 if f is not None:
-    m = st.columns(5)
-    m[0].metric("Objective", f"{f.objective:.6g}", help="L(yhat, y) + beta * sum of group norms")
+    m = st.columns(3) + st.columns(3)  # two rows: five metrics in one row are unreadable at 1024 px
+    m[0].metric("Objective", f"{f.objective:.5g}", help=f"L(yhat, y) + beta * sum of group norms = {f.objective:.10g}")
     m[1].metric("Certified gap", f"{f.gap:.1e}", help="(objective - dual lower bound) / objective, from the dual certificate over the patterns used")
     m[2].metric("Active neurons", f.n_neurons, help="blocks with norm > 1e-6 x the largest, after pruning")
     m[3].metric("Patterns", f"{f.n_patterns:,}", help="exact enumeration of the arrangement's cells" if f.exact_patterns else "sampled patterns")

@@ -26,6 +26,8 @@ if "controls" not in st.session_state:
 c = st.session_state["controls"]
 ss = st.session_state
 st.title("Sparsity path")
+st.caption("The path ignores the sidebar's log10 beta: it solves a grid of betas from beta_max down, and the "
+           "selected beta is chosen with this page's slider below.")
 lecture.note(
     "Each neuron of the convex program is a group (an activation pattern and a sign): its norm is zero for "
     "beta above **beta_max** and grows as beta falls. The optimiser, not you, decides the width. "
@@ -45,12 +47,12 @@ if path is None:
     st.stop()
 data, K = cache.data_for(c), path.n_betas
 
-m = st.columns(5)
+m = st.columns(3) + st.columns(3)  # two rows: five metrics in one row are unreadable at 1024 px
 m[0].metric("beta_max", f"{path.beta_max:.4g}", help="smallest beta at which the zero network is optimal (exact over the patterns)")
 m[1].metric("Betas solved", K)
 m[2].metric("Path time", f"{path.total_time:.2f} s", help="all solves plus beta_max; cached afterwards")
 m[3].metric("Patterns", f"{path.n_patterns:,}", help="exact enumeration" if path.exact_patterns else "sampled")
-m[4].metric("Worst certified gap", f"{path.gaps.max():.1e}", help="largest relative duality gap over the path")
+m[4].metric("Worst gap", f"{path.gaps.max():.1e}", help="largest relative duality gap over the path")
 bad = [f"{b:.3g} ({s})" for b, s in zip(path.betas, path.statuses) if s != "optimal"]
 if bad:
     st.warning("Solver status other than optimal at beta = " + ", ".join(bad))
@@ -70,9 +72,9 @@ s1.button("Prev", key="path_prev", help="one step to a larger beta", on_click=_s
 s2.button("Next", key="path_next", help="one step to a smaller beta", on_click=_step, args=(1,), disabled=ss["path_k"] == K - 1, width="stretch")
 k = ss["path_k"]
 
-m = st.columns(5)
+m = st.columns(3) + st.columns(3)
 m[0].metric("beta", f"{path.betas[k]:.4g}", help=f"{path.betas[k] / path.beta_max:.3g} x beta_max")
-m[1].metric("Objective", f"{path.objectives[k]:.6g}", help="L(yhat, y) + beta * sum of group norms")
+m[1].metric("Objective", f"{path.objectives[k]:.5g}", help=f"L(yhat, y) + beta * sum of group norms = {path.objectives[k]:.10g}")
 m[2].metric("Certified gap", f"{path.gaps[k]:.1e}", help=f"(objective - dual lower bound) / objective; cert(lambda)/beta = {path.certificates[k]:.6f}")
 m[3].metric("Width", int(path.n_neurons[k]), help="active neurons after pruning: blocks with norm > 1e-6 x the largest")
 m[4].metric("Solve time", f"{path.solve_times[k]:.2f} s", help="this beta, warm-started from the previous one")

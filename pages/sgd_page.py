@@ -10,6 +10,8 @@ from pages.common.fig_sgd import (certificate_figure, final_gaps_table, objectiv
                                   run_label, sensitivity_figure, side_by_side_figure)
 from pages.common.real_data_view import render_real_data_section
 
+SHORT = {"gd": "GD", "sgd": "SGD", "adam": "Adam"}  # option labels that fit the narrow column at 1024 px
+
 if "controls" not in st.session_state:
     st.switch_page("app.py", query_params=st.query_params.to_dict())
 c = st.session_state["controls"]
@@ -22,14 +24,15 @@ lecture.note(
 )
 cs.bind_controls()
 with st.expander("Training settings", expanded=True):
-    r = st.columns(6)
-    r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=cs.OPT_TITLES.get)
-    r[1].number_input("Width m (neurons)", 1, 200, key="sgd_width")
+    r = st.columns([3, 2, 2, 2, 3, 2])
+    r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=SHORT.get,
+                   help="GD: gradient descent (full batch); SGD: mini-batch stochastic gradient; Adam")
+    r[1].number_input("Width m", 1, 200, key="sgd_width", help="number of hidden neurons")
     r[2].number_input("Steps", 10, 20000, step=100, key="sgd_steps")
     r[3].number_input("Batch size", 1, 400, key="sgd_batch", disabled=ss["sgd_opt"] == "gd",
                       help="samples per step for SGD and Adam; gradient descent always uses the full batch")
     r[4].select_slider("Init scale", cs.INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
-    r[5].number_input("Initialisation seed", 0, 10_000, key="sgd_seed")
+    r[5].number_input("Seed", 0, 10_000, key="sgd_seed", help="initialisation seed")
     r = st.columns([2, 3, 1])
     r[0].select_slider("Learning rate of the live run", cs.LR_OPTIONS, key="sgd_lr")
     r[1].multiselect("Learning rates to compare", cs.LR_OPTIONS, key="sgd_lrs")
@@ -57,7 +60,7 @@ b[0].button("Play", key="sgd_play", on_click=cs.set_playing, args=(True,), icon=
 b[1].button("Pause", key="sgd_pause", on_click=cs.set_playing, args=(False,), icon=":material/pause:", width="stretch")
 b[2].button(f"Step (+{cs.chunk(steps)})", key="sgd_step", on_click=cs.step, args=(s, X, y, cs.chunk(steps)),
             icon=":material/skip_next:", width="stretch")
-b[3].button("Reset (same initialisation)", key="sgd_reset", on_click=cs.reset, icon=":material/replay:", width="stretch")
+b[3].button("Reset", key="sgd_reset", on_click=cs.reset, icon=":material/replay:", width="stretch", help="same initialisation")
 b[4].button("New seed", key="sgd_newseed", on_click=cs.new_seed, icon=":material/casino:", width="stretch")
 
 
@@ -69,19 +72,20 @@ def live_view():
     if ss.get(cs.ERROR):
         st.error(ss[cs.ERROR])
     st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {steps}" + (" (playing)" if ss.get(cs.PLAYING) else ""))
-    m = st.columns(6)
-    m[0].metric("SGD objective", f"{hl.final_objective:.6g}", help="F at the current weights (same function as the engine's)")
-    m[1].metric("Convex optimum p*", f"{p_star:.6g}" if p_star else "n/a", help=f"certified gap {fit.gap:.1e}" if fit else None)
+    m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
+    m[0].metric("SGD objective", f"{hl.final_objective:.5g}", help="F at the current weights (same function as the engine's)")
+    m[1].metric("Convex p*", f"{p_star:.5g}" if p_star else "n/a",
+                help=f"certified convex optimum {p_star:.10g} (gap {fit.gap:.1e})" if fit else None)
     m[2].metric("Gap to p*", f"{(hl.final_objective - p_star) / p_star:.3g}" if p_star else "n/a",
                 help="(SGD objective - certified convex optimum) / convex optimum")
     m[3].metric("Gradient norm", f"{hl.grad_norm[-1]:.1e}")
     m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
-    m[5].metric("Convex solve time", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
+    m[5].metric("Convex solve", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
     nets = {f"{cs.OPT_TITLES[s.optimizer]}, step {hl.n_steps}": hl.network.predict}
     if fit is not None:
         nets["Convex optimum (certified)"] = fit.network.predict
     export.chart(side_by_side_figure(X, y, nets, regression=data.task == "regression", X_test=data.X_test,
-                                     y_test=data.y_test), key="sgd_fig_live", filename="sgd_vs_convex", server=False)
+                                     y_test=data.y_test), key="sgd_fig_live", filename="sgd_vs_convex")
     lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "
                     "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
                     "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
@@ -124,12 +128,12 @@ try:
 except (ValueError, RuntimeError) as exc:
     st.error(str(exc))
     st.stop()
-m = st.columns(6)
-m[0].metric("Run objective", f"{a.objective:.6g}")
-m[1].metric("Restricted optimum", f"{a.restricted_objective:.6g}",
+m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
+m[0].metric("Run objective", f"{a.objective:.5g}")
+m[1].metric("Restricted optimum", f"{a.restricted_objective:.5g}",
             help=f"convex program over the run's own {a.n_patterns} patterns ({a.n_live} live neurons)")
-m[2].metric("Relative difference", f"{a.restricted_gap:.1e}", help="equal (0) when the run is at a stationary point")
-m[3].metric("Gradient norm", f"{a.grad_norm:.2e}")
+m[2].metric("Rel. difference", f"{a.restricted_gap:.1e}", help="equal (0) when the run is at a stationary point")
+m[3].metric("Gradient norm", f"{a.grad_norm:.1e}")
 m[4].metric("Points on a kink", a.n_kink_points, help="only Clarke-stationary there")
 m[5].metric("cert / beta", f"{a.certificate.certificate:.4f}", help="<= 1: globally optimal (if stationary); > 1: u* is a neuron to add")
 left, right = st.columns(2)
@@ -137,14 +141,14 @@ with left:
     if a.curve is None:
         st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
     else:
-        export.chart(certificate_figure(a.curve, a.certificate.certificate), key="sgd_fig_cert", filename="sgd_certificate", server=False)
+        export.chart(certificate_figure(a.curve, a.certificate.certificate), key="sgd_fig_cert", filename="sgd_certificate")
         lecture.explain("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
                         "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
                         "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
 with right:
     names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
     pats = a.patterns[a.neuron_patterns[a.live]]
-    export.chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), key="sgd_fig_pat", filename="sgd_patterns", server=False)
+    export.chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), key="sgd_fig_pat", filename="sgd_patterns")
     lecture.explain("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
                     "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
 key = (ss["sgd_run"], run.n_steps, astuple(s))

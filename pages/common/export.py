@@ -76,12 +76,14 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
         kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
     out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
     if server and server_export_available() and not lecture.active():
-        cols = st.columns([1, 1, 6], gap="small")
-        for col, fmt in zip(cols, ("png", "svg")):
-            col.download_button(
-                f"{fmt.upper()}", data=functools.partial(figure_bytes, fig, fmt), file_name=f"{filename}.{fmt}",
-                mime=_MIME[fmt], key=f"{key or 'dl_' + filename}_{fmt}", icon=":material/download:",
-                help=f"Render {filename}.{fmt} on the server (a few seconds)",
+        # a compact horizontal row of small buttons: columns would squeeze their labels in a half-width column
+        row = st.container(horizontal=True, gap="small", wrap=False)
+        for fmt in ("png", "svg"):
+            row.download_button(
+                fmt.upper(), data=functools.partial(figure_bytes, fig, fmt), file_name=f"{filename}.{fmt}",
+                mime=_MIME[fmt], key=f"{key or 'dl_' + filename}_{fmt}", type="tertiary", width="content",
+                icon=":material/download:",
+                help=f"Download {filename}.{fmt}, rendered on the server (a few seconds)",
             )
     return out
 

@@ -82,7 +82,7 @@ def _segments_path(segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _picture_title(pic) -> str:
     if pic.kind == "wedges":
         return f"weight space: {pic.n_cells} wedges"
-    return f"slice u_bias = {pic.sign:+d}: {pic.n_cells} cells"
+    return f"u_bias = {pic.sign:+d}: {pic.n_cells} cells"  # short: two subplot titles share a half-width row
 
 
 def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norms=None,
@@ -335,7 +335,10 @@ def _hline(y, **line) -> dict:
 
 
 def _curves_layout(xtitle, ytitle, shapes, height, **extra) -> dict:
-    return dict(xaxis=dict(title=dict(text=xtitle), type="log"), yaxis=dict(title=dict(text=ytitle), **extra),
+    if extra.get("type") == "log":  # full values on a log axis (plotly otherwise labels 0.5 and 20 as "5" and "2")
+        extra.setdefault("tickformat", ",.2~r")
+    return dict(xaxis=dict(title=dict(text=xtitle), type="log", tickformat=",.2~r"),
+                yaxis=dict(title=dict(text=ytitle), **extra),
                 shapes=shapes, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2),
                 height=height)
 

@@ -211,9 +211,9 @@ def fit_figure(path: PathResult, k: int, X, y, X_test=None, y_test=None) -> go.F
     """The fit at ``betas[k]``: decision function (2-D) or fitted curve (1-D), with its neurons."""
     net = path.network(k)
     neurons = neuron_traces(path, k)
-    title = f"Fit at beta = {path.betas[k]:.4g}: {path.n_neurons[k]} active neurons"
+    title = f"beta = {path.betas[k]:.3g}: {path.n_neurons[k]} neurons"  # short: the figure is half-width
     if net.n_inputs == 2:
-        title += f" ({len(neurons)} switch inside the plotted box)"
+        title += f", {len(neurons)} drawn"  # the others switch outside the plotted box
         fig = decision_figure(X, y, net.predict, X_test=X_test, y_test=y_test, title=title, n_grid=90)
     elif net.n_inputs == 1:
         fig = regression_figure(X, y, net.predict, x_test=X_test, y_test=y_test, title=title)
