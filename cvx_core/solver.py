@@ -22,9 +22,15 @@ Structure exploited:
   every one of the n constraints of its cell.
 * Warm starts: the working set of a neighbouring beta seeds the next solve.
 
-The small programs are second-order-cone programs solved by Clarabel's interior-point method
-(quadratic, linear, or, for the logistic loss, a proximal-Newton sequence of quadratic models
-with a line search on the true objective, which avoids exponential cones).
+The small programs are second-order-cone programs solved by Clarabel's interior-point method:
+for the squared loss its dual (the blocks are read off the cone multipliers; a cheaper KKT
+system than the primal), for the hinge loss the primal LP/SOCP, and for the logistic loss a
+proximal-Newton sequence of quadratic models with a line search on the true objective, which
+avoids exponential cones.
+
+``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
+data with bias, 1-D data); in higher dimension it routes to the cvxpy reference, which was
+faster there (see benchmarks/solver_speed.py).
 """
 from __future__ import annotations
 
