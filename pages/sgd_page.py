@@ -24,19 +24,20 @@ lecture.note(
 )
 cs.bind_controls()
 with st.expander("Training settings", expanded=True):
-    r = st.columns([3, 2, 2, 2, 3, 2])
+    r = st.columns(4)  # rows of at most four: six inputs in one row squeeze their labels at 1024 px
     r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=SHORT.get,
                    help="GD: gradient descent (full batch); SGD: mini-batch stochastic gradient; Adam")
     r[1].number_input("Width m", 1, 200, key="sgd_width", help="number of hidden neurons")
     r[2].number_input("Steps", 10, 20000, step=100, key="sgd_steps")
     r[3].number_input("Batch size", 1, 400, key="sgd_batch", disabled=ss["sgd_opt"] == "gd",
                       help="samples per step for SGD and Adam; gradient descent always uses the full batch")
-    r[4].select_slider("Init scale", cs.INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
-    r[5].number_input("Seed", 0, 10_000, key="sgd_seed", help="initialisation seed")
-    r = st.columns([2, 3, 1])
-    r[0].select_slider("Learning rate of the live run", cs.LR_OPTIONS, key="sgd_lr")
-    r[1].multiselect("Learning rates to compare", cs.LR_OPTIONS, key="sgd_lrs")
-    r[2].number_input("Seeds to compare", 1, 8, key="sgd_nseeds")
+    r = st.columns([2, 1, 2])
+    r[0].select_slider("Init scale", cs.INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
+    r[1].number_input("Seed", 0, 10_000, key="sgd_seed", help="initialisation seed")
+    r[2].select_slider("Learning rate of the live run", cs.LR_OPTIONS, key="sgd_lr")
+    r = st.columns([3, 1])
+    r[0].multiselect("Learning rates to compare", cs.LR_OPTIONS, key="sgd_lrs")
+    r[1].number_input("Seeds to compare", 1, 8, key="sgd_nseeds")
 
 data = cache.data_for(c)
 X, y = data.X, cache.labels_for(c, data.y)
@@ -54,14 +55,14 @@ except ValueError as exc:
     st.stop()
 
 st.subheader("Live run")
-b = st.columns(5)
-b[0].button("Play", key="sgd_play", on_click=cs.set_playing, args=(True,), icon=":material/play_arrow:",
-            disabled=h.n_steps >= steps, width="stretch")
-b[1].button("Pause", key="sgd_pause", on_click=cs.set_playing, args=(False,), icon=":material/pause:", width="stretch")
-b[2].button(f"Step (+{cs.chunk(steps)})", key="sgd_step", on_click=cs.step, args=(s, X, y, cs.chunk(steps)),
-            icon=":material/skip_next:", width="stretch")
-b[3].button("Reset", key="sgd_reset", on_click=cs.reset, icon=":material/replay:", width="stretch", help="same initialisation")
-b[4].button("New seed", key="sgd_newseed", on_click=cs.new_seed, icon=":material/casino:", width="stretch")
+b = st.container(horizontal=True, gap="small")  # buttons as wide as their labels (columns truncate them at 1024 px)
+b.button("Play", key="sgd_play", on_click=cs.set_playing, args=(True,), icon=":material/play_arrow:",
+         disabled=h.n_steps >= steps)
+b.button("Pause", key="sgd_pause", on_click=cs.set_playing, args=(False,), icon=":material/pause:")
+b.button(f"Step +{cs.chunk(steps)}", key="sgd_step", on_click=cs.step, args=(s, X, y, cs.chunk(steps)),
+         icon=":material/skip_next:", help=f"train {cs.chunk(steps)} more steps")
+b.button("Reset", key="sgd_reset", on_click=cs.reset, icon=":material/replay:", help="same initialisation")
+b.button("New seed", key="sgd_newseed", on_click=cs.new_seed, icon=":material/casino:")
 
 
 @st.fragment(run_every=0.4 if ss.get(cs.PLAYING) else None)
@@ -81,9 +82,9 @@ def live_view():
     m[3].metric("Gradient norm", f"{hl.grad_norm[-1]:.1e}")
     m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
     m[5].metric("Convex solve", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
-    nets = {f"{cs.OPT_TITLES[s.optimizer]}, step {hl.n_steps}": hl.network.predict}
+    nets = {f"{SHORT[s.optimizer]}, step {hl.n_steps}": hl.network.predict}  # short: two titles share the row
     if fit is not None:
-        nets["Convex optimum (certified)"] = fit.network.predict
+        nets["Convex optimum"] = fit.network.predict
     export.chart(side_by_side_figure(X, y, nets, regression=data.task == "regression", X_test=data.X_test,
                                      y_test=data.y_test), key="sgd_fig_live", filename="sgd_vs_convex")
     lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "

@@ -356,7 +356,7 @@ def counts_figure(ns, engine, cover, bound, *, current_n: int | None = None) -> 
     ]
     shapes = [] if current_n is None else [_vline(current_n, color=SELECT, width=1, dash="dot")]
     return go.Figure(data=traces, layout=_curves_layout("number of points n", "number of patterns P", shapes, 380,
-                                                        type="log"))
+                                                        type="log", dtick=1))  # one label per decade
 
 
 def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, selected_vertex=None,

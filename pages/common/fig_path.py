@@ -99,8 +99,8 @@ def path_figure(path: PathResult, selected: int | None = None) -> go.Figure:
                                  marker=dict(color=GREEN, size=9, line=dict(color="black", width=1)),
                                  hovertemplate="selected beta=%{x:.4g}<br>active neurons: %{y}<extra></extra>"))
     return go.Figure(data=traces, layout=dict(
-        title="Sparsity path: one curve per neuron (pattern, sign)", hovermode="closest", height=520,
-        xaxis=dict(title="beta (log scale, decreasing to the right)", anchor="y", **_beta_axis(b)),
+        title="Group norm of each neuron", hovermode="closest", height=520,  # short: the figure is half-width
+        xaxis=dict(title="beta, decreasing (log scale)", anchor="y", **_beta_axis(b)),
         yaxis=dict(domain=[0, 0.72], title="group norm ||v_i|| or ||w_i||", rangemode="tozero"),
         yaxis2=dict(domain=[0.78, 1], title="active", rangemode="tozero", anchor="x"),
         shapes=shapes, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15)))

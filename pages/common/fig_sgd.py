@@ -109,7 +109,7 @@ def objective_curves_figure(runs: Sequence[TrainingHistory], p_star: float | Non
         fig.add_annotation(x=1, xref="paper", xanchor="right", y=np.log10(p_star) if p_star > 0 else 0, yanchor="bottom",
                            text=f"convex optimum p* = {p_star:.6g}", showarrow=False, font=dict(color=GREEN))
     return _layout(fig, "Objective against iteration", xaxis=dict(title="step"),
-                   yaxis=dict(title="objective F (log scale)", type="log"))
+                   yaxis=dict(title="objective F (log scale)", type="log", tickformat=",.2~r"))  # full values, not "2", "5"
 
 
 def final_gaps_table(runs: Sequence[TrainingHistory], p_star: float | None) -> pd.DataFrame:
@@ -247,4 +247,4 @@ def certificate_figure(curve: CertificateCurve, certificate: float) -> go.Figure
                              marker=dict(symbol="star", size=18, color="#D55E00" if viol else GREEN,
                                          line=dict(color="black", width=1)),
                              hovertemplate=f"u*: c/beta = {curve.u_star_value / b:.5f}<extra></extra>"))
-    return _layout(fig, f"Certificate: max |c(u)| / beta = {certificate:.4f}", xaxis=xa, yaxis=ya)
+    return _layout(fig, f"max |c(u)| / beta = {certificate:.4g}", xaxis=xa, yaxis=ya)

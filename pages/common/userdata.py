@@ -140,7 +140,8 @@ def edit_controls(task: str) -> str:
     bind(CLICK_KEY, "off", _choice(tuple(CLICK_MODES)))
     if st.session_state[CLICK_KEY] not in modes:
         st.session_state[CLICK_KEY] = "off"
-    c1, c2, c3 = st.columns([3, 1, 1])
+    # a wrapping row: fixed columns truncate the mode labels and button labels at 1024 px
+    c1 = c2 = c3 = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
     c1.segmented_control("Click on the plot to", modes, key=CLICK_KEY, format_func=CLICK_MODES.get)
     has_add = bool(st.session_state.get("add"))
     c2.button("Undo last added", on_click=undo_last, disabled=not has_add, icon=":material/undo:")
