@@ -258,7 +258,7 @@ def _prune(Xb, D, act, V, W):
             if np.all(cS >= 0) and np.linalg.norm(F[:, S] @ cS - F @ c0) <= 1e-12 * max(1.0, np.linalg.norm(F @ c0)):
                 c = np.zeros_like(c)
                 c[S] = cS
-                blocks = [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
+            blocks = [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
     Vn, Wn = np.zeros_like(V), np.zeros_like(W)
     for i, s, z in blocks:
         (Vn if s > 0 else Wn)[i] = z

@@ -22,11 +22,11 @@ Structure exploited:
   every one of the n constraints of its cell.
 * Warm starts: the working set of a neighbouring beta seeds the next solve.
 
-The small programs are second-order-cone programs solved by Clarabel's interior-point method:
-for the squared loss its dual (the blocks are read off the cone multipliers; a cheaper KKT
-system than the primal), for the hinge loss the primal LP/SOCP, and for the logistic loss a
-proximal-Newton sequence of quadratic models with a line search on the true objective, which
-avoids exponential cones.
+The small programs are second-order-cone programs solved by Clarabel's interior-point method
+(the squared loss posed on the residual, the hinge loss as an LP/SOCP, and the logistic loss
+by a proximal-Newton sequence of quadratic models with a line search on the true objective,
+which avoids exponential cones). Solving the small program's dual instead was tried: each
+solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
 
 ``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
 data with bias, 1-D data); in higher dimension it routes to the cvxpy reference, which was
@@ -48,7 +48,6 @@ from .model import Activation, Loss
 
 _FEAS_TOL = 1e-8
 _TRACE = False
-_SQUARED_DUAL = True  # squared loss: solve the small program's dual (cheaper KKT)
 _SEPARATION = 0.15
 _ADD_FRACTION = 2.0
 _LOOSE_UNTIL = np.inf
@@ -172,56 +171,6 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
     Z = x[:nz].reshape(m, d)
     lam = np.asarray(sol.z)[:n].copy()
     return Z, lam, status
-
-
-def _solve_small_dual(Xb, y, D, act, beta, blocks_i, blocks_s, rows, tol):
-    """Squared loss: solve the dual of the working-set program (faster KKT than the primal).
-
-        min_lambda  1/2 ||lambda||^2 - y' lambda
-        s.t.        || s_j Xb' S_j lambda + A_j' gamma_j || <= beta,  gamma_j >= 0,
-
-    with ``A_j`` the selected cone rows of block j (SOCP duality of MATH.md section 5 applied
-    to the cells of the working set). The primal blocks are minus the vector parts of the
-    second-order-cone multipliers: ``z_j = -zeta_j`` (they satisfy ``A_j z_j >= 0``).
-    Returns (Z (m, d), lambda (n,), status string), like :func:`_solve_small`.
-    """
-    n, d = Xb.shape
-    m = len(blocks_i)
-    F = np.array([len(r) for r in rows], dtype=np.intp)
-    off = np.concatenate([[0], np.cumsum(F)])
-    n_gam = int(off[-1])
-    nvar = n + n_gam
-    base = np.arange(m) * (d + 1)
-    # lambda columns: rows base_j + 1 + a, value -s_j S_jk Xb[k, a]
-    Sm = act.slopes(D[blocks_i]) * blocks_s[:, None]  # (m, n)
-    vals = -(Sm[:, None, :] * Xb.T[None, :, :])  # (m, d, n)
-    r1 = np.broadcast_to((base[:, None] + 1 + np.arange(d)[None, :])[:, :, None], vals.shape)
-    c1 = np.broadcast_to(np.arange(n)[None, None, :], vals.shape)
-    keep = vals != 0
-    # gamma columns: rows base_j + 1 + a, column n + off_j + k, value -A_j[k, a]
-    jj = np.repeat(np.arange(m), F)
-    kk = np.concatenate(rows) if n_gam else np.zeros(0, dtype=np.intp)
-    Arows = np.where(D[blocks_i[jj], kk], 1.0, -1.0)[:, None] * Xb[kk]  # (n_gam, d)
-    r2 = base[jj][:, None] + 1 + np.arange(d)[None, :]
-    c2 = np.broadcast_to((n + np.arange(n_gam))[:, None], r2.shape)
-    n_soc = m * (d + 1)
-    r3 = n_soc + np.arange(n_gam)
-    c3 = n + np.arange(n_gam)
-    A = sp.csc_matrix(
-        (np.concatenate([vals[keep], -Arows.ravel(), -np.ones(n_gam)]),
-         (np.concatenate([r1[keep], r2.ravel(), r3]), np.concatenate([c1[keep], c2.ravel(), c3]))),
-        shape=(n_soc + n_gam, nvar))
-    b = np.zeros(n_soc + n_gam)
-    b[base] = beta
-    Pm = sp.csc_matrix((np.ones(n), (np.arange(n), np.arange(n))), shape=(nvar, nvar))
-    q = np.zeros(nvar)
-    q[:n] = -y
-    cones = [clarabel.SecondOrderConeT(d + 1)] * m
-    if n_gam:
-        cones.append(clarabel.NonnegativeConeT(n_gam))
-    sol = clarabel.DefaultSolver(Pm, q, A, b, cones, _settings(tol)).solve()
-    z = np.asarray(sol.z)[:n_soc].reshape(m, d + 1)
-    return -z[:, 1:].copy(), np.asarray(sol.x)[:n].copy(), str(sol.status)
 
 
 def _initial_rows(Xb, D_i, u, k):
@@ -437,8 +386,6 @@ def solve_working_set(
         round_tol = ipm_tol if gap_prev < _LOOSE_UNTIL else 1e-6
         if loss.name == "logistic":
             Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
-        elif loss.name == "squared" and _SQUARED_DUAL:
-            Z, lam_ipm, ipm_status = _solve_small_dual(Xb, y, D, act, beta, bi, bs, rows, round_tol)
         else:
             Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
         if ipm_status not in ("Solved", "AlmostSolved"):
@@ -535,8 +482,6 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
     rows = [rows_of[(int(i), int(s))] for i, s in zip(bi, bs)]
     if loss.name == "logistic":
         Z, lam_ipm, st = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, res.Z[keep], ipm_tol)
-    elif loss.name == "squared" and _SQUARED_DUAL:
-        Z, lam_ipm, st = _solve_small_dual(Xb, y, D, act, beta, bi, bs, rows, ipm_tol)
     else:
         Z, lam_ipm, st = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, ipm_tol)
     if st not in ("Solved", "AlmostSolved"):

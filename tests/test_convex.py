@@ -200,24 +200,3 @@ def test_working_set_reaches_certified_gap_after_pruning(loss):
     assert f.solver == "working-set"
     assert f.gap <= 1e-6, (f.gap, f.status)
 
-
-def test_small_program_primal_and_dual_forms_agree():
-    """The working-set solver's two interior-point forms give the same blocks and dual."""
-    import cvx_core.solver as S
-    from cvx_core import enumerate_patterns, make_loss
-
-    X, y = xor_data(14, 9)
-    Xb = add_bias(X, True)
-    D = enumerate_patterns(Xb)
-    act = make_activation("relu")
-    index, _ = S.geometry(Xb, D, act)
-    bi = np.arange(0, D.shape[0], 7)
-    bs = np.where(np.arange(bi.size) % 2 == 0, 1, -1)
-    rows = [index.facets(D[i]) for i in bi]
-    Zp, lp, sp_ = S._solve_small(Xb, y, D, act, make_loss("squared"), 0.05, bi, bs, rows, None, 1e-10)
-    Zd, ld, sd = S._solve_small_dual(Xb, y, D, act, 0.05, bi, bs, rows, 1e-10)
-    assert sp_ == sd == "Solved"
-    np.testing.assert_allclose(ld, lp, atol=1e-7)
-    op = S._objective(Xb, y, D, act, make_loss("squared"), 0.05, bi, bs, Zp)[0]
-    od = S._objective(Xb, y, D, act, make_loss("squared"), 0.05, bi, bs, Zd)[0]
-    assert od == pytest.approx(op, rel=1e-8)
