@@ -28,7 +28,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
 
 from .certificate import _project_cell, cell_values, lower_bound
 from .model import LOSSES, Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
@@ -221,11 +220,43 @@ def _blocks_to_VW(P, d, bi, bs, Z):
     return V, W
 
 
+def _caratheodory(Xb, D, act, blocks):
+    """Keep the predictions and at most rank(F) <= n blocks without raising the penalty.
+
+    With the directions fixed, the prediction is ``F c`` (one column per block, ``c`` the block
+    norms). While the columns are dependent, move ``c`` along a null vector ``v`` of ``F``
+    (signed so that ``sum(v) >= 0``) until a coefficient reaches zero: ``F c`` is unchanged and
+    ``sum(c)`` does not increase. Exact up to rounding (an LP solver would hold ``F c`` only to
+    its feasibility tolerance).
+    """
+    dirs = np.array([z / np.linalg.norm(z) for _, _, z in blocks])
+    c = np.array([np.linalg.norm(z) for _, _, z in blocks])
+    F = np.stack([s * act.slopes(D[i]) * (Xb @ u) for (i, s, _), u in zip(blocks, dirs)], axis=1)
+    live = np.arange(len(blocks))
+    while live.size > 1:
+        _, sv, Vt = np.linalg.svd(F[:, live], full_matrices=True)
+        rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size else 0
+        if live.size <= rank:
+            break
+        v = Vt[-1]
+        if v.sum() < 0:
+            v = -v
+        pos = v > 1e-12 * np.abs(v).max()
+        if not pos.any():
+            v, pos = -v, -v > 1e-12 * np.abs(v).max()
+        ratios = c[live][pos] / v[pos]
+        k = int(np.argmin(ratios))
+        c[live] -= ratios[k] * v
+        c[live[np.flatnonzero(pos)[k]]] = 0.0
+        c[live] = np.maximum(c[live], 0.0)
+        live = live[c[live] > 0]
+    return [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
+
+
 def _prune(Xb, D, act, V, W):
     """Zero tiny blocks, make every kept block exactly feasible, and keep at most n blocks.
 
-    The last step is an LP over block magnitudes with the directions fixed and the
-    predictions held equal: a basic optimal solution has at most rank <= n nonzeros.
+    The last step (:func:`_caratheodory`) keeps the predictions and at most rank <= n blocks.
     """
     n = Xb.shape[0]
     norms = np.concatenate([np.linalg.norm(V, axis=1), np.linalg.norm(W, axis=1)])
@@ -245,20 +276,7 @@ def _prune(Xb, D, act, V, W):
         if np.linalg.norm(z) > 0:
             blocks.append((i, s, z))
     if len(blocks) > n:
-        dirs = np.array([z / np.linalg.norm(z) for _, _, z in blocks])
-        c0 = np.array([np.linalg.norm(z) for _, _, z in blocks])
-        F = np.stack([s * act.slopes(D[i]) * (Xb @ u) for (i, s, _), u in zip(blocks, dirs)], axis=1)
-        res = linprog(np.ones(len(blocks)), A_eq=F, b_eq=F @ c0, bounds=(0, None), method="highs-ds")
-        if res.status == 0 and res.fun <= c0.sum() * (1 + 1e-9):
-            c = np.where(res.x > ACTIVE_TOL * res.x.max(), res.x, 0.0)
-            # The LP holds predictions only to its feasibility tolerance (~1e-7), which a
-            # nonsmooth loss would feel: re-solve the basis exactly and keep it if it is valid.
-            S = np.flatnonzero(c)
-            cS = np.linalg.lstsq(F[:, S], F @ c0, rcond=None)[0]
-            if np.all(cS >= 0) and np.linalg.norm(F[:, S] @ cS - F @ c0) <= 1e-12 * max(1.0, np.linalg.norm(F @ c0)):
-                c = np.zeros_like(c)
-                c[S] = cS
-            blocks = [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
+        blocks = _caratheodory(Xb, D, act, blocks)
     Vn, Wn = np.zeros_like(V), np.zeros_like(W)
     for i, s, z in blocks:
         (Vn if s > 0 else Wn)[i] = z

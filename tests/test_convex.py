@@ -200,3 +200,32 @@ def test_working_set_reaches_certified_gap_after_pruning(loss):
     assert f.solver == "working-set"
     assert f.gap <= 1e-6, (f.gap, f.status)
 
+
+
+def test_at_most_n_neurons_with_unchanged_predictions():
+    """Caratheodory reduction: dense solutions come back with <= n neurons, same predictions."""
+    from cvx_core.convex import _caratheodory
+
+    X, y = xor_data(8, 10)
+    Xb = add_bias(X, True)
+    f = fit_convex(X, y, 0.01)
+    assert f.n_neurons <= X.shape[0]
+    act = make_activation("relu")
+    rng = np.random.default_rng(0)
+    # 20 random feasible blocks (more than n = 8): same prediction, penalty not larger.
+    blocks = []
+    for i in rng.choice(f.patterns.shape[0], 20, replace=False):
+        u = rng.standard_normal(3)
+        u = u if np.all(np.where(f.patterns[i], 1, -1) * (Xb @ u) >= 0) else None
+        if u is None:  # use the cell's own maximiser direction instead
+            g = np.where(f.patterns[i], 1.0, 0.0) @ Xb
+            from cvx_core.certificate import _project_cell
+            _, u = _project_cell(Xb, np.where(f.patterns[i], 1.0, -1.0), g)
+        if np.linalg.norm(u) > 0:
+            blocks.append((i, 1, u * rng.uniform(0.5, 2)))
+    pred = sum(s * act.slopes(f.patterns[i]) * (Xb @ z) for i, s, z in blocks)
+    red = _caratheodory(Xb, f.patterns, act, blocks)
+    assert len(red) <= X.shape[0]
+    pred2 = sum(s * act.slopes(f.patterns[i]) * (Xb @ z) for i, s, z in red)
+    np.testing.assert_allclose(pred2, pred, atol=1e-9 * np.abs(pred).max())
+    assert sum(np.linalg.norm(z) for *_, z in red) <= sum(np.linalg.norm(z) for *_, z in blocks) * (1 + 1e-12)
