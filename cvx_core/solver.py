@@ -124,18 +124,14 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
     b_parts.append(-y if (quad is None and not hinge) else np.zeros(n))
     cones.append(clarabel.ZeroConeT(n))
     # 2) cone constraints  sgn_k x_k' z_j >= 0  for the selected rows  (nonnegative cone)
-    r_idx, c_idx, vals = [], [], []
-    row = 0
-    for j in range(m):
-        ks = rows[j]
-        sg = np.where(D[blocks_i[j], ks], 1.0, -1.0)
-        coef = -(sg[:, None] * Xb[ks])  # (len, d)
-        rr = np.repeat(np.arange(row, row + len(ks)), d)
-        cc = np.tile(np.arange(j * d, j * d + d), len(ks))
-        r_idx.append(rr)
-        c_idx.append(cc)
-        vals.append(coef.ravel())
-        row += len(ks)
+    counts = np.array([len(r) for r in rows], dtype=np.intp)
+    jj = np.repeat(np.arange(m), counts)  # block of each selected row
+    ks = np.concatenate(rows).astype(np.intp) if m else np.zeros(0, dtype=np.intp)
+    row = int(counts.sum())
+    coef = -(np.where(D[blocks_i[jj], ks], 1.0, -1.0)[:, None] * Xb[ks])  # (row, d)
+    r_idx = [np.repeat(np.arange(row), d)]
+    c_idx = [(jj[:, None] * d + np.arange(d)[None, :]).ravel()]
+    vals = [coef.ravel()]
     n_cone = row
     if hinge:
         # e_k + y_k h_k >= 1  and  e_k >= 0
@@ -153,10 +149,7 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
     cones.append(clarabel.NonnegativeConeT(row))
     # 3) (t_j, z_j) in SOC
     rr = np.arange(m * (d + 1))
-    cc = np.empty(m * (d + 1), dtype=np.intp)
-    for j in range(m):
-        cc[j * (d + 1)] = it + j
-        cc[j * (d + 1) + 1:(j + 1) * (d + 1)] = np.arange(j * d, j * d + d)
+    cc = np.concatenate([(it + np.arange(m))[:, None], np.arange(m * d).reshape(m, d)], axis=1).ravel()
     A3 = sp.csc_matrix((-np.ones(m * (d + 1)), (rr, cc)), shape=(m * (d + 1), nvar))
     blocks_A.append(A3)
     b_parts.append(np.zeros(m * (d + 1)))
