@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .certificate import _project_cell, cell_values, lower_bound
-from .model import LOSSES, Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
+from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss, positive_float
 from .patterns import (
     canonical_symmetric,
     enumerate_patterns,
@@ -150,7 +150,7 @@ class Certificate:
 
 # --------------------------------------------------------------------------- validation
 def _check_Xy(X, y, loss: Loss):
-    X = np.asarray(X, dtype=float) if not isinstance(X, np.ndarray) else X.astype(float, copy=False)
+    X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2:
@@ -174,13 +174,7 @@ def _check_Xy(X, y, loss: Loss):
 
 
 def _check_beta(beta) -> float:
-    try:
-        beta = float(beta)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected beta as a positive number, got {beta!r}") from None
-    if not np.isfinite(beta) or beta <= 0:
-        raise ValueError(f"expected beta > 0, got {beta}")
-    return beta
+    return positive_float("beta", beta)
 
 
 def resolve_patterns(Xb: np.ndarray, patterns, act: Activation, seed: int = 0) -> tuple[np.ndarray, bool]:
@@ -458,7 +452,7 @@ def fit_convex(
         D, exact = resolve_patterns(Xb, patterns, act, seed)
     Y = y[:, None] if y.ndim == 1 else y
     C = Y.shape[1]
-    P, d = D.shape[0], Xb.shape[1]
+    d = Xb.shape[1]
     Vs, Ws, statuses, infos = [], [], [], []
     objective = lb_total = 0.0
     cert = 0.0

@@ -59,7 +59,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from .convex import ConvexFit, fit_convex, network_from_blocks, resolve_patterns
-from .model import ACTIVATIONS, LOSSES, add_bias, make_activation, make_loss
+from .model import ACTIVATIONS, LOSSES, add_bias, make_activation
 from .patterns import predicted_pattern_count
 
 try:  # scikit-learn >= 1.6

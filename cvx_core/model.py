@@ -53,6 +53,17 @@ class Activation:
         return self.a == -self.b
 
 
+def positive_float(name: str, v) -> float:
+    """``float(v)`` for a finite ``v > 0``; otherwise a ``ValueError`` naming ``name``."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {name} as a positive number, got {v!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"expected {name} > 0, got {v}")
+    return v
+
+
 def make_activation(activation: str = "relu", leak: float = 0.1) -> Activation:
     """Build an :class:`Activation` from its name.
 

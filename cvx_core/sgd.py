@@ -42,7 +42,7 @@ from typing import Callable
 import numpy as np
 
 from .convex import _check_beta, _check_Xy
-from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
+from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss, positive_float
 
 OPTIMIZERS = ("gd", "sgd", "adam")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
@@ -214,16 +214,6 @@ def _positive_int(name: str, v, lo: int = 1) -> int:
     return int(v)
 
 
-def _positive_float(name: str, v) -> float:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected {name} as a positive number, got {v!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"expected {name} > 0, got {v}")
-    return v
-
-
 def _settings(n, optimizer, batch_size, steps, epochs):
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"expected optimizer in {OPTIMIZERS}, got {optimizer!r}")
@@ -245,7 +235,7 @@ def initial_weights(n_inputs: int, width: int, *, bias: bool = True, init_scale:
     """Seeded initialisation: ``U (m, d')`` with entries ``init_scale N(0, 1/d')`` and
     ``alpha (m,)`` with entries ``init_scale N(0, 1/m)``."""
     width = _positive_int("width", width)
-    init_scale = _positive_float("init_scale", init_scale)
+    init_scale = positive_float("init_scale", init_scale)
     d = int(n_inputs) + int(bias)
     rng = np.random.default_rng(seed)
     U = init_scale * rng.standard_normal((width, d)) / np.sqrt(d)
@@ -414,7 +404,7 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
     X, y, beta, lossf, act = _prepare(X, y, beta, loss, activation, leak)
     n = X.shape[0]
     B, T = _settings(n, optimizer, batch_size, steps, epochs)
-    pairs = [(_positive_float("lr", lr), int(seed)) for lr, seed in itertools.product(lrs, seeds)]
+    pairs = [(positive_float("lr", lr), int(seed)) for lr, seed in itertools.product(lrs, seeds)]
     if not pairs:
         raise ValueError("expected at least one learning rate and one seed")
     init = {s: initial_weights(X.shape[1], width, bias=bias, init_scale=init_scale, seed=s) for s in set(seeds)}
@@ -466,7 +456,7 @@ def train_sgd(X, y, beta, *, width: int = 50, activation: str = "relu", leak: fl
     if steps is None and epochs is None:
         steps = 2000
     B, T = _settings(n, optimizer, batch_size, steps, epochs)
-    lr = _positive_float("lr", lr)
+    lr = positive_float("lr", lr)
     if init is None:
         U0, A0 = initial_weights(X.shape[1], width, bias=bias, init_scale=init_scale, seed=seed)
     else:

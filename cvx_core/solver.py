@@ -47,10 +47,7 @@ from .sphere import SphereCertifier
 from .model import Activation, Loss
 
 _FEAS_TOL = 1e-8
-_TRACE = False
 _SEPARATION = 0.15
-_ADD_FRACTION = 2.0
-_LOOSE_UNTIL = np.inf
 _PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-solve
 
 
@@ -172,6 +169,25 @@ def _initial_rows(Xb, D_i, u, k):
     slack = np.where(D_i, 1.0, -1.0) * (Xb @ u) / np.where(xn > 0, xn, 1.0)
     k = min(k, len(slack))
     return np.sort(np.argpartition(slack, k - 1)[:k])
+
+
+def _add_violated_rows(Xb, D, bi, Z, znorm, rows) -> bool:
+    """Add to ``rows`` the cone constraints the blocks ``Z`` violate; True if any was added.
+
+    Violations are judged on the scale of the whole solution (the interior-point method is
+    accurate relative to the largest block); blocks that will be pruned are ignored.
+    """
+    zmax = max(znorm.max(initial=0.0), 1e-300)
+    slack = np.where(D[bi], 1.0, -1.0) * (Z @ Xb.T)
+    bad = slack < -_FEAS_TOL * zmax * np.linalg.norm(Xb, axis=1)[None, :]
+    bad[znorm <= 1e-6 * zmax] = False
+    added = False
+    for j in np.flatnonzero(bad.any(axis=1)):
+        new_rows = np.setdiff1d(np.flatnonzero(bad[j]), rows[j])
+        if new_rows.size:
+            rows[j] = np.union1d(rows[j], new_rows)
+            added = True
+    return added
 
 
 def _objective(Xb, y, D, act, loss, beta, blocks_i, blocks_s, Z):
@@ -330,7 +346,7 @@ def solve_working_set(
     lam0 = loss.dual_variable(np.zeros(n), y)
     # The sphere path spreads its additions (at most one per ~_SEPARATION cap); per-cell
     # certificates in higher dimension add the most violated cells, a bounded number a round.
-    max_add = max(10, int(_ADD_FRACTION * n)) if use_sphere else min(max(10, n // 10), 60)
+    max_add = max(10, 2 * n) if use_sphere else min(max(10, n // 10), 60)
     cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
     zero_obj = loss.value(np.zeros(n), y)
     if cert0 <= beta or not viol0:
@@ -375,8 +391,8 @@ def solve_working_set(
     for n_rounds in range(1, max_rounds + 1):
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
-        # Far from optimal only the violated cells matter: solve loosely until the gap is small.
-        round_tol = ipm_tol if gap_prev < _LOOSE_UNTIL else 1e-6
+        # Until a first round completes only the violated cells matter: solve loosely.
+        round_tol = ipm_tol if best is not None else 1e-6
         if loss.name == "logistic":
             Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
         else:
@@ -386,28 +402,11 @@ def solve_working_set(
             if best is not None:
                 break
             raise RuntimeError(f"working-set solver: Clarabel returned {ipm_status} at beta={beta:g}")
-        # Constraint generation: every cone constraint of every block must hold.
         znorm = np.linalg.norm(Z, axis=1)
-        slack = np.where(D[bi], 1.0, -1.0) * (Z @ Xb.T)
-        xn = np.linalg.norm(Xb, axis=1)
-        # Violations are judged on the scale of the whole solution: the interior-point method
-        # is accurate relative to the largest block, so a tiny block's own relative violation
-        # is noise (the kept blocks are projected onto their cones exactly afterwards).
-        zmax = max(znorm.max(initial=0.0), 1e-300)
-        bad = slack < -_FEAS_TOL * zmax * xn[None, :]
-        bad[znorm <= 1e-6 * zmax] = False  # pruned later anyway
-        if index is not None:
-            # Exact facets (complete patterns): every other row is implied, so a violation is
-            # interior-point rounding, not a missing constraint; adding rows would only grow
-            # the program. fit_convex projects each kept block onto its cone afterwards.
-            bad[:] = False
-        added_rows = False
-        for j in np.flatnonzero(bad.any(axis=1)):
-            new_rows = np.setdiff1d(np.flatnonzero(bad[j]), rows[j])
-            if new_rows.size:
-                rows[j] = np.union1d(rows[j], new_rows)
-                added_rows = True
-        if added_rows:
+        # Constraint generation, for heuristic row sets only: with exact facets (complete
+        # patterns) every other row is implied, so a violation is interior-point rounding, and
+        # fit_convex projects each kept block onto its cone afterwards.
+        if index is None and _add_violated_rows(Xb, D, bi, Z, znorm, rows):
             n_row_rounds += 1
             continue
         obj, yhat = _objective(Xb, y, D, act, loss, beta, bi, bs, Z)
@@ -423,8 +422,6 @@ def solve_working_set(
                 viol_ipm = viol
         lb, lam, cert = best_round
         gap = (obj - lb) / max(abs(obj), 1e-300)
-        if _TRACE:
-            print(f"round {n_rounds} ws {len(bi)} obj {obj:.10g} lb {lb:.10g} gap {gap:.2e} cert/beta {cert / beta:.6f} viol {len(viol_ipm)} t {time.perf_counter() - t0:.2f}")
         best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0)
         gap_prev = gap
         if gap <= tol:
@@ -433,7 +430,7 @@ def solve_working_set(
         # Drop blocks that stayed at zero (keeps the small program small; the objective cannot
         # increase since the current solution stays feasible), then add the violated blocks.
         old = np.array([(ws_i[j], ws_s[j]) in prev_keys for j in range(len(ws_i))])
-        drop_tol = 1e-7 if round_tol <= 1e-9 else 1e-4
+        drop_tol = 1e-7 if round_tol <= 1e-9 else 1e-4  # zero as far as the solve was accurate
         drop = old & (znorm <= drop_tol * max(znorm.max(initial=0.0), 1e-300))
         if np.any(drop):
             keep = np.flatnonzero(~drop)

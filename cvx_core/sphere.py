@@ -178,13 +178,3 @@ class SphereCertifier:
         k = int(np.argmax(c.values))
         return float(c.values[k]), c.directions[k], int(c.signs[k])
 
-
-def sphere_candidates(Xb: np.ndarray, D: np.ndarray, lam: np.ndarray, act: Activation,
-                      threshold: float | None = None) -> SphereCandidates:
-    """One-shot :meth:`SphereCertifier.candidates` (build the certifier once to reuse it)."""
-    return SphereCertifier(Xb, D, act).candidates(lam, threshold)
-
-
-def sphere_max(Xb, D, lam, act) -> tuple[float, np.ndarray, int]:
-    """One-shot :meth:`SphereCertifier.max`."""
-    return SphereCertifier(Xb, D, act).max(lam)

@@ -40,7 +40,7 @@ with st.expander("Training settings", expanded=True):
     r[1].number_input("Seeds to compare", 1, 8, key="sgd_nseeds")
 
 data = cache.data_for(c)
-X, y = data.X, cache.labels_for(c, data.y)
+X, y = data.X, data.y
 with st.spinner("Solving the convex program over all activation patterns (cached) ..."):
     fit, why = cs.convex_for(c)
 p_star = fit.objective if fit is not None else None

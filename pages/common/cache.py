@@ -55,11 +55,6 @@ def data_by_key(key: tuple) -> Dataset:
     return user_dataset(key[1]) if key[0] == "user" else dataset(*key)
 
 
-def labels_for(c: Controls, y: np.ndarray) -> np.ndarray:
-    """Targets as the loss expects them (regression targets stay real)."""
-    return y
-
-
 def check_size(X: np.ndarray, bias: bool, patterns="exact") -> None:
     """Refuse exact enumeration that would not finish interactively, before any work.
 

@@ -58,7 +58,7 @@ def path_or_none(c: Controls, n_betas: int, min_ratio: float) -> PathResult | No
     try:
         data = cache.data_for(c)
         cache.check_size(data.X, c.bias, pat)
-        out = path(data.X, cache.labels_for(c, data.y), data.X_test, cache.labels_for(c, data.y_test),
+        out = path(data.X, data.y, data.X_test, data.y_test,
                    c.activation, c.leak, c.loss, c.bias, int(n_betas), float(min_ratio), pat, c.seed)
     except ValueError as exc:
         st.error(f"Cannot compute the path: {exc}")
