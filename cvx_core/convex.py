@@ -232,18 +232,37 @@ def _caratheodory(Xb, D, act, blocks):
         rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size else 0
         if live.size <= rank:
             break
-        v = Vt[-1]
-        if v.sum() < 0:
-            v = -v
-        pos = v > 1e-12 * np.abs(v).max()
-        if not pos.any():
-            v, pos = -v, -v > 1e-12 * np.abs(v).max()
-        ratios = c[live][pos] / v[pos]
-        k = int(np.argmin(ratios))
-        c[live] -= ratios[k] * v
-        c[live[np.flatnonzero(pos)[k]]] = 0.0
-        c[live] = np.maximum(c[live], 0.0)
-        live = live[c[live] > 0]
+        # One SVD serves all null vectors: after each step the remaining null vectors are
+        # cleared at the removed block (Gaussian elimination keeps them in the null space).
+        N = Vt[rank:].T.copy()  # (L, k)
+        cl = c[live].copy()
+        restart = False
+        for t in range(N.shape[1]):
+            v = N[:, t]
+            scale = np.abs(v).max()
+            if scale == 0:
+                continue
+            if v.sum() < 0:
+                v = -v
+            pos = v > 1e-12 * scale
+            if not pos.any():
+                v, pos = -v, -v > 1e-12 * scale
+            ratios = cl[pos] / v[pos]
+            k = int(np.argmin(ratios))
+            p = int(np.flatnonzero(pos)[k])
+            cl -= ratios[k] * v
+            cl[p] = 0.0
+            np.maximum(cl, 0.0, out=cl)
+            rest = N[:, t + 1:]
+            rest -= np.outer(v, rest[p] / v[p])
+            rest[p] = 0.0
+            if np.count_nonzero(cl[pos] == 0) > 1 or np.any((cl == 0) & (np.abs(rest).max(axis=1, initial=0) > 0)):
+                restart = True  # ties: recompute the null space of the remaining columns
+                break
+        c[live] = cl
+        live = live[cl > 0]
+        if not restart:
+            break
     return [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
 
 
@@ -466,7 +485,8 @@ def fit_convex(
             Ww = warm_start.W if warm_start.W.ndim == 2 else warm_start.W[c]
             iv = np.flatnonzero(np.linalg.norm(Vw, axis=1) > 0)
             iw = np.flatnonzero(np.linalg.norm(Ww, axis=1) > 0)
-            warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]))
+            warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]),
+                    np.vstack([Vw[iv], Ww[iw]]))
         V, W, lam_c, status, used, info = _solve_column(Xb, Y[:, c], D, beta, act, lossf, solver, warm, exact)
         V0, W0 = V, W
         V, W = _prune(Xb, D, act, V, W)

@@ -159,8 +159,10 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
     status = str(sol.status)
     x = np.asarray(sol.x)
     Z = x[:nz].reshape(m, d)
-    lam = np.asarray(sol.z)[:n].copy()
-    return Z, lam, status
+    zdual = np.asarray(sol.z)
+    lam = zdual[:n].copy()
+    mu = zdual[n:n + n_cone].copy()  # multipliers of the cone rows, in the order of ``rows``
+    return Z, lam, status, mu
 
 
 def _initial_rows(Xb, D_i, u, k):
@@ -201,8 +203,17 @@ class PatternIndex:
 
     def __init__(self, D: np.ndarray, symmetric: bool):
         self.symmetric = symmetric
+        self.D = D
         packed = np.packbits(D, axis=1)
         self.map = {row.tobytes(): i for i, row in enumerate(packed)}
+        self._facets: dict[int, np.ndarray] = {}
+
+    def cell_facets(self, i: int) -> np.ndarray:
+        """:meth:`facets` of cell ``i`` (cached: a path asks for the same cells at every beta)."""
+        f = self._facets.get(i)
+        if f is None:
+            f = self._facets[i] = self.facets(self.D[i])
+        return f
 
     def find(self, pattern: np.ndarray) -> int:
         if self.symmetric and not pattern[0]:
@@ -292,11 +303,12 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
                 vals = []
                 for i in cells:
                     g = s * (act.slopes(D[i]) * lam) @ Xb
-                    vals.append(_project_cell(Xb, np.where(D[i], 1.0, -1.0), g)[0])
+                    f = index.cell_facets(i)  # the cone is cut out by its facets alone
+                    vals.append(_project_cell(Xb[f], np.where(D[i, f], 1.0, -1.0), g)[0])
                 cells = [cells[int(np.argmax(vals))]]
             out += [(i, s, u) for i in cells]
         return cert, out
-    cv = cell_values(Xb, D, lam, act, top_k=limit, threshold=beta * (1 + 1e-9))
+    cv = cell_values(Xb, D, lam, act, top_k=max(limit, 1), threshold=beta * (1 + 1e-9))
     cert = cv.max
     viol = np.argwhere(cv.exact & (cv.values > beta * (1 + 1e-9)))
     order = np.argsort(-cv.values[viol[:, 0], viol[:, 1]])
@@ -332,8 +344,9 @@ def solve_working_set(
         then evaluated on the sphere (:mod:`cvx_core.sphere`) without per-cell projections.
     tol : float
         Target certified relative gap ``(objective - lower_bound) / objective``.
-    warm : (blocks_i, blocks_s), optional
-        Blocks to start from (e.g. the active blocks at a neighbouring beta).
+    warm : (blocks_i, blocks_s) or (blocks_i, blocks_s, Z), optional
+        Blocks to start from (e.g. the active blocks at a neighbouring beta); with their values
+        ``Z`` the cells to add first are the violators at that solution's dual variable.
 
     Returns
     -------
@@ -347,12 +360,17 @@ def solve_working_set(
     # The sphere path spreads its additions (at most one per ~_SEPARATION cap); per-cell
     # certificates in higher dimension add the most violated cells, a bounded number a round.
     max_add = max(10, 2 * n) if use_sphere else min(max(10, n // 10), 60)
-    cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
+    warm_Z = warm[2] if warm is not None and len(warm) > 2 else None
+    cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, 0 if warm_Z is not None else max_add)
     zero_obj = loss.value(np.zeros(n), y)
-    if cert0 <= beta or not viol0:
+    if cert0 <= beta or (warm_Z is None and not viol0):
         lb = lower_bound(loss, lam0, y, cert0, beta)
         return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cert0,
                                 zero_obj, lb, "optimal", 0, time.perf_counter() - t0)
+    if warm_Z is not None and not len(warm_Z):
+        _, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
+    # (A warm start with values solves on its own blocks first: adding the violators at the
+    # neighbouring solution's dual doubled the working set with near-duplicates of its neurons.)
 
     k_rows = 2 * d + 2
     ws_i: list[int] = []
@@ -368,14 +386,14 @@ def solve_working_set(
         ws_i.append(key[0])
         ws_s.append(key[1])
         if index is not None:
-            f = index.facets(D[i])
+            f = index.cell_facets(int(i))
             rows.append(f if f.size else _initial_rows(Xb, D[i], u, k_rows))
         else:
             rows.append(_initial_rows(Xb, D[i], u, k_rows))
         return True
 
     if warm is not None:
-        for i, s in zip(*warm):
+        for i, s in zip(warm[0], warm[1]):
             G = act.slopes(D[i]) * lam0 @ Xb
             add_block(i, s, s * G / (np.linalg.norm(G) + 1e-300))
     for i, s, u in viol0:
@@ -392,11 +410,12 @@ def solve_working_set(
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
         # Until a first round completes only the violated cells matter: solve loosely.
-        round_tol = ipm_tol if best is not None else 1e-6
+        # (A warm start's working set is usually complete: solve it accurately at once.)
+        round_tol = ipm_tol if (best is not None or warm_Z is not None) else 1e-6
         if loss.name == "logistic":
-            Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
+            Z, lam_ipm, ipm_status, mu = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
         else:
-            Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
+            Z, lam_ipm, ipm_status, mu = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
         if ipm_status not in ("Solved", "AlmostSolved"):
             status = f"inner solver: {ipm_status}"
             if best is not None:
@@ -480,9 +499,9 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
                                 res.status, res.n_rounds, 0.0)
     rows = [rows_of[(int(i), int(s))] for i, s in zip(bi, bs)]
     if loss.name == "logistic":
-        Z, lam_ipm, st = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, res.Z[keep], ipm_tol)
+        Z, lam_ipm, st, _ = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, res.Z[keep], ipm_tol)
     else:
-        Z, lam_ipm, st = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, ipm_tol)
+        Z, lam_ipm, st, _ = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, ipm_tol)
     if st not in ("Solved", "AlmostSolved"):
         return res
     zn2 = np.linalg.norm(Z, axis=1)
@@ -512,11 +531,12 @@ def _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Z, ipm_tol, max_iter=5
     F, yhat = _objective(Xb, y, D, act, loss, beta, bi, bs, Z)
     lam = loss.dual_variable(yhat, y)
     status = "Solved"
+    mu = np.zeros(sum(len(r) for r in rows))
     for _ in range(max_iter):
         p = 1.0 / (1.0 + np.exp(-np.clip(y * yhat, -700, 700)))
         w = np.maximum(p * (1 - p), 1e-10)
         g = -loss.dual_variable(yhat, y)
-        Znew, lam, status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, (w, g - w * yhat), ipm_tol)
+        Znew, lam, status, mu = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, (w, g - w * yhat), ipm_tol)
         if status not in ("Solved", "AlmostSolved"):
             break
         t = 1.0
@@ -532,4 +552,4 @@ def _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Z, ipm_tol, max_iter=5
         Z, F, yhat = Zt, Ft, yt
         if dec <= 1e-13 * max(1.0, abs(F)):
             break
-    return Z, loss.dual_variable(yhat, y), status
+    return Z, loss.dual_variable(yhat, y), status, mu

@@ -59,6 +59,8 @@ class SphereCertifier:
         self.Df = D.astype(float)
         self.xnorm = np.linalg.norm(Xb, axis=1)
         self.sgn = np.where(D, 1.0, -1.0)
+        self.sgn32 = self.sgn.astype(np.float32)
+        self.Xb32 = Xb.astype(np.float32)
         # Vertices (d >= 2) and the two directions of the line (d == 1).
         if d == 1:
             V = np.array([[1.0], [-1.0]])
@@ -158,17 +160,20 @@ class SphereCertifier:
         if idx.size:
             # g_D is inside cell D (sign s = +1) iff its own pattern is D, and inside for s = -1
             # iff its pattern is the complement; entries within rounding of 0 match either way.
-            XG = G[idx] @ Xb.T
-            pos = XG >= 0
-            np.abs(XG, out=XG)
-            big = XG > (_TOL * gn[idx] * self.xnorm.max())[:, None]
-            eq = pos == self.D[idx]
-            for s, bad in ((1.0, ~eq & big), (-1.0, eq & big)):
-                k = idx[~bad.any(axis=1)]
-                vals.append(gn[k])
-                dirs.append(s * G[k] / gn[k, None])
-                signs.append(np.full(k.size, s))
-                cells.append(k)
+            # A single-precision screen keeps the few rows that can pass; those are re-checked
+            # in double precision (the screen's margin is far above single-precision rounding).
+            Gi = G[idx]
+            SX = (Gi.astype(np.float32) @ self.Xb32.T) * self.sgn32[idx]  # sgn_k x_k' g_D
+            margin = (1e-4 * gn[idx] * self.xnorm.max()).astype(np.float32)
+            for s, ok in ((1.0, SX.min(axis=1) > -margin), (-1.0, SX.max(axis=1) < margin)):
+                r = idx[ok]
+                if r.size:
+                    XG = s * self.sgn[r] * (G[r] @ Xb.T)
+                    k = r[~np.any(XG < -(_TOL * gn[r] * self.xnorm.max())[:, None], axis=1)]
+                    vals.append(gn[k])
+                    dirs.append(s * G[k] / gn[k, None])
+                    signs.append(np.full(k.size, s))
+                    cells.append(k)
         return SphereCandidates(np.concatenate(vals), np.vstack(dirs), np.concatenate(signs).astype(int),
                                 np.concatenate(cells).astype(int))
 
