@@ -338,7 +338,7 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
             res = solve_working_set(Xb, yc, D, beta, act, loss, exact=exact, tol=GAP_TOL, warm=warm)
             V, W = _blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
             info = {"rounds": res.n_rounds, "working_set": len(res.blocks_i),
-                    "_certified": (res.lower_bound, res.lam, res.cert)}
+                    "_certified": (res.lower_bound, res.lam, res.cert, res.u_star)}
             return V, W, [res.lam], res.status, "working-set", info
         except RuntimeError as exc:
             warnings.warn(f"working-set solver failed ({exc}); falling back to cvxpy + Clarabel",
@@ -496,8 +496,9 @@ def fit_convex(
         certified = info.pop("_certified", None)
         if certified is not None and np.array_equal(V, V0) and np.array_equal(W, W0):
             # The solver certified exactly this solution; only the maximiser is still needed.
-            lb, lam, cmax = certified
-            _, u_c, _ = _cert_max(Xb, D, lam, act, exact)
+            lb, lam, cmax, u_c = certified
+            if u_c is None:
+                _, u_c, _ = _cert_max(Xb, D, lam, act, exact)
         else:
             lb, lam, cmax, u_c, _ = _certify_column(Xb, Y[:, c], D, beta, act, lossf, yhat, lam_c, exact)
         objective += obj

@@ -64,6 +64,7 @@ class WorkingSetResult:
     n_rounds: int
     solve_time: float
     n_row_rounds: int = 0
+    u_star: np.ndarray | None = None  # maximiser of cert(lam)
 
 
 def _settings(tol: float):
@@ -273,11 +274,16 @@ def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternInd
 
 
 def _violators(Xb, D, lam, act, beta, index, sphere, limit):
-    """Cert(lambda) (exact over D) and up to ``limit`` violating blocks (cell, sign, direction)."""
+    """Cert(lambda) (exact over D), up to ``limit`` violating blocks (cell, sign, direction)
+    and the maximising direction ``u`` of ``cert``."""
     out = []
     if sphere is not None:
+        if limit == 0:
+            cert, u_max, _ = sphere.max(lam)
+            return cert, out, u_max
         c = sphere.candidates(lam, threshold=beta)
         cert = c.max
+        u_max = c.directions[int(np.argmax(c.values))] if c.values.size else np.zeros(Xb.shape[1])
         viol = np.flatnonzero(c.values > beta * (1 + 1e-9))
         viol = viol[np.argsort(-c.values[viol])][: 20 * limit]
         # Spread the additions over the sphere: skip candidates within ~_SEPARATION radians of
@@ -307,14 +313,15 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
                     vals.append(_project_cell(Xb[f], np.where(D[i, f], 1.0, -1.0), g)[0])
                 cells = [cells[int(np.argmax(vals))]]
             out += [(i, s, u) for i in cells]
-        return cert, out
+        return cert, out, u_max
     cv = cell_values(Xb, D, lam, act, top_k=max(limit, 1), threshold=beta * (1 + 1e-9))
     cert = cv.max
     viol = np.argwhere(cv.exact & (cv.values > beta * (1 + 1e-9)))
     order = np.argsort(-cv.values[viol[:, 0], viol[:, 1]])
     for i, col in viol[order][:limit]:
         out.append((int(i), 1 if col == 0 else -1, cv.directions[i, col]))
-    return cert, out
+    i, col = cv.argmax()
+    return cert, out, cv.directions[i, col]
 
 
 def solve_working_set(
@@ -361,14 +368,14 @@ def solve_working_set(
     # certificates in higher dimension add the most violated cells, a bounded number a round.
     max_add = max(10, 2 * n) if use_sphere else min(max(10, n // 10), 60)
     warm_Z = warm[2] if warm is not None and len(warm) > 2 else None
-    cert0, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, 0 if warm_Z is not None else max_add)
+    cert0, viol0, _ = _violators(Xb, D, lam0, act, beta, index, sphere, 0 if warm_Z is not None else max_add)
     zero_obj = loss.value(np.zeros(n), y)
     if cert0 <= beta or (warm_Z is None and not viol0):
         lb = lower_bound(loss, lam0, y, cert0, beta)
         return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cert0,
                                 zero_obj, lb, "optimal", 0, time.perf_counter() - t0)
     if warm_Z is not None and not len(warm_Z):
-        _, viol0 = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
+        _, viol0, _ = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
     # (A warm start with values solves on its own blocks first: adding the violators at the
     # neighbouring solution's dual doubled the working set with near-duplicates of its neurons.)
 
@@ -433,15 +440,15 @@ def solve_working_set(
         best_round = None
         lams = (lam_ipm,) if gap_prev > 1e-3 else (lam_ipm, loss.dual_variable(yhat, y))
         for lam in lams:
-            cert, viol = _violators(Xb, D, lam, act, beta, index, sphere, max_add)
+            cert, viol, u_max = _violators(Xb, D, lam, act, beta, index, sphere, max_add)
             lb = lower_bound(loss, lam, y, cert, beta)
             if best_round is None or lb > best_round[0]:
-                best_round = (lb, lam, cert)
+                best_round = (lb, lam, cert, u_max)
             if lam is lam_ipm:
                 viol_ipm = viol
-        lb, lam, cert = best_round
+        lb, lam, cert, u_max = best_round
         gap = (obj - lb) / max(abs(obj), 1e-300)
-        best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0)
+        best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0, u_star=u_max)
         gap_prev = gap
         if gap <= tol:
             status = "optimal"
@@ -496,7 +503,7 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
     obj_pruned, _ = _objective(Xb, y, D, act, loss, beta, bi, bs, res.Z[keep])
     if obj_pruned - res.lower_bound <= _PRUNE_SLACK * max(abs(obj_pruned), 1e-300):
         return WorkingSetResult(bi, bs, res.Z[keep], res.lam, res.cert, obj_pruned, res.lower_bound,
-                                res.status, res.n_rounds, 0.0)
+                                res.status, res.n_rounds, 0.0, u_star=res.u_star)
     rows = [rows_of[(int(i), int(s))] for i, s in zip(bi, bs)]
     if loss.name == "logistic":
         Z, lam_ipm, st, _ = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, res.Z[keep], ipm_tol)
@@ -512,14 +519,14 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
     obj, yhat = _objective(Xb, y, D, act, loss, beta, bi, bs, Z)
     best = None
     for lam in (loss.clip_dual(lam_ipm, y), loss.dual_variable(yhat, y)):
-        cert, _ = _violators(Xb, D, lam, act, beta, index, sphere, 1)
+        cert, _, u_max = _violators(Xb, D, lam, act, beta, index, sphere, 1)
         lb = lower_bound(loss, lam, y, cert, beta)
         if best is None or lb > best[0]:
-            best = (lb, lam, cert)
+            best = (lb, lam, cert, u_max)
     # Keep the re-solved support when it certifies at least as well as the plain pruning would.
     if obj - best[0] > max(obj_pruned - res.lower_bound, _PRUNE_SLACK * abs(obj)):
         return res
-    return WorkingSetResult(bi, bs, Z, best[1], best[2], obj, best[0], res.status, res.n_rounds, 0.0)
+    return WorkingSetResult(bi, bs, Z, best[1], best[2], obj, best[0], res.status, res.n_rounds, 0.0, u_star=best[3])
 
 
 def _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Z, ipm_tol, max_iter=50):

@@ -61,6 +61,7 @@ class SphereCertifier:
         self.sgn = np.where(D, 1.0, -1.0)
         self.sgn32 = self.sgn.astype(np.float32)
         self.Xb32 = Xb.astype(np.float32)
+        self._max_memo: dict[bytes, tuple[float, np.ndarray, int]] = {}
         # Vertices (d >= 2) and the two directions of the line (d == 1).
         if d == 1:
             V = np.array([[1.0], [-1.0]])
@@ -178,8 +179,19 @@ class SphereCertifier:
                                 np.concatenate(cells).astype(int))
 
     def max(self, lam: np.ndarray) -> tuple[float, np.ndarray, int]:
-        """``cert(lambda) = max_{||u||=1} |phi(u)|`` with its maximiser ``u`` and sign."""
-        c = self.candidates(lam)
-        k = int(np.argmax(c.values))
-        return float(c.values[k]), c.directions[k], int(c.signs[k])
+        """``cert(lambda) = max_{||u||=1} |phi(u)|`` with its maximiser ``u`` and sign.
+
+        Remembered for the last few ``lambda`` (a path asks for ``cert(lambda_0)``, i.e. for
+        ``beta_max``, at every beta).
+        """
+        key = lam.tobytes()
+        hit = self._max_memo.get(key)
+        if hit is None:
+            c = self.candidates(lam)
+            k = int(np.argmax(c.values))
+            hit = (float(c.values[k]), c.directions[k].copy(), int(c.signs[k]))
+            if len(self._max_memo) >= 4:
+                self._max_memo.pop(next(iter(self._max_memo)))
+            self._max_memo[key] = hit
+        return hit[0], hit[1].copy(), hit[2]
 

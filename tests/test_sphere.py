@@ -31,3 +31,38 @@ def test_one_dimensional_with_bias():
     lam = rng.standard_normal(9)
     cert, _, _ = SphereCertifier(Xb, D, act).max(lam)
     assert cert == pytest.approx(cell_values(Xb, D, lam, act).max, rel=1e-10)
+
+
+def test_interior_candidates_are_exactly_the_cells_containing_their_gradient():
+    """The single-precision screen in ``candidates`` loses no interior candidate."""
+    rng = np.random.default_rng(7)
+    Xb = add_bias(rng.uniform(-1, 1, (25, 2)), True)
+    D = enumerate_patterns(Xb)
+    act = make_activation("relu")
+    sc = SphereCertifier(Xb, D, act)
+    for _ in range(5):
+        lam = rng.standard_normal(25)
+        c = sc.candidates(lam, threshold=0.0)
+        G = (act.slopes(D) * lam) @ Xb  # g_D for every cell
+        expect = set()
+        for i, g in enumerate(G):
+            if not np.any(g):  # e.g. the all-inactive ReLU cell: value 0, never a candidate
+                continue
+            for s in (1, -1):
+                z = s * (Xb @ g)
+                if np.all(np.where(D[i], z, -z) >= -1e-12 * np.linalg.norm(g) * np.linalg.norm(Xb, axis=1).max()):
+                    expect.add((i, s))
+        got = {(int(i), int(s)) for i, s in zip(c.cell, c.signs) if i >= 0}
+        assert got == expect
+
+
+def test_max_is_remembered_without_aliasing():
+    rng = np.random.default_rng(3)
+    Xb = add_bias(rng.uniform(-1, 1, (10, 2)), True)
+    sc = SphereCertifier(Xb, enumerate_patterns(Xb), make_activation("relu"))
+    lam = rng.standard_normal(10)
+    cert, u, s = sc.max(lam)
+    u[:] = 0.0  # the caller's copy
+    cert2, u2, s2 = sc.max(lam)
+    assert (cert2, s2) == (cert, s) and np.linalg.norm(u2) == pytest.approx(1.0)
+    assert sc.max(-lam)[0] == pytest.approx(cert if s == -1 else sc.candidates(-lam).max)
