@@ -160,10 +160,8 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
     status = str(sol.status)
     x = np.asarray(sol.x)
     Z = x[:nz].reshape(m, d)
-    zdual = np.asarray(sol.z)
-    lam = zdual[:n].copy()
-    mu = zdual[n:n + n_cone].copy()  # multipliers of the cone rows, in the order of ``rows``
-    return Z, lam, status, mu
+    lam = np.asarray(sol.z)[:n].copy()
+    return Z, lam, status
 
 
 def _initial_rows(Xb, D_i, u, k):
@@ -420,9 +418,9 @@ def solve_working_set(
         # (A warm start's working set is usually complete: solve it accurately at once.)
         round_tol = ipm_tol if (best is not None or warm_Z is not None) else 1e-6
         if loss.name == "logistic":
-            Z, lam_ipm, ipm_status, mu = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
+            Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
         else:
-            Z, lam_ipm, ipm_status, mu = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
+            Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
         if ipm_status not in ("Solved", "AlmostSolved"):
             status = f"inner solver: {ipm_status}"
             if best is not None:
@@ -506,9 +504,9 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
                                 res.status, res.n_rounds, 0.0, u_star=res.u_star)
     rows = [rows_of[(int(i), int(s))] for i, s in zip(bi, bs)]
     if loss.name == "logistic":
-        Z, lam_ipm, st, _ = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, res.Z[keep], ipm_tol)
+        Z, lam_ipm, st = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, res.Z[keep], ipm_tol)
     else:
-        Z, lam_ipm, st, _ = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, ipm_tol)
+        Z, lam_ipm, st = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, ipm_tol)
     if st not in ("Solved", "AlmostSolved"):
         return res
     zn2 = np.linalg.norm(Z, axis=1)
@@ -538,12 +536,11 @@ def _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Z, ipm_tol, max_iter=5
     F, yhat = _objective(Xb, y, D, act, loss, beta, bi, bs, Z)
     lam = loss.dual_variable(yhat, y)
     status = "Solved"
-    mu = np.zeros(sum(len(r) for r in rows))
     for _ in range(max_iter):
         p = 1.0 / (1.0 + np.exp(-np.clip(y * yhat, -700, 700)))
         w = np.maximum(p * (1 - p), 1e-10)
         g = -loss.dual_variable(yhat, y)
-        Znew, lam, status, mu = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, (w, g - w * yhat), ipm_tol)
+        Znew, lam, status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, (w, g - w * yhat), ipm_tol)
         if status not in ("Solved", "AlmostSolved"):
             break
         t = 1.0
@@ -559,4 +556,4 @@ def _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Z, ipm_tol, max_iter=5
         Z, F, yhat = Zt, Ft, yt
         if dec <= 1e-13 * max(1.0, abs(F)):
             break
-    return Z, loss.dual_variable(yhat, y), status, mu
+    return Z, loss.dual_variable(yhat, y), status
