@@ -55,6 +55,9 @@ u = direction_from_angles(ss["arr_theta"], ss["arr_elev"] if dim == 3 else None)
 dinfo = ca.direction_info(view, u)
 samp = ca.sampled(key, c.bias, ss["arr_N"], c.seed)
 sinfo = ca.selection_info(view, sel, fit.network if fit else None, c.bias) if sel is not None else None
+# Figure-cache keys: everything each figure shows (export.cached); sampling colours depend on N.
+found_key = (ss["arr_colour"], ss["arr_N"] if ss["arr_colour"] == "sampling" else None, c.seed)
+u_key = (ss["arr_theta"], ss["arr_elev"] if dim == 3 else None)
 
 m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
 m[0].metric("Patterns (engine)", f"{P:,}", help="cvx_core.enumerate_patterns(add_bias(X, bias))")
@@ -71,13 +74,14 @@ with left:
     act = None if sinfo is None else sinfo["activated"]
     if data.X.shape[1] == 2:
         g, g_text = ca.neurons(fkey, _net=fit.network) if fit else (None, None)
-        fig = fa.data_space_figure(data.X, data.y, geometry=g, regions_text=g_text,
-                                   alpha=fit.network.alpha if fit else None, family=sinfo["family"] if sinfo else (),
-                                   activated=act, cell_line=sinfo["line"] if sinfo else None, point=pt)
+        fig = export.cached(("arr_data", key, c.bias, fkey, sel, pt), lambda: fa.data_space_figure(
+            data.X, data.y, geometry=g, regions_text=g_text, alpha=fit.network.alpha if fit else None,
+            family=sinfo["family"] if sinfo else (), activated=act, cell_line=sinfo["line"] if sinfo else None, point=pt))
     else:
-        fig = fa.data_space_figure_1d(data.X, data.y, predict=fit.network.predict if fit else None,
-                                      kinks=kinks_1d(fit.network.U, c.bias) if fit else (),
-                                      alpha=fit.network.alpha if fit else None, activated=act, point=pt)
+        fig = export.cached(("arr_data", key, c.bias, fkey, sel, pt), lambda: fa.data_space_figure_1d(
+            data.X, data.y, predict=fit.network.predict if fit else None,
+            kinks=kinks_1d(fit.network.U, c.bias) if fit else (),
+            alpha=fit.network.alpha if fit else None, activated=act, point=pt))
     export.chart(fig, key="arr_data_chart", filename="arrangement_data_space", selection_mode="points",
                  on_select=lambda: _picked("arr_data_chart", "arr_point"))
     lecture.explain(("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "
@@ -91,9 +95,10 @@ with right:
     st.subheader("Weight space: the arrangement")
     if view.drawn:
         f = samp["cells"] if ss["arr_colour"] == "sampling" else None
-        fig = fa.arrangement_figure(view.pictures, view.pattern_index, labels=view.labels or False, found=f,
-                                    norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt,
-                                    direction=u, axis_titles=("u1", "u_bias") if dim == 2 and c.bias else ("u1", "u2"))
+        fig = export.cached(("arr_weight", key, c.bias, fkey, found_key, sel, pt, u_key), lambda: fa.arrangement_figure(
+            view.pictures, view.pattern_index, labels=view.labels or False, found=f,
+            norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt, direction=u,
+            axis_titles=("u1", "u_bias") if dim == 2 and c.bias else ("u1", "u2")))
         export.chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", selection_mode="points",
                      on_select=lambda: _picked("arr_weight_chart", "arr_cell"))
         total = sum(p.n_cells for p in view.pictures)
@@ -114,7 +119,8 @@ with right:
 st.subheader("How many patterns?")
 cc = ca.counts_curve(key, c.bias)
 st.latex(r"P\;=\;2\sum_{k=0}^{r-1}\binom{n-1}{k}\;\le\;2r\Big(\frac{e(n-1)}{r}\Big)^r\qquad(\text{Cover 1965, rank } r \text{ in general position})")
-export.chart(fa.counts_figure(cc["n"], cc["engine"], cc["cover"], cc["bound"], current_n=len(data.X)),
+export.chart(export.cached(("arr_counts", key, c.bias), lambda: fa.counts_figure(
+    cc["n"], cc["engine"], cc["cover"], cc["bound"], current_n=len(data.X))),
              key="arr_counts", filename="pattern_counts")
 lecture.explain(f"How to read this: circles are the engine's exact enumeration for the first n points, the blue line "
                 f"Cover's count (equal in general position), the dashed line the bound. With rank r = {view.rank} the "
@@ -123,9 +129,10 @@ lecture.explain(f"How to read this: circles are the engine's exact enumeration f
 st.subheader("The zonotope: vertices are patterns")
 st.latex(r"Z(\tilde X)=\sum_k [0,\tilde x_k],\qquad \arg\max_{z\in Z} u^\top z=\tilde X^\top D(u)\mathbf 1")
 if view.drawn:
-    zfig = fa.zonotope_figure(view.vertices, order=view.order, triangles=view.triangles, labels=view.vertex_labels,
-                              found=samp["vertices"] if ss["arr_colour"] == "sampling" else None,
-                              selected_vertex=dinfo["vertex"], highlight=sel, direction=u)
+    zfig = export.cached(("arr_zonotope", key, c.bias, found_key, sel, u_key), lambda: fa.zonotope_figure(
+        view.vertices, order=view.order, triangles=view.triangles, labels=view.vertex_labels,
+        found=samp["vertices"] if ss["arr_colour"] == "sampling" else None,
+        selected_vertex=dinfo["vertex"], highlight=sel, direction=u))
     export.chart(zfig, key="arr_zonotope", filename="zonotope")
     lecture.explain(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the star is the vertex that "
                     f"maximises u'z for the direction u of the sliders: pattern {dinfo['vertex']}, and D(u) is pattern "
@@ -136,7 +143,8 @@ if view.drawn:
 
 st.subheader("Subsampling: what N Gaussian directions find")
 cov = ca.coverage(key, c.bias, c.seed)
-export.chart(fa.coverage_figure(cov["N"], cov["found"], P, current_N=ss["arr_N"]), key="arr_coverage",
+export.chart(export.cached(("arr_coverage", key, c.bias, c.seed, ss["arr_N"]),
+                           lambda: fa.coverage_figure(cov["N"], cov["found"], P, current_N=ss["arr_N"])), key="arr_coverage",
              filename="coverage")
 lecture.explain("How to read this: a cell is found with probability equal to its normalised solid angle, so large "
                 "cells are found first and the small ones need many more directions; the curve approaches the exact "
@@ -149,7 +157,8 @@ if ss["arr_ratio"] and fit is not None and fit.exact_patterns:
     except (ValueError, RuntimeError) as exc:
         st.error(f"Approximation ratio not available: {exc}")
     else:
-        export.chart(fa.ratio_figure(rc["N"], rc["ratio"], rc["kappa"], rc["lower"], current_N=ss["arr_N"]),
+        export.chart(export.cached(("arr_ratio", c, ss["arr_N"]), lambda: fa.ratio_figure(
+            rc["N"], rc["ratio"], rc["kappa"], rc["lower"], current_N=ss["arr_N"])),
                      key="arr_ratio_chart", filename="approximation_ratio")
         lecture.explain(f"How to read this: p_s is the optimum of the convex program over the N directions' patterns "
                         f"(p* = {fit.objective:.6g}, the exact optimum); kappa comes from certifying its network over "

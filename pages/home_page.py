@@ -37,14 +37,22 @@ if f is not None:
 mode = userdata.edit_controls(data.task) if not lecture.active() else "off"
 predict = f.network.predict if f is not None else None
 title = "Convex fit (global optimum)" if f is not None and f.exact_patterns else "Data"
-if data.task == "regression":
-    fig = regression_figure(data.X, data.y, predict, x_test=data.X_test, y_test=data.y_test, title=title)
-else:
-    fig = decision_figure(data.X, data.y, predict, X_test=data.X_test, y_test=data.y_test,
-                          title=title + (": decision function and boundary" if predict else ""),
-                          marker_size=lecture.marker_size())
-if mode != "off":
-    userdata.add_click_layer(fig, data, predict)
+
+
+def _figure():
+    if data.task == "regression":
+        fig = regression_figure(data.X, data.y, predict, x_test=data.X_test, y_test=data.y_test, title=title)
+    else:
+        fig = decision_figure(data.X, data.y, predict, X_test=data.X_test, y_test=data.y_test,
+                              title=title + (": decision function and boundary" if predict else ""),
+                              marker_size=lecture.marker_size())
+    if mode != "off":
+        userdata.add_click_layer(fig, data, predict)
+    return fig
+
+
+fit_id = export.fingerprint(f.network.U, f.network.alpha) if f is not None else None
+fig = export.cached(("home", c, fit_id, f is not None and f.exact_patterns, mode), _figure)
 userdata.chart_with_clicks(fig, data, mode, filename=f"convex_fit_{c.dataset if not c.source else 'user'}")
 if f is not None:
     lecture.explain(

@@ -81,7 +81,9 @@ m[4].metric("Solve time", f"{path.solve_times[k]:.2f} s", help="this beta, warm-
 
 a, b = st.columns(2)
 with a:
-    export.chart(path_figure(path, k), key="path_fig_path", filename="sparsity_path")
+    fkey = ("path", c, ss["path_nbetas"], ss["path_ratio"], k)  # everything the path's figures show
+    export.chart(export.cached(fkey + ("path",), lambda: path_figure(path, k)), key="path_fig_path",
+                 filename="sparsity_path")
     lecture.explain("How to read this: each line is one neuron, a group of the convex program (pattern D_i with sign + "
                     "for v_i, output weight > 0, solid vermillion; sign - for w_i, output weight < 0, dashed blue); its "
                     "height is the group norm ||u|| |alpha|. beta decreases to the right; the top panel counts active "
@@ -90,7 +92,8 @@ with a:
                     "neighbouring patterns with nearly the same hyperplane can trade norm, so curves may jump.")
 with b:
     try:
-        export.chart(fit_figure(path, k, data.X, data.y, data.X_test, data.y_test), key="path_fig_fit", filename="path_fit")
+        export.chart(export.cached(fkey + ("fit",), lambda: fit_figure(path, k, data.X, data.y, data.X_test, data.y_test)),
+                     key="path_fig_fit", filename="path_fit")
         lecture.explain("How to read this: the network at the selected beta. Each active neuron is drawn in data space "
                         "(2-D: the line x~'u = 0 where it switches on; 1-D: its contribution alpha sigma(x~'u)); line "
                         "width grows with its group norm; hover names its pattern. A 2-D neuron whose line misses the "
@@ -98,7 +101,7 @@ with b:
     except ValueError as exc:
         st.error(str(exc))
 
-export.chart(loss_figure(path, k), key="path_fig_loss", filename="path_error")
+export.chart(export.cached(fkey + ("loss",), lambda: loss_figure(path, k)), key="path_fig_loss", filename="path_error")
 if path.test_loss is None:
     st.info("Set a test fraction in the sidebar to see test error, the best beta and the one-standard-error choice.")
     lecture.explain("How to read this: mean per-sample training loss (no penalty) at each beta; green is the selected beta.")
@@ -119,7 +122,7 @@ if st.toggle("Play: animate the fit and its neurons over beta", key="path_play")
         st.error(str(exc))
 
 d1, d2 = st.columns(2)
-d1.download_button("Path (CSV)", path.to_csv(), file_name="path.csv", mime="text/csv", key="path_dl_csv",
+d1.download_button("Path (CSV)", path.to_csv, file_name="path.csv", mime="text/csv", key="path_dl_csv",
                    icon=":material/table:", help="beta, objective, bound, gap, width, losses, group norm of every neuron ever active")
 d2.download_button(f"Network at beta = {path.betas[k]:.3g} (JSON)", path.network(k).to_json(),
                    file_name=f"network_beta_{path.betas[k]:.4g}.json", mime="application/json", key="path_dl_json",

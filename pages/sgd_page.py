@@ -65,6 +65,11 @@ b.button("Reset", key="sgd_reset", on_click=cs.reset, icon=":material/replay:", 
 b.button("New seed", key="sgd_newseed", on_click=cs.new_seed, icon=":material/casino:")
 
 
+def _fingerprint(h) -> str:
+    """Content hash of a run (its weights and objective trace) for figure-cache keys."""
+    return export.fingerprint(h.network.U, h.network.alpha, h.objective)
+
+
 @st.fragment(run_every=0.4 if ss.get(cs.PLAYING) else None)
 def live_view():
     if cs.tick(s, X, y, steps):
@@ -85,8 +90,10 @@ def live_view():
     nets = {f"{SHORT[s.optimizer]}, step {hl.n_steps}": hl.network.predict}  # short: two titles share the row
     if fit is not None:
         nets["Convex optimum"] = fit.network.predict
-    export.chart(side_by_side_figure(X, y, nets, regression=data.task == "regression", X_test=data.X_test,
-                                     y_test=data.y_test), key="sgd_fig_live", filename="sgd_vs_convex")
+    live_key = ("sgd_live", c, astuple(s), _fingerprint(hl))  # what the figure shows
+    export.chart(export.cached(live_key, lambda: side_by_side_figure(
+        X, y, nets, regression=data.task == "regression", X_test=data.X_test, y_test=data.y_test)),
+        key="sgd_fig_live", filename="sgd_vs_convex")
     lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "
                     "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
                     "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
@@ -98,7 +105,10 @@ st.subheader("Several runs: learning rate x seed")
 lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
 seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
 runs = cs.runs(X, y, s, steps, lrs, seeds)
-export.chart(objective_curves_figure(runs, p_star, highlight=cs.live(s, X, y)), key="sgd_fig_curves", filename="sgd_objectives")
+runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds))
+export.chart(export.cached(runs_key + ("curves", _fingerprint(cs.live(s, X, y))),
+                           lambda: objective_curves_figure(runs, p_star, highlight=cs.live(s, X, y))),
+             key="sgd_fig_curves", filename="sgd_objectives")
 lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
                 "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
                 "cross. Hover for the exact gap.")
@@ -110,7 +120,8 @@ d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_r
 d[1].download_button("Live network (JSON)", cs.live(s, X, y).network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
 if fit is not None:
     d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
-export.chart(sensitivity_figure(runs, p_star, fit.solve_time if fit else None), key="sgd_fig_grid", filename="sgd_sensitivity")
+export.chart(export.cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
+             key="sgd_fig_grid", filename="sgd_sensitivity")
 lecture.explain(f"How to read this: final objective of each (learning rate, seed) after {steps} steps, with its gap to p*; "
                 f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
                 f"in {runs[0].wall_time:.2f} s (one batched numpy tensor).")

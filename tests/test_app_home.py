@@ -1,4 +1,5 @@
 """The Overview page: upload, click edits, refusals, solver trouble, exports, certify (AppTest, tiny data)."""
+import json
 import dataclasses
 
 import numpy as np
@@ -186,3 +187,23 @@ def test_click_on_regression_adds_x_and_target(session):
                         added=[], split=False, X_test=r.X_test, y_test=r.y_test)
     userdata.apply_click(d, 0.25, 1.5, "add")
     assert data_io.decode_points(session["add"]) == [(0.25, 1.5)]
+
+
+def _marker_sizes(at) -> list:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [tr.get("marker", {}).get("size") for tr in spec["data"]]
+
+
+def test_cached_figure_is_shared_and_styled_once_in_lecture_mode():
+    # Two sessions with the same controls get the figure built once (export.cached); lecture
+    # styling scales marker sizes, so styling the shared figure again would compound them.
+    from pages.common import export
+
+    export._FIGURES.clear()
+    first, second = _app(lecture="1"), _app(lecture="1")
+    assert len([k for k in export._FIGURES if k[0][0] == "home"]) == 1
+    assert _marker_sizes(first) == _marker_sizes(second)
+    assert any(s is not None for s in _marker_sizes(first))
+    plain = _app()  # not in lecture mode: a separate entry with unscaled markers
+    assert len([k for k in export._FIGURES if k[0][0] == "home"]) == 2
+    assert _marker_sizes(plain) != _marker_sizes(first)

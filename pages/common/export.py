@@ -4,6 +4,8 @@
   button that downloads PNG or SVG in the browser (client-side, always available), plus
   server-side PNG/SVG downloads rendered by kaleido with the machine's Chromium when both are
   installed (:func:`server_export_available`), generated only when clicked.
+- :func:`cached` builds a figure once per server process for a key of everything it shows
+  (rebuilding plotly figures was most of a rerun when one control moved).
 - :func:`model_json` / :func:`load_network` write and read a network as JSON (never pickle).
 - :func:`snippet` writes a short Python script that reproduces the current fit with
   ``cvx_core`` (tests execute it and compare the objective).
@@ -11,8 +13,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import shutil
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import streamlit as st
@@ -30,6 +35,43 @@ _MIME = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 # --------------------------------------------------------------------------- figures
+_FIGURES: "OrderedDict[tuple, object]" = OrderedDict()
+_FIGURES_LOCK = threading.Lock()
+#: Figures kept for reuse (least recently used first out).
+MAX_CACHED_FIGURES = 64
+
+
+def fingerprint(*arrays) -> str:
+    """Content hash of numpy arrays (for :func:`cached` keys that involve computed results)."""
+    h = hashlib.sha1()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def cached(key: tuple, build):
+    """``build()`` for ``key``, built once per server process and shared by all sessions.
+
+    ``key`` must name everything the figure shows (data, settings, selection). Constructing a
+    plotly figure validates every property and was most of a rerun's time when a single slider
+    moved; a cached figure is never modified after it is built (lecture styling is applied
+    here, with the lecture flag part of the key).
+    """
+    k = (key, lecture.active())
+    with _FIGURES_LOCK:
+        fig = _FIGURES.get(k)
+        if fig is not None:
+            _FIGURES.move_to_end(k)
+            return fig
+    fig = lecture.style(build())
+    fig._cnn_styled = True  # chart() must not style it again
+    with _FIGURES_LOCK:
+        _FIGURES[k] = fig
+        while len(_FIGURES) > MAX_CACHED_FIGURES:
+            _FIGURES.popitem(last=False)
+    return fig
+
+
 def chart_config(filename: str = "figure", fmt: str | None = None) -> dict:
     """Plotly config: the modebar camera button downloads ``filename.png`` (2x) or ``.svg``."""
     fmt = fmt or st.session_state.get("fmt", "png")
@@ -71,7 +113,8 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
 
     Extra keyword arguments go to ``st.plotly_chart`` (e.g. ``on_select``); returns its value.
     """
-    lecture.style(fig)
+    if not getattr(fig, "_cnn_styled", False):
+        lecture.style(fig)
     if lecture.active():
         kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
     out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)

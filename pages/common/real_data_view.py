@@ -130,7 +130,7 @@ def render_real_data_section() -> None:
         "min - max are over all non-diverged runs (learning rates x seeds). 'MLP own objective' is what "
         "scikit-learn minimises (free hidden biases and output intercept), lower than ours for the same network.")
     try:
-        fig = ratio_figure(df, ds)
+        fig = export.cached(("real_data", CSV.stat().st_mtime, ds), lambda: ratio_figure(df, ds))
     except ValueError as exc:
         st.error(str(exc))
         return
