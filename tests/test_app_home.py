@@ -207,3 +207,14 @@ def test_cached_figure_is_shared_and_styled_once_in_lecture_mode():
     plain = _app()  # not in lecture mode: a separate entry with unscaled markers
     assert len([k for k in export._FIGURES if k[0][0] == "home"]) == 2
     assert _marker_sizes(plain) != _marker_sizes(first)
+
+
+def test_server_rendered_figure_buttons_only_when_turned_on():
+    from pages.common import export
+
+    def labels(at):
+        return [b.label for b in at.download_button]
+
+    assert not {"PNG", "SVG"} & set(labels(_app()))
+    if export.server_export_available():
+        assert {"PNG", "SVG"} <= set(labels(_app(srvexp="1")))

@@ -3,7 +3,8 @@
 - :func:`chart` shows a plotly figure with the lecture-mode styling and a modebar camera
   button that downloads PNG or SVG in the browser (client-side, always available), plus
   server-side PNG/SVG downloads rendered by kaleido with the machine's Chromium when both are
-  installed (:func:`server_export_available`), generated only when clicked.
+  installed (:func:`server_export_available`) and the session turned them on ("Share and
+  present" box, ``?srvexp=1``), generated only when clicked.
 - :func:`cached` builds a figure once per server process for a key of everything it shows
   (rebuilding plotly figures was most of a rerun when one control moved).
 - :func:`model_json` / :func:`load_network` write and read a network as JSON (never pickle).
@@ -118,7 +119,7 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
     if lecture.active():
         kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
     out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
-    if server and server_export_available() and not lecture.active():
+    if server and st.session_state.get("srvexp") and server_export_available() and not lecture.active():
         # a compact horizontal row of small buttons: columns would squeeze their labels in a half-width column
         row = st.container(horizontal=True, gap="small", wrap=False)
         for fmt in ("png", "svg"):

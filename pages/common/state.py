@@ -240,6 +240,7 @@ def _bind_all() -> None:
     bind(lecture.KEY, False, _parse_bool)
     bind(lecture.HIDE_KEY, [], _subset(HIDEABLE))
     bind("fmt", "png", _choice(("png", "svg")))
+    bind("srvexp", False, _parse_bool)
 
 
 def shared_controls() -> Controls:
@@ -422,6 +423,9 @@ def share_box() -> None:
                   help="Hides explanatory text and the controls chosen below; larger fonts and markers.")
         st.multiselect("Hide in lecture mode", HIDEABLE, key=lecture.HIDE_KEY)
         st.radio("Figure download format (camera icon on each figure)", ("png", "svg"), key="fmt", horizontal=True)
+        st.toggle("Server-rendered PNG/SVG buttons under each figure", key="srvexp",
+                  help="Exact renders by kaleido + Chromium on the server (a few seconds each). Off by default: "
+                       "every download button costs each rerun time when many people use one server.")
         st.caption("Link to this exact view (copy with the icon on the right):")
         st.code(share_link(), language=None, wrap_lines=True)
         st.caption("Lecture link (no explanatory text, large type):")
