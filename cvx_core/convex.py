@@ -542,10 +542,10 @@ def beta_max(X, y, *, activation="relu", leak=0.1, loss="squared", bias=True, pa
     act = make_activation(activation, leak)
     X, y = _check_Xy(X, y, lossf)
     Xb = add_bias(X, bias)
-    D, _ = resolve_patterns(Xb, patterns, act, seed)
+    D, exact = resolve_patterns(Xb, patterns, act, seed)
     Y = y[:, None] if y.ndim == 1 else y
     n = Xb.shape[0]
-    return max(cell_values(Xb, D, lossf.dual_variable(np.zeros(n), Y[:, c]), act).max for c in range(Y.shape[1]))
+    return max(_cert_max(Xb, D, lossf.dual_variable(np.zeros(n), Y[:, c]), act, exact)[0] for c in range(Y.shape[1]))
 
 
 def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0) -> Certificate:
