@@ -16,7 +16,8 @@ st.title("Hyperplane arrangements and zonotopes")
 lecture.note("Every direction u of a hidden neuron switches on a subset of the points, its *activation pattern*. "
              "The patterns are the cells of the arrangement of the points' hyperplanes in weight space; there are "
              "finitely many, so training is a finite convex program. The bias is the last weight coordinate.")
-st.latex(r"D(u)=\mathrm{diag}\big(1[\tilde X u\ge 0]\big),\qquad K_D=\{u:(2D-I)\tilde X u\ge 0\},\qquad \tilde X=[X,\ 1]")
+st.latex(r"\begin{gathered}D(u)=\mathrm{diag}\big(1[\tilde X u\ge 0]\big),\qquad \tilde X=[X,\ 1]\\"
+         r"K_D=\{u:(2D-I)\tilde X u\ge 0\}\end{gathered}")  # two lines: one is too wide at 1024 px
 key = cache.data_key(c)
 try:
     with st.spinner("Enumerating patterns and drawing cells..."):
@@ -46,7 +47,8 @@ k[3].radio("Colour cells by", ["activation", "sampling"], key="arr_colour", hori
 k = st.columns([2, 2, 3])
 k[0].number_input(f"Selected pattern (0..{P - 1}, -1 none)", -1, P - 1, key="arr_cell")
 k[1].number_input(f"Selected point (0..{len(data.X) - 1}, -1 none)", -1, len(data.X) - 1, key="arr_point")
-k[2].toggle(f"Approximation ratio against N (one convex solve per N in {ca.RATIO_GRID}, cached)", key="arr_ratio")
+k[2].toggle("Approximation ratio against N", key="arr_ratio",
+            help=f"One convex solve over the sampled patterns per N in {ca.RATIO_GRID} (cached), each certified over all patterns")
 
 fit = guard.fit(c, key="arr", spinner="Solving the convex program over all patterns (cached)...")
 fkey = ca.fit_key(c, fit) if fit else None
@@ -118,7 +120,8 @@ with right:
 
 st.subheader("How many patterns?")
 cc = ca.counts_curve(key, c.bias)
-st.latex(r"P\;=\;2\sum_{k=0}^{r-1}\binom{n-1}{k}\;\le\;2r\Big(\frac{e(n-1)}{r}\Big)^r\qquad(\text{Cover 1965, rank } r \text{ in general position})")
+st.latex(r"\begin{gathered}P\;=\;2\sum_{k=0}^{r-1}\binom{n-1}{k}\;\le\;2r\Big(\frac{e(n-1)}{r}\Big)^r\\"
+         r"\text{(Cover 1965, rank } r \text{ in general position)}\end{gathered}")
 export.chart(export.cached(("arr_counts", key, c.bias), lambda: fa.counts_figure(
     cc["n"], cc["engine"], cc["cover"], cc["bound"], current_n=len(data.X))),
              key="arr_counts", filename="pattern_counts")
@@ -150,7 +153,8 @@ lecture.explain("How to read this: a cell is found with probability equal to its
                 "cells are found first and the small ones need many more directions; the curve approaches the exact "
                 "count P. Colour the cells by 'found by N' to see which ones are missed (grey).")
 if ss["arr_ratio"] and fit is not None and fit.exact_patterns:
-    st.latex(r"p^\ast\le p_s\le\kappa\,p^\ast,\qquad \kappa=\max\Big(1,\tfrac{\mathrm{cert}(\lambda_s)}{\beta}\Big),\qquad g(\lambda_s/\kappa)\le p^\ast")
+    st.latex(r"\begin{gathered}p^\ast\le p_s\le\kappa\,p^\ast,\qquad g(\lambda_s/\kappa)\le p^\ast\\"
+             r"\kappa=\max\Big(1,\tfrac{\mathrm{cert}(\lambda_s)}{\beta}\Big)\end{gathered}")
     try:
         with st.spinner(f"Solving the subsampled programs for N in {ca.RATIO_GRID} (cached)..."):
             rc = ca.ratio_curve(c, fit.objective)

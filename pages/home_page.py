@@ -16,7 +16,8 @@ lecture.note(
     "no learning rate, no initialisation, no luck."
 )
 st.latex(r"\min_{u_j,\alpha_j} L\Big(\sum_j \sigma(\tilde X u_j)\alpha_j, y\Big) + \frac{\beta}{2}\sum_j(\|u_j\|^2+\alpha_j^2)")
-st.latex(r"=\;\min_{v_i,w_i\in K_{D_i}} L\Big(\sum_i S_i\tilde X(v_i-w_i), y\Big)+\beta\sum_i(\|v_i\|+\|w_i\|)")
+st.latex(r"\begin{aligned}&=\;\min_{v_i,w_i\in K_{D_i}} L\Big(\sum_i S_i\tilde X(v_i-w_i), y\Big)\\"
+         r"&\qquad+\beta\sum_i(\|v_i\|+\|w_i\|)\end{aligned}")  # two lines: one is too wide at 1024 px
 lecture.explain("The bias is the last coordinate of each hidden weight (x~ = [x, 1]) and is regularised like the others.")
 
 if not lecture.active():
