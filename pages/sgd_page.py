@@ -8,7 +8,7 @@ from pages.common import cache, export, lecture
 from pages.common import cache_sgd as cs
 from pages.common.fig_sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
                                   run_label, sensitivity_figure, side_by_side_figure)
-from pages.common.real_data_view import render_real_data_section
+from pages.common.real_data_view import KEY as RD_KEY, render_real_data_section
 
 SHORT = {"gd": "GD", "sgd": "SGD", "adam": "Adam"}  # option labels that fit the narrow column at 1024 px
 
@@ -153,14 +153,18 @@ with left:
     if a.curve is None:
         st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
     else:
-        export.chart(certificate_figure(a.curve, a.certificate.certificate), key="sgd_fig_cert", filename="sgd_certificate")
+        export.chart(export.cached(("sgd_cert", c, _fingerprint(run), ss["sgd_kink"]),
+                                   lambda: certificate_figure(a.curve, a.certificate.certificate)),
+                     key="sgd_fig_cert", filename="sgd_certificate")
         lecture.explain("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
                         "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
                         "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
 with right:
     names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
     pats = a.patterns[a.neuron_patterns[a.live]]
-    export.chart(pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live]), key="sgd_fig_pat", filename="sgd_patterns")
+    export.chart(export.cached(("sgd_patterns", c, _fingerprint(run), ss["sgd_kink"]),
+                               lambda: pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live])),
+                 key="sgd_fig_pat", filename="sgd_patterns")
     lecture.explain("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
                     "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
 key = (ss["sgd_run"], run.n_steps, astuple(s))
@@ -176,5 +180,9 @@ for i, ins in enumerate(chain, 1):
              f"cert/beta {ins.certificate_before.certificate:.4f} -> {ins.certificate_after.certificate:.4f}; "
              f"solve {ins.after.solve_time:.2f} s" + (f"; p* = {p_star:.6g}" if p_star else ""))
 
-with st.expander("Real data (precomputed study)", expanded=False):
-    render_real_data_section()
+# Lazy: the study's table and figure are built only while the expander is open (they cost every
+# rerun of this page otherwise); a shared link that names a study data set opens it.
+with st.expander("Real data (precomputed study)", expanded=RD_KEY in st.query_params, key="sgd_rd_open",
+                 on_change="rerun") as rd:
+    if rd.open:
+        render_real_data_section()

@@ -81,6 +81,9 @@ def test_section_renders_and_the_selectbox_changes_the_table(df):
     at.run()
     assert not at.exception, at.exception
     assert "Real data (precomputed study)" in [e.label for e in at.expander]
+    assert not any("kappa" in d.value.columns for d in at.dataframe)  # closed: not built (lazy)
+    at.session_state["sgd_rd_open"] = True
+    at.run()
     sb = at.selectbox(key=rdv.KEY)
     first = df["dataset"].iloc[0]
     assert sb.value == first
