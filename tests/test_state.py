@@ -127,6 +127,9 @@ def test_lecture_mode_hides_text_and_chosen_controls():
 
 def test_gallery_button_picks_a_data_set():
     at = _app()
+    assert not [b for b in at.button if b.key == "_pick_moons"]  # closed gallery: nothing drawn (lazy)
+    at.session_state["_gallery_open"] = True
+    rerun(at)
     at.button(key="_pick_moons").click()
     rerun(at)
     assert _controls(at).dataset == "moons"

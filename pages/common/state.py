@@ -309,7 +309,11 @@ def _pick(name: str) -> None:
 def _gallery(sb) -> None:
     from .cache import thumbnail
 
-    with sb.expander("Gallery", expanded=False):
+    # Lazy: the thumbnails are images registered with the media-file manager on every rerun
+    # while drawn; they are drawn only while the expander is open.
+    with sb.expander("Gallery", expanded=False, key="_gallery_open", on_change="rerun") as gal:
+        if not gal.open:
+            return
         cols = st.columns(2)
         for i, name in enumerate(DATASETS):
             with cols[i % 2]:
