@@ -446,6 +446,8 @@ def solve_working_set(
                 best_round = (lb, lam, cert, u_max)
             if lam is lam_ipm:
                 viol_ipm = viol
+                if not loose and obj - lb <= tol * max(abs(obj), 1e-300):
+                    break  # certified already: the second dual vector cannot be needed
         lb, lam, cert, u_max = best_round
         gap = (obj - lb) / max(abs(obj), 1e-300)
         best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0, u_star=u_max)

@@ -20,6 +20,7 @@ Valid only when the pattern list is complete (exact enumeration); for sampled pa
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,7 @@ class SphereCertifier:
         self.sgn = np.where(D, 1.0, -1.0)
         self.sgn32 = self.sgn.astype(np.float32)
         self.Xb32 = Xb.astype(np.float32)
-        self._max_memo: dict[bytes, tuple[float, np.ndarray, int]] = {}
+        self._max_memo: OrderedDict[bytes, tuple[float, np.ndarray, int]] = OrderedDict()
         # Vertices (d >= 2) and the two directions of the line (d == 1).
         if d == 1:
             V = np.array([[1.0], [-1.0]])
@@ -191,7 +192,9 @@ class SphereCertifier:
             k = int(np.argmax(c.values))
             hit = (float(c.values[k]), c.directions[k].copy(), int(c.signs[k]))
             if len(self._max_memo) >= 4:
-                self._max_memo.pop(next(iter(self._max_memo)))
+                self._max_memo.popitem(last=False)
             self._max_memo[key] = hit
+        else:
+            self._max_memo.move_to_end(key)  # least recently used goes first
         return hit[0], hit[1].copy(), hit[2]
 
