@@ -164,11 +164,16 @@ class SphereCertifier:
             # iff its pattern is the complement; entries within rounding of 0 match either way.
             # A single-precision screen keeps the few rows that can pass; those are re-checked
             # in double precision (the screen's margin is far above single-precision rounding).
-            Gi = G[idx]
-            SX = (Gi.astype(np.float32) @ self.Xb32.T) * self.sgn32[idx]  # sgn_k x_k' g_D
-            margin = (1e-4 * gn[idx] * self.xnorm.max()).astype(np.float32)
-            for s, ok in ((1.0, SX.min(axis=1) > -margin), (-1.0, SX.max(axis=1) < margin)):
-                r = idx[ok]
+            if idx.size > G.shape[0] // 2:  # most cells: one pass over all beats gathering rows
+                SX = G.astype(np.float32) @ self.Xb32.T
+                SX *= self.sgn32  # sgn_k x_k' g_D
+                lo, hi, rows = SX.min(axis=1)[idx], SX.max(axis=1)[idx], idx
+            else:
+                SX = (G[idx].astype(np.float32) @ self.Xb32.T) * self.sgn32[idx]
+                lo, hi, rows = SX.min(axis=1), SX.max(axis=1), idx
+            margin = (1e-4 * gn[rows] * self.xnorm.max()).astype(np.float32)
+            for s, ok in ((1.0, lo > -margin), (-1.0, hi < margin)):
+                r = rows[ok]
                 if r.size:
                     XG = s * self.sgn[r] * (G[r] @ Xb.T)
                     k = r[~np.any(XG < -(_TOL * gn[r] * self.xnorm.max())[:, None], axis=1)]
