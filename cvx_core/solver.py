@@ -350,8 +350,10 @@ def solve_working_set(
     tol : float
         Target certified relative gap ``(objective - lower_bound) / objective``.
     warm : (blocks_i, blocks_s) or (blocks_i, blocks_s, Z), optional
-        Blocks to start from (e.g. the active blocks at a neighbouring beta); with their values
-        ``Z`` the cells to add first are the violators at that solution's dual variable.
+        Blocks to start from (e.g. the active blocks at a neighbouring beta). With their values
+        ``Z`` (nonempty) the first round solves on these blocks alone, accurately: adding the
+        violators at that solution's dual doubled the working set with near-duplicates of its
+        neurons.
 
     Returns
     -------
@@ -365,17 +367,13 @@ def solve_working_set(
     # The sphere path spreads its additions (at most one per ~_SEPARATION cap); per-cell
     # certificates in higher dimension add the most violated cells, a bounded number a round.
     max_add = max(10, 2 * n) if use_sphere else min(max(10, n // 10), 60)
-    warm_Z = warm[2] if warm is not None and len(warm) > 2 else None
-    cert0, viol0, _ = _violators(Xb, D, lam0, act, beta, index, sphere, 0 if warm_Z is not None else max_add)
+    seeded = warm is not None and len(warm) > 2 and len(warm[2]) > 0  # see ``warm`` above
+    cert0, viol0, _ = _violators(Xb, D, lam0, act, beta, index, sphere, 0 if seeded else max_add)
     zero_obj = loss.value(np.zeros(n), y)
-    if cert0 <= beta or (warm_Z is None and not viol0):
+    if cert0 <= beta or (not seeded and not viol0):
         lb = lower_bound(loss, lam0, y, cert0, beta)
         return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cert0,
                                 zero_obj, lb, "optimal", 0, time.perf_counter() - t0)
-    if warm_Z is not None and not len(warm_Z):
-        _, viol0, _ = _violators(Xb, D, lam0, act, beta, index, sphere, max_add)
-    # (A warm start with values solves on its own blocks first: adding the violators at the
-    # neighbouring solution's dual doubled the working set with near-duplicates of its neurons.)
 
     k_rows = 2 * d + 2
     ws_i: list[int] = []
@@ -415,9 +413,9 @@ def solve_working_set(
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
         # Far from the optimum (no round yet, or a certified gap above 1e-2) only the violated
-        # cells matter: solve loosely (measured: ~13% less time over n = 60..200). A warm
-        # start's working set is usually complete: it is solved accurately at once.
-        loose = (best is None and warm_Z is None) or (best is not None and gap_prev > 1e-2)
+        # cells matter: solve loosely (measured: ~13% less time over n = 60..200). A seeded
+        # warm start's working set is usually complete: it is solved accurately at once.
+        loose = (best is None and not seeded) or (best is not None and gap_prev > 1e-2)
         round_tol = 1e-6 if loose else ipm_tol
         if loss.name == "logistic":
             Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
@@ -458,7 +456,7 @@ def solve_working_set(
         if gap <= tol:  # certified from a loose solve: polish it (the next round is accurate)
             continue
         # Drop blocks that stayed at zero (keeps the small program small; the objective cannot
-        old = np.array([(ws_i[j], ws_s[j]) in prev_keys for j in range(len(ws_i))])
+        # increase since the current solution stays feasible), then add the violated blocks.
         old = np.array([(ws_i[j], ws_s[j]) in prev_keys for j in range(len(ws_i))])
         drop_tol = 1e-7 if round_tol <= 1e-9 else 1e-4  # zero as far as the solve was accurate
         drop = old & (znorm <= drop_tol * max(znorm.max(initial=0.0), 1e-300))

@@ -1,5 +1,6 @@
 """Arrangements: activation patterns as cells of a hyperplane arrangement, the zonotope, subsampling."""
-import numpy as np
+from functools import partial
+
 import streamlit as st
 
 from cvx_core.geometry import direction_from_angles, kinks_1d
@@ -76,14 +77,14 @@ with left:
     act = None if sinfo is None else sinfo["activated"]
     if data.X.shape[1] == 2:
         g, g_text = ca.neurons(fkey, _net=fit.network) if fit else (None, None)
-        fig = export.cached(("arr_data", key, c.bias, fkey, sel, pt), lambda: fa.data_space_figure(
-            data.X, data.y, geometry=g, regions_text=g_text, alpha=fit.network.alpha if fit else None,
-            family=sinfo["family"] if sinfo else (), activated=act, cell_line=sinfo["line"] if sinfo else None, point=pt))
+        build = partial(fa.data_space_figure, data.X, data.y, geometry=g, regions_text=g_text,
+                        alpha=fit.network.alpha if fit else None, family=sinfo["family"] if sinfo else (),
+                        activated=act, cell_line=sinfo["line"] if sinfo else None, point=pt)
     else:
-        fig = export.cached(("arr_data", key, c.bias, fkey, sel, pt), lambda: fa.data_space_figure_1d(
-            data.X, data.y, predict=fit.network.predict if fit else None,
-            kinks=kinks_1d(fit.network.U, c.bias) if fit else (),
-            alpha=fit.network.alpha if fit else None, activated=act, point=pt))
+        build = partial(fa.data_space_figure_1d, data.X, data.y, predict=fit.network.predict if fit else None,
+                        kinks=kinks_1d(fit.network.U, c.bias) if fit else (),
+                        alpha=fit.network.alpha if fit else None, activated=act, point=pt)
+    fig = export.cached(("arr_data", key, c.bias, fkey, sel, pt), build)
     export.chart(fig, key="arr_data_chart", filename="arrangement_data_space", selection_mode="points",
                  on_select=lambda: _picked("arr_data_chart", "arr_point"))
     lecture.explain(("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "

@@ -79,9 +79,9 @@ m[2].metric("Certified gap", f"{path.gaps[k]:.1e}", help=f"(objective - dual low
 m[3].metric("Width", int(path.n_neurons[k]), help="active neurons after pruning: blocks with norm > 1e-6 x the largest")
 m[4].metric("Solve time", f"{path.solve_times[k]:.2f} s", help="this beta, warm-started from the previous one")
 
+fkey = ("path", c, ss["path_nbetas"], ss["path_ratio"], k)  # everything the path's figures show
 a, b = st.columns(2)
 with a:
-    fkey = ("path", c, ss["path_nbetas"], ss["path_ratio"], k)  # everything the path's figures show
     export.chart(export.cached(fkey + ("path",), lambda: path_figure(path, k)), key="path_fig_path",
                  filename="sparsity_path")
     lecture.explain("How to read this: each line is one neuron, a group of the convex program (pattern D_i with sign + "

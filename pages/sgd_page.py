@@ -105,9 +105,10 @@ st.subheader("Several runs: learning rate x seed")
 lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
 seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
 runs = cs.runs(X, y, s, steps, lrs, seeds)
+live_run = cs.live(s, X, y)  # after the live view: its state at the end of this run
 runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds))
-export.chart(export.cached(runs_key + ("curves", _fingerprint(cs.live(s, X, y))),
-                           lambda: objective_curves_figure(runs, p_star, highlight=cs.live(s, X, y))),
+export.chart(export.cached(runs_key + ("curves", _fingerprint(live_run)),
+                           lambda: objective_curves_figure(runs, p_star, highlight=live_run)),
              key="sgd_fig_curves", filename="sgd_objectives")
 lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
                 "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
@@ -117,7 +118,7 @@ st.dataframe(table, hide_index=True, width="stretch",
              column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
 d = st.columns(3)
 d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_runs.csv", "text/csv", key="sgd_dl_csv")
-d[1].download_button("Live network (JSON)", cs.live(s, X, y).network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
+d[1].download_button("Live network (JSON)", live_run.network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
 if fit is not None:
     d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
 export.chart(export.cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
@@ -134,7 +135,7 @@ r = st.columns([2, 1])
 r[0].selectbox("Run to analyse", list(labels), key="sgd_run", format_func=labels.get)
 r[1].select_slider("Kink tolerance", cs.KINK_OPTIONS, key="sgd_kink", format_func=lambda v: f"{v:g}",
                    help="a point is on a kink of neuron j when |x~'u_j| <= tol ||x~|| ||u_j|| (or its pattern bit kept flipping late in the run)")
-run = cs.live(s, X, y) if ss["sgd_run"] == "live" else runs[int(ss["sgd_run"])]
+run = live_run if ss["sgd_run"] == "live" else runs[int(ss["sgd_run"])]
 try:
     a = cs.analysis_for(run, X, y, ss["sgd_kink"])
 except (ValueError, RuntimeError) as exc:

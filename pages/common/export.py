@@ -56,7 +56,7 @@ def cached(key: tuple, build):
     ``key`` must name everything the figure shows (data, settings, selection). Constructing a
     plotly figure validates every property and was most of a rerun's time when a single slider
     moved; a cached figure is never modified after it is built (lecture styling is applied
-    here, with the lecture flag part of the key).
+    here, once, with the lecture flag part of the key).
     """
     k = (key, lecture.active())
     with _FIGURES_LOCK:
@@ -65,7 +65,6 @@ def cached(key: tuple, build):
             _FIGURES.move_to_end(k)
             return fig
     fig = lecture.style(build())
-    fig._cnn_styled = True  # chart() must not style it again
     with _FIGURES_LOCK:
         _FIGURES[k] = fig
         while len(_FIGURES) > MAX_CACHED_FIGURES:
@@ -114,8 +113,7 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
 
     Extra keyword arguments go to ``st.plotly_chart`` (e.g. ``on_select``); returns its value.
     """
-    if not getattr(fig, "_cnn_styled", False):
-        lecture.style(fig)
+    lecture.style(fig)
     if lecture.active():
         kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
     out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)

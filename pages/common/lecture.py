@@ -68,8 +68,12 @@ def marker_size(default: int = 8) -> int:
 
 
 def style(fig):
-    """Larger fonts, markers and lines in lecture mode (returns the same figure)."""
-    if not active():
+    """Larger fonts, markers and lines in lecture mode (returns the same figure).
+
+    Idempotent: a figure is styled once (the marker and line scaling would compound), so a
+    figure shared between reruns and sessions (:func:`pages.common.export.cached`) is safe.
+    """
+    if not active() or getattr(fig, "_lecture_styled", False):
         return fig
     fig.update_layout(font=dict(size=20), title_font_size=24, legend_font_size=18,
                       hoverlabel_font_size=18, height=max(fig.layout.height or 450, 640))
@@ -85,6 +89,7 @@ def style(fig):
         width = tr.line.width
         if tr.mode and "lines" in tr.mode:
             tr.line.width = (width or 2) * SCALE
+    fig._lecture_styled = True
     return fig
 
 
