@@ -1,6 +1,6 @@
 """What a user feels: time from a slider change to the updated figure, in a real browser.
 
-Run: ``python benchmarks/ui_latency.py [--repeats 10] [--resolve-n 100] [--url URL]``
+Run: ``python benchmarks/ui_latency.py [--repeats 10] [--resolve-n 100] [--url URL] [--only TEXT]``
 (from the repository root; starts ``streamlit run app.py`` on a free port in 8610-8650 unless
 ``--url`` is given; drives Debian's chromium through Playwright).
 
@@ -120,6 +120,7 @@ def main() -> int:
     ap.add_argument("--resolve-n", type=int, default=100, help="n of the large re-solve case (0: skip)")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds one change may take")
     ap.add_argument("--url", help="a running server (default: start one)")
+    ap.add_argument("--only", help="run only the cases whose name contains this text (case-insensitive)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -137,6 +138,8 @@ def main() -> int:
     if args.resolve_n:
         cases.append((f"Overview: log10 beta, new betas (n={args.resolve_n})", "home", f"n={args.resolve_n}",
                       "log_beta", "home_data_fig", [1] * rr, "re-solve"))
+    if args.only:
+        cases = [cs for cs in cases if args.only.lower() in cs[0].lower()]
     server = None
     base = args.url
     if base is None:

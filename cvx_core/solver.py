@@ -351,9 +351,8 @@ def solve_working_set(
         Target certified relative gap ``(objective - lower_bound) / objective``.
     warm : (blocks_i, blocks_s) or (blocks_i, blocks_s, Z), optional
         Blocks to start from (e.g. the active blocks at a neighbouring beta). With their values
-        ``Z`` (nonempty) the first round solves on these blocks alone, accurately: adding the
-        violators at that solution's dual doubled the working set with near-duplicates of its
-        neurons.
+        ``Z`` (nonempty) the first round solves on these blocks alone: adding the violators at
+        that solution's dual doubled the working set with near-duplicates of its neurons.
 
     Returns
     -------
@@ -413,9 +412,10 @@ def solve_working_set(
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
         # Far from the optimum (no round yet, or a certified gap above 1e-2) only the violated
-        # cells matter: solve loosely (measured: ~13% less time over n = 60..200). A seeded
-        # warm start's working set is usually complete: it is solved accurately at once.
-        loose = (best is None and not seeded) or (best is not None and gap_prev > 1e-2)
+        # cells matter: solve loosely (measured: ~13% less time over n = 60..200). A seeded warm
+        # start too: its working set was complete at only ~10 of 40 path steps, and a loose first
+        # round saved ~4% of the path (n = 100, 40 betas, same process, 3 runs each).
+        loose = best is None or gap_prev > 1e-2
         round_tol = 1e-6 if loose else ipm_tol
         if loss.name == "logistic":
             Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
