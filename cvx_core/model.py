@@ -41,6 +41,9 @@ class Activation:
     b: float
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
+        if self.b == 0:  # ReLU: one pass instead of two scaled copies and a select
+            out = np.maximum(t, 0.0)
+            return out if self.a == 1 else self.a * out
         return np.where(t >= 0, self.a * t, self.b * t)
 
     def slopes(self, D: np.ndarray) -> np.ndarray:

@@ -59,8 +59,7 @@ class SphereCertifier:
         self.n, self.d = n, d
         self.Df = D.astype(float)
         self.xnorm = np.linalg.norm(Xb, axis=1)
-        self.sgn = np.where(D, 1.0, -1.0)
-        self.sgn32 = self.sgn.astype(np.float32)
+        self.sgn32 = np.where(D, np.float32(1.0), np.float32(-1.0))  # (P, n): the screen's signs
         self.Xb32 = Xb.astype(np.float32)
         self._max_memo: OrderedDict[bytes, tuple[float, np.ndarray, int]] = OrderedDict()
         # Vertices (d >= 2) and the two directions of the line (d == 1).
@@ -175,7 +174,7 @@ class SphereCertifier:
             for s, ok in ((1.0, lo > -margin), (-1.0, hi < margin)):
                 r = rows[ok]
                 if r.size:
-                    XG = s * self.sgn[r] * (G[r] @ Xb.T)
+                    XG = s * np.where(self.D[r], 1.0, -1.0) * (G[r] @ Xb.T)
                     k = r[~np.any(XG < -(_TOL * gn[r] * self.xnorm.max())[:, None], axis=1)]
                     vals.append(gn[k])
                     dirs.append(s * G[k] / gn[k, None])

@@ -66,3 +66,36 @@ def test_max_is_remembered_without_aliasing():
     cert2, u2, s2 = sc.max(lam)
     assert (cert2, s2) == (cert, s) and np.linalg.norm(u2) == pytest.approx(1.0)
     assert sc.max(-lam)[0] == pytest.approx(cert if s == -1 else sc.candidates(-lam).max)
+
+
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_pattern_index_finds_rows_and_facets_like_a_dictionary(name):
+    from cvx_core.solver import PatternIndex
+
+    rng = np.random.default_rng(3)
+    Xb = add_bias(rng.standard_normal((14, 2)), True)
+    act = make_activation(name)
+    D = enumerate_patterns(Xb)
+    if act.symmetric:  # the solver keeps one of each pair {D, ~D}, the one with bit 0 set
+        D = D[D[:, 0]]
+    index = PatternIndex(D, act.symmetric)
+    rows = {r.tobytes(): i for i, r in enumerate(D)}
+
+    def normal(p):
+        return ~p if act.symmetric and not p[0] else p
+
+    for i in range(D.shape[0]):
+        assert index.find(D[i]) == i
+        if act.symmetric:
+            assert index.find(~D[i]) == i
+        flipped = np.repeat(D[i][None], D.shape[1], axis=0)
+        flipped[np.arange(D.shape[1]), np.arange(D.shape[1])] ^= True
+        expected = [k for k in range(D.shape[1]) if normal(flipped[k]).tobytes() in rows]
+        np.testing.assert_array_equal(index.facets(D[i]), expected)
+        assert 2 <= len(expected) <= D.shape[1]  # a cone in R^3 has at least two facets
+    n_absent = 0
+    for p in rng.random((200, D.shape[1])) < 0.5:  # most random sign patterns are not cells
+        if normal(p).tobytes() not in rows:
+            assert index.find(p) == -1
+            n_absent += 1
+    assert n_absent > 100
