@@ -283,6 +283,40 @@ def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternInd
     return entry[1], entry[2]
 
 
+def _spread(U: np.ndarray, signs: np.ndarray, limit: int, cos_min: float, chunk: int = 64) -> np.ndarray:
+    """Greedy selection in the given order: keep direction ``U[k]`` unless an already kept one
+    of the same sign has cosine above ``cos_min`` with it; at most ``limit`` kept.
+
+    Same result as the one-by-one loop, but each chunk is first screened against everything
+    kept before it in one matrix product (the loop's per-candidate products were ~0.3 s of a
+    cold solve at n = 200); only the chunk's survivors are compared one by one.
+    """
+    d = U.shape[1] if U.ndim == 2 else 0
+    kept = {1: np.zeros((limit, d)), -1: np.zeros((limit, d))}
+    n_kept = {1: 0, -1: 0}
+    out: list[int] = []
+    for start in range(0, len(U), chunk):
+        if len(out) >= limit:
+            break
+        idx = np.arange(start, min(start + chunk, len(U)))
+        ok = np.ones(idx.size, dtype=bool)
+        before = dict(n_kept)
+        for s in (1, -1):
+            m = signs[idx] == s
+            if before[s] and m.any():
+                ok[m] = (U[idx[m]] @ kept[s][: before[s]].T).max(axis=1) <= cos_min
+        for k in idx[ok]:
+            if len(out) >= limit:
+                break
+            s = int(signs[k])
+            if n_kept[s] > before[s] and np.max(kept[s][before[s]: n_kept[s]] @ U[k]) > cos_min:
+                continue
+            kept[s][n_kept[s]] = U[k]
+            n_kept[s] += 1
+            out.append(int(k))
+    return np.array(out, dtype=np.intp)
+
+
 def _violators(Xb, D, lam, act, beta, index, sphere, limit):
     """Cert(lambda) (exact over D), up to ``limit`` violating blocks (cell, sign, direction)
     and the maximising direction ``u`` of ``cert``."""
@@ -298,17 +332,8 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
         viol = viol[np.argsort(-c.values[viol])][: 20 * limit]
         # Spread the additions over the sphere: skip candidates within ~_SEPARATION radians of
         # an already chosen one of the same sign (neighbouring local maxima are redundant).
-        chosen = {1: np.zeros((limit, Xb.shape[1])), -1: np.zeros((limit, Xb.shape[1]))}
-        n_chosen = {1: 0, -1: 0}
-        cos_min = np.cos(_SEPARATION)
-        for k in viol:
-            if n_chosen[1] + n_chosen[-1] >= limit:
-                break
+        for k in viol[_spread(c.directions[viol], c.signs[viol], limit, np.cos(_SEPARATION))]:
             u, s = c.directions[k], int(c.signs[k])
-            if n_chosen[s] and np.max(chosen[s][: n_chosen[s]] @ u) > cos_min:
-                continue
-            chosen[s][n_chosen[s]] = u
-            n_chosen[s] += 1
             if c.cell[k] >= 0:
                 out.append((int(c.cell[k]), s, u))
                 continue

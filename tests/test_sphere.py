@@ -99,3 +99,25 @@ def test_pattern_index_finds_rows_and_facets_like_a_dictionary(name):
             assert index.find(p) == -1
             n_absent += 1
     assert n_absent > 100
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_spread_selection_equals_the_one_by_one_greedy_rule(seed):
+    from cvx_core.solver import _spread
+
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((700, 3))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    signs = rng.choice([-1, 1], size=700)
+    cos_min, limit = np.cos(0.2), 150
+    expected = []
+    for k in range(len(U)):  # the rule: keep unless a kept direction of the same sign is within the cap
+        if len(expected) >= limit:
+            break
+        if any(signs[j] == signs[k] and U[j] @ U[k] > cos_min for j in expected):
+            continue
+        expected.append(k)
+    got = _spread(U, signs, limit, cos_min, chunk=16)
+    np.testing.assert_array_equal(got, expected)
+    assert 0 < len(got) <= limit
+    assert len(_spread(U, signs, 5, cos_min)) == 5
