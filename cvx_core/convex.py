@@ -331,7 +331,7 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
         # benchmarks/solver_speed.py), so "auto" routes to the reference.
         solver = "clarabel"
         routed = f"auto -> cvxpy/clarabel (design matrix has {d} > 3 columns)"
-    if solver == "auto":
+    if solver in ("auto", "working-set"):
         from .solver import solve_working_set
 
         try:
@@ -362,7 +362,7 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
     last = None
     for name in chain:
         if name not in installed_solvers():
-            raise ValueError(f"expected solver 'auto' or one of {installed_solvers()}, got {name!r}")
+            raise ValueError(f"expected solver 'auto', 'working-set' or one of {installed_solvers()}, got {name!r}")
         try:
             out = solve_reference(Xb, yc, D, beta, act, loss, solver=name)
         except RuntimeError as exc:
@@ -439,9 +439,11 @@ def fit_convex(
     patterns : "exact", int or ndarray of bool (P, n)
         All patterns (exact enumeration), a number of Gaussian directions to sample, or the
         patterns themselves.
-    solver : "auto" or a cvxpy solver name
-        "auto" is the working-set solver of :mod:`cvx_core.solver`; any installed cvxpy solver
-        (e.g. "clarabel") solves the full program with cvxpy (the reference).
+    solver : "auto", "working-set" or a cvxpy solver name
+        "working-set" is the solver of :mod:`cvx_core.solver`; "auto" is the same for design
+        matrices with at most 3 columns and the reference otherwise (``info["columns"][c]
+        ["routing"]`` says so); any installed cvxpy solver (e.g. "clarabel") solves the full
+        program with cvxpy (the reference).
     seed : int
         Seed for pattern sampling.
     warm_start : ConvexFit, optional
@@ -464,7 +466,7 @@ def fit_convex(
     X, y = _check_Xy(X, y, lossf)
     beta = _check_beta(beta)
     if not isinstance(solver, str):
-        raise ValueError(f"expected solver as a string ('auto' or a cvxpy solver name), got {solver!r}")
+        raise ValueError(f"expected solver as a string ('auto', 'working-set' or a cvxpy solver name), got {solver!r}")
     solver = solver.lower()
     Xb = add_bias(X, bias)
     if warm_start is not None and warm_start.patterns.shape[1] == Xb.shape[0] and (

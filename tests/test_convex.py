@@ -229,3 +229,19 @@ def test_at_most_n_neurons_with_unchanged_predictions():
     pred2 = sum(s * act.slopes(f.patterns[i]) * (Xb @ z) for i, s, z in red)
     np.testing.assert_allclose(pred2, pred, atol=1e-9 * np.abs(pred).max())
     assert sum(np.linalg.norm(z) for *_, z in red) <= sum(np.linalg.norm(z) for *_, z in blocks) * (1 + 1e-12)
+
+
+def test_higher_dimension_routes_to_reference_unless_working_set_is_asked_for():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 4))
+    y = np.sign(X[:, 0] * X[:, 1] + 0.2)
+    from cvx_core import sample_patterns
+
+    D = sample_patterns(add_bias(X, True), 60, seed=0)
+    auto = fit_convex(X, y, 0.5, patterns=D)
+    ws = fit_convex(X, y, 0.5, patterns=D, solver="working-set")
+    assert auto.solver == "cvxpy/clarabel" and "routing" in auto.info["columns"][0]
+    assert ws.solver == "working-set" and ws.gap <= 1e-6
+    assert ws.objective == pytest.approx(auto.objective, rel=1e-6)
+    with pytest.raises(ValueError, match="working-set"):
+        fit_convex(X, y, 0.5, patterns=D, solver="no-such-solver")
