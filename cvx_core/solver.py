@@ -291,8 +291,7 @@ def _spread(U: np.ndarray, signs: np.ndarray, limit: int, cos_min: float, chunk:
     kept before it in one matrix product (the loop's per-candidate products were ~0.3 s of a
     cold solve at n = 200); only the chunk's survivors are compared one by one.
     """
-    d = U.shape[1] if U.ndim == 2 else 0
-    kept = {1: np.zeros((limit, d)), -1: np.zeros((limit, d))}
+    kept = {1: np.zeros((limit, U.shape[1])), -1: np.zeros((limit, U.shape[1]))}
     n_kept = {1: 0, -1: 0}
     out: list[int] = []
     for start in range(0, len(U), chunk):
@@ -487,11 +486,11 @@ def solve_working_set(
         gap = (obj - lb) / max(abs(obj), 1e-300)
         best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0, u_star=u_max)
         gap_prev = gap
-        if gap <= tol and not loose:
-            status = "optimal"
-            break
-        if gap <= tol:  # certified from a loose solve: polish it (the next round is accurate)
-            continue
+        if gap <= tol:
+            if not loose:
+                status = "optimal"
+                break
+            continue  # certified from a loose solve: polish it (the next round is accurate)
         # Drop blocks that stayed at zero (keeps the small program small; the objective cannot
         # increase since the current solution stays feasible), then add the violated blocks.
         old = np.array([(ws_i[j], ws_s[j]) in prev_keys for j in range(len(ws_i))])

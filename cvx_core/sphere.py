@@ -166,13 +166,13 @@ class SphereCertifier:
             if idx.size > G.shape[0] // 2:  # most cells: one pass over all beats gathering rows
                 SX = G.astype(np.float32) @ self.Xb32.T
                 SX *= self.sgn32  # sgn_k x_k' g_D
-                lo, hi, rows = SX.min(axis=1)[idx], SX.max(axis=1)[idx], idx
+                lo, hi = SX.min(axis=1)[idx], SX.max(axis=1)[idx]
             else:
                 SX = (G[idx].astype(np.float32) @ self.Xb32.T) * self.sgn32[idx]
-                lo, hi, rows = SX.min(axis=1), SX.max(axis=1), idx
-            margin = (1e-4 * gn[rows] * self.xnorm.max()).astype(np.float32)
+                lo, hi = SX.min(axis=1), SX.max(axis=1)
+            margin = (1e-4 * gn[idx] * self.xnorm.max()).astype(np.float32)
             for s, ok in ((1.0, lo > -margin), (-1.0, hi < margin)):
-                r = rows[ok]
+                r = idx[ok]
                 if r.size:
                     XG = s * np.where(self.D[r], 1.0, -1.0) * (G[r] @ Xb.T)
                     k = r[~np.any(XG < -(_TOL * gn[r] * self.xnorm.max())[:, None], axis=1)]
