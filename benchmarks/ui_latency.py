@@ -48,8 +48,8 @@ _WS_LOG = """(() => {
 
 # Arms a watcher: the next keydown's timestamp starts the clock; the first animation frame after
 # the figure (found by its element key) holds other data stops it. Result in window.__lat.
-_ARM = """([sel, timeoutMs]) => {
-  const gd = () => document.querySelector(sel + ' .js-plotly-plot');
+_ARM = H.js("""([sel, timeoutMs]) => {
+  const gd = () => GD(sel);
   const sig = (g) => (g && g.data) ? JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata,
       t.visible, t.marker && t.marker.color, t.line && t.line.color])) + JSON.stringify((g.layout || {}).shapes || [])
       + JSON.stringify((g.layout || {}).title || '') : null;
@@ -76,7 +76,7 @@ _ARM = """([sel, timeoutMs]) => {
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
-}"""
+}""")
 
 
 def measure(pg, figure: str, slider: str, step: int, timeout: float) -> tuple | None:

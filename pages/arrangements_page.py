@@ -4,7 +4,7 @@ from functools import partial
 import streamlit as st
 
 from cvx_core.geometry import direction_from_angles, kinks_1d
-from pages.common import cache, export, guard, lecture
+from pages.common import cache, export, guard, lecture, live_chart
 from pages.common import cache_arrangements as ca
 from pages.common import fig_arrangements as fa
 from pages.common.state import bind
@@ -35,7 +35,7 @@ ss["arr_point"] = ss["arr_point"] if ss["arr_point"] < len(data.X) else -1
 
 
 def _picked(chart_key, target):  # a click on a chart writes the picked index into a bound control
-    ss[target] = ca.picked_index(ss[chart_key].selection.points if chart_key in ss else [])
+    ss[target] = ca.picked_index(live_chart.clicked_points(ss.get(chart_key)))
 
 
 k = st.columns([3, 2, 2, 2])
@@ -85,7 +85,7 @@ with left:
                         kinks=kinks_1d(fit.network.U, c.bias) if fit else (),
                         alpha=fit.network.alpha if fit else None, activated=act, point=pt)
     fig = export.cached(("arr_data", key, c.bias, fkey, sel, pt), build)
-    export.chart(fig, key="arr_data_chart", filename="arrangement_data_space", selection_mode="points",
+    export.chart(fig, key="arr_data_chart", filename="arrangement_data_space", live=True,
                  on_select=lambda: _picked("arr_data_chart", "arr_point"))
     lecture.explain(("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "
                      "alpha_j < 0) with a strip on its active side; the grey polygons are the network's linear regions "
@@ -102,7 +102,7 @@ with right:
             view.pictures, view.pattern_index, labels=view.labels or False, found=f,
             norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt, direction=u,
             axis_titles=("u1", "u_bias") if dim == 2 and c.bias else ("u1", "u2")))
-        export.chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", selection_mode="points",
+        export.chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", live=True,
                      on_select=lambda: _picked("arr_weight_chart", "arr_cell"))
         total = sum(p.n_cells for p in view.pictures)
         lecture.explain(
@@ -137,7 +137,7 @@ if view.drawn:
         view.vertices, order=view.order, triangles=view.triangles, labels=view.vertex_labels,
         found=samp["vertices"] if ss["arr_colour"] == "sampling" else None,
         selected_vertex=dinfo["vertex"], highlight=sel, direction=u))
-    export.chart(zfig, key="arr_zonotope", filename="zonotope")
+    export.chart(zfig, key="arr_zonotope", filename="zonotope", live=True)
     lecture.explain(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the star is the vertex that "
                     f"maximises u'z for the direction u of the sliders: pattern {dinfo['vertex']}, and D(u) is pattern "
                     f"{dinfo['index']} ({'they agree' if dinfo['agree'] else 'they differ: u lies on a hyperplane'}). "
@@ -149,7 +149,7 @@ st.subheader("Subsampling: what N Gaussian directions find")
 cov = ca.coverage(key, c.bias, c.seed)
 export.chart(export.cached(("arr_coverage", key, c.bias, c.seed, ss["arr_N"]),
                            lambda: fa.coverage_figure(cov["N"], cov["found"], P, current_N=ss["arr_N"])), key="arr_coverage",
-             filename="coverage")
+             filename="coverage", live=True)
 lecture.explain("How to read this: a cell is found with probability equal to its normalised solid angle, so large "
                 "cells are found first and the small ones need many more directions; the curve approaches the exact "
                 "count P. Colour the cells by 'found by N' to see which ones are missed (grey).")

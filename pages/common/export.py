@@ -26,7 +26,7 @@ import streamlit as st
 import cvx_core
 from cvx_core.datasets import Dataset
 
-from . import data_io, lecture
+from . import data_io, lecture, live_chart
 
 #: Largest accepted network JSON upload.
 MAX_JSON_BYTES = 1_000_000
@@ -108,15 +108,26 @@ def figure_bytes(fig, fmt: str = "png", width: int = 900, height: int = 700) -> 
     return _render(fig.to_json(), fmt, width, height)
 
 
-def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool = True, **kwargs):
+def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool = True, live: bool = False,
+          **kwargs):
     """``st.plotly_chart`` with lecture styling, the download config and optional server export.
 
-    Extra keyword arguments go to ``st.plotly_chart`` (e.g. ``on_select``); returns its value.
+    ``live=True`` draws it with :func:`pages.common.live_chart.show` instead (needs ``key``; the
+    browser updates the chart in place when its figure changes; ``on_select`` is the only extra
+    keyword it takes). Other extra keyword arguments go to ``st.plotly_chart`` (e.g.
+    ``on_select``). Returns the chart's value.
     """
     lecture.style(fig)
-    if lecture.active():
-        kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
-    out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
+    if live:
+        out = live_chart.show(fig, key=key, config=chart_config(filename), themed=not lecture.active(),
+                              on_select=kwargs.pop("on_select", None))
+        kwargs.pop("selection_mode", None)  # a live chart reports clicked points
+        if kwargs:
+            raise TypeError(f"a live chart does not take {sorted(kwargs)}")
+    else:
+        if lecture.active():
+            kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
+        out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
     if server and st.session_state.get("srvexp") and server_export_available() and not lecture.active():
         # a compact horizontal row of small buttons: columns would squeeze their labels in a half-width column
         row = st.container(horizontal=True, gap="small", wrap=False)

@@ -133,13 +133,17 @@ def is_running(pg) -> bool:
 
 
 def wait_idle(pg, timeout: float = 120.0, quiet: float = 0.6) -> None:
-    """Wait until no script run is shown for ``quiet`` seconds and nothing is stale."""
+    """Wait until no script run is shown for ``quiet`` seconds, nothing is stale and every live
+    chart has drawn its newest figure."""
     deadline = time.monotonic() + timeout
     calm_since = None
     while time.monotonic() < deadline:
         busy = pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
             || !!document.querySelector('[data-stale="true"]')
-            || !document.querySelector('[data-testid="stMain"]')""")
+            || !document.querySelector('[data-testid="stMain"]')
+            || Array.from(document.querySelectorAll('iframe')).some(f => {
+                 try { const b = f.contentDocument && f.contentDocument.body; return !!b && b.dataset.busy === '1'; }
+                 catch (e) { return false; } })""")
         now = time.monotonic()
         if busy:
             calm_since = None
@@ -189,13 +193,40 @@ def metric_number(pg, label: str) -> float:
     return float(raw.replace(",", "").replace("%", "").split()[0])
 
 
-_FIG_JS = """(sel) => {
-  const g = document.querySelector(sel + ' .js-plotly-plot');
+# The plotly graph div of the chart in the element with selector ``sel``: an st.plotly_chart
+# draws it in the page, a live chart (pages/common/live_chart.py) inside its iframe.
+GD_JS = """const GD = (sel) => {
+  const c = typeof sel === 'string' ? document.querySelector(sel) : sel;
+  if (!c) return null;
+  const g = c.querySelector('.js-plotly-plot');
+  if (g) return g;
+  const f = c.querySelector('iframe');
+  try { return f && f.contentDocument ? f.contentDocument.querySelector('.js-plotly-plot') : null; }
+  catch (e) { return null; }
+};
+const FRAME_OFFSET = (g) => {
+  const f = g.ownerDocument.defaultView.frameElement;
+  if (!f) return [0, 0];
+  const r = f.getBoundingClientRect();
+  return [r.left + f.clientLeft, r.top + f.clientTop];
+};"""
+
+
+def js(body: str) -> str:
+    """A JS arrow function ``(arg) => {...}`` with :data:`GD_JS` in scope (``body`` is one)."""
+    head, rest = body.split("=>", 1)
+    rest = rest.strip()
+    assert rest.startswith("{"), body
+    return f"{head}=> {{ {GD_JS}\n{rest[1:]}"
+
+
+_FIG_JS = js("""(sel) => {
+  const g = GD(sel);
   if (!g || !g.data) return null;
   return JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata, t.visible,
                                          t.marker && t.marker.color, t.line && t.line.color]))
          + JSON.stringify((g.layout || {}).shapes || []) + JSON.stringify((g.layout || {}).title || '');
-}"""
+}""")
 
 
 def chart_sel(key: str) -> str:
@@ -210,20 +241,20 @@ def figure_signature(pg, key: str) -> str | None:
 
 def figure_traces(pg, key: str) -> list[dict]:
     """Name, type and number of points of each trace of the chart ``key``."""
-    return pg.evaluate("""(sel) => {
-      const g = document.querySelector(sel + ' .js-plotly-plot');
+    return pg.evaluate(js("""(sel) => {
+      const g = GD(sel);
       return g ? g._fullData.map(t => ({name: t.name || '', type: t.type, mode: t.mode || '',
                                          n: t.x ? t.x.length : (t.z ? t.z.length : 0)})) : [];
-    }""", chart_sel(key))
+    }"""), chart_sel(key))
 
 
 def trace_points(pg, key: str, name: str) -> list[tuple[float, float]]:
     """(x, y) of every point of the trace named ``name`` in chart ``key``."""
-    return [tuple(p) for p in pg.evaluate("""([s, name]) => {
-      const g = document.querySelector(s + ' .js-plotly-plot');
+    return [tuple(p) for p in pg.evaluate(js("""([s, name]) => {
+      const g = GD(s);
       const t = g._fullData.find(t => t.name === name);
       return t ? Array.from(t.x, (x, k) => [x, t.y[k]]) : [];
-    }""", [chart_sel(key), name])]
+    }"""), [chart_sel(key), name])]
 
 
 def slider_value(pg, key: str) -> str:
@@ -258,11 +289,12 @@ def wait_changed(pg, read, before, timeout: float = 120.0, what: str = "a change
 
 def visible_points(pg, key: str, trace: int) -> list[tuple[int, float, float]]:
     """(index, page x, page y) of the points of trace ``trace`` of chart ``key`` inside its axes."""
-    pts = pg.evaluate("""([sel, i]) => {
-      const g = document.querySelector(sel + ' .js-plotly-plot');
+    pts = pg.evaluate(js("""([sel, i]) => {
+      const g = GD(sel);
       const t = g._fullData[i], fl = g._fullLayout;
       const xa = fl[t.xaxis.replace('x', 'xaxis')], ya = fl[t.yaxis.replace('y', 'yaxis')];
-      const r = g.querySelector('.main-svg').getBoundingClientRect();
+      const b = g.querySelector('.main-svg').getBoundingClientRect(), [ox, oy] = FRAME_OFFSET(g);
+      const r = {left: b.left + ox, top: b.top + oy};
       const out = [];
       for (let k = 0; k < t.x.length; k++) {
         const px = xa.l2p(t.x[k]), py = ya.l2p(t.y[k]);
@@ -270,7 +302,7 @@ def visible_points(pg, key: str, trace: int) -> list[tuple[int, float, float]]:
           out.push([k, r.left + xa._offset + px, r.top + ya._offset + py]);
       }
       return out;
-    }""", [chart_sel(key), trace])
+    }"""), [chart_sel(key), trace])
     return [(int(k), float(x), float(y)) for k, x, y in pts]
 
 
@@ -305,28 +337,27 @@ def click_far_from(pg, key: str, trace: int, avoid: list[int]) -> tuple[float, f
     other = [(x, y) for a in avoid for _, x, y in visible_points(pg, key, a)]
     k, x, y = max(cand, key=lambda p: min(((p[1] - a) ** 2 + (p[2] - b) ** 2 for a, b in other), default=0.0))
     click_at(pg, x, y)
-    return tuple(pg.evaluate("([s, i, k]) => { const t = document.querySelector(s + ' .js-plotly-plot')._fullData[i];"
-                             " return [t.x[k], t.y[k]]; }", [chart_sel(key), trace, k]))
+    return tuple(pg.evaluate(js("([s, i, k]) => { const t = GD(s)._fullData[i]; return [t.x[k], t.y[k]]; }"),
+                             [chart_sel(key), trace, k]))
 
 
 def chart_key(pg, prefix: str) -> str | None:
     """Element key of the first plotly chart whose key starts with ``prefix``."""
-    return pg.evaluate("""(p) => {
-      for (const g of document.querySelectorAll('.js-plotly-plot')) {
-        const c = g.closest('[class*="st-key-"]');
-        const m = c && c.className.match(/st-key-(\\S+)/);
-        if (m && m[1].startsWith(p)) return m[1];
+    return pg.evaluate(js("""(p) => {
+      for (const c of document.querySelectorAll('[class*="st-key-"]')) {
+        const m = c.className.match(/st-key-(\\S+)/);
+        if (m && m[1].startsWith(p) && GD(c)) return m[1];
       }
       return null;
-    }""", prefix)
+    }"""), prefix)
 
 
 def trace_index(pg, key: str, predicate_js: str) -> int:
     """Index of the first trace of chart ``key`` for which ``predicate_js`` (a JS arrow on t) holds."""
-    return pg.evaluate(f"""(sel) => {{
-      const g = document.querySelector(sel + ' .js-plotly-plot');
+    return pg.evaluate(js(f"""(sel) => {{
+      const g = GD(sel);
       return g.data.findIndex({predicate_js});
-    }}""", chart_sel(key))
+    }}"""), chart_sel(key))
 
 
 def dump(obj) -> str:

@@ -144,13 +144,19 @@ def test_arrangements(page, browser, app_url):
     assert H.figure_signature(pg, "arr_coverage") != cov0
     assert "arr_N=256" in H.href(pg)
 
-    # direction u: the zonotope's maximising vertex (the star) moves
+    # direction u: the zonotope's maximising vertex (the star) moves, in the same plotly graphs
+    # (live charts update in place: no remount, no new WebGL context)
     zono0 = H.figure_signature(pg, "arr_zonotope")
     weight0 = H.figure_signature(pg, "arr_weight_chart")
+    tag = H.js("(sels) => { sels.forEach((s, i) => { GD(s).__e2eTag = 'kept' + i; }); }")
+    kept = H.js("(sels) => { return sels.map((s) => GD(s).__e2eTag || null); }")
+    live = [H.chart_sel(k) for k in ("arr_zonotope", "arr_weight_chart")]
+    pg.evaluate(tag, live)
     H.press_slider(pg, "arr_theta", 60)
     H.wait_changed(pg, lambda: H.figure_signature(pg, "arr_zonotope"), zono0, what="the zonotope after u moved")
     assert H.slider_value(pg, "arr_theta") == "90"
     assert H.figure_signature(pg, "arr_weight_chart") != weight0, "the direction marker did not move"
+    assert pg.evaluate(kept, live) == ["kept0", "kept1"], "a chart was redrawn from scratch"
 
     # beta (sidebar): another fit, other neurons in data space; the arrangement stays
     data0 = H.figure_signature(pg, "arr_data_chart")
@@ -165,8 +171,7 @@ def test_arrangements(page, browser, app_url):
     assert tr >= 0, "no clickable cell markers"
     data1 = H.figure_signature(pg, "arr_data_chart")
     k = H.click_point(pg, key, tr, pick=len(H.visible_points(pg, key, tr)) // 2)
-    cell = pg.evaluate("([s, i, k]) => document.querySelector(s + ' .js-plotly-plot')._fullData[i].customdata[k][0]",
-                       [H.chart_sel(key), tr, k])
+    cell = pg.evaluate(H.js("([s, i, k]) => { return GD(s)._fullData[i].customdata[k][0]; }"), [H.chart_sel(key), tr, k])
     H.wait_for(lambda: pg.locator(f"{H.chart_sel('arr_cell')} input").input_value() == str(cell),
                what=f"pattern {cell} selected")
     H.wait_idle(pg)
