@@ -1,25 +1,28 @@
 """Convex NN Explorer: entry point (page config, navigation and the shared controls)."""
 import streamlit as st
 
+from pages.common.guard import ran_via_app
 from pages.common.state import share_box, shared_controls, show_notices, sync_url
 
 st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png", layout="wide",
                    initial_sidebar_state="collapsed" if st.query_params.get("lecture") in ("1", "true") else "auto")
 
 PAGES = [
-    st.Page("pages/home_page.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
     # (pages register here, one line each)
-    st.Page("pages/arrangements_page.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
-    st.Page("pages/path_page.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
-    st.Page("pages/sgd_page.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
+    st.Page("pages/arrangements.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
+    st.Page("pages/path.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
+    st.Page("pages/sgd.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
 ]
 
 nav = st.navigation(PAGES)
 controls = shared_controls()
 st.session_state["controls"] = controls
 show_notices()
+ran_via_app(True)  # pages check it (guard.through_app): a page file may run alone in legacy pages/ mode
 try:
     nav.run()
 finally:  # also after st.stop() in a page: the URL and the share link follow the controls
+    ran_via_app(False)
     sync_url()
     share_box()

@@ -41,7 +41,7 @@ def main(params: dict | None = None) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     at.query_params.update(params or {"dataset": "spiral", "n": "40", "test": "0.25"})
     at.run()  # through app.py first, then to the page
-    at.switch_page("pages/path_page.py")
+    at.switch_page("pages/path.py")
     t = time.perf_counter()
     at.run()
     first = time.perf_counter() - t

@@ -78,7 +78,7 @@ def test_arrangement_charts_keep_their_identity_when_u_moves():
     at = AppTest.from_file("../app.py", default_timeout=120)
     at.query_params.update({"n": "10"})
     at.run()
-    at.switch_page("pages/arrangements_page.py")
+    at.switch_page("pages/arrangements.py")
     at.run()
     assert not at.exception, at.exception
     before = _instances(at)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from cvx_core import add_bias, cover_count, enumerate_patterns, sample_patterns
 from cvx_core.datasets import load_dataset
 
-PAGE = "pages/arrangements_page.py"
+PAGE = "pages/arrangements.py"
 
 
 def _open(**params):

@@ -49,7 +49,7 @@ def _app(**params) -> AppTest:
     at.query_params.update({k: v for k, v in {**SMALL, **params}.items() if not k.startswith("path_")})
     at.run()  # through app.py first (st.navigation registers the pages), then to the page
     at.query_params.update({**SMALL, **params})
-    at.switch_page("pages/path_page.py")
+    at.switch_page("pages/path.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -8,7 +8,7 @@ from cvx_core.datasets import load_dataset
 from cvx_core.sgd import train_runs, train_sgd
 from cvx_core.stationary import analyse_stationary, insert_violating_neuron
 
-PAGE = "pages/sgd_page.py"
+PAGE = "pages/sgd.py"
 N = 12
 BETA = 0.01  # the shared default log10 beta = -2
 SMALL = {"sgd_steps": "100", "sgd_width": "6", "sgd_nseeds": "2"}

@@ -77,7 +77,7 @@ def test_section_renders_and_the_selectbox_changes_the_table(df):
     at.query_params.update({"n": "12"})
     at.run()
     at.query_params.update({"sgd_steps": "50", "sgd_width": "4", "sgd_nseeds": "1", "sgd_lrs": "0.01"})
-    at.switch_page("pages/sgd_page.py")
+    at.switch_page("pages/sgd.py")
     at.run()
     assert not at.exception, at.exception
     assert "Real data (precomputed study)" in [e.label for e in at.expander]

@@ -32,23 +32,23 @@ class Preset:
 
 
 PRESETS = (
-    Preset("XOR: how many neurons does the optimum use?", "pages/home_page.py", "",
+    Preset("XOR: how many neurons does the optimum use?", "pages/home.py", "",
            {"dataset": "xor", "n": 40, "seed": 0, "activation": "relu", "loss": "hinge", "log_beta": 0.0},
            "Four ReLUs can represent XOR; the certified weight-decay optimum on this sample uses the count shown "
            "under Active neurons. Raise or lower beta and watch it change."),
-    Preset("SGD stuck on a spiral", "pages/sgd_page.py", "sgd",
+    Preset("SGD stuck on a spiral", "pages/sgd.py", "sgd",
            {"dataset": "spiral", "n": 40, "seed": 0, "activation": "relu", "log_beta": -2.0},
            "Gradient descent on two spirals stalls above the certified optimum; the certificate shows why."),
-    Preset("Subsampling misses small cells", "pages/arrangements_page.py", "arrangements",
+    Preset("Subsampling misses small cells", "pages/arrangements.py", "arrangements",
            {"dataset": "blobs", "n": 24, "seed": 0, "activation": "relu"},
            "Gaussian directions find big cells of the arrangement first and miss the small ones."),
-    Preset("Sparsity path on two moons", "pages/path_page.py", "path",
+    Preset("Sparsity path on two moons", "pages/path.py", "path",
            {"dataset": "moons", "n": 40, "seed": 0, "activation": "relu"},
            "Neurons enter one by one as beta decreases; each curve is one group norm."),
-    Preset("Regression: piecewise-linear fit", "pages/home_page.py", "",
+    Preset("Regression: piecewise-linear fit", "pages/home.py", "",
            {"dataset": "regression1d", "n": 24, "noise": 0.1, "seed": 0, "activation": "relu", "log_beta": -1.5},
            "A ReLU network's optimum on 1-D data is piecewise linear with few kinks."),
-    Preset("Lecture view: circles, absolute value", "pages/home_page.py", "",
+    Preset("Lecture view: circles, absolute value", "pages/home.py", "",
            {"dataset": "circles", "n": 32, "seed": 0, "activation": "abs", "log_beta": -1.5, "lecture": 1},
            "Lecture mode: no explanatory text, large type and markers."),
 )

@@ -302,9 +302,9 @@ def test_sgd(page, browser, app_url):
 def test_fresh_server_page_link(browser):
     """The first request a new server gets is a shared link to the Sparsity path.
 
-    Regression test: with the page files named like their url_path (pages/path.py for /path),
-    Streamlit's legacy pages/ mode ran the file directly on a fresh server and the page's guard
-    sent the user to the Overview, dropping the link's parameters.
+    Regression test: Streamlit's legacy pages/ mode runs the page file alone on a fresh server.
+    Its guard once sent the user to the Overview (dropping the link's parameters); with page files
+    named otherwise than their url path, the right page came with a "Page not found" dialog.
     """
     server = H.Server()
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -313,6 +313,7 @@ def test_fresh_server_page_link(browser):
         pg = ctx.new_page()
         H.open_page(pg, H.page_url(server.url, "path", f"{N}&path_k=5"))
         _no_problems(pg, "first request to /path")
+        assert pg.get_by_text("Page not found").count() == 0, "Streamlit's 'Page not found' dialog is shown"
         title = pg.locator("h1").first.inner_text().strip()
         assert title == "Sparsity path", f"landed on {title!r} at {H.href(pg)}"
         assert "/path" in H.href(pg) and "path_k=5" in H.href(pg)

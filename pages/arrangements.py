@@ -9,9 +9,7 @@ from pages.common import cache_arrangements as ca
 from pages.common import fig_arrangements as fa
 from pages.common.state import bind
 
-if "controls" not in st.session_state:
-    # a fresh server may run this file alone in streamlit's legacy pages/ mode: go through app.py
-    st.switch_page("app.py", query_params=st.query_params.to_dict())
+guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c, ss = st.session_state["controls"], st.session_state
 st.title("Hyperplane arrangements and zonotopes")
 lecture.note("Every direction u of a hidden neuron switches on a subset of the points, its *activation pattern*. "

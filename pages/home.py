@@ -4,9 +4,7 @@ import streamlit as st
 from pages.common import cache, export, guard, lecture, presets, userdata
 from pages.common.figures import decision_figure, regression_figure
 
-if "controls" not in st.session_state:
-    # a fresh server may run this file alone in streamlit's legacy pages/ mode: go through app.py
-    st.switch_page("app.py", query_params=st.query_params.to_dict())
+guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
 st.title("Convex NN Explorer")
 lecture.note(

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from pages.common import cache, export, lecture
+from pages.common import cache, export, guard, lecture
 from pages.common import cache_path as cp
 from pages.common.fig_path import animation_figure, fit_figure, loss_figure, path_figure
 from pages.common.state import bind
@@ -19,10 +19,7 @@ def _int_in(lo, hi):
     return parse
 
 
-if "controls" not in st.session_state:
-    # A fresh server can run this file directly in Streamlit's legacy pages/ mode, before app.py
-    # (and its shared controls) ever ran; send the session through app.py, keeping the URL state.
-    st.switch_page("app.py", query_params=st.query_params.to_dict())
+guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
 ss = st.session_state
 st.title("Sparsity path")

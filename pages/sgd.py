@@ -4,7 +4,7 @@ from dataclasses import astuple
 import streamlit as st
 
 from cvx_core.sgd import OPTIMIZERS
-from pages.common import cache, export, lecture
+from pages.common import cache, export, guard, lecture
 from pages.common import cache_sgd as cs
 from pages.common.fig_sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
                                   run_label, sensitivity_figure, side_by_side_figure)
@@ -12,8 +12,7 @@ from pages.common.real_data_view import KEY as RD_KEY, render_real_data_section
 
 SHORT = {"gd": "GD", "sgd": "SGD", "adam": "Adam"}  # option labels that fit the narrow column at 1024 px
 
-if "controls" not in st.session_state:
-    st.switch_page("app.py", query_params=st.query_params.to_dict())
+guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
 ss = st.session_state
 st.title("SGD versus convex training")
