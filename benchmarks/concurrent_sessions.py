@@ -141,9 +141,11 @@ class Session:
                     run.markdown.append(el.markdown.body)
                 elif ek == "slider":
                     run.sliders[_key_of(el.slider.id)] = el.slider
-                elif ek == "plotly_chart":
-                    key = _key_of(el.plotly_chart.id)
-                    run.figures[key] = el.plotly_chart.spec
+                elif ek in ("plotly_chart", "component_instance"):
+                    # st.plotly_chart, or a live chart (pages/common/live_chart.py: the spec is an argument)
+                    key = _key_of(getattr(el, ek).id)
+                    run.figures[key] = (el.plotly_chart.spec if ek == "plotly_chart"
+                                        else json.loads(el.component_instance.json_args).get("spec", ""))
                     if key == figure and run.t_figure is None:
                         run.t_figure = time.perf_counter() - t0
             elif kind == "script_finished":
