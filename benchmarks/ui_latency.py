@@ -11,8 +11,10 @@ after the watched plotly figure holds different data (Streamlit's debounce, the 
 round trip, the script rerun, the transfer and plotly's redraw are all inside). Cases:
 
 - display only: the Sparsity path's selected beta (moving beta over the computed path), the
-  Arrangements' direction u and number of Gaussian directions N, the SGD page's learning rate
-  of the live run (a fresh run at step 0; the comparison runs are cached);
+  Arrangements' direction u (watched twice: its star over the arrangement, right under the
+  sliders, and the zonotope's maximising vertex further down, a WebGL scene) and number of
+  Gaussian directions N, the SGD page's learning rate of the live run (a fresh run at step 0;
+  the comparison runs are cached);
 - re-solve: the Overview's log10 beta, each step a beta never solved before, at n = 40 and at
   n = ``--resolve-n`` (the issue's 1 s target is for n = 100);
 - cached: the same Overview slider moved back over betas solved a moment ago.
@@ -52,8 +54,8 @@ _ARM = H.js("""([sel, timeoutMs]) => {
   const gd = () => GD(sel);
   const sig = (g) => (g && g.data) ? JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata,
       t.visible, t.marker && t.marker.color, t.line && t.line.color])) + JSON.stringify((g.layout || {}).shapes || [])
-      + JSON.stringify((g.layout || {}).title || '') : null;
-  let g0 = gd(), d0 = g0 && g0.data;
+      + JSON.stringify((g.layout || {}).title || '') + (g.__liveOverlay || '') : null;
+  let g0 = gd(), d0 = g0 && g0.data, o0 = g0 && g0.__liveOverlay;
   const s0 = sig(g0);
   let t0 = null;
   window.__lat = undefined;
@@ -68,9 +70,9 @@ _ARM = H.js("""([sel, timeoutMs]) => {
   };
   const tick = () => {
     const g = gd();
-    if (t0 !== null && g && g.data && (g !== g0 || g.data !== d0)) {
+    if (t0 !== null && g && g.data && (g !== g0 || g.data !== d0 || g.__liveOverlay !== o0)) {
       if (sig(g) !== s0) { requestAnimationFrame(() => done(performance.now() - t0)); return; }
-      g0 = g; d0 = g.data;
+      g0 = g; d0 = g.data; o0 = g.__liveOverlay;
     }
     if (performance.now() - start > timeoutMs) { done(null); return; }
     requestAnimationFrame(tick);
@@ -128,7 +130,9 @@ def main() -> int:
     # (name, page, query, slider, figure, steps, kind)
     cases = [
         ("Sparsity path: selected beta", "path", "", "path_k", "path_fig_path", [-1] * min(r, 19), "display"),
-        ("Arrangements: direction u", "arrangements", "", "arr_theta", "arr_zonotope", [5] * r, "display"),
+        ("Arrangements: direction u, zonotope", "arrangements", "", "arr_theta", "arr_zonotope", [5] * r, "display"),
+        ("Arrangements: direction u, arrangement", "arrangements", "", "arr_theta", "arr_weight_chart", [5] * r,
+         "display"),
         ("Arrangements: directions N", "arrangements", "", "arr_N", "arr_coverage",
          ([1, 1, 1, -1, -1, -1] * r)[:r], "display"),
         ("SGD vs convex: live learning rate", "sgd", "", "sgd_lr", "sgd_fig_curves", ([1, -1] * r)[:r], "display"),

@@ -96,11 +96,13 @@ with right:
     st.subheader("Weight space: the arrangement")
     if view.drawn:
         f = samp["cells"] if ss["arr_colour"] == "sampling" else None
-        fig = export.cached(("arr_weight", key, c.bias, fkey, found_key, sel, pt, u_key), lambda: fa.arrangement_figure(
+        # u is drawn over the cached figure (a live chart overlay): moving u redraws no cell
+        fig = export.cached(("arr_weight", key, c.bias, fkey, found_key, sel, pt), lambda: fa.arrangement_figure(
             view.pictures, view.pattern_index, labels=view.labels or False, found=f,
-            norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt, direction=u,
+            norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt, direction_legend=True,
             axis_titles=("u1", "u_bias") if dim == 2 and c.bias else ("u1", "u2")))
         export.chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", live=True,
+                     overlay=fa.direction_traces(view.pictures, u),
                      on_select=lambda: _picked("arr_weight_chart", "arr_cell"))
         total = sum(p.n_cells for p in view.pictures)
         lecture.explain(

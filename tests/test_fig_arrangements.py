@@ -152,3 +152,29 @@ def test_data_space_and_curves(setup):
     assert np.isnan(fig.data[2].y[0]) and fig.data[2].y[1] == 0.9
     fig = fa.data_space_figure_1d(X[:, 0], y, predict=lambda x: x[:, 0], kinks=[0.2, 5.0], activated=act)
     assert len(fig.layout.shapes) == 1  # the kink outside the box is not drawn
+
+
+def test_direction_as_overlay_matches_the_drawn_direction(setup):
+    """A live chart draws u over the figure: the overlay traces are the ones the figure would
+    hold, and the figure keeps only u's legend entry."""
+    X, Xb, E, pics, index = setup
+    u = [0.3, -0.2, -0.5]
+    full = _traces(fa.arrangement_figure(pics, index, direction=u), "direction")
+    over = fa.direction_traces(pics, u)
+    assert len(over) == len(full) == 1
+    assert over[0]["xaxis"] == full[0].xaxis == "x2"  # u_bias < 0: the u_bias = -1 slice
+    np.testing.assert_allclose([over[0]["x"][0], over[0]["y"][0]], [0.6, -0.4])
+    base = fa.arrangement_figure(pics, index, direction_legend=True)
+    entry = _traces(base, "direction")
+    assert len(entry) == 1 and entry[0].x == (None,) and entry[0].name == full[0].name
+    assert _traces(fa.arrangement_figure(pics, index), "direction") == []
+
+
+def test_direction_ray_on_wedges():
+    X = np.random.default_rng(3).uniform(-1, 1, (7, 2))
+    Xb = add_bias(X[:, :1], True)  # 1-D data with bias: 2 weight coordinates, wedges
+    pics = geo.arrangement_pictures(Xb)
+    (t,) = fa.direction_traces(pics, [3.0, 4.0])
+    assert t["mode"] == "lines+markers" and t["x"][0] == t["y"][0] == 0.0
+    np.testing.assert_allclose(np.arctan2(t["y"][1], t["x"][1]), np.arctan2(4.0, 3.0))
+    np.testing.assert_allclose(np.hypot(t["x"][1], t["y"][1]), pics[0].extent)

@@ -90,3 +90,23 @@ def test_arrangement_charts_keep_their_identity_when_u_moves():
         assert after[key].id == before[key].id, key
         assert after[key].json_args != before[key].json_args, f"{key} did not show the new direction"
     assert after["arr_coverage"].json_args == before["arr_coverage"].json_args
+
+
+def test_overlay_arguments_are_plain_json():
+    import json
+
+    import numpy as np
+
+    over = [{"x": np.array([0.5, 1.0]), "y": [np.float64(2.0), None], "marker": {"size": np.int64(14)}}]
+    plain = live_chart._plain(over)
+    assert json.loads(json.dumps(plain)) == [{"x": [0.5, 1.0], "y": [2.0, None], "marker": {"size": 14}}]
+
+
+def test_overlay_needs_a_live_chart_and_downloads_include_it():
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], name="base"))
+    star = {"type": "scatter", "x": [0.5], "y": [0.5], "mode": "markers", "name": "u"}
+    with pytest.raises(ValueError, match="live chart"):
+        export.chart(fig, key="k", overlay=[star])
+    both = export.with_overlay(fig, [star])
+    assert [t.name for t in both.data] == ["base", "u"] and len(fig.data) == 1  # a copy
+    assert export.with_overlay(fig, None) is fig

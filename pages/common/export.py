@@ -99,28 +99,43 @@ def _render(fig_json: str, fmt: str, width: int, height: int) -> bytes:
                         scale=2 if fmt == "png" else 1)
 
 
-def figure_bytes(fig, fmt: str = "png", width: int = 900, height: int = 700) -> bytes:
-    """Render ``fig`` on the server (kaleido + Chromium); raises RuntimeError when unavailable."""
+def figure_bytes(fig, fmt: str = "png", width: int = 900, height: int = 700, overlay: list | None = None) -> bytes:
+    """Render ``fig`` (with the ``overlay`` traces of a live chart) on the server (kaleido +
+    Chromium); raises RuntimeError when unavailable."""
     if fmt not in _MIME:
         raise ValueError(f"expected format 'png' or 'svg', got {fmt!r}")
     if not server_export_available():
         raise RuntimeError("server-side export needs kaleido and Chromium; use the camera button on the figure")
-    return _render(fig.to_json(), fmt, width, height)
+    return _render(with_overlay(fig, overlay).to_json(), fmt, width, height)
+
+
+def with_overlay(fig, overlay: list | None):
+    """``fig`` with the ``overlay`` traces added (a copy; ``fig`` itself when there are none)."""
+    if not overlay:
+        return fig
+    import plotly.graph_objects as go
+
+    out = go.Figure(fig)
+    out.add_traces([{**t, "showlegend": False} for t in overlay])  # the figure holds the legend entry
+    return out
 
 
 def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool = True, live: bool = False,
-          **kwargs):
+          overlay: list | None = None, **kwargs):
     """``st.plotly_chart`` with lecture styling, the download config and optional server export.
 
     ``live=True`` draws it with :func:`pages.common.live_chart.show` instead (needs ``key``; the
-    browser updates the chart in place when its figure changes; ``on_select`` is the only extra
-    keyword it takes). Other extra keyword arguments go to ``st.plotly_chart`` (e.g.
-    ``on_select``). Returns the chart's value.
+    browser updates the chart in place when its figure changes; ``overlay`` traces are drawn
+    over it without redrawing it; ``on_select`` is the only extra keyword it takes). Other extra
+    keyword arguments go to ``st.plotly_chart`` (e.g. ``on_select``). Returns the chart's value.
+    Downloads include the overlay.
     """
     lecture.style(fig)
+    if overlay and not live:
+        raise ValueError("overlay traces need a live chart (live=True)")
     if live:
         out = live_chart.show(fig, key=key, config=chart_config(filename), themed=not lecture.active(),
-                              on_select=kwargs.pop("on_select", None))
+                              on_select=kwargs.pop("on_select", None), overlay=overlay)
         kwargs.pop("selection_mode", None)  # a live chart reports clicked points
         if kwargs:
             raise TypeError(f"a live chart does not take {sorted(kwargs)}")
@@ -133,7 +148,7 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
         row = st.container(horizontal=True, gap="small", wrap=False)
         for fmt in ("png", "svg"):
             row.download_button(
-                fmt.upper(), data=functools.partial(figure_bytes, fig, fmt), file_name=f"{filename}.{fmt}",
+                fmt.upper(), data=functools.partial(figure_bytes, fig, fmt, overlay=overlay), file_name=f"{filename}.{fmt}",
                 mime=_MIME[fmt], key=f"{key or 'dl_' + filename}_{fmt}", type="tertiary", width="content",
                 icon=":material/download:",
                 help=f"Download {filename}.{fmt}, rendered on the server (a few seconds)",

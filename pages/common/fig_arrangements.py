@@ -87,7 +87,7 @@ def _picture_title(pic) -> str:
 
 def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norms=None,
                        selected: int | None = None, point: int | None = None,
-                       direction=None, max_filled: int = MAX_FILLED_CELLS,
+                       direction=None, direction_legend: bool = False, max_filled: int = MAX_FILLED_CELLS,
                        axis_titles: tuple = ("u1", "u2")) -> go.Figure:
     """The arrangement's cells, one subplot per planar picture (wedges, or the two bias slices).
 
@@ -107,7 +107,10 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
     point : int, optional
         Data row whose hyperplane (line) is drawn thick.
     direction : array_like of shape (d',), optional
-        A weight vector u to mark (its ray for wedges; ``u_xy / |u_bias|`` on its slice).
+        A weight vector u to mark (its ray for wedges; ``u_xy / |u_bias|`` on its slice; see
+        :func:`direction_traces`).
+    direction_legend : bool
+        Without ``direction``: the legend entry of u alone (u itself drawn over the figure).
     max_filled : int
         Above this many cells in total, cells are not filled: lines plus one marker trace.
     axis_titles : (str, str)
@@ -182,20 +185,8 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
                 traces.append(dict(type="scatter", x=x, y=y, mode="lines", line=dict(color=ORANGE, width=4),
                                    name=f"hyperplane of point {point}", legendgroup="pt", showlegend=first("pt"),
                                    hoverinfo="skip", meta="point", **ax))
-        if direction is not None:
-            u = np.asarray(direction, dtype=float)
-            if pic.kind == "wedges":
-                r = pic.extent * u / max(np.linalg.norm(u), 1e-300)
-                traces.append(dict(type="scatter", x=[0, r[0]], y=[0, r[1]], mode="lines+markers",
-                                   line=dict(color=SELECT, width=2, dash="dash"),
-                                   marker=dict(symbol="star", size=[0, 14], color=SELECT),
-                                   name="direction u", hoverinfo="skip", meta="direction", **ax))
-            elif abs(u[2]) > 1e-9 and np.sign(u[2]) == pic.sign:
-                p = u[:2] / abs(u[2])
-                traces.append(dict(type="scatter", x=[p[0]], y=[p[1]], mode="markers",
-                                   marker=dict(symbol="star", size=14, color=SELECT),
-                                   name="direction u (scaled to |u_bias| = 1)", hoverinfo="skip",
-                                   meta="direction", **ax))
+        if direction is None and direction_legend and j == 0:
+            traces.append(_direction_trace(pic, [None], [None], ax))  # legend entry only
         lo = j * (width + gap)
         layout["xaxis" + sx] = dict(domain=[lo, lo + width], anchor="y" + sx, range=[-pic.view, pic.view],
                                     title=dict(text=axis_titles[0]))
@@ -205,7 +196,40 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
         layout["annotations"].append(dict(text=_picture_title(pic), x=lo + width / 2, y=1.0, xref="paper",
                                           yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
                                           font=dict(size=14)))
+    if direction is not None:
+        traces += direction_traces(pictures, direction)
     return go.Figure(data=traces, layout=layout)
+
+
+def _direction_trace(pic, x, y, ax) -> dict:
+    if pic.kind == "wedges":
+        return dict(type="scatter", x=x, y=y, mode="lines+markers", line=dict(color=SELECT, width=2, dash="dash"),
+                    marker=dict(symbol="star", size=[0, 14][-len(x):], color=SELECT), name="direction u",
+                    hoverinfo="skip", meta="direction", **ax)
+    return dict(type="scatter", x=x, y=y, mode="markers", marker=dict(symbol="star", size=14, color=SELECT),
+                name="direction u (scaled to |u_bias| = 1)", hoverinfo="skip", meta="direction", **ax)
+
+
+def direction_traces(pictures, direction) -> list[dict]:
+    """The weight vector u on the arrangement's pictures (trace dicts): its ray on the wedges,
+    ``u_xy / |u_bias|`` on the bias slice of its sign; legend entry on the first one only.
+
+    Separate from :func:`arrangement_figure` so a live chart can draw u over an unchanged
+    figure (``arrangement_figure(..., direction_legend=True)`` then holds the legend entry).
+    """
+    u = np.asarray(direction, dtype=float)
+    out = []
+    for j, pic in enumerate(pictures):
+        ax = dict(xaxis="x" + ("" if j == 0 else str(j + 1)), yaxis="y" + ("" if j == 0 else str(j + 1)))
+        if pic.kind == "wedges":
+            r = pic.extent * u / max(np.linalg.norm(u), 1e-300)
+            out.append(_direction_trace(pic, [0.0, float(r[0])], [0.0, float(r[1])], ax))
+        elif abs(u[2]) > 1e-9 and np.sign(u[2]) == pic.sign:
+            p = u[:2] / abs(u[2])
+            out.append(_direction_trace(pic, [float(p[0])], [float(p[1])], ax))
+    for k, t in enumerate(out):
+        t["showlegend"] = k == 0
+    return out
 
 
 def region_text(geometry) -> np.ndarray:

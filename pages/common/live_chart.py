@@ -98,7 +98,8 @@ def figure_json(fig) -> str:
     return js
 
 
-def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_select=None):
+def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_select=None,
+         overlay: list | None = None):
     """Draw ``fig`` in the live chart with element key ``key``; returns the last click.
 
     Parameters
@@ -115,6 +116,11 @@ def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_s
     on_select : callable, optional
         Called (no arguments) after a click or double click on the chart; clicks are only
         reported when it is given. The value is then in ``st.session_state[key]``.
+    overlay : list of dict, optional
+        2-D ``scatter`` traces (x, y, mode, marker symbol/size/colour, line colour/width/dash,
+        xaxis, yaxis) drawn on a layer over the axes: changing them redraws nothing else (on
+        the arrangement, plotly's redraw of every cell took 150-200 ms). The legend entry
+        belongs in ``fig``; the camera button's download includes the overlay.
 
     Returns
     -------
@@ -124,7 +130,23 @@ def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_s
     if not key:
         raise ValueError("a live chart needs a key: it is the chart's identity across reruns")
     return _component()(spec=figure_json(fig), config=config or {}, themed=bool(themed),
-                        selectable=on_select is not None, key=key, default=None, on_change=on_select)
+                        selectable=on_select is not None, overlay=_plain(overlay or []),
+                        key=key, default=None, on_change=on_select)
+
+
+def _plain(obj):
+    """``obj`` with numpy scalars and arrays as Python numbers and lists (JSON arguments)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
 
 
 def clicked_points(value) -> list:

@@ -225,7 +225,8 @@ _FIG_JS = js("""(sel) => {
   if (!g || !g.data) return null;
   return JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata, t.visible,
                                          t.marker && t.marker.color, t.line && t.line.color]))
-         + JSON.stringify((g.layout || {}).shapes || []) + JSON.stringify((g.layout || {}).title || '');
+         + JSON.stringify((g.layout || {}).shapes || []) + JSON.stringify((g.layout || {}).title || '')
+         + (g.__liveOverlay || '');  // a live chart's overlay traces (drawn over the figure)
 }""")
 
 

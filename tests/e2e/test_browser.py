@@ -157,6 +157,36 @@ def test_arrangements(page, browser, app_url):
     assert H.slider_value(pg, "arr_theta") == "90"
     assert H.figure_signature(pg, "arr_weight_chart") != weight0, "the direction marker did not move"
     assert pg.evaluate(kept, live) == ["kept0", "kept1"], "a chart was redrawn from scratch"
+    # u's star is drawn over the arrangement (an SVG layer), at u_xy / |u_bias| in its slice's axes
+    star_js = H.js("""(s) => { const g = GD(s), t = JSON.parse(g.__liveOverlay)[0];
+      const p = g.parentNode.querySelector('#overlay path'); if (!p) return null;
+      const fl = g._fullLayout, xa = fl[t.xaxis.replace('x', 'xaxis')], ya = fl[t.yaxis.replace('y', 'yaxis')];
+      const b = p.getBBox();
+      return [b.x + b.width / 2 - (xa._offset + xa.l2p(t.x[0])), b.y + b.height / 2 - (ya._offset + ya.l2p(t.y[0])),
+              xa.range[0]]; }""")
+    star = pg.evaluate(star_js, H.chart_sel("arr_weight_chart"))
+    assert star is not None, "no star drawn over the arrangement"
+    assert abs(star[0]) < 2 and abs(star[1]) < 2, f"the star is {star} px away from u"
+    # ... and follows the axes when the arrangement is panned
+    pg.locator(H.chart_sel("arr_weight_chart")).scroll_into_view_if_needed()
+    box = pg.locator(f"{H.chart_sel('arr_weight_chart')} iframe").bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4
+    pg.mouse.move(x0, y0)
+    pg.mouse.down()
+    for k in range(1, 11):
+        pg.mouse.move(x0 + 4 * k, y0 + 3 * k)
+        time.sleep(0.03)
+    pg.mouse.up()
+    time.sleep(0.5)
+    moved = pg.evaluate(star_js, H.chart_sel("arr_weight_chart"))
+    # the camera button downloads the figure with the star in it
+    frame = pg.locator(f"{H.chart_sel('arr_weight_chart')} iframe").element_handle().content_frame()
+    frame.hover(".js-plotly-plot")
+    with pg.expect_download(timeout=60_000) as dl:
+        frame.click('.modebar-btn[data-title="Download plot"]')
+    assert dl.value.suggested_filename == "arrangement_weight_space.png"
+    assert moved[2] != star[2], "the drag did not pan the arrangement"
+    assert abs(moved[0]) < 2 and abs(moved[1]) < 2, f"after panning the star is {moved} px away from u"
 
     # beta (sidebar): another fit, other neurons in data space; the arrangement stays
     data0 = H.figure_signature(pg, "arr_data_chart")
