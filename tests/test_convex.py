@@ -245,3 +245,19 @@ def test_higher_dimension_routes_to_reference_unless_working_set_is_asked_for():
     assert ws.objective == pytest.approx(auto.objective, rel=1e-6)
     with pytest.raises(ValueError, match="working-set"):
         fit_convex(X, y, 0.5, patterns=D, solver="no-such-solver")
+
+
+def test_working_set_certifies_when_an_accurate_inner_solve_stalls():
+    """Sampled patterns in R^7: Clarabel stops with InsufficientProgress at the working set's
+    accurate tolerance; the solver retries less tightly instead of returning the last loose
+    round (which left the certified gap at 1.5e-6, above the 1e-6 target)."""
+    from cvx_core import sample_patterns
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 6))
+    y = np.sign(X[:, 0] * X[:, 1] + 0.3 * X[:, 2])
+    D = sample_patterns(add_bias(X, True), 60, seed=0)
+    ws = fit_convex(X, y, 1.0, patterns=D, solver="working-set")
+    ref = fit_convex(X, y, 1.0, patterns=D, solver="clarabel")
+    assert ws.status == "optimal" and ws.gap <= 1e-6, (ws.status, ws.gap)
+    assert ws.objective == pytest.approx(ref.objective, rel=1e-6)
