@@ -46,6 +46,16 @@ class Activation:
             return out if self.a == 1 else self.a * out
         return np.where(t >= 0, self.a * t, self.b * t)
 
+    def inplace(self, t: np.ndarray) -> np.ndarray:
+        """``sigma(t)`` written over ``t`` (a float array); returns ``t``."""
+        if self.b == 0:
+            np.maximum(t, 0.0, out=t)
+            if self.a != 1:
+                t *= self.a
+            return t
+        t *= np.where(t >= 0, self.a, self.b)
+        return t
+
     def slopes(self, D: np.ndarray) -> np.ndarray:
         """Diagonal of ``S_D = a D + b (I - D)`` for boolean patterns ``D`` (any shape)."""
         return np.where(D, self.a, self.b)

@@ -51,3 +51,13 @@ def test_network_objective_balanced_and_json_round_trip():
         TwoLayerNet(np.ones((3, 2)), np.ones(2))
     with pytest.raises(ValueError, match="feature columns"):
         net.predict(np.ones((3, 5)))
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky", "abs"])
+def test_inplace_activation_equals_the_copying_one(name):
+    act = make_activation(name, leak=0.2)
+    t = np.random.default_rng(1).standard_normal((50, 7))
+    expected = act(t)
+    out = act.inplace(t)
+    assert out is t
+    np.testing.assert_array_equal(out, expected)

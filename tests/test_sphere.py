@@ -121,3 +121,21 @@ def test_spread_selection_equals_the_one_by_one_greedy_rule(seed):
     np.testing.assert_array_equal(got, expected)
     assert 0 < len(got) <= limit
     assert len(_spread(U, signs, 5, cos_min)) == 5
+
+
+def test_chunked_screen_equals_one_product():
+    """SphereCertifier._screen works in chunks of cells; same minima and maxima as the whole
+    (P, n) product, for all cells and for a subset, across chunk boundaries."""
+    rng = np.random.default_rng(4)
+    Xb = add_bias(rng.uniform(-1, 1, (12, 2)), True)
+    D = enumerate_patterns(Xb)
+    S = SphereCertifier(Xb, D, make_activation("relu"))
+    G = rng.standard_normal((len(D), 3)).astype(np.float32)
+    SX = (G @ S.Xb32.T) * S.sgn32
+    lo, hi = S._screen(G, chunk=7)
+    np.testing.assert_allclose(lo, SX.min(axis=1), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(hi, SX.max(axis=1), rtol=1e-6, atol=1e-6)
+    rows = rng.choice(len(D), 20, replace=False)
+    lo, hi = S._screen(G[rows], rows, chunk=6)
+    np.testing.assert_allclose(lo, SX[rows].min(axis=1), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(hi, SX[rows].max(axis=1), rtol=1e-6, atol=1e-6)
