@@ -126,8 +126,14 @@ def test_overview(page, browser, app_url):
 # --------------------------------------------------------------------------- Arrangements
 def test_arrangements(page, browser, app_url):
     pg = page
+    fetched = []
+    on_request = lambda r: fetched.append(r.url) if r.url.endswith("/plotly.min.js") else None  # noqa: E731
+    pg.on("request", on_request)
     H.open_page(pg, H.page_url(app_url, "arrangements", N))
+    pg.remove_listener("request", on_request)
     _no_problems(pg, "Arrangements on load")
+    # four live charts, one download of plotly.js (the server gzips each one: ~0.1 s)
+    assert len(fetched) == 1, f"plotly.min.js fetched {len(fetched)} times"
     m0 = H.metrics(pg)
     P = int(m0["Patterns (engine)"].replace(",", ""))
     assert m0["Cells drawn"] == m0["Patterns (engine)"] == m0["Cover's count"]
