@@ -32,6 +32,8 @@ from streamlit.components import v1 as components
 HTML = Path(__file__).resolve().parents[2] / "assets" / "live_chart.html"
 #: Component name as Streamlit registers it.
 NAME = "convex_nn_live_chart"
+#: Key suffix of a chart's overlay instance (see :func:`show`).
+OVERLAY_SUFFIX = "__overlay"
 
 _LOCK = threading.Lock()
 _DECLARED: dict[int, object] = {}
@@ -120,7 +122,9 @@ def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_s
         2-D ``scatter`` traces (x, y, mode, marker symbol/size/colour, line colour/width/dash,
         xaxis, yaxis) drawn on a layer over the axes: changing them redraws nothing else (on
         the arrangement, plotly's redraw of every cell took 150-200 ms). The legend entry
-        belongs in ``fig``; the camera button's download includes the overlay.
+        belongs in ``fig``; the camera button's download includes the overlay. Passed through
+        a second, invisible instance keyed ``key + "__overlay"`` (pass ``[]`` rather than None
+        to keep it when there is nothing to draw).
 
     Returns
     -------
@@ -129,9 +133,22 @@ def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_s
     """
     if not key:
         raise ValueError("a live chart needs a key: it is the chart's identity across reruns")
-    return _component()(spec=figure_json(fig), config=config or {}, themed=bool(themed),
-                        selectable=on_select is not None, overlay=_plain(overlay or []),
-                        key=key, default=None, on_change=on_select)
+    comp = _component()
+    okey = f"{key}{OVERLAY_SUFFIX}" if overlay is not None else None
+    out = comp(spec=figure_json(fig), config=config or {}, themed=bool(themed), selectable=on_select is not None,
+               overlay_key=okey, key=key, default=None, on_change=on_select)
+    if okey is not None:
+        # A separate, invisible instance carries the overlay: changing it alone leaves the chart's
+        # arguments (the figure) unchanged, so Streamlit does not send the figure again (1.3 MB
+        # for the arrangement at n = 40).
+        comp(target=key, overlay=_plain(overlay), key=okey, default=None)
+        st.html(_HIDE_OVERLAY_INSTANCES)  # style only: Streamlit renders it without a block
+    return out
+
+
+# An overlay instance is an empty frame: out of the column's flow (no gap under the chart).
+_HIDE_OVERLAY_INSTANCES = (f'<style>div[class*="st-key-"][class*="{OVERLAY_SUFFIX}"]'
+                           "{position:absolute !important;width:0;height:0;overflow:hidden}</style>")
 
 
 def _plain(obj):
