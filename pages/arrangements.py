@@ -133,12 +133,19 @@ lecture.explain(f"How to read this: circles are the engine's exact enumeration f
 st.subheader("The zonotope: vertices are patterns")
 st.latex(r"Z(\tilde X)=\sum_k [0,\tilde x_k],\qquad \arg\max_{z\in Z} u^\top z=\tilde X^\top D(u)\mathbf 1")
 if view.drawn:
-    zfig = export.cached(("arr_zonotope", key, c.bias, found_key, sel, u_key), lambda: fa.zonotope_figure(
-        view.vertices, order=view.order, triangles=view.triangles, labels=view.vertex_labels,
-        found=samp["vertices"] if ss["arr_colour"] == "sampling" else None,
-        selected_vertex=dinfo["vertex"], highlight=sel, direction=u))
-    export.chart(zfig, key="arr_zonotope", filename="zonotope", live=True)
-    lecture.explain(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the star is the vertex that "
+    found_v = samp["vertices"] if ss["arr_colour"] == "sampling" else None
+    if dim == 3:  # u's marks drawn over the cached scene (a live chart overlay): no WebGL re-render
+        zfig = export.cached(("arr_zonotope", key, c.bias, found_key, sel), lambda: fa.zonotope_figure(
+            view.vertices, triangles=view.triangles, labels=view.vertex_labels, found=found_v, highlight=sel,
+            direction_legend=True))
+        export.chart(zfig, key="arr_zonotope", filename="zonotope", live=True,
+                     overlay=fa.zonotope_direction_traces(view.vertices, dinfo["vertex"], u))
+    else:
+        zfig = export.cached(("arr_zonotope", key, c.bias, found_key, sel, u_key), lambda: fa.zonotope_figure(
+            view.vertices, order=view.order, labels=view.vertex_labels, found=found_v,
+            selected_vertex=dinfo["vertex"], highlight=sel, direction=u))
+        export.chart(zfig, key="arr_zonotope", filename="zonotope", live=True)
+    lecture.explain(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the {'diamond' if dim == 3 else 'star'} is the vertex that "
                     f"maximises u'z for the direction u of the sliders: pattern {dinfo['vertex']}, and D(u) is pattern "
                     f"{dinfo['index']} ({'they agree' if dinfo['agree'] else 'they differ: u lies on a hyperplane'}). "
                     "The normal cone at a vertex is its cell." + (" Drag to rotate." if dim == 3 else "")

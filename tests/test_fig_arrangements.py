@@ -178,3 +178,23 @@ def test_direction_ray_on_wedges():
     assert t["mode"] == "lines+markers" and t["x"][0] == t["y"][0] == 0.0
     np.testing.assert_allclose(np.arctan2(t["y"][1], t["x"][1]), np.arctan2(4.0, 3.0))
     np.testing.assert_allclose(np.hypot(t["x"][1], t["y"][1]), pics[0].extent)
+
+
+def test_zonotope_marks_as_overlay_match_the_drawn_ones(setup):
+    X, Xb, E, pics, index = setup
+    Z = geo.zonotope_vertices(Xb, E)
+    u = np.array([0.2, -0.5, 0.8])
+    v = int(geo.vertex_of_direction(Xb, E, u))
+    full = fa.zonotope_figure(Z, triangles=geo.zonotope_triangles(Z), selected_vertex=v, direction=u)
+    over = fa.zonotope_direction_traces(Z, v, u)
+    drawn = [t for t in full.data if t.meta in ("argmax", "direction")]
+    assert [t["meta"] for t in over] == [t.meta for t in drawn] == ["argmax", "direction"]
+    for o, t in zip(over, drawn):
+        np.testing.assert_allclose(np.array([o["x"], o["y"], o["z"]], float), np.array([t.x, t.y, t.z], float))
+        assert not o["showlegend"]
+    np.testing.assert_allclose([over[0]["x"][0], over[0]["y"][0], over[0]["z"][0]], Z[v])
+    tip = np.array([over[1]["x"][1], over[1]["y"][1], over[1]["z"][1]]) - Z.mean(axis=0)
+    np.testing.assert_allclose(tip / np.linalg.norm(tip), u / np.linalg.norm(u))
+    base = fa.zonotope_figure(Z, triangles=geo.zonotope_triangles(Z), direction_legend=True)
+    entries = [t for t in base.data if t.meta in ("argmax", "direction")]
+    assert len(entries) == 2 and all(t.x == (None,) for t in entries)

@@ -86,12 +86,13 @@ def test_arrangement_charts_keep_their_identity_when_u_moves():
     at.slider(key="arr_theta").set_value(200).run()
     assert not at.exception, at.exception
     after = _instances(at)
-    for key in ("arr_weight_chart", "arr_zonotope", "arr_weight_chart__overlay"):
+    for key in ("arr_weight_chart", "arr_zonotope", "arr_weight_chart__overlay", "arr_zonotope__overlay"):
         assert after[key].id == before[key].id, key
-    # u moves on the arrangement's overlay instance alone: the figure is not sent again
-    assert after["arr_weight_chart"].json_args == before["arr_weight_chart"].json_args
-    for key in ("arr_zonotope", "arr_weight_chart__overlay"):
-        assert after[key].json_args != before[key].json_args, f"{key} did not show the new direction"
+    # u moves on the overlay instances alone: the figures are not sent again
+    for key in ("arr_weight_chart", "arr_zonotope"):
+        assert after[key].json_args == before[key].json_args, key
+        assert after[key + "__overlay"].json_args != before[key + "__overlay"].json_args, \
+            f"{key} did not show the new direction"
     assert after["arr_coverage"].json_args == before["arr_coverage"].json_args
 
 

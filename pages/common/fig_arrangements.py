@@ -384,7 +384,7 @@ def counts_figure(ns, engine, cover, bound, *, current_n: int | None = None) -> 
 
 
 def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, selected_vertex=None,
-                    highlight=None, direction=None) -> go.Figure:
+                    highlight=None, direction=None, direction_legend: bool = False) -> go.Figure:
     """The zonotope ``sum_k [0, x_k]``: vertices (one per pattern) with their patterns on hover.
 
     Parameters
@@ -406,6 +406,9 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
         A selected pattern's vertex, ringed.
     direction : array_like, optional
         u, drawn as an arrow from the zonotope's centre.
+    direction_legend : bool
+        3-D, without ``selected_vertex`` and ``direction``: their legend entries alone (a live
+        chart draws :func:`zonotope_direction_traces` over the figure).
     """
     Z = np.asarray(Z, dtype=float)
     P, dim = Z.shape
@@ -452,25 +455,43 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
         fig.add_trace(go.Scatter3d(x=Z[:, 0], y=Z[:, 1], z=Z[:, 2], mode="markers", customdata=custom,
                                    hovertext=hovertext, marker=dict(size=3 if P > 200 else 5, **colours), hovertemplate=hover,
                                    name="vertices (patterns)", meta="vertices"))
-        marks = []
         if highlight is not None:
-            marks.append((highlight, "circle-open", f"selected pattern {highlight}", "highlight"))
-        if selected_vertex is not None:
-            marks.append((selected_vertex, "diamond", f"argmax u'z = pattern {selected_vertex}", "argmax"))
-        for v, sym, name, meta in marks:
-            fig.add_trace(go.Scatter3d(x=[Z[v, 0]], y=[Z[v, 1]], z=[Z[v, 2]], mode="markers",
-                                       marker=dict(size=10, symbol=sym, color=SELECT), name=name,
-                                       hoverinfo="skip", meta=meta))
-        if direction is not None:
-            u = np.asarray(direction, dtype=float)
-            span = max(float(np.ptp(Z, axis=0).max()) if P else 1.0, 1e-9)
-            tip = centre + 0.6 * span * u / max(np.linalg.norm(u), 1e-300)
-            fig.add_trace(go.Scatter3d(x=[centre[0], tip[0]], y=[centre[1], tip[1]], z=[centre[2], tip[2]],
-                                       mode="lines+text", text=["", "u"], line=dict(color=SELECT, width=6),
-                                       name="direction u", hoverinfo="skip", meta="direction"))
+            fig.add_trace(go.Scatter3d(x=[Z[highlight, 0]], y=[Z[highlight, 1]], z=[Z[highlight, 2]], mode="markers",
+                                       marker=dict(size=10, symbol="circle-open", color=SELECT),
+                                       name=f"selected pattern {highlight}", hoverinfo="skip", meta="highlight"))
+        if selected_vertex is not None or direction is not None:
+            for t in zonotope_direction_traces(Z, selected_vertex, direction, legend=True):
+                fig.add_trace(t)
+        elif direction_legend:
+            for t in zonotope_direction_traces(Z, 0, np.ones(3), legend=True):  # legend entries only
+                name = "argmax u'z (its pattern: below)" if t["meta"] == "argmax" else t["name"]
+                fig.add_trace({**t, "x": [None], "y": [None], "z": [None], "name": name})
         fig.update_layout(scene=dict(xaxis_title="z1", yaxis_title="z2", zaxis_title="z3 (bias)", aspectmode="data"))
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.1), height=480)
     return fig
+
+
+def zonotope_direction_traces(Z, selected_vertex=None, direction=None, legend: bool = False) -> list[dict]:
+    """The 3-D zonotope's marks for a direction u (trace dicts): the vertex maximising u'z and
+    the arrow u from the centre. Separate from :func:`zonotope_figure` so a live chart can draw
+    them over an unchanged figure."""
+    Z = np.asarray(Z, dtype=float)
+    out = []
+    if selected_vertex is not None:
+        v = int(selected_vertex)
+        out.append(dict(type="scatter3d", x=[float(Z[v, 0])], y=[float(Z[v, 1])], z=[float(Z[v, 2])], mode="markers",
+                        marker=dict(size=16, symbol="diamond", color=SELECT), name=f"argmax u'z = pattern {v}",
+                        hoverinfo="skip", meta="argmax", showlegend=legend))
+    if direction is not None:
+        u = np.asarray(direction, dtype=float)
+        centre = Z.mean(axis=0) if len(Z) else np.zeros(3)
+        span = max(float(np.ptp(Z, axis=0).max()) if len(Z) else 1.0, 1e-9)
+        tip = centre + 0.6 * span * u / max(np.linalg.norm(u), 1e-300)
+        out.append(dict(type="scatter3d", x=[float(centre[0]), float(tip[0])], y=[float(centre[1]), float(tip[1])],
+                        z=[float(centre[2]), float(tip[2])], mode="lines+text", text=["", "u"],
+                        line=dict(color=SELECT, width=6), name="direction u", hoverinfo="skip", meta="direction",
+                        showlegend=legend))
+    return out
 
 
 def coverage_figure(Ns, found, n_exact: int, *, current_N: int | None = None) -> go.Figure:

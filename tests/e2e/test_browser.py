@@ -172,6 +172,19 @@ def test_arrangements(page, browser, app_url):
               xa.range[0]]; }""")
     star = pg.evaluate(star_js, H.chart_sel("arr_weight_chart"))
     assert star is not None, "no star drawn over the arrangement"
+    # the zonotope's marks are projected over its scene: the argmax vertex where plotly puts a
+    # 3-D annotation at the same point (plotly's own projection)
+    zsel = H.chart_sel("arr_zonotope")
+    off = pg.evaluate(H.js("""async (s) => {
+      const g = GD(s), w = g.ownerDocument.defaultView, t = JSON.parse(g.__liveOverlay)[0];
+      const p = g.parentNode.querySelector('#overlay path'); if (!p) return null;
+      await w.Plotly.relayout(g, {'scene.annotations': [{x: t.x[0], y: t.y[0], z: t.z[0], text: 'o',
+                                  showarrow: false, xanchor: 'center', yanchor: 'middle'}]});
+      const a = g.querySelector('.annotation-text-g text, .annotation text').getBoundingClientRect();
+      const q = g.parentNode.querySelector('#overlay path').getBoundingClientRect();
+      return [a.x + a.width / 2 - (q.x + q.width / 2), a.y + a.height / 2 - (q.y + q.height / 2)]; }"""), zsel)
+    assert off is not None, "no mark drawn over the zonotope"
+    assert abs(off[0]) < 3 and abs(off[1]) < 3, f"the zonotope's argmax mark is {off} px away from its vertex"
     assert abs(star[0]) < 2 and abs(star[1]) < 2, f"the star is {star} px away from u"
     # ... and follows the axes when the arrangement is panned
     pg.locator(H.chart_sel("arr_weight_chart")).scroll_into_view_if_needed()
