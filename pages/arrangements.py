@@ -171,7 +171,7 @@ if ss["arr_ratio"] and fit is not None and fit.exact_patterns:
     else:
         export.chart(export.cached(("arr_ratio", c, ss["arr_N"]), lambda: fa.ratio_figure(
             rc["N"], rc["ratio"], rc["kappa"], rc["lower"], current_N=ss["arr_N"])),
-                     key="arr_ratio_chart", filename="approximation_ratio")
+                     key="arr_ratio_chart", filename="approximation_ratio", live=True)
         lecture.explain(f"How to read this: p_s is the optimum of the convex program over the N directions' patterns "
                         f"(p* = {fit.objective:.6g}, the exact optimum); kappa comes from certifying its network over "
                         "all patterns and bounds the ratio from above, g(lambda_s/kappa) bounds p* from below (log "
