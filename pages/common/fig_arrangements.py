@@ -466,6 +466,13 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
             for t in zonotope_direction_traces(Z, 0, np.ones(3), legend=True):  # legend entries only
                 name = "argmax u'z (its pattern: below)" if t["meta"] == "argmax" else t["name"]
                 fig.add_trace({**t, "x": [None], "y": [None], "z": [None], "name": name})
+            # the scene's box holds the arrow in every direction (its extent set the box before),
+            # in the zonotope's own proportions
+            half = np.maximum(np.ptp(Z, axis=0) if P else np.ones(3), 1e-9) * 0.6
+            box = centre[None, :] + np.array([[-1.0], [1.0]]) * half[None, :]
+            fig.add_trace(go.Scatter3d(x=box[:, 0], y=box[:, 1], z=box[:, 2], mode="markers",
+                                       marker=dict(size=1, opacity=0), hoverinfo="skip", showlegend=False,
+                                       meta="extent"))
         fig.update_layout(scene=dict(xaxis_title="z1", yaxis_title="z2", zaxis_title="z3 (bias)", aspectmode="data"))
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.1), height=480)
     return fig
