@@ -114,3 +114,17 @@ def test_overlay_needs_a_live_chart_and_downloads_include_it():
     both = export.with_overlay(fig, [star])
     assert [t.name for t in both.data] == ["base", "u"] and len(fig.data) == 1  # a copy
     assert export.with_overlay(fig, None) is fig
+
+
+def test_lecture_mode_scales_overlay_traces_and_turns_on_automargin(monkeypatch):
+    from pages.common import lecture
+
+    star = {"type": "scatter", "x": [1.0], "y": [2.0], "mode": "lines+markers",
+            "marker": {"size": [0, 14]}, "line": {"width": 2}}
+    assert lecture.style_traces([star])[0] is star  # not in lecture mode: untouched
+    monkeypatch.setattr(lecture, "active", lambda: True)
+    big = lecture.style_traces([star])[0]
+    assert big["marker"]["size"] == [0, 14 * lecture.SCALE] and big["line"]["width"] == 2 * lecture.SCALE
+    assert star["marker"]["size"] == [0, 14]  # a copy
+    fig = lecture.style(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])))
+    assert fig.layout.xaxis.automargin and fig.layout.yaxis.automargin

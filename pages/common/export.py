@@ -134,6 +134,7 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
     if overlay and not live:
         raise ValueError("overlay traces need a live chart (live=True)")
     if live:
+        overlay = lecture.style_traces(overlay)
         out = live_chart.show(fig, key=key, config=chart_config(filename), themed=not lecture.active(),
                               on_select=kwargs.pop("on_select", None), overlay=overlay)
         kwargs.pop("selection_mode", None)  # a live chart reports clicked points

@@ -78,8 +78,9 @@ def style(fig):
     fig.update_layout(font=dict(size=20), title_font_size=24, legend_font_size=18,
                       hoverlabel_font_size=18, height=max(fig.layout.height or 450, 640))
     # explicit axis fonts: streamlit's plotly theme sets its own tick and title sizes
-    fig.update_xaxes(tickfont_size=18, title_font_size=20)
-    fig.update_yaxes(tickfont_size=18, title_font_size=20)
+    # automargin: the builders' 10 px margins clip 18 px tick labels otherwise
+    fig.update_xaxes(tickfont_size=18, title_font_size=20, automargin=True)
+    fig.update_yaxes(tickfont_size=18, title_font_size=20, automargin=True)
     for tr in fig.data:
         if tr.type != "scatter":
             continue
@@ -91,6 +92,26 @@ def style(fig):
             tr.line.width = (width or 2) * SCALE
     fig._lecture_styled = True
     return fig
+
+
+def style_traces(traces: list | None) -> list | None:
+    """Trace dicts (a live chart's overlay) with :func:`style`'s larger markers and lines in
+    lecture mode (copies; the input is returned as is otherwise)."""
+    if not traces or not active():
+        return traces
+    out = []
+    for t in traces:
+        t = dict(t)
+        mode = t.get("mode") or ""
+        marker, line = dict(t.get("marker") or {}), dict(t.get("line") or {})
+        size = marker.get("size")
+        if size is not None and "markers" in mode:
+            marker["size"] = [s * SCALE for s in size] if hasattr(size, "__len__") else size * SCALE
+        if "lines" in mode:
+            line["width"] = (line.get("width") or 2) * SCALE
+        t["marker"], t["line"] = marker, line
+        out.append(t)
+    return out
 
 
 def inject_css() -> None:

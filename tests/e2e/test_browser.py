@@ -185,6 +185,25 @@ def test_arrangements(page, browser, app_url):
       return [a.x + a.width / 2 - (q.x + q.width / 2), a.y + a.height / 2 - (q.y + q.height / 2)]; }"""), zsel)
     assert off is not None, "no mark drawn over the zonotope"
     assert abs(off[0]) < 3 and abs(off[1]) < 3, f"the zonotope's argmax mark is {off} px away from its vertex"
+    # ... and follows the camera when the scene is turned (plotly moves its annotation too)
+    pair = H.js("""(s) => { const g = GD(s);
+      const a = g.querySelector('.annotation-text-g text, .annotation text').getBoundingClientRect();
+      const q = g.parentNode.querySelector('#overlay path').getBoundingClientRect();
+      return [q.x + q.width / 2, q.y + q.height / 2, a.x + a.width / 2, a.y + a.height / 2]; }""")
+    pg.locator(zsel).scroll_into_view_if_needed()
+    z0 = pg.evaluate(pair, zsel)
+    zb = pg.locator(f"{zsel} iframe").bounding_box()
+    x0, y0 = zb["x"] + zb["width"] * 0.5, zb["y"] + zb["height"] * 0.45
+    pg.mouse.move(x0, y0)
+    pg.mouse.down()
+    for k in range(1, 16):
+        pg.mouse.move(x0 + 8 * k, y0 + 2 * k)
+        time.sleep(0.03)
+    pg.mouse.up()
+    time.sleep(0.5)
+    z1 = pg.evaluate(pair, zsel)
+    assert abs(z1[0] - z0[0]) + abs(z1[1] - z0[1]) > 5, "the drag did not turn the zonotope"
+    assert abs(z1[0] - z1[2]) < 3 and abs(z1[1] - z1[3]) < 3, f"after turning, mark and vertex differ: {z1}"
     assert abs(star[0]) < 2 and abs(star[1]) < 2, f"the star is {star} px away from u"
     # ... and follows the axes when the arrangement is panned
     pg.locator(H.chart_sel("arr_weight_chart")).scroll_into_view_if_needed()
