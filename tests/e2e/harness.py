@@ -315,6 +315,21 @@ def click_at(pg, x: float, y: float) -> None:
     pg.mouse.click(x, y)
 
 
+def drag_in_chart(pg, key: str, fx: float, fy: float, dx: float, dy: float, steps: int = 10) -> None:
+    """Drag with the mouse inside chart ``key`` from the fraction (fx, fy) of its box, by (dx, dy)
+    pixels in ``steps`` moves (plotly pans a 2-D plot and turns a 3-D scene)."""
+    pg.locator(chart_sel(key)).scroll_into_view_if_needed()
+    box = pg.locator(chart_sel(key)).locator("iframe, .js-plotly-plot").first.bounding_box()
+    x0, y0 = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+    pg.mouse.move(x0, y0)
+    pg.mouse.down()
+    for k in range(1, steps + 1):
+        pg.mouse.move(x0 + dx * k / steps, y0 + dy * k / steps)
+        time.sleep(0.03)
+    pg.mouse.up()
+    time.sleep(0.5)
+
+
 def click_point(pg, key: str, trace: int, pick: int = 0) -> int:
     """Click the ``pick``-th visible point of trace ``trace`` of chart ``key``; returns its index."""
     pg.locator(chart_sel(key)).scroll_into_view_if_needed()

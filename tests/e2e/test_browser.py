@@ -192,30 +192,13 @@ def test_arrangements(page, browser, app_url):
       return [q.x + q.width / 2, q.y + q.height / 2, a.x + a.width / 2, a.y + a.height / 2]; }""")
     pg.locator(zsel).scroll_into_view_if_needed()
     z0 = pg.evaluate(pair, zsel)
-    zb = pg.locator(f"{zsel} iframe").bounding_box()
-    x0, y0 = zb["x"] + zb["width"] * 0.5, zb["y"] + zb["height"] * 0.45
-    pg.mouse.move(x0, y0)
-    pg.mouse.down()
-    for k in range(1, 16):
-        pg.mouse.move(x0 + 8 * k, y0 + 2 * k)
-        time.sleep(0.03)
-    pg.mouse.up()
-    time.sleep(0.5)
+    H.drag_in_chart(pg, "arr_zonotope", 0.5, 0.45, 120, 30, steps=15)
     z1 = pg.evaluate(pair, zsel)
     assert abs(z1[0] - z0[0]) + abs(z1[1] - z0[1]) > 5, "the drag did not turn the zonotope"
     assert abs(z1[0] - z1[2]) < 3 and abs(z1[1] - z1[3]) < 3, f"after turning, mark and vertex differ: {z1}"
     assert abs(star[0]) < 2 and abs(star[1]) < 2, f"the star is {star} px away from u"
     # ... and follows the axes when the arrangement is panned
-    pg.locator(H.chart_sel("arr_weight_chart")).scroll_into_view_if_needed()
-    box = pg.locator(f"{H.chart_sel('arr_weight_chart')} iframe").bounding_box()
-    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4
-    pg.mouse.move(x0, y0)
-    pg.mouse.down()
-    for k in range(1, 11):
-        pg.mouse.move(x0 + 4 * k, y0 + 3 * k)
-        time.sleep(0.03)
-    pg.mouse.up()
-    time.sleep(0.5)
+    H.drag_in_chart(pg, "arr_weight_chart", 0.3, 0.4, 40, 30)
     moved = pg.evaluate(star_js, H.chart_sel("arr_weight_chart"))
     # the camera button downloads the figure with the star in it
     frame = pg.locator(f"{H.chart_sel('arr_weight_chart')} iframe").element_handle().content_frame()
