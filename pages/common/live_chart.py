@@ -119,10 +119,12 @@ def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_s
         Called (no arguments) after a click or double click on the chart; clicks are only
         reported when it is given. The value is then in ``st.session_state[key]``.
     overlay : list of dict, optional
-        2-D ``scatter`` traces (x, y, mode, marker symbol/size/colour, line colour/width/dash,
-        xaxis, yaxis) drawn on a layer over the axes: changing them redraws nothing else (on
-        the arrangement, plotly's redraw of every cell took 150-200 ms). The legend entry
-        belongs in ``fig``; the camera button's download includes the overlay. Passed through
+        ``scatter`` traces (x, y, mode, marker symbol/size/colour, line colour/width/dash, text,
+        xaxis, yaxis) drawn on a layer over the axes, or ``scatter3d`` traces projected with
+        the scene's current camera (on top, no occlusion): changing them redraws nothing else
+        (on the arrangement, plotly's redraw of every cell took 150-200 ms; a zonotope frame
+        under software WebGL ~80 ms). The legend entries belong in ``fig``; the camera
+        button's download includes the overlay. Passed through
         a second, invisible instance keyed ``key + "__overlay"`` (pass ``[]`` rather than None
         to keep it when there is nothing to draw).
 
