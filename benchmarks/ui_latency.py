@@ -52,9 +52,7 @@ _WS_LOG = """(() => {
 # the figure (found by its element key) holds other data stops it. Result in window.__lat.
 _ARM = H.js("""([sel, timeoutMs]) => {
   const gd = () => GD(sel);
-  const sig = (g) => (g && g.data) ? JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata,
-      t.visible, t.marker && t.marker.color, t.line && t.line.color])) + JSON.stringify((g.layout || {}).shapes || [])
-      + JSON.stringify((g.layout || {}).title || '') + (g.__liveOverlay || '') : null;
+  const sig = SIG;  // the browser tests' figure signature (harness.GD_JS)
   let g0 = gd(), d0 = g0 && g0.data, o0 = g0 && g0.__liveOverlay;
   const s0 = sig(g0);
   let t0 = null;

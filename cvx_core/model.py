@@ -41,14 +41,11 @@ class Activation:
     b: float
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
-        if self.b == 0:  # ReLU: one pass instead of two scaled copies and a select
-            out = np.maximum(t, 0.0)
-            return out if self.a == 1 else self.a * out
-        return np.where(t >= 0, self.a * t, self.b * t)
+        return self.inplace(np.array(t, dtype=float))
 
     def inplace(self, t: np.ndarray) -> np.ndarray:
         """``sigma(t)`` written over ``t`` (a float array); returns ``t``."""
-        if self.b == 0:
+        if self.b == 0:  # ReLU: one pass instead of two scaled copies and a select
             np.maximum(t, 0.0, out=t)
             if self.a != 1:
                 t *= self.a

@@ -49,8 +49,8 @@ from .model import Activation, Loss
 _FEAS_TOL = 1e-8
 _SEPARATION = 0.2  # radians; 0.15 and 0.25 were ~10% slower on spiral/moons/circles/xor/blobs, n = 60..200
 _PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-solve
-_FAER_MIN = 200
-_IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numerically  # block coordinates from which faer's LDL is used (see _settings)
+_FAER_MIN = 200  # block coordinates from which faer's LDL is used (see _settings)
+_IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numerically
 
 
 @dataclass

@@ -137,7 +137,6 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
         overlay = lecture.style_traces(overlay)
         out = live_chart.show(fig, key=key, config=chart_config(filename), themed=not lecture.active(),
                               on_select=kwargs.pop("on_select", None), overlay=overlay)
-        kwargs.pop("selection_mode", None)  # a live chart reports clicked points
         if kwargs:
             raise TypeError(f"a live chart does not take {sorted(kwargs)}")
     else:

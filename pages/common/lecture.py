@@ -86,12 +86,17 @@ def style(fig):
             continue
         size = tr.marker.size
         if size is not None and tr.mode and "markers" in tr.mode and not getattr(tr.marker, "opacity", None) == 0:
-            tr.marker.size = size * SCALE if not hasattr(size, "__len__") else [s * SCALE for s in size]
+            tr.marker.size = _scaled(size)
         width = tr.line.width
         if tr.mode and "lines" in tr.mode:
             tr.line.width = (width or 2) * SCALE
     fig._lecture_styled = True
     return fig
+
+
+def _scaled(size):
+    """A marker size (number or per-point sequence) times :data:`SCALE`."""
+    return [s * SCALE for s in size] if hasattr(size, "__len__") else size * SCALE
 
 
 def style_traces(traces: list | None) -> list | None:
@@ -106,7 +111,7 @@ def style_traces(traces: list | None) -> list | None:
         marker, line = dict(t.get("marker") or {}), dict(t.get("line") or {})
         size = marker.get("size")
         if size is not None and "markers" in mode:
-            marker["size"] = [s * SCALE for s in size] if hasattr(size, "__len__") else size * SCALE
+            marker["size"] = _scaled(size)
         if "lines" in mode:
             line["width"] = (line.get("width") or 2) * SCALE
         t["marker"], t["line"] = marker, line

@@ -209,7 +209,12 @@ const FRAME_OFFSET = (g) => {
   if (!f) return [0, 0];
   const r = f.getBoundingClientRect();
   return [r.left + f.clientLeft, r.top + f.clientTop];
-};"""
+};
+// what a graph draws: its traces' data and styles, shapes, title, a live chart's overlay traces
+const SIG = (g) => (g && g.data) ? JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata,
+    t.visible, t.marker && t.marker.color, t.line && t.line.color]))
+  + JSON.stringify((g.layout || {}).shapes || []) + JSON.stringify((g.layout || {}).title || '')
+  + (g.__liveOverlay || '') : null;"""
 
 
 def js(body: str) -> str:
@@ -220,14 +225,7 @@ def js(body: str) -> str:
     return f"{head}=> {{ {GD_JS}\n{rest[1:]}"
 
 
-_FIG_JS = js("""(sel) => {
-  const g = GD(sel);
-  if (!g || !g.data) return null;
-  return JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z, t.customdata, t.visible,
-                                         t.marker && t.marker.color, t.line && t.line.color]))
-         + JSON.stringify((g.layout || {}).shapes || []) + JSON.stringify((g.layout || {}).title || '')
-         + (g.__liveOverlay || '');  // a live chart's overlay traces (drawn over the figure)
-}""")
+_FIG_JS = js("""(sel) => { return SIG(GD(sel)); }""")
 
 
 def chart_sel(key: str) -> str:
