@@ -284,8 +284,13 @@ def _prune(Xb, D, act, V, W):
         i, s = (idx, 1) if idx < P else (idx - P, -1)
         z = Z[idx]
         xz = sgn[i] * (Xb @ z)
-        if np.any(xz < 0):  # clean solver-tolerance violations
-            _, z = _project_cell(Xb, sgn[i], z)
+        scale = np.linalg.norm(z) * np.linalg.norm(Xb, axis=1)
+        if np.any(xz < -1e-12 * scale):  # clean solver-tolerance violations (not rounding)
+            _, zp = _project_cell(Xb, sgn[i], z)
+            # NNLS can fail on a point on a ray of its cell (seen: a block on a 5-facet edge in
+            # R^6 "projected" 3.3 away, outside the cell): keep only a feasible projection
+            if np.all(sgn[i] * (Xb @ zp) >= -1e-10 * scale):
+                z = zp
         if np.linalg.norm(z) > 0:
             blocks.append((i, s, z))
     if len(blocks) > n:
@@ -324,13 +329,36 @@ def network_from_blocks(V, W, activation: str, leak: float, bias: bool) -> TwoLa
 def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
     """Solve one output column; returns (V, W, lam candidates, status, solver name, info)."""
     P, d = D.shape[0], Xb.shape[1]
-    routed = None
+    routed = fallback = None
     if solver == "auto" and d > 3:
-        # Cells in higher dimension have many facets and no exact sphere certificate: the
-        # working-set solver is slower there than one interior-point solve (measured in
-        # benchmarks/solver_speed.py), so "auto" routes to the reference.
+        # Cells in higher dimension have many facets and no exact sphere certificate: working
+        # sets need many constraint-generation rounds there, while the whole program fits one
+        # structured interior-point solve (benchmarks/solver_speed.py measures both).
+        from .interior import fits
+
+        if loss.name == "squared" and fits(Xb.shape[0], P):
+            solver = "interior"
+            routed = f"auto -> interior point over all {P} patterns (design matrix has {d} > 3 columns)"
+        else:
+            solver = "clarabel"
+            why = f"{loss.name} loss" if loss.name != "squared" else f"{P} patterns x {Xb.shape[0]} samples too large to pose at once"
+            routed = f"auto -> cvxpy/clarabel (design matrix has {d} > 3 columns; {why})"
+    if solver == "interior":
+        from .interior import solve_interior
+
+        if loss.name != "squared":
+            raise ValueError(f"expected loss='squared' with solver='interior', got loss={loss.name!r}")
+        res = solve_interior(Xb, yc, D, beta, act, loss, tol=GAP_TOL)
+        if res.status == "optimal":
+            V, W = _blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
+            info = {"iterations": res.n_rounds, "_certified": (res.lower_bound, res.lam, res.cert, res.u_star)}
+            if routed:
+                info["routing"] = routed
+            return V, W, [res.lam], res.status, "interior", info
+        warnings.warn(f"interior-point solver did not certify ({res.status}); falling back to cvxpy + Clarabel",
+                      RuntimeWarning, stacklevel=3)
         solver = "clarabel"
-        routed = f"auto -> cvxpy/clarabel (design matrix has {d} > 3 columns)"
+        fallback = f"interior point did not certify: {res.status}"
     if solver in ("auto", "working-set"):
         from .solver import solve_working_set
 
@@ -344,11 +372,7 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
             warnings.warn(f"working-set solver failed ({exc}); falling back to cvxpy + Clarabel",
                           RuntimeWarning, stacklevel=3)
             solver = "clarabel"
-            fallback = str(exc)
-        else:  # pragma: no cover
-            fallback = None
-    else:
-        fallback = None
+            fallback = f"working-set failed: {exc}"
     from .formulation import installed_solvers, solve_reference
 
     # beta >= beta_max: the zero network is optimal (an interior-point solver would return
@@ -362,7 +386,7 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
     last = None
     for name in chain:
         if name not in installed_solvers():
-            raise ValueError(f"expected solver 'auto', 'working-set' or one of {installed_solvers()}, got {name!r}")
+            raise ValueError(f"expected solver 'auto', 'working-set', 'interior' or one of {installed_solvers()}, got {name!r}")
         try:
             out = solve_reference(Xb, yc, D, beta, act, loss, solver=name)
         except RuntimeError as exc:
@@ -370,7 +394,7 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
             continue
         status = out["status"] if name == chain[0] else f"{out['status']} (fallback {name}: {last})"
         if fallback:
-            status += f" (working-set failed: {fallback})"
+            status += f" ({fallback})"
         return out["V"], out["W"], out["lam_candidates"], status, f"cvxpy/{name}", ({"routing": routed} if routed else {})
     raise RuntimeError(f"every solver failed at beta={beta:g}: {last}")
 
@@ -439,11 +463,13 @@ def fit_convex(
     patterns : "exact", int or ndarray of bool (P, n)
         All patterns (exact enumeration), a number of Gaussian directions to sample, or the
         patterns themselves.
-    solver : "auto", "working-set" or a cvxpy solver name
-        "working-set" is the solver of :mod:`cvx_core.solver`; "auto" is the same for design
-        matrices with at most 3 columns and the reference otherwise (``info["columns"][c]
-        ["routing"]`` says so); any installed cvxpy solver (e.g. "clarabel") solves the full
-        program with cvxpy (the reference).
+    solver : "auto", "working-set", "interior" or a cvxpy solver name
+        "working-set" is the solver of :mod:`cvx_core.solver`; "interior" solves the whole
+        program by the structured interior point of :mod:`cvx_core.interior` (squared loss);
+        "auto" is the working set for design matrices with at most 3 columns and otherwise the
+        interior point (squared loss, at most ``cvx_core.interior.fits`` in size) or the
+        reference (``info["columns"][c]["routing"]`` says which); any installed cvxpy solver
+        (e.g. "clarabel") solves the full program with cvxpy (the reference).
     seed : int
         Seed for pattern sampling.
     warm_start : ConvexFit, optional
@@ -466,7 +492,7 @@ def fit_convex(
     X, y = _check_Xy(X, y, lossf)
     beta = _check_beta(beta)
     if not isinstance(solver, str):
-        raise ValueError(f"expected solver as a string ('auto', 'working-set' or a cvxpy solver name), got {solver!r}")
+        raise ValueError(f"expected solver as a string ('auto', 'working-set', 'interior' or a cvxpy solver name), got {solver!r}")
     solver = solver.lower()
     Xb = add_bias(X, bias)
     if warm_start is not None and warm_start.patterns.shape[1] == Xb.shape[0] and (

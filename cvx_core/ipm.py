@@ -1,0 +1,388 @@
+"""A structured interior-point method for the working-set program with squared loss.
+
+Solves, for blocks ``j = 1..m`` with coefficient rows ``C_j (n,)`` and cone-row signs
+``sgn_j (n,)`` on a row mask ``R_j`` (the rows imposed for block j),
+
+    min_{z_j, t_j}  1/2 || sum_j C_j * (X z_j) - y ||^2 + beta sum_j t_j
+    s.t.            ||z_j|| <= t_j,    sgn_jk x_k' z_j >= 0   (k in R_j),
+
+i.e. the group lasso with cone constraints of MATH.md section 3 on a working set (``C_j`` =
+``s_j`` times the slopes of block j's pattern, ``sgn_j = 2 D_j - 1``).
+
+Primal-dual path following with Nesterov-Todd scaling and Mehrotra's predictor-corrector
+(the method of CVXOPT's ``coneqp``, L. Vandenberghe 2010). What makes it fast here is the
+structure of each Newton system
+
+    (H + E'E) dx = r,
+
+where ``H`` is block diagonal (each block's second-order cone and its cone rows only touch
+that block's d + 1 coordinates: (d+1) x (d+1) blocks) and ``E = [C_j * X]`` is the n x m d
+prediction map. By the Woodbury identity one dense n x n Cholesky factorisation of
+``I + E H^-1 E'`` (one BLAS product of the n x m d factor with itself) solves it; a generic
+sparse LDL of the same KKT system pays for the dense coupling with fill. Cone rows cost only
+a d x d update per row (``sum_k w_jk x_k x_k'``), so every row of every cell can be imposed
+and no constraint generation is needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve, solve_triangular
+
+_CHUNK_COLS = 4096  # columns of E per product when forming I + E H^-1 E'
+_STEP = 0.99  # fraction of the step to the boundary
+_TAU = 1e-6  # eigenvalues of H_j below tau * diag(E'E) are corrected by a low-rank update
+_STALL = 3  # iterations without a better iterate before stopping
+_REFINE = 2  # iterative refinement steps per Newton solve
+
+
+@dataclass
+class IPMResult:
+    Z: np.ndarray  # (m, d)
+    status: str  # "Solved", "AlmostSolved", "MaxIterations" or "NumericalError"
+    iterations: int
+    gap: float  # relative complementarity gap s'z / objective at the returned point
+    residual: float  # largest relative primal or dual residual there
+    row_active: np.ndarray | None = None  # (m, n) bool: cone rows whose multiplier exceeds their slack
+    block_dual: np.ndarray | None = None  # (m,) ||v_j|| / tau_j of each cone's multiplier (-> 1 on active blocks)
+
+
+def _soc_scaling(s0, s1, z0, z1):
+    """Nesterov-Todd scaling of second-order cones (one per row): ``W z = W^-1 s = lam``.
+
+    Returns ``(eta, w0, w1)`` with ``W = eta [[w0, w1'], [w1, I + w1 w1' / (1 + w0)]]``.
+    """
+    sJs = np.maximum(s0 * s0 - np.einsum("ij,ij->i", s1, s1), 1e-300)
+    zJz = np.maximum(z0 * z0 - np.einsum("ij,ij->i", z1, z1), 1e-300)
+    rs, rz = np.sqrt(sJs), np.sqrt(zJz)
+    sb0, sb1 = s0 / rs, s1 / rs[:, None]
+    zb0, zb1 = z0 / rz, z1 / rz[:, None]
+    gamma = np.sqrt(np.maximum((1.0 + sb0 * zb0 + np.einsum("ij,ij->i", sb1, zb1)) / 2.0, 1e-300))
+    w0 = (sb0 + zb0) / (2 * gamma)
+    w1 = (sb1 - zb1) / (2 * gamma)[:, None]
+    eta = np.sqrt(rs / rz)
+    return eta, w0, w1
+
+
+def _soc_apply(eta, w0, w1, a0, a1, inverse=False):
+    """``W a`` (or ``W^-1 a``) for the scalings of :func:`_soc_scaling`."""
+    w1a1 = np.einsum("ij,ij->i", w1, a1)
+    if inverse:
+        b0 = w0 * a0 - w1a1
+        b1 = a1 + ((w1a1 / (1 + w0)) - a0)[:, None] * w1
+        return b0 / eta, b1 / eta[:, None]
+    b0 = w0 * a0 + w1a1
+    b1 = a1 + ((w1a1 / (1 + w0)) + a0)[:, None] * w1
+    return eta * b0, eta[:, None] * b1
+
+
+def _soc_inv_prod(l0, l1, r0, r1):
+    """``x`` with ``l o x = r`` (Jordan product of the second-order cone)."""
+    l1r1 = np.einsum("ij,ij->i", l1, r1)
+    det = l0 * l0 - np.einsum("ij,ij->i", l1, l1)
+    x0 = (l0 * r0 - l1r1) / det
+    x1 = (r1 - x0[:, None] * l1) / l0[:, None]
+    return x0, x1
+
+
+def _soc_max_step(u0, u1, v0, v1):
+    """Largest ``a >= 0`` with ``u + a v`` in the cone (``u`` interior); ``inf`` if unbounded."""
+    a = v0 * v0 - np.einsum("ij,ij->i", v1, v1)
+    b = u0 * v0 - np.einsum("ij,ij->i", u1, v1)
+    c = np.maximum(u0 * u0 - np.einsum("ij,ij->i", u1, u1), 0.0)
+    out = np.full(u0.shape, np.inf)
+    disc = b * b - a * c
+    real = disc >= 0
+    sq = np.sqrt(np.where(real, disc, 0.0))
+    # roots of a t^2 + 2 b t + c = 0 in the stable pair form q / a and c / q
+    q = -(b + np.where(b >= 0, sq, -sq))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1 = np.where(a != 0, q / a, np.inf)
+        r2 = np.where(q != 0, c / q, np.inf)
+    for r in (r1, r2):
+        ok = real & (r > 0)
+        out = np.where(ok, np.minimum(out, r), out)
+    # the linear case a = 0: one root -c / (2 b)
+    lin = (a == 0) & (b < 0)
+    out = np.where(lin, np.minimum(out, -c / (2 * np.where(lin, b, -1.0))), out)
+    # a point leaving through the apex (u0 + t v0 = 0) is caught by the roots; guard anyway
+    neg = v0 < 0
+    out = np.where(neg, np.minimum(out, -u0 / np.where(neg, v0, -1.0)), out)
+    return out
+
+
+class _Blocks:
+    """The data of one program and the products with ``E`` (``C_j * X``) and the cone rows."""
+
+    def __init__(self, X, C, sgn, R, y, beta):
+        self.X, self.C, self.y, self.beta = X, C, y, beta
+        self.n, self.d = X.shape
+        self.m = C.shape[0]
+        self.R = R
+        self.SR = np.where(R, sgn, 0.0)  # signs on imposed rows, 0 elsewhere
+        self.Xouter = (X[:, :, None] * X[:, None, :]).reshape(self.n, -1)
+        self.nrows = int(R.sum())
+
+    def predict(self, Z):
+        return np.einsum("mn,nm->n", self.C, self.X @ Z.T)
+
+    def Et(self, w):
+        """``E' w`` as (m, d)."""
+        return (self.C * w) @ self.X
+
+
+def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 100) -> IPMResult:
+    """Solve the program of the module docstring.
+
+    Parameters
+    ----------
+    X : ndarray (n, d)
+    C : ndarray (m, n)
+        Coefficient of each block on each sample (``s_j`` times the activation slopes).
+    sgn : ndarray (m, n)
+        +-1: the side of sample k's hyperplane on which block j's cell lies.
+    R : ndarray of bool (m, n)
+        The cone rows imposed for each block.
+    y : ndarray (n,)
+    beta : float
+    tol : float
+        Relative tolerance on the complementarity gap and the residuals.
+    """
+    P = _Blocks(np.asarray(X, float), np.asarray(C, float), np.asarray(sgn, float),
+                np.asarray(R, bool), np.asarray(y, float), float(beta))
+    m, d, n = P.m, P.d, P.n
+    Rf = P.R.astype(float)
+    nu = m + P.nrows  # degree of the cone
+    q_norm = np.sqrt(beta * beta * m + np.sum(P.Et(P.y) ** 2))
+    tau = _TAU * max(1.0, float(np.mean(P.C ** 2) * np.sum(P.X ** 2)) / d)  # ~ diag of E'E
+
+    def factor(Wi2, Q):
+        """Factor ``H + E'E``: ``Wi2`` (m, d+1, d+1) the cones' scaled inverses, ``Q`` (m, d, d)
+        the cone rows' ``sum_k w_jk x_k x_k'``.
+
+        Near the optimum each active block's ``H_j`` has one tiny eigenvalue (the direction
+        along its ray, which only ``E'E`` curves), so ``H^-1`` in the Woodbury formula would
+        cancel catastrophically. Eigenvalues below ``tau`` are raised to ``tau`` (``H_big``,
+        whose inverse is bounded) and restored by a second, low-rank Woodbury correction
+        ``H = H_big - V diag(tau - ev) V'`` over those few directions; its capacitance matrix
+        ``diag(1/(tau - ev) - 1/tau) + (E V / tau)' K^-1 (E V / tau)`` is formed without
+        cancellation.
+        """
+        H = Wi2.copy()
+        H[:, 1:, 1:] += Q
+        ev, V = np.linalg.eigh(H)
+        Vs = V / np.sqrt(np.maximum(ev, tau))[:, None, :]  # H_big^-1/2
+        Hinv = Vs @ Vs.transpose(0, 2, 1)
+        K = np.eye(n)
+        step = max(1, _CHUNK_COLS // (d + 1))
+        for a in range(0, m, step):
+            F = P.C[a:a + step, :, None] * (P.X @ Vs[a:a + step, 1:, :])  # (k, n, d + 1)
+            F = F.transpose(1, 0, 2).reshape(n, -1)
+            K += F @ F.T
+        LK = np.linalg.cholesky(K)
+        js, ks = np.nonzero(ev < tau)
+        low = None
+        if js.size:
+            Vl = V[js, :, ks]  # (p, d+1) the raised directions
+            B = (P.C[js] * (Vl[:, 1:] @ P.X.T)).T / tau  # (n, p) = E H_big^-1 V
+            Wb = solve_triangular(LK, B, lower=True, check_finite=False)
+            lam = ev[js, ks]
+            cap = Wb.T @ Wb
+            cap[np.diag_indices_from(cap)] += lam / (tau * (tau - lam))
+            cap[np.diag_indices_from(cap)] += 1e-15 * np.max(np.diag(cap), initial=0.0)
+            low = (js, Vl, cho_factor(cap, lower=True, check_finite=False))
+        return H, Hinv, (LK, True), low
+
+    def newton(fac, r, refine=_REFINE):
+        """``(H + E'E)^-1 r`` for r (m, d+1), with iterative refinement against ``H`` itself."""
+        H, Hinv, cK, low = fac
+
+        def woodbury(r):  # (H_big + E'E)^-1 r
+            a = np.einsum("jab,jb->ja", Hinv, r)
+            w = cho_solve(cK, P.predict(a[:, 1:]), check_finite=False)
+            b = r.copy()
+            b[:, 1:] -= P.Et(w)
+            return np.einsum("jab,jb->ja", Hinv, b)
+
+        def once(r):
+            x = woodbury(r)
+            if low is None:
+                return x
+            js, Vl, cc = low
+            c = np.einsum("pa,pa->p", Vl, x[js])
+            yv = cho_solve(cc, c, check_finite=False)
+            r2 = np.zeros_like(r)
+            np.add.at(r2, js, Vl * yv[:, None])
+            return x + woodbury(r2)
+
+        x = once(r)
+        res = None
+        for _ in range(refine):
+            Ax = np.einsum("jab,jb->ja", H, x)
+            Ax[:, 1:] += P.Et(P.predict(x[:, 1:]))
+            e = r - Ax
+            en = np.linalg.norm(e)
+            if res is not None and en > 0.5 * res:
+                x = x_prev
+                break
+            res, x_prev = en, x
+            x = x + once(e)
+        return x
+
+    # ---- initial point (CVXOPT's): the least-squares solve with W = I, shifted into the cones
+    Wi2 = np.broadcast_to(np.eye(d + 1), (m, d + 1, d + 1))
+    Q = (Rf @ P.Xouter).reshape(m, d, d)
+    fac = factor(Wi2, Q)
+    rhs = np.zeros((m, d + 1))
+    rhs[:, 0] = -beta
+    rhs[:, 1:] = P.Et(P.y)
+    x = newton(fac, rhs)
+    T, Z = x[:, 0].copy(), x[:, 1:].copy()
+    XZ = (Z @ P.X.T)  # (m, n)
+    s0, s1 = T.copy(), Z.copy()  # s = -G x
+    S = P.SR * XZ
+    z0, z1 = -T, -Z  # z = G x
+    U = -S
+
+    # one common shift per cone family and variable, as in CVXOPT (over both families)
+    a_s = max(np.max(np.linalg.norm(s1, axis=1) - s0, initial=-np.inf), np.max(-S[P.R], initial=-np.inf))
+    a_z = max(np.max(np.linalg.norm(z1, axis=1) - z0, initial=-np.inf), np.max(-U[P.R], initial=-np.inf))
+    if a_s >= 0:
+        s0 = s0 + 1 + a_s
+        S = S + 1 + a_s
+    if a_z >= 0:
+        z0 = z0 + 1 + a_z
+        U = U + 1 + a_z
+    S = np.where(P.R, S, 1.0)
+    U = np.where(P.R, U, 0.0)
+
+    status = "MaxIterations"
+    gap_rel = res_rel = np.inf
+    best = None
+    since_best = 0
+    it = 0
+    for it in range(1, max_iter + 1):
+        XZ = Z @ P.X.T
+        res = np.einsum("mn,mn->n", P.C, XZ) - P.y
+        # residuals: r_x = -(P x + q + G' z), r_z = -(G x + s)
+        rxT = z0 - beta
+        rxZ = z1 + (U * P.SR) @ P.X - P.Et(res)
+        rzT = T - s0
+        rzZ = Z - s1
+        rzR = (P.SR * XZ - S) * Rf
+        pobj = 0.5 * res @ res + beta * T.sum()
+        gap = s0 @ z0 + np.einsum("ij,ij->", s1, z1) + np.einsum("ij,ij->", S, U)
+        pres = np.sqrt(rzT @ rzT + np.sum(rzZ ** 2) + np.sum(rzR ** 2)) / (1.0 + np.sqrt(T @ T + np.sum(Z ** 2)))
+        dres = np.sqrt(rxT @ rxT + np.sum(rxZ ** 2)) / (1.0 + q_norm)
+        gap_rel = gap / max(abs(pobj), 1e-300)
+        res_rel = max(pres, dres)
+        if best is None or max(gap_rel, res_rel) < best[0]:
+            best = (max(gap_rel, res_rel), Z.copy(), gap_rel, res_rel, P.R & (U > S),
+                    np.linalg.norm(z1, axis=1) / np.maximum(z0, 1e-300))
+            since_best = 0
+        else:
+            since_best += 1
+            if since_best >= _STALL and best[0] < 1e-5:  # rounding limits the accuracy: keep the best iterate
+                break
+        if gap_rel <= tol and res_rel <= tol:
+            status = "Solved"
+            break
+        mu = gap / nu
+
+        # ---- scaling
+        eta, w0, w1 = _soc_scaling(s0, s1, z0, z1)
+        l0, l1 = _soc_apply(eta, w0, w1, z0, z1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(P.R, U / S, 0.0)  # W^-2 of the cone rows
+        lR = np.sqrt(S * U)
+        wR = np.where(P.R, np.sqrt(S / np.where(P.R, U, 1.0)), 1.0)  # W of the cone rows
+        # W^-2 of the second-order cones: eta^-2 (2 J w w' J - J)
+        Wi2 = np.empty((m, d + 1, d + 1))
+        Wi2[:, 0, 0] = 2 * w0 * w0 - 1
+        Wi2[:, 0, 1:] = -2 * w0[:, None] * w1
+        Wi2[:, 1:, 0] = Wi2[:, 0, 1:]
+        Wi2[:, 1:, 1:] = 2 * w1[:, :, None] * w1[:, None, :] + np.eye(d)
+        Wi2 /= (eta * eta)[:, None, None]
+        try:
+            fac = factor(Wi2, (ratio @ P.Xouter).reshape(m, d, d))
+        except (np.linalg.LinAlgError, ValueError):
+            status = "NumericalError"
+            break
+
+        def direction(rs0, rs1, rsR):
+            """Search direction for the complementarity right-hand side ``rs`` (lambda space)."""
+            q0, q1 = _soc_inv_prod(l0, l1, rs0, rs1)
+            qR = np.where(P.R, rsR / np.where(P.R, lR, 1.0), 0.0)
+            Wq0, Wq1 = _soc_apply(eta, w0, w1, q0, q1)
+            xi0, xi1 = rzT - Wq0, rzZ - Wq1
+            xiR = rzR - wR * qR
+            # rhs = r_x + G' W^-2 xi  (G = -I on the cones, -sgn x_k' on the rows)
+            v0 = np.einsum("jb,jb->j", Wi2[:, 0, :], np.column_stack([xi0, xi1]))
+            v1 = np.einsum("jab,jb->ja", Wi2[:, 1:, :], np.column_stack([xi0, xi1]))
+            r = np.empty((m, d + 1))
+            r[:, 0] = rxT - v0
+            r[:, 1:] = rxZ - v1 - (P.SR * ratio * xiR) @ P.X
+            dx = newton(fac, r)
+            dT, dZ = dx[:, 0], dx[:, 1:]
+            ds0, ds1 = rzT + dT, rzZ + dZ
+            dS = (rzR + P.SR * (dZ @ P.X.T)) * Rf
+            # dz = W^-1 (q - W^-1 ds)
+            a0, a1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+            dz0, dz1 = _soc_apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dU = np.where(P.R, (qR - dS / wR) / wR, 0.0)
+            return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
+
+        def max_step(ds0, ds1, dS, dz0, dz1, dU):
+            a = min(np.min(_soc_max_step(s0, s1, ds0, ds1), initial=np.inf),
+                    np.min(_soc_max_step(z0, z1, dz0, dz1), initial=np.inf))
+            neg = dS < 0
+            if neg.any():
+                a = min(a, np.min(-S[neg] / dS[neg]))
+            neg = dU < 0
+            if neg.any():
+                a = min(a, np.min(-U[neg] / dU[neg]))
+            return a
+
+        # predictor (affine scaling): rs = -lam o lam
+        ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
+        ll1 = 2 * l0[:, None] * l1
+        llR = lR * lR
+        aff = direction(-ll0, -ll1, -llR)
+        a_aff = min(1.0, max_step(*aff[2:]))
+        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = aff
+        gap_aff = ((s0 + a_aff * ds0) @ (z0 + a_aff * dz0)
+                   + np.einsum("ij,ij->", s1 + a_aff * ds1, z1 + a_aff * dz1)
+                   + np.einsum("ij,ij->", S + a_aff * dS, U + a_aff * dU))
+        sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
+        # corrector: rs = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e
+        A0, A1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+        B0, B1 = _soc_apply(eta, w0, w1, dz0, dz1)
+        c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
+        c1 = A0[:, None] * B1 + B0[:, None] * A1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cR = np.where(P.R, (dS / wR) * (dU * wR), 0.0)
+        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, np.where(P.R, -llR - cR + sigma * mu, 0.0))
+        alpha = min(1.0, _STEP * max_step(*comb[2:]))
+        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = comb
+        if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb):
+            status = "NumericalError"
+            break
+        T += alpha * dT
+        Z += alpha * dZ
+        s0 += alpha * ds0
+        s1 += alpha * ds1
+        S += alpha * dS
+        z0 += alpha * dz0
+        z1 += alpha * dz1
+        U += alpha * dU
+        if alpha < 1e-10:
+            status = "NumericalError"
+            break
+    score, Zb, g, r, act_rows, bdual = best
+    if status != "Solved":
+        if score <= max(1e3 * tol, 1e-7):
+            status = "AlmostSolved"
+        Z, gap_rel, res_rel = Zb, g, r
+    return IPMResult(Z, status, it, float(gap_rel), float(res_rel), act_rows, bdual)

@@ -1,0 +1,136 @@
+"""The structured interior point (cvx_core.ipm) and the whole-program solver built on it
+(cvx_core.interior), against cvxpy + Clarabel on the same patterns."""
+import numpy as np
+import pytest
+
+from cvx_core import add_bias, fit_convex, make_activation, sample_patterns
+from cvx_core.interior import polish, solve_interior
+from cvx_core.ipm import _soc_apply, _soc_inv_prod, _soc_max_step, _soc_scaling, solve_blocks
+from cvx_core.model import make_loss
+
+
+def _interior_points(rng, k, d):
+    a1 = rng.standard_normal((k, d))
+    a0 = np.linalg.norm(a1, axis=1) + rng.uniform(0.01, 2.0, k)
+    return a0, a1
+
+
+def test_nesterov_todd_scaling_maps_s_and_z_to_the_same_point():
+    rng = np.random.default_rng(0)
+    s0, s1 = _interior_points(rng, 50, 4)
+    z0, z1 = _interior_points(rng, 50, 4)
+    eta, w0, w1 = _soc_scaling(s0, s1, z0, z1)
+    l_from_z = _soc_apply(eta, w0, w1, z0, z1)
+    l_from_s = _soc_apply(eta, w0, w1, s0, s1, inverse=True)
+    np.testing.assert_allclose(l_from_z[0], l_from_s[0], rtol=1e-10)
+    np.testing.assert_allclose(l_from_z[1], l_from_s[1], rtol=1e-9, atol=1e-12)
+    # W^-1 undoes W
+    b0, b1 = _soc_apply(eta, w0, w1, *_soc_apply(eta, w0, w1, z0, z1), inverse=True)
+    np.testing.assert_allclose(b0, z0, rtol=1e-10)
+    np.testing.assert_allclose(b1, z1, rtol=1e-9, atol=1e-12)
+    # l o x = r solved by the inverse Jordan product
+    r0, r1 = rng.standard_normal(50), rng.standard_normal((50, 4))
+    x0, x1 = _soc_inv_prod(s0, s1, r0, r1)
+    np.testing.assert_allclose(s0 * x0 + np.einsum("ij,ij->i", s1, x1), r0, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(s0[:, None] * x1 + x0[:, None] * s1, r1, rtol=1e-8, atol=1e-10)
+
+
+def test_max_step_stops_on_the_cone_boundary():
+    rng = np.random.default_rng(1)
+    u0, u1 = _interior_points(rng, 200, 3)
+    v0, v1 = rng.standard_normal(200), 3 * rng.standard_normal((200, 3))
+    a = _soc_max_step(u0, u1, v0, v1)
+    finite = np.isfinite(a)
+    assert finite.sum() > 100 and np.all(a > 0)
+    p0, p1 = u0[finite] + a[finite] * v0[finite], u1[finite] + a[finite][:, None] * v1[finite]
+    assert np.all(np.abs(p0 - np.linalg.norm(p1, axis=1)) <= 1e-9 * (1 + np.abs(p0)))
+    # just before the step the point is inside, just after outside
+    q = 0.999 * a[finite]
+    assert np.all(u0[finite] + q * v0[finite] >= np.linalg.norm(u1[finite] + q[:, None] * v1[finite], axis=1))
+    # directions that never leave the cone give inf
+    assert np.all(np.isinf(_soc_max_step(u0, u1, np.ones(200), np.zeros((200, 3)))))
+
+
+def _program(seed, n, dim, P, activation):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, dim))
+    Xb = add_bias(X, True)
+    y = np.sign(rng.standard_normal(n))
+    D = sample_patterns(Xb, P, seed=seed)
+    return X, Xb, y, D, make_activation(activation, 0.2)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_solve_blocks_matches_the_reference_on_the_same_blocks(activation, seed):
+    import cvxpy as cp
+
+    X, Xb, y, D, act = _program(seed, 25, 2, 12, activation)
+    beta = [0.05, 0.01][seed]
+    bi = np.repeat(np.arange(len(D)), 2)
+    bs = np.tile([1, -1], len(D))
+    C = bs[:, None] * act.slopes(D[bi])
+    sgn = np.where(D[bi], 1.0, -1.0)
+    rng = np.random.default_rng(seed)
+    R = rng.uniform(size=C.shape) < 0.5  # a subset of each block's cone rows
+    res = solve_blocks(Xb, C, sgn, R, y, beta)
+    assert res.status in ("Solved", "AlmostSolved")
+    Z = cp.Variable((len(bi), Xb.shape[1]))
+    pred = cp.sum(cp.multiply(C, Z @ Xb.T), axis=0)
+    cons = [cp.multiply(sgn[j, R[j]], Xb[R[j]] @ Z[j]) >= 0 for j in range(len(bi)) if R[j].any()]
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(pred - y) + beta * cp.sum(cp.norm(Z, axis=1))), cons)
+    prob.solve(solver="CLARABEL")
+    yhat = np.einsum("jk,kj->k", C, Xb @ res.Z.T)
+    obj = 0.5 * np.sum((yhat - y) ** 2) + beta * np.linalg.norm(res.Z, axis=1).sum()
+    assert obj == pytest.approx(prob.value, rel=1e-6)
+    slack = np.where(R, sgn * (res.Z @ Xb.T), 0.0)
+    assert slack.min() >= -1e-7 * np.linalg.norm(res.Z, axis=1).max()
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
+def test_interior_certifies_the_whole_program(activation):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 5))
+    y = np.sign(X[:, 0] * X[:, 1] + 0.3 * X[:, 2])
+    D = sample_patterns(add_bias(X, True), 50, seed=0)
+    f = fit_convex(X, y, 0.3, activation=activation, leak=0.2, patterns=D, solver="interior")
+    ref = fit_convex(X, y, 0.3, activation=activation, leak=0.2, patterns=D, solver="clarabel")
+    assert f.status == "optimal" and f.gap <= 5e-7, (f.status, f.gap)
+    assert f.objective == pytest.approx(ref.objective, rel=1e-6)
+    # the gap is certified: the lower bound lies below the reference's objective
+    assert f.lower_bound <= ref.objective * (1 + 1e-9)
+    assert f.n_neurons <= X.shape[0]
+
+
+def test_polish_drops_blocks_that_are_not_in_the_optimum():
+    """Seeded with the optimum's blocks plus spurious ones, Newton's method on the support
+    returns the optimum itself (the spurious blocks leave)."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 4))
+    y = np.sign(X[:, 0] * X[:, 1])
+    Xb = add_bias(X, True)
+    D = sample_patterns(Xb, 40, seed=0)
+    act = make_activation("relu")
+    res = solve_interior(Xb, y, D, 0.5, act, make_loss("squared"))
+    assert res.status == "optimal"
+    C_all = np.tile([1, -1], len(D))[:, None] * act.slopes(D[np.repeat(np.arange(len(D)), 2)])
+    sgn_all = np.where(D[np.repeat(np.arange(len(D)), 2)], 1.0, -1.0)
+    opt = 2 * res.blocks_i + (res.blocks_s < 0)
+    extra = np.setdiff1d(np.arange(2 * len(D)), opt)[:5]
+    idx = np.concatenate([opt, extra])
+    Z0 = np.zeros((idx.size, Xb.shape[1]))
+    Z0[: opt.size] = res.Z
+    # spurious blocks: small feasible points of their cells (projected random directions)
+    from cvx_core.certificate import _project_cell
+
+    for k, j in enumerate(extra):
+        Z0[opt.size + k] = 1e-3 * _project_cell(Xb, sgn_all[j], rng.standard_normal(Xb.shape[1]))[1]
+    keep = np.linalg.norm(Z0, axis=1) > 0
+    tight = sgn_all[idx[keep]] * (Z0[keep] @ Xb.T) <= 1e-9 * np.linalg.norm(Z0[keep], axis=1)[:, None]
+    out = polish(Xb, y, C_all[idx[keep]], sgn_all[idx[keep]], Z0[keep], tight, 0.5)
+    assert out is not None
+    Zp, kept = out
+    assert set(idx[keep][kept]) == set(opt)
+    yhat = np.einsum("jk,kj->k", C_all[idx[keep][kept]], Xb @ Zp.T)
+    obj = 0.5 * np.sum((yhat - y) ** 2) + 0.5 * np.linalg.norm(Zp, axis=1).sum()
+    assert obj == pytest.approx(res.objective, rel=1e-9)
