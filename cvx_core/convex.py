@@ -284,12 +284,12 @@ def _prune(Xb, D, act, V, W):
         i, s = (idx, 1) if idx < P else (idx - P, -1)
         z = Z[idx]
         xz = sgn[i] * (Xb @ z)
-        scale = np.linalg.norm(z) * np.linalg.norm(Xb, axis=1)
-        if np.any(xz < -1e-12 * scale):  # clean solver-tolerance violations (not rounding)
+        if np.any(xz < 0):  # clean solver-tolerance violations
             _, zp = _project_cell(Xb, sgn[i], z)
             # NNLS can fail on a point on a ray of its cell (seen: a block on a 5-facet edge in
-            # R^6 "projected" 3.3 away, outside the cell): keep only a feasible projection
-            if np.all(sgn[i] * (Xb @ zp) >= -1e-10 * scale):
+            # R^6, slacks -4e-16, "projected" 3.3 away and out of the cell): keep the block
+            # unless the projection is at least as feasible
+            if np.min(sgn[i] * (Xb @ zp)) >= xz.min():
                 z = zp
         if np.linalg.norm(z) > 0:
             blocks.append((i, s, z))

@@ -30,10 +30,10 @@ from .model import Activation, Loss
 
 _SUPPORT_TOL = 1e-6  # blocks below this fraction of the largest norm are zero
 _ZERO = 1e-9  # a block Newton shrinks below this fraction of the largest has left the support
-# blocks x samples up to which solver="auto" poses the whole program at once: the sizes where
-# it certified in benchmarks/solver_speed.py (n = 300, d = 10, 300 patterns: 180 000); at
-# n = 1000, d = 10, 1000 patterns the polish did not settle (see the module docstring)
-_MAX_ENTRIES = 200_000
+# blocks x samples up to which solver="auto" poses the whole program at once (memory: about 15
+# arrays of this many doubles): the largest verified size, n = 1000, d = 10, 1000 patterns
+# (benchmarks/solver_speed.py --sampled)
+_MAX_ENTRIES = 2_000_000
 
 
 def fits(n: int, P: int) -> bool:
@@ -43,10 +43,14 @@ def fits(n: int, P: int) -> bool:
 
 def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
     """Newton's method with a backtracking line search on the support ``Z`` (all blocks
-    nonzero), each block kept in the null space of (at most d - 1 of) its ``tight`` rows."""
+    nonzero), each block kept in the null space of (at most d - 1 of) its ``tight`` rows.
+
+    Returns ``(Z, enforced)``: the rows held as equalities (the steps stop at every other row).
+    """
     m, d = Z.shape
     xn = np.linalg.norm(X, axis=1)
     Ns = []
+    enforced = np.zeros_like(tight)
     for j in range(m):
         rows = np.flatnonzero(tight[j])
         # the tightest first (normalised slack at Z); at most d - 1 independent rows: a nonzero
@@ -57,6 +61,7 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
             B = np.vstack([A, sgn[j, k] * X[k] / xn[k]])
             if np.linalg.matrix_rank(B, tol=1e-8) > A.shape[0]:
                 A = B
+                enforced[j, k] = True
                 if A.shape[0] == d - 1:
                     break
         Ns.append(np.linalg.svd(A, full_matrices=True)[2][A.shape[0]:].T if A.shape[0] else np.eye(d))
@@ -94,7 +99,7 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
         # no step through a loose row (an active-set step: the blocking row turns tight next round)
         dZ = unpack(step)
         sl, ds = sgn * (Zc @ X.T), sgn * (dZ @ X.T)
-        block = (ds < 0) & ~tight
+        block = (ds < 0) & ~enforced
         t = min(1.0, float(np.min(-sl[block] / ds[block], initial=np.inf)))
         if t <= 0:
             break
@@ -109,10 +114,10 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
         w, Zc, f, r = w + t * step, Zt, ft, rt
         if dec <= 1e-15 * max(abs(f), 1e-300):
             break
-    return Zc
+    return Zc, enforced
 
 
-def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int = 40):
+def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int = 100):
     """Newton's method on the support of ``Z`` with the ``tight`` rows as equalities.
 
     Parameters are those of :func:`cvx_core.ipm.solve_blocks` restricted to the support
@@ -126,34 +131,34 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
     for _ in range(max_rounds):
         if kept.size == 0:
             return None
-        Zc = _newton(X, y, C[kept], sgn[kept], Z[kept], tight[kept], beta, max_iter)
-        if Zc is None:
-            return None
+        zn0 = np.linalg.norm(Z[kept], axis=1)
+        Zc, held = _newton(X, y, C[kept], sgn[kept], Z[kept], tight[kept], beta, max_iter)
         zn = np.linalg.norm(Zc, axis=1)
-        alive = zn > _ZERO * zn.max()
+        # leaving: at zero, or shrunk a hundredfold in this round (on its way there: Newton's
+        # steps on beta ||z|| stop at the first block to reach zero, one block per round)
+        alive = (zn > _ZERO * zn.max()) & (zn > 1e-2 * zn0)
         if not alive.all():
             Z = Z.copy()
             Z[kept] = Zc
             kept = kept[alive]
             continue
         slack = sgn[kept] * (Zc @ X.T) / (zn[:, None] * xn[None, :])
-        reached = (slack <= 1e-12) & ~tight[kept]  # loose rows a step stopped on
-        # multipliers of the tight rows: grad_j = A_j' mu_j with mu >= 0 at a KKT point
+        reached = (slack <= 1e-12) & ~held  # rows a step stopped on
+        # multipliers of the rows held: grad_j = A_j' mu_j with mu >= 0 at a KKT point
         r = np.einsum("jk,kj->k", C[kept], X @ Zc.T) - y
         grad = (C[kept] * r) @ X + beta * Zc / zn[:, None]
         release = np.zeros_like(reached)
         for j in range(kept.size):
-            rows = np.flatnonzero(tight[kept[j]])
+            rows = np.flatnonzero(held[j])
             if rows.size:
                 A = sgn[kept[j], rows, None] * X[rows]
                 mu = np.linalg.lstsq(A.T, grad[j], rcond=None)[0]
-                neg = mu < -1e-9 * max(np.abs(mu).max(), 1e-300)
-                release[j, rows[neg]] = True
+                release[j, rows[np.argmin(mu)]] = mu.min() < -1e-9 * max(np.abs(mu).max(), 1e-300)
         if not reached.any() and not release.any():
             return (Zc, kept) if slack.min() >= -1e-10 else None
         Z = Z.copy()
         Z[kept] = Zc
-        tight[kept] = (tight[kept] | reached) & ~release
+        tight[kept] = (held | reached) & ~release
     return None
 
 

@@ -1,4 +1,4 @@
-"""A structured interior-point method for the working-set program with squared loss.
+"""A structured interior-point method for the group-lasso program with cone rows (squared loss).
 
 Solves, for blocks ``j = 1..m`` with coefficient rows ``C_j (n,)`` and cone-row signs
 ``sgn_j (n,)`` on a row mask ``R_j`` (the rows imposed for block j),

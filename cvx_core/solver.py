@@ -29,8 +29,9 @@ which avoids exponential cones). Solving the small program's dual instead was tr
 solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
 
 ``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
-data with bias, 1-D data); in higher dimension it routes to the cvxpy reference, which was
-faster there (see benchmarks/solver_speed.py).
+data with bias, 1-D data); in higher dimension cells have many facets and constraint
+generation needs many rounds, and it routes to :mod:`cvx_core.interior` (squared loss) or to
+the cvxpy reference (see benchmarks/solver_speed.py).
 """
 from __future__ import annotations
 
