@@ -286,10 +286,11 @@ def _prune(Xb, D, act, V, W):
         xz = sgn[i] * (Xb @ z)
         if np.any(xz < 0):  # clean solver-tolerance violations
             _, zp = _project_cell(Xb, sgn[i], z)
-            # NNLS can fail on a point on a ray of its cell (seen: a block on a 5-facet edge in
-            # R^6, slacks -4e-16, "projected" 3.3 away and out of the cell): keep the block
-            # unless the projection is at least as feasible
-            if np.min(sgn[i] * (Xb @ zp)) >= xz.min():
+            # NNLS can fail on a point on a ray of its cell (seen: blocks on edges in R^6 and
+            # R^7 with slacks -4e-16 "projected" 3.3 away, in or out of the cell): keep the
+            # projection only when it moves the block about as far as it was outside
+            outside = max(0.0, float(np.max(-xz / np.maximum(np.linalg.norm(Xb, axis=1), 1e-300))))
+            if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z):
                 z = zp
         if np.linalg.norm(z) > 0:
             blocks.append((i, s, z))
