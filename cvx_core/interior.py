@@ -13,9 +13,11 @@ structure of the optimum -- which blocks are nonzero and which of their cone row
     min  1/2 || sum_j C_j * (X z_j) - y ||^2 + beta sum_j ||z_j||
     s.t. the tight rows of each block hold with equality,
 
-to machine precision (z_j = N_j w_j over the null space of its tight rows). The certificate
-over all patterns at the polished point decides; if it does not certify, the caller falls back
-to the working-set solver seeded with the interior point's support.
+to machine precision (z_j = N_j w_j over the null space of its tight rows), as an active-set
+method: steps stop at loose rows (which turn tight), a tight row with a negative multiplier is
+released, blocks driven to zero leave. The certificate over all patterns at the polished point
+(or at the interior point's own, if better) decides; if it does not certify, ``fit_convex``
+falls back to the cvxpy reference.
 """
 from __future__ import annotations
 
@@ -56,15 +58,17 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
         # the tightest first (normalised slack at Z); at most d - 1 independent rows: a nonzero
         # block lies on a ray at most (an interior point calls near-tight rows tight too)
         rows = rows[np.argsort(sgn[j, rows] * (X[rows] @ Z[j]) / xn[rows])]
-        A = np.zeros((0, d))
-        for k in rows:
-            B = np.vstack([A, sgn[j, k] * X[k] / xn[k]])
-            if np.linalg.matrix_rank(B, tol=1e-8) > A.shape[0]:
-                A = B
+        Q = np.zeros((0, d))  # orthonormal basis of the rows taken (Gram-Schmidt)
+        for k in rows[: 4 * d]:
+            a = X[k] / xn[k]
+            r = a - Q.T @ (Q @ a)
+            nr = np.linalg.norm(r)
+            if nr > 1e-8:
+                Q = np.vstack([Q, r / nr])
                 enforced[j, k] = True
-                if A.shape[0] == d - 1:
+                if Q.shape[0] == d - 1:
                     break
-        Ns.append(np.linalg.svd(A, full_matrices=True)[2][A.shape[0]:].T if A.shape[0] else np.eye(d))
+        Ns.append(np.linalg.svd(Q, full_matrices=True)[2][Q.shape[0]:].T if Q.shape[0] else np.eye(d))
     k = np.array([N.shape[1] for N in Ns])
     off = np.concatenate([[0], np.cumsum(k)])
     w = np.concatenate([N.T @ Z[j] for j, N in enumerate(Ns)])
@@ -175,7 +179,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     # beta >= beta_max: the zero network is optimal (an interior point would return blocks of
     # norm ~1e-8 instead of exact zeros)
     lam0 = loss.dual_variable(np.zeros(n), y)
-    cv0 = cell_values(Xb, D, lam0, act, threshold=beta)
+    cv0 = cell_values(Xb, D, lam0, act, threshold=beta, top_k=1)  # its max is exact either way
     if cv0.max <= beta:
         i, col = cv0.argmax()
         return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cv0.max,
