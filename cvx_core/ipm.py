@@ -183,8 +183,11 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
         K = np.eye(n)
         step = max(1, _CHUNK_COLS // (d + 1))
         for a in range(0, m, step):
-            F = P.C[a:a + step, :, None] * (P.X @ Vs[a:a + step, 1:, :])  # (k, n, d + 1)
-            F = F.transpose(1, 0, 2).reshape(n, -1)
+            k = min(step, m - a)
+            # F = [C_j * (X R_j)] laid out (n, k (d+1)) by one product: no transposed copy
+            R = Vs[a:a + k, 1:, :].transpose(1, 0, 2).reshape(d, k * (d + 1))
+            F = P.X @ R
+            F *= np.repeat(P.C[a:a + k].T, d + 1, axis=1)
             K += F @ F.T
         LK = np.linalg.cholesky(K)
         js, ks = np.nonzero(ev < tau)
