@@ -96,10 +96,7 @@ def main():
 
     # Sampled patterns in R^11 (the issue's data, smaller): solver="auto" poses the whole
     # program to the structured interior point (cvx_core.interior) up to its verified size.
-    rng = np.random.default_rng(0)
-    Xs = rng.standard_normal((300, 10))
-    ys = np.sign(Xs[:, 0] * Xs[:, 1] + 0.3 * Xs[:, 2])
-    Ds = sample_patterns(add_bias(Xs, True), 300, seed=0)
+    Xs, ys, Ds = sampled_data(300)
     for beta in (1.0, 0.1):
         f, t = timed(lambda: fit_convex(Xs, ys, beta, patterns=Ds))
         r, tr = timed(lambda: fit_convex(Xs, ys, beta, patterns=Ds, solver="clarabel"))
@@ -112,11 +109,16 @@ def main():
     sampled_n1000()
 
 
-def sampled_n1000():
+def sampled_data(n):
+    """The issue's sampled case: n Gaussian points in R^10, an xor-like sign target, n patterns."""
     rng = np.random.default_rng(0)
-    Xs = rng.standard_normal((1000, 10))
+    Xs = rng.standard_normal((n, 10))
     ys = np.sign(Xs[:, 0] * Xs[:, 1] + 0.3 * Xs[:, 2])
-    Ds = sample_patterns(add_bias(Xs, True), 1000, seed=0)
+    return Xs, ys, sample_patterns(add_bias(Xs, True), n, seed=0)
+
+
+def sampled_n1000():
+    Xs, ys, Ds = sampled_data(1000)
     f, t = timed(lambda: fit_convex(Xs, ys, 1.0, patterns=Ds))
     print(f"  (auto: {f.solver}, {f.status}, {f.n_neurons} neurons)", flush=True)
     r, tr = timed(lambda: fit_convex(Xs, ys, 1.0, patterns=Ds, solver="clarabel"))

@@ -272,6 +272,7 @@ def _prune(Xb, D, act, V, W):
     The last step (:func:`_caratheodory`) keeps the predictions and at most rank <= n blocks.
     """
     n = Xb.shape[0]
+    xn = np.maximum(np.linalg.norm(Xb, axis=1), 1e-300)
     norms = np.concatenate([np.linalg.norm(V, axis=1), np.linalg.norm(W, axis=1)])
     if norms.size == 0 or norms.max() == 0:
         return np.zeros_like(V), np.zeros_like(W)
@@ -289,7 +290,7 @@ def _prune(Xb, D, act, V, W):
             # NNLS can fail on a point on a ray of its cell (seen: blocks on edges in R^6 and
             # R^7 with slacks -4e-16 "projected" 3.3 away, in or out of the cell): keep the
             # projection only when it moves the block about as far as it was outside
-            outside = max(0.0, float(np.max(-xz / np.maximum(np.linalg.norm(Xb, axis=1), 1e-300))))
+            outside = max(0.0, float(np.max(-xz / xn)))
             if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z):
                 z = zp
         if np.linalg.norm(z) > 0:
@@ -344,22 +345,8 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
             solver = "clarabel"
             why = f"{loss.name} loss" if loss.name != "squared" else f"{P} patterns x {Xb.shape[0]} samples too large to pose at once"
             routed = f"auto -> cvxpy/clarabel (design matrix has {d} > 3 columns; {why})"
-    if solver == "interior":
-        from .interior import solve_interior
-
-        if loss.name != "squared":
-            raise ValueError(f"expected loss='squared' with solver='interior', got loss={loss.name!r}")
-        res = solve_interior(Xb, yc, D, beta, act, loss, tol=GAP_TOL)
-        if res.status == "optimal":
-            V, W = _blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
-            info = {"iterations": res.n_rounds, "_certified": (res.lower_bound, res.lam, res.cert, res.u_star)}
-            if routed:
-                info["routing"] = routed
-            return V, W, [res.lam], res.status, "interior", info
-        warnings.warn(f"interior-point solver did not certify ({res.status}); falling back to cvxpy + Clarabel",
-                      RuntimeWarning, stacklevel=3)
-        solver = "clarabel"
-        fallback = f"interior point did not certify: {res.status}"
+    if solver == "interior" and loss.name != "squared":
+        raise ValueError(f"expected loss='squared' with solver='interior', got loss={loss.name!r}")
     if solver in ("auto", "working-set"):
         from .solver import solve_working_set
 
@@ -377,10 +364,25 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
     from .formulation import installed_solvers, solve_reference
 
     # beta >= beta_max: the zero network is optimal (an interior-point solver would return
-    # blocks of norm ~1e-8 instead of exact zeros).
+    # blocks of norm ~1e-8 instead of exact zeros). Shared by the interior point and the reference.
     lam0 = loss.dual_variable(np.zeros(Xb.shape[0]), yc)
     if _cert_max(Xb, D, lam0, act, exact)[0] <= beta:
-        return np.zeros((P, d)), np.zeros((P, d)), [lam0], "optimal", f"cvxpy/{solver}", {}
+        name = "interior" if solver == "interior" else f"cvxpy/{solver}"
+        return np.zeros((P, d)), np.zeros((P, d)), [lam0], "optimal", name, ({"routing": routed} if routed else {})
+    if solver == "interior":
+        from .interior import solve_interior
+
+        res = solve_interior(Xb, yc, D, beta, act, loss, tol=GAP_TOL, exact=exact)
+        if res.status == "optimal":
+            V, W = _blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
+            info = {"iterations": res.n_rounds, "_certified": (res.lower_bound, res.lam, res.cert, res.u_star)}
+            if routed:
+                info["routing"] = routed
+            return V, W, [res.lam], res.status, "interior", info
+        warnings.warn(f"interior-point solver did not certify ({res.status}); falling back to cvxpy + Clarabel",
+                      RuntimeWarning, stacklevel=3)
+        solver = "clarabel"
+        fallback = f"interior point did not certify: {res.status}"
     chain = [solver]
     if solver == "clarabel":
         chain += [s for s in ("scs", "ecos") if s in installed_solvers()]

@@ -26,8 +26,8 @@ import time
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from .certificate import cell_values, lower_bound
-from .ipm import solve_blocks
+from .certificate import lower_bound
+from .ipm import predict, solve_blocks
 from .model import Activation, Loss
 
 _SUPPORT_TOL = 1e-6  # blocks below this fraction of the largest norm are zero
@@ -77,7 +77,7 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
         return np.stack([Ns[j] @ w[off[j]:off[j + 1]] for j in range(m)])
 
     def value(Zc):
-        r = np.einsum("jk,kj->k", C, X @ Zc.T) - y
+        r = predict(X, C, Zc) - y
         return 0.5 * r @ r + beta * np.linalg.norm(Zc, axis=1).sum(), r
 
     # G = [C_j * (X N_j)]: the prediction map in the reduced coordinates
@@ -149,7 +149,7 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
         slack = sgn[kept] * (Zc @ X.T) / (zn[:, None] * xn[None, :])
         reached = (slack <= 1e-12) & ~held  # rows a step stopped on
         # multipliers of the rows held: grad_j = A_j' mu_j with mu >= 0 at a KKT point
-        r = np.einsum("jk,kj->k", C[kept], X @ Zc.T) - y
+        r = predict(X, C[kept], Zc) - y
         grad = (C[kept] * r) @ X + beta * Zc / zn[:, None]
         release = np.zeros_like(reached)
         for j in range(kept.size):
@@ -167,24 +167,19 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
 
 
 def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
-                   *, tol: float = 1e-7):
+                   *, tol: float = 1e-7, exact: bool = False):
     """The program over all patterns ``D`` (squared loss) by one interior-point solve and a
     Newton polish; returns a :class:`cvx_core.solver.WorkingSetResult` whose gap is certified
-    over all of ``D``."""
+    over all of ``D`` (``exact``: D holds every cell, as for ``fit_convex``'s certificate).
+
+    At beta >= beta_max ``fit_convex`` returns the zero network without calling this.
+    """
+    from .convex import _caratheodory, _cert_max
     from .solver import WorkingSetResult
 
     t0 = time.perf_counter()
     n, d = Xb.shape
     P = D.shape[0]
-    # beta >= beta_max: the zero network is optimal (an interior point would return blocks of
-    # norm ~1e-8 instead of exact zeros)
-    lam0 = loss.dual_variable(np.zeros(n), y)
-    cv0 = cell_values(Xb, D, lam0, act, threshold=beta, top_k=1)  # its max is exact either way
-    if cv0.max <= beta:
-        i, col = cv0.argmax()
-        return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cv0.max,
-                                loss.value(np.zeros(n), y), lower_bound(loss, lam0, y, cv0.max, beta), "optimal",
-                                0, time.perf_counter() - t0, u_star=cv0.directions[i, col])
     bi = np.repeat(np.arange(P), 2)
     bs = np.tile(np.array([1, -1]), P)
     C = bs[:, None] * act.slopes(D[bi])
@@ -193,8 +188,6 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     zn = np.linalg.norm(res.Z, axis=1)
     cands = [(res.Z, "interior point")]
     if zn.max(initial=0.0) > 0:
-        from .convex import _caratheodory
-
         # Active blocks carry a multiplier of norm beta (ratio 1), inactive ones less; an
         # interior point at relative gap g separates them to about g (blocks misjudged here
         # leave or are missed by the certificate below, which decides).
@@ -216,14 +209,13 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
             cands.insert(0, (Zfull, "polished"))
     best = None
     for Z, how in cands:
-        yhat = np.einsum("jk,kj->k", C, Xb @ Z.T)
+        yhat = predict(Xb, C, Z)
         obj = loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum())
         lam = loss.dual_variable(yhat, y)
-        cv = cell_values(Xb, D, lam, act)
-        lb = lower_bound(loss, lam, y, cv.max, beta)
+        cert, u, _ = _cert_max(Xb, D, lam, act, exact)
+        lb = lower_bound(loss, lam, y, cert, beta)
         if best is None or obj - lb < best[0]:
-            i, col = cv.argmax()
-            best = (obj - lb, Z, lam, cv.max, obj, lb, cv.directions[i, col], how)
+            best = (obj - lb, Z, lam, cert, obj, lb, u, how)
         if (obj - lb) <= tol * max(abs(obj), 1e-300):
             break
     _, Z, lam, cert, obj, lb, u_star, how = best

@@ -118,11 +118,16 @@ def _soc_max_step(u0, u1, v0, v1):
     return out
 
 
+def predict(X, C, Z):
+    """Predictions ``sum_j C_j * (X z_j)`` of blocks ``Z (m, d)`` with coefficients ``C (m, n)``."""
+    return np.einsum("mn,nm->n", C, X @ Z.T)
+
+
 class _Blocks:
     """The data of one program and the products with ``E`` (``C_j * X``) and the cone rows."""
 
-    def __init__(self, X, C, sgn, R, y, beta):
-        self.X, self.C, self.y, self.beta = X, C, y, beta
+    def __init__(self, X, C, sgn, R, y):
+        self.X, self.C, self.y = X, C, y
         self.n, self.d = X.shape
         self.m = C.shape[0]
         self.R = R
@@ -131,7 +136,7 @@ class _Blocks:
         self.nrows = int(R.sum())
 
     def predict(self, Z):
-        return np.einsum("mn,nm->n", self.C, self.X @ Z.T)
+        return predict(self.X, self.C, Z)
 
     def Et(self, w):
         """``E' w`` as (m, d)."""
@@ -156,7 +161,8 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
         Relative tolerance on the complementarity gap and the residuals.
     """
     P = _Blocks(np.asarray(X, float), np.asarray(C, float), np.asarray(sgn, float),
-                np.asarray(R, bool), np.asarray(y, float), float(beta))
+                np.asarray(R, bool), np.asarray(y, float))
+    beta = float(beta)
     m, d, n = P.m, P.d, P.n
     Rf = P.R.astype(float)
     nu = m + P.nrows  # degree of the cone
@@ -203,7 +209,7 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             low = (js, Vl, cho_factor(cap, lower=True, check_finite=False))
         return H, Hinv, (LK, True), low
 
-    def newton(fac, r, refine=_REFINE):
+    def newton(fac, r):
         """``(H + E'E)^-1 r`` for r (m, d+1), with iterative refinement against ``H`` itself."""
         H, Hinv, cK, low = fac
 
@@ -227,7 +233,7 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
 
         x = once(r)
         res = None
-        for _ in range(refine):
+        for _ in range(_REFINE):
             Ax = np.einsum("jab,jb->ja", H, x)
             Ax[:, 1:] += P.Et(P.predict(x[:, 1:]))
             e = r - Ax
@@ -370,9 +376,8 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
         B0, B1 = _soc_apply(eta, w0, w1, dz0, dz1)
         c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
         c1 = A0[:, None] * B1 + B0[:, None] * A1
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cR = np.where(P.R, (dS / wR) * (dU * wR), 0.0)
-        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, np.where(P.R, -llR - cR + sigma * mu, 0.0))
+        # (W^-1 dS) o (W dU) of the cone rows is dS dU (both vanish off the imposed rows)
+        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, np.where(P.R, -llR - dS * dU + sigma * mu, 0.0))
         alpha = min(1.0, _STEP * max_step(*comb[2:]))
         dT, dZ, ds0, ds1, dS, dz0, dz1, dU = comb
         if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb):
