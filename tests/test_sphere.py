@@ -139,3 +139,50 @@ def test_chunked_screen_equals_one_product():
     lo, hi = S._screen(G[rows], rows, chunk=6)
     np.testing.assert_allclose(lo, SX[rows].min(axis=1), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(hi, SX[rows].max(axis=1), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_closed_form_cone_projection_equals_the_nnls(d):
+    """cone_projection_norms (all cones at once, candidates on faces) against the NNLS of
+    _project_cell on random nonempty cones, padded to different row counts, and on vectors
+    inside, outside and opposite the cone."""
+    from cvx_core.certificate import _project_cell, cone_projection_norms
+
+    rng = np.random.default_rng(d)
+    f_max, p = 6, 120
+    N = np.zeros((p, f_max, d))
+    mask = np.zeros((p, f_max), dtype=bool)
+    V = np.empty((p, d))
+    expected = np.empty(p)
+    for j in range(p):
+        f = int(rng.integers(1, f_max + 1))
+        w = rng.standard_normal(d)  # an interior direction makes the cone nonempty
+        rows = rng.standard_normal((f, d))
+        sgn = np.where(rows @ w >= 0, 1.0, -1.0)
+        N[j, :f], mask[j, :f] = sgn[:, None] * rows, True
+        V[j] = rng.choice([1.0, -1.0, 0.1]) * w + rng.standard_normal(d) * rng.uniform(0.01, 3)
+        expected[j] = _project_cell(rows, sgn, V[j])[0]
+    got = cone_projection_norms(N, mask, V)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    assert np.sum(got == 0) > 0 and np.sum(got < np.linalg.norm(V, axis=1) - 1e-9) > p // 4
+
+
+def test_closed_form_cone_projection_on_the_cells_of_an_arrangement():
+    """The cells' own facets (as the working-set solver passes them) give the same projection
+    norms as the NNLS over all n rows of each cell."""
+    from cvx_core.certificate import _project_cell, cone_projection_norms
+    from cvx_core.solver import PatternIndex
+
+    rng = np.random.default_rng(7)
+    Xb = add_bias(rng.uniform(-1, 1, (15, 2)), True)
+    D = enumerate_patterns(Xb)
+    index = PatternIndex(D, symmetric=False)
+    cells = rng.choice(len(D), 40, replace=False)
+    facets = [index.cell_facets(int(i)) for i in cells]
+    f = max(len(r) for r in facets)
+    N, mask = np.zeros((len(cells), f, 3)), np.zeros((len(cells), f), dtype=bool)
+    for j, (i, r) in enumerate(zip(cells, facets)):
+        N[j, :len(r)], mask[j, :len(r)] = np.where(D[i, r], 1.0, -1.0)[:, None] * Xb[r], True
+    G = rng.standard_normal((len(cells), 3))
+    expected = [_project_cell(Xb, np.where(D[i], 1.0, -1.0), g)[0] for i, g in zip(cells, G)]
+    np.testing.assert_allclose(cone_projection_norms(N, mask, G), expected, rtol=1e-9, atol=1e-12)
