@@ -9,10 +9,12 @@ the arrangement, so on the unit sphere its maximum (and that of ``-phi``) is att
    hyperplanes: the normalised projection of the arc's gradient onto the circle's plane;
 3. a vertex ``u = +-(x_i x x_j) / ||x_i x x_j||``.
 
-The geometry (vertex activations, arc breakpoints) does not depend on ``lambda`` and is
-computed once per data set (:class:`SphereCertifier`); each evaluation is then a few
-matrix-vector products and a cumulative sum. So ``cert(lambda) = max |phi|`` is exact without
-any per-cell projection. Each candidate is a local maximum of ``+-phi`` over a face, so the
+The geometry (arc breakpoints; the facets of every cell, found around the vertices) does not
+depend on ``lambda`` and is computed once per data set (:class:`SphereCertifier`); each
+evaluation is then a few matrix-vector products and a cumulative sum: ``g_D`` of all cells in
+one product, whether it lies in its cell by its few facet rows, and ``phi`` at each vertex as
+``v' g_D`` of a cell around it. So ``cert(lambda) = max |phi|`` is exact without any per-cell
+projection. Each candidate is a local maximum of ``+-phi`` over a face, so the
 candidates above beta are exactly the neurons a working-set solver should add.
 
 Valid only when the pattern list is complete (exact enumeration); for sampled patterns use
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -48,6 +51,86 @@ class SphereCandidates:
         return float(self.values.max()) if self.values.size else 0.0
 
 
+def pattern_hashes(B: np.ndarray, w: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Linear hashes ``sum_k B_k w_k`` (arithmetic mod 2^64) of the rows of a bool matrix."""
+    if not len(B):
+        return np.zeros(0, np.uint64)
+    return np.concatenate([(B[a:a + chunk].astype(np.uint64) * w).sum(axis=1) for a in range(0, len(B), chunk)])
+
+
+@dataclass(frozen=True)
+class CellFacets:
+    """The facet rows of every cell, cell by cell: entries ``ptr[c]:ptr[c+1]`` belong to cell c;
+    ``X`` (F, 3) holds ``sgn_ck x_k`` (the inward normal of facet k of cell c). ``vertex_cell``
+    (K,) is a cell containing each vertex in its closure, ``vertex_sign`` (K,) is -1 where the
+    stored cell is the complement of that cell (symmetric activations), else +1."""
+
+    cell: np.ndarray
+    row: np.ndarray
+    X: np.ndarray
+    ptr: np.ndarray
+    vertex_cell: np.ndarray
+    vertex_sign: np.ndarray
+
+
+def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets | None:
+    """Facets of all cells of a complete arrangement in R^3, from its vertices.
+
+    Around the vertex where the circles of rows k and l cross, the four sign choices of (k, l)
+    are four cells and each has both k and l among its facets; every edge of a cell ends at
+    such a vertex, so all (cell, facet) pairs are found (n(n-1) vertices, 4 lookups each, by
+    the linear pattern hash). Returns None when the arrangement is not simple (a third row
+    through a vertex) or a lookup fails: the caller then checks all n rows of each cell.
+    """
+    n = Xb.shape[0]
+    P = D.shape[0]
+    w = np.random.default_rng(20261202).integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64,
+                                                 endpoint=True)
+    hc = pattern_hashes(D, w)
+    order = np.argsort(hc)
+    hs = hc[order]
+    if P == 0 or np.any(hs[1:] == hs[:-1]):
+        return None
+    xn = np.linalg.norm(Xb, axis=1)
+    w_all = w.sum()
+    found = []
+    vcell = np.empty(len(V), dtype=np.intp)
+    vsign = np.ones(len(V))
+    for a in range(0, len(V), chunk):
+        Z = V[a:a + chunk] @ Xb.T
+        tie = np.abs(Z) <= 1e-9 * xn[None, :]
+        if np.any(tie.sum(axis=1) != 2):
+            return None
+        base = pattern_hashes((Z > 0) & ~tie, w)
+        k, l = vi[a:a + chunk], vj[a:a + chunk]
+        for bk in (0, 1):
+            for bl in (0, 1):
+                h = base + np.uint64(bk) * w[k] + np.uint64(bl) * w[l]
+                first = np.ones(h.size, dtype=bool)
+                if symmetric:  # stored cells have first bit 1: look the others up by their complement
+                    first = np.where(k == 0, bk == 1, np.where(l == 0, bl == 1, Z[:, 0] > 0))
+                    h = np.where(first, h, w_all - h)
+                pos = np.minimum(np.searchsorted(hs, h), P - 1)
+                if np.any(hs[pos] != h):
+                    return None
+                found += [(order[pos], k), (order[pos], l)]
+                if bk == bl == 0:
+                    vcell[a:a + chunk] = order[pos]
+                    vsign[a:a + chunk] = np.where(first, 1.0, -1.0)
+    cell = np.concatenate([f[0] for f in found])
+    row = np.concatenate([f[1] for f in found])
+    seen = np.zeros(P * n, dtype=bool)  # each pair is found at both ends of its edge: mark, then list
+    seen[cell.astype(np.int64) * n + row] = True
+    key = np.flatnonzero(seen)
+    cell, row = (key // n).astype(np.intp), (key % n).astype(np.intp)
+    counts = np.bincount(cell, minlength=P)
+    if np.any(counts < 2):
+        return None
+    ptr = np.concatenate([[0], np.cumsum(counts)])
+    Xs = np.where(D[cell, row], 1.0, -1.0)[:, None] * Xb[row]
+    return CellFacets(cell, row, Xs, ptr, vcell, vsign)
+
+
 class SphereCertifier:
     """Precomputed arrangement geometry of ``Xb`` (n, d <= 3) with all its cells ``D`` (P, n)."""
 
@@ -59,8 +142,6 @@ class SphereCertifier:
         self.n, self.d = n, d
         self.DfT = np.ascontiguousarray(D.T, dtype=float)  # (n, P): lx' DfT is 2x faster than Df lx
         self.xnorm = np.linalg.norm(Xb, axis=1)
-        self.sgn32 = np.where(D, np.float32(1.0), np.float32(-1.0))  # (P, n): the screen's signs
-        self.Xb32 = Xb.astype(np.float32)
         self._max_memo: OrderedDict[bytes, tuple[float, np.ndarray, int]] = OrderedDict()
         # Vertices (d >= 2) and the two directions of the line (d == 1).
         if d == 1:
@@ -71,14 +152,17 @@ class SphereCertifier:
             i, j = np.triu_indices(n, 1)
             V = np.cross(Xb[i], Xb[j])
         vn = np.linalg.norm(V, axis=1)
-        V = V[vn > 1e-12 * max(vn.max(initial=0.0), 1e-300)]
+        keep = vn > 1e-12 * max(vn.max(initial=0.0), 1e-300)
+        V = V[keep]
         V = V / np.linalg.norm(V, axis=1, keepdims=True)
         if d >= 2:
             V = np.vstack([V, -V])
         self.V = V
-        self.HV = act.inplace(V @ Xb.T)  # (K, n): phi(v) = HV @ lambda (no second K x n array)
+        self.facets = None
         if d == 3:
             self._init_arcs()
+            if keep.all():  # no two rows parallel: every vertex is where exactly two circles cross
+                self.facets = _cell_facets(Xb, D, act.symmetric, V, np.concatenate([i, i]), np.concatenate([j, j]))
 
     def _init_arcs(self):
         Xb, act = self.Xb, self.act
@@ -147,7 +231,16 @@ class SphereCertifier:
         ``min(threshold, best face value)``; the maximum is always exact.
         """
         act, Xb = self.act, self.Xb
-        ph = self.HV @ lam
+        # Interior: g_D = b Xb' lambda + (a - b) Xb' (D * lambda).
+        lx = lam[:, None] * Xb
+        G = act.b * lx.sum(axis=0)[None, :] + (act.a - act.b) * (lx.T @ self.DfT).T
+        if self.facets is not None:
+            # phi is linear on each closed cell and the rows through a vertex vanish there, so
+            # phi(v) = v' g_D for any cell D around v: 3 numbers per vertex instead of n.
+            F = self.facets
+            ph = np.einsum("kd,kd->k", self.V, G[F.vertex_cell]) * F.vertex_sign
+        else:
+            ph = self.HV @ lam
         vals = [ph, -ph]
         dirs = [self.V, self.V]
         signs = [np.ones(ph.size), -np.ones(ph.size)]
@@ -157,12 +250,23 @@ class SphereCertifier:
             vals.append(v), dirs.append(u), signs.append(s), cells.append(np.full(v.size, -1))
         best = max((float(v.max()) for v in vals if v.size), default=0.0)
         bar = best if threshold is None else min(best, threshold)
-        # Interior: g_D = b Xb' lambda + (a - b) Xb' (D * lambda).
-        lx = lam[:, None] * Xb
-        G = act.b * lx.sum(axis=0)[None, :] + (act.a - act.b) * (lx.T @ self.DfT).T
         gn = np.linalg.norm(G, axis=1)
         idx = np.flatnonzero(gn > bar)
-        if idx.size:
+        if idx.size and self.facets is not None:
+            # g_D is inside cell D (s = +1) iff it satisfies D's facet inequalities, inside for
+            # s = -1 iff it violates all of them; a few rows per cell instead of all n.
+            F = self.facets
+            v = np.einsum("fd,fd->f", F.X, G[F.cell])
+            lo = np.minimum.reduceat(v, F.ptr[:-1])[idx]
+            hi = np.maximum.reduceat(v, F.ptr[:-1])[idx]
+            tol = _TOL * gn[idx] * self.xnorm.max()
+            for s, ok in ((1.0, lo >= -tol), (-1.0, hi <= tol)):
+                k = idx[ok]
+                vals.append(gn[k])
+                dirs.append(s * G[k] / gn[k, None])
+                signs.append(np.full(k.size, s))
+                cells.append(k)
+        elif idx.size:
             # g_D is inside cell D (sign s = +1) iff its own pattern is D, and inside for s = -1
             # iff its pattern is the complement; entries within rounding of 0 match either way.
             # A single-precision screen keeps the few rows that can pass; those are re-checked
@@ -184,6 +288,21 @@ class SphereCertifier:
                     cells.append(k)
         return SphereCandidates(np.concatenate(vals), np.vstack(dirs), np.concatenate(signs).astype(int),
                                 np.concatenate(cells).astype(int))
+
+    @cached_property
+    def HV(self) -> np.ndarray:
+        """(K, n) activations at the vertices: phi(v) = HV @ lambda. Only built when the cells'
+        facets are not known (otherwise phi(v) comes from the cells; this is 64 MB at n = 200)."""
+        return self.act.inplace(self.V @ self.Xb.T)
+
+    @cached_property
+    def sgn32(self) -> np.ndarray:
+        """(P, n) signs of the screen (only built when the cells' facets are not known)."""
+        return np.where(self.D, np.float32(1.0), np.float32(-1.0))
+
+    @cached_property
+    def Xb32(self) -> np.ndarray:
+        return self.Xb.astype(np.float32)
 
     def _screen(self, G32: np.ndarray, rows: np.ndarray | None = None, chunk: int = 2048):
         """Min and max over k of ``sgn_k x_k' g`` for each row g of ``G32`` (float32), for the

@@ -186,3 +186,49 @@ def test_closed_form_cone_projection_on_the_cells_of_an_arrangement():
     G = rng.standard_normal((len(cells), 3))
     expected = [_project_cell(Xb, np.where(D[i], 1.0, -1.0), g)[0] for i, g in zip(cells, G)]
     np.testing.assert_allclose(cone_projection_norms(N, mask, G), expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky", "abs"])
+def test_facets_from_vertices_are_the_flip_neighbours(name):
+    """Every cell's facet list (found around the vertices) is exactly the set of rows whose
+    flip gives another cell, and candidates() with the facets (facet screen, phi at vertices
+    from the cells) returns the same candidates as the screen over all rows."""
+    from cvx_core.patterns import canonical_symmetric
+    from cvx_core.solver import PatternIndex
+
+    act = make_activation(name)
+    rng = np.random.default_rng(11)
+    Xb = add_bias(rng.uniform(-1, 1, (14, 2)), True)
+    D = enumerate_patterns(Xb)
+    D = canonical_symmetric(D) if act.symmetric else D
+    S = SphereCertifier(Xb, D, act)
+    F = S.facets
+    assert F is not None and F.ptr[-1] == len(F.row)
+    index = PatternIndex(D, act.symmetric)
+    for c in range(len(D)):
+        np.testing.assert_array_equal(F.row[F.ptr[c]:F.ptr[c + 1]], index.facets(D[c]))
+    for _ in range(4):
+        lam = rng.standard_normal(14)
+        a = S.candidates(lam, threshold=0.05)
+        S.facets = None  # the screen over all n rows and phi = HV lambda
+        b = S.candidates(lam, threshold=0.05)
+        S.facets = F
+        oa, ob = np.lexsort((a.cell, a.signs, a.values)), np.lexsort((b.cell, b.signs, b.values))
+        np.testing.assert_allclose(a.values[oa], b.values[ob], rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(a.cell[oa], b.cell[ob])
+        np.testing.assert_array_equal(a.signs[oa], b.signs[ob])
+
+
+def test_facets_fall_back_when_the_arrangement_is_not_simple():
+    """Three collinear points put three circles through one vertex, a repeated point two equal
+    circles: the vertex construction is not valid there and the full screen is used, with the
+    same maximum as the per-cell certificate."""
+    pts = [[0.0, 0.0], [0.5, 0.5], [-0.5, -0.5], [0.9, -0.3], [-0.7, 0.8], [0.2, -0.9]]
+    for X in (np.array(pts), np.array(pts + [pts[3]])):
+        Xb = add_bias(X, True)
+        D = enumerate_patterns(Xb)
+        S = SphereCertifier(Xb, D, make_activation("relu"))
+        assert S.facets is None
+        lam = np.random.default_rng(0).standard_normal(len(X))
+        cv = cell_values(Xb, D, lam, make_activation("relu"))
+        assert S.max(lam)[0] == pytest.approx(cv.max, rel=1e-9)
