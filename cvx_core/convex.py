@@ -278,19 +278,19 @@ def _prune(Xb, D, act, V, W):
         return np.zeros_like(V), np.zeros_like(W)
     keep = np.flatnonzero(norms > ACTIVE_TOL * norms.max())
     P = V.shape[0]
-    sgn = np.where(D, 1.0, -1.0)
-    Z = np.vstack([V, W])
+    cells = np.where(keep < P, keep, keep - P)
+    Z = np.vstack([V, W])[keep]
+    sgn = np.where(D[cells], 1.0, -1.0)  # the kept blocks' rows only (all P x n was most of this)
+    XZ = sgn * (Z @ Xb.T)
     blocks = []
-    for idx in keep:
-        i, s = (idx, 1) if idx < P else (idx - P, -1)
-        z = Z[idx]
-        xz = sgn[i] * (Xb @ z)
-        if np.any(xz < 0):  # clean solver-tolerance violations
-            _, zp = _project_cell(Xb, sgn[i], z)
+    for t in range(keep.size):
+        i, s, z = int(cells[t]), (1 if keep[t] < P else -1), Z[t]
+        if np.any(XZ[t] < 0):  # clean solver-tolerance violations
+            _, zp = _project_cell(Xb, sgn[t], z)
             # NNLS can fail on a point on a ray of its cell (seen: blocks on edges in R^6 and
             # R^7 with slacks -4e-16 "projected" 3.3 away, in or out of the cell): keep the
             # projection only when it moves the block about as far as it was outside
-            outside = max(0.0, float(np.max(-xz / xn)))
+            outside = max(0.0, float(np.max(-XZ[t] / xn)))
             if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z):
                 z = zp
         if np.linalg.norm(z) > 0:
