@@ -333,7 +333,17 @@ def _spread(U: np.ndarray, signs: np.ndarray, limit: int, cos_min: float, chunk:
     return np.array(out, dtype=np.intp)
 
 
-def _best_adjacent(Xb, D, lam, act, index, ties):
+def _ragged(values, ptr, rows):
+    """Entries ``ptr[r]:ptr[r+1]`` of ``values`` for each of ``rows``, zero padded:
+    (len(rows), width, ...) and the mask of real entries."""
+    start, count = ptr[rows], ptr[rows + 1] - ptr[rows]
+    width = max(int(count.max(initial=0)), 1)
+    mask = np.arange(width)[None, :] < count[:, None]
+    idx = np.where(mask, start[:, None] + np.arange(width)[None, :], 0)
+    return np.where(mask[..., None], values[idx], 0.0), mask
+
+
+def _best_adjacent(Xb, D, lam, act, index, ties, facets=None):
     """For face candidates touching several cells, the cell whose own maximum
     ``||Proj_K(s g_D)||`` is largest (at a local maximum they tie and any one represents the
     neuron). All cells' projections at once (:func:`cone_projection_norms`; one NNLS per cell
@@ -342,19 +352,29 @@ def _best_adjacent(Xb, D, lam, act, index, ties):
     owner = np.repeat(np.arange(len(ties)), [len(t[2]) for t in ties])
     sgn = np.array([t[0] for t in ties], dtype=float)[owner]
     G = sgn[:, None] * ((act.slopes(D[cells]) * lam) @ Xb)
-    facets = [index.cell_facets(int(i)) for i in cells]  # each cone is cut out by its facets alone
-    f = max(len(r) for r in facets)
-    N = np.zeros((cells.size, max(f, 1), Xb.shape[1]))
-    mask = np.zeros((cells.size, max(f, 1)), dtype=bool)
-    for j, (i, r) in enumerate(zip(cells, facets)):
-        N[j, :r.size] = np.where(D[i, r], 1.0, -1.0)[:, None] * Xb[r]
-        mask[j, :r.size] = True
-    val = cone_projection_norms(N, mask, G)
-    out = []
-    for t, (s, u, _) in enumerate(ties):
-        j = np.flatnonzero(owner == t)
-        out.append((int(cells[j[np.argmax(val[j])]]), s, u))
-    return out
+    if facets is not None:  # each cone is cut out by its facets alone; its rays are known too
+        # in chunks of cells with similar facet counts: padding all to the largest (some cells
+        # have a dozen facets, most three to five) made the projections 10x the work
+        val = np.empty(cells.size)
+        by = np.argsort(facets.ptr[cells + 1] - facets.ptr[cells], kind="stable")
+        for a in range(0, by.size, 256):
+            j = by[a:a + 256]
+            N, mask = _ragged(facets.X, facets.ptr, cells[j])
+            R, rmask = _ragged(facets.rays, facets.ray_ptr, cells[j])
+            val[j] = cone_projection_norms(N, mask, G[j], R, rmask)
+    else:
+        rows = [index.cell_facets(int(i)) for i in cells]
+        f = max(len(r) for r in rows)
+        N = np.zeros((cells.size, max(f, 1), Xb.shape[1]))
+        mask = np.zeros((cells.size, max(f, 1)), dtype=bool)
+        for j, (i, r) in enumerate(zip(cells, rows)):
+            N[j, :r.size] = np.where(D[i, r], 1.0, -1.0)[:, None] * Xb[r]
+            mask[j, :r.size] = True
+        val = cone_projection_norms(N, mask, G)
+    start = np.concatenate([[0], np.cumsum([len(t[2]) for t in ties])[:-1]])
+    top = np.flatnonzero(val == np.maximum.reduceat(val, start)[owner])
+    _, first = np.unique(owner[top], return_index=True)  # the first best cell of each candidate
+    return [(int(cells[j]), s, u) for j, (s, u, _) in zip(top[first], ties)]
 
 
 def _violators(Xb, D, lam, act, beta, index, sphere, limit):
@@ -384,7 +404,7 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
             elif cells:
                 ties.append((s, u, cells))
         if ties:
-            out += _best_adjacent(Xb, D, lam, act, index, ties)
+            out += _best_adjacent(Xb, D, lam, act, index, ties, sphere.facets)
         return cert, out, u_max
     cv = cell_values(Xb, D, lam, act, top_k=max(limit, 1), threshold=beta * (1 + 1e-9))
     cert = cv.max

@@ -63,7 +63,9 @@ class CellFacets:
     """The facet rows of every cell, cell by cell: entries ``ptr[c]:ptr[c+1]`` belong to cell c;
     ``X`` (F, 3) holds ``sgn_ck x_k`` (the inward normal of facet k of cell c). ``vertex_cell``
     (K,) is a cell containing each vertex in its closure, ``vertex_sign`` (K,) is -1 where the
-    stored cell is the complement of that cell (symmetric activations), else +1."""
+    stored cell is the complement of that cell (symmetric activations), else +1. ``rays``
+    (R, 3) are the unit extreme rays of each cone (its polygon's vertices), entries
+    ``ray_ptr[c]:ray_ptr[c+1]`` for cell c."""
 
     cell: np.ndarray
     row: np.ndarray
@@ -71,6 +73,8 @@ class CellFacets:
     ptr: np.ndarray
     vertex_cell: np.ndarray
     vertex_sign: np.ndarray
+    rays: np.ndarray
+    ray_ptr: np.ndarray
 
 
 def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets | None:
@@ -94,6 +98,7 @@ def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets |
     xn = np.linalg.norm(Xb, axis=1)
     w_all = w.sum()
     found = []
+    ray_of = []  # (cell, vertex): the vertex is an extreme ray of the cell
     vcell = np.empty(len(V), dtype=np.intp)
     vsign = np.ones(len(V))
     for a in range(0, len(V), chunk):
@@ -114,6 +119,8 @@ def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets |
                 if np.any(hs[pos] != h):
                     return None
                 found += [(order[pos], k), (order[pos], l)]
+                # a complement's vertices are the stored cell's own, met again at -v
+                ray_of.append((order[pos][first], np.arange(a, a + h.size)[first]))
                 if bk == bl == 0:
                     vcell[a:a + chunk] = order[pos]
                     vsign[a:a + chunk] = np.where(first, 1.0, -1.0)
@@ -128,7 +135,11 @@ def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets |
         return None
     ptr = np.concatenate([[0], np.cumsum(counts)])
     Xs = np.where(D[cell, row], 1.0, -1.0)[:, None] * Xb[row]
-    return CellFacets(cell, row, Xs, ptr, vcell, vsign)
+    rc = np.concatenate([r[0] for r in ray_of])
+    by = np.argsort(rc, kind="stable")
+    rays = V[np.concatenate([r[1] for r in ray_of])][by]
+    ray_ptr = np.concatenate([[0], np.cumsum(np.bincount(rc, minlength=P))])
+    return CellFacets(cell, row, Xs, ptr, vcell, vsign, rays, ray_ptr)
 
 
 class SphereCertifier:

@@ -207,6 +207,12 @@ def test_facets_from_vertices_are_the_flip_neighbours(name):
     index = PatternIndex(D, act.symmetric)
     for c in range(len(D)):
         np.testing.assert_array_equal(F.row[F.ptr[c]:F.ptr[c + 1]], index.facets(D[c]))
+        # the rays are the polygon's vertices: unit, in the cell, on two of its facets
+        R = F.rays[F.ray_ptr[c]:F.ray_ptr[c + 1]]
+        assert len(R) == F.ptr[c + 1] - F.ptr[c]
+        slack = F.X[F.ptr[c]:F.ptr[c + 1]] @ R.T
+        np.testing.assert_allclose(np.linalg.norm(R, axis=1), 1.0)
+        assert np.all(slack >= -1e-9) and np.all(np.sum(np.abs(slack) <= 1e-9, axis=0) == 2)
     for _ in range(4):
         lam = rng.standard_normal(14)
         a = S.candidates(lam, threshold=0.05)
@@ -232,3 +238,36 @@ def test_facets_fall_back_when_the_arrangement_is_not_simple():
         lam = np.random.default_rng(0).standard_normal(len(X))
         cv = cell_values(Xb, D, lam, make_activation("relu"))
         assert S.max(lam)[0] == pytest.approx(cv.max, rel=1e-9)
+
+
+def test_tie_break_with_known_rays_equals_the_generic_projection():
+    """_best_adjacent with the cells' facets and rays picks a cell of largest own maximum (NNLS
+    over all rows), as it does with the rows found by the pattern index (rays from cross
+    products), on the face candidates of a real certificate."""
+    from cvx_core.solver import _best_adjacent, geometry
+
+    rng = np.random.default_rng(5)
+    Xb = add_bias(rng.uniform(-1, 1, (25, 2)), True)
+    D = enumerate_patterns(Xb)
+    act = make_activation("relu")
+    index, S = geometry(Xb, D, act)
+    assert S.facets is not None
+    lam = rng.standard_normal(25)
+    c = S.candidates(lam)
+    ties = []
+    for k in np.flatnonzero(c.cell < 0)[:300]:
+        cells = index.adjacent(Xb, c.directions[k])
+        if len(cells) > 1:
+            ties.append((int(c.signs[k]), c.directions[k], cells))
+    assert len(ties) > 50
+    a = _best_adjacent(Xb, D, lam, act, index, ties, S.facets)
+    b = _best_adjacent(Xb, D, lam, act, index, ties, None)
+    from cvx_core.certificate import _project_cell
+
+    def value(i, s):  # the cell's own maximum, by the NNLS over all its rows
+        return _project_cell(Xb, np.where(D[i], 1.0, -1.0), s * (act.slopes(D[i]) * lam) @ Xb)[0]
+
+    for (s, _, cells), (ia, _, _), (ib, _, _) in zip(ties, a, b):
+        best = max(value(i, s) for i in cells)
+        assert value(ia, s) == pytest.approx(best, rel=1e-10) and value(ib, s) == pytest.approx(best, rel=1e-10)
+    assert sum(ia == ib for (ia, _, _), (ib, _, _) in zip(a, b)) >= len(ties) - 3  # exact ties aside
