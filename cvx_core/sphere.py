@@ -267,9 +267,16 @@ class SphereCertifier:
             # g_D is inside cell D (s = +1) iff it satisfies D's facet inequalities, inside for
             # s = -1 iff it violates all of them; a few rows per cell instead of all n.
             F = self.facets
-            v = np.einsum("fd,fd->f", F.X, G[F.cell])
-            lo = np.minimum.reduceat(v, F.ptr[:-1])[idx]
-            hi = np.maximum.reduceat(v, F.ptr[:-1])[idx]
+            if 3 * idx.size > G.shape[0]:
+                v = np.einsum("fd,fd->f", F.X, G[F.cell])
+                lo = np.minimum.reduceat(v, F.ptr[:-1])[idx]
+                hi = np.maximum.reduceat(v, F.ptr[:-1])[idx]
+            else:  # the facet entries of the cells in idx only
+                cnt = F.ptr[idx + 1] - F.ptr[idx]
+                start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+                e = np.repeat(F.ptr[idx] - start, cnt) + np.arange(int(cnt.sum()))
+                v = np.einsum("fd,fd->f", F.X[e], G[F.cell[e]])
+                lo, hi = np.minimum.reduceat(v, start), np.maximum.reduceat(v, start)
             tol = _TOL * gn[idx] * self.xnorm.max()
             for s, ok in ((1.0, lo >= -tol), (-1.0, hi <= tol)):
                 k = idx[ok]

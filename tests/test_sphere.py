@@ -213,11 +213,11 @@ def test_facets_from_vertices_are_the_flip_neighbours(name):
         slack = F.X[F.ptr[c]:F.ptr[c + 1]] @ R.T
         np.testing.assert_allclose(np.linalg.norm(R, axis=1), 1.0)
         assert np.all(slack >= -1e-9) and np.all(np.sum(np.abs(slack) <= 1e-9, axis=0) == 2)
-    for _ in range(4):
+    for threshold in (0.05, 3.0, None):  # most cells examined, some, only those above the max
         lam = rng.standard_normal(14)
-        a = S.candidates(lam, threshold=0.05)
+        a = S.candidates(lam, threshold=threshold)
         S.facets = None  # the screen over all n rows and phi = HV lambda
-        b = S.candidates(lam, threshold=0.05)
+        b = S.candidates(lam, threshold=threshold)
         S.facets = F
         oa, ob = np.lexsort((a.cell, a.signs, a.values)), np.lexsort((b.cell, b.signs, b.values))
         np.testing.assert_allclose(a.values[oa], b.values[ob], rtol=1e-12, atol=1e-14)
