@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.linalg import blas, cho_factor, cho_solve, lapack, solve_triangular
 
 _CHUNK_COLS = 4096  # columns of E per product when forming I + E H^-1 E'
 _STEP = 0.99  # fraction of the step to the boundary
@@ -400,3 +400,219 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             status = "AlmostSolved"
         Z, gap_rel, res_rel = Zb, g, r
     return IPMResult(Z, status, it, float(gap_rel), float(res_rel), act_rows, bdual)
+
+
+def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -> IPMResult:
+    """The program of the module docstring with few cone rows per block, given as a list.
+
+    For working sets of cells with known facets (design matrices with at most 3 columns): row
+    ``r`` imposes ``A_r' z_{jr_r} >= 0`` (``A_r = sgn x_k``, a facet normal of block ``jr_r``).
+    The same primal-dual method as :func:`solve_blocks`, with the row terms held per row
+    instead of as (m, n) masks, ``t`` eliminated block by block (the Newton matrix on ``z`` is
+    ``S + E'E`` with each ``S_j`` only d x d), and ``I + E S^-1 E'`` formed by one BLAS
+    product of an n x m d factor: per iteration one n x n Cholesky factorisation and a few
+    dozen vector operations. No low-rank correction or refinement: meant for the loose rounds
+    of the working-set solver (tol ~1e-6); the accurate rounds stay with Clarabel.
+    """
+    X = np.asarray(X, float)
+    C = np.asarray(C, float)
+    A = np.asarray(A, float)
+    jr = np.asarray(jr, np.intp)
+    y = np.asarray(y, float)
+    beta = float(beta)
+    n, d = X.shape
+    m, R = C.shape[0], A.shape[0]
+    nu = m + R
+    pairs = [(a, b) for a in range(d) for b in range(a, d)]
+    AA = np.stack([A[:, a] * A[:, b] for a, b in pairs], axis=1)  # (R, d(d+1)/2)
+
+    Crep = np.repeat(C.T, d, axis=1)  # (n, m d): C_j on block j's columns
+    E = Crep * np.tile(X, (1, m))  # the prediction map, dense (n, m d)
+
+    def predict(Z):
+        return E @ Z.ravel()
+
+    def Et(w):
+        return (w @ E).reshape(m, d)
+
+    def rows_to_blocks(vals):  # (R, k) -> (m, k): sums over each block's rows
+        return np.stack([np.bincount(jr, weights=vals[:, c], minlength=m) for c in range(vals.shape[1])], axis=1)
+
+    def row_hessian(ratio):  # sum_r ratio_r a_r a_r' per block, (m, d, d)
+        sym = rows_to_blocks(AA * ratio[:, None])
+        Q = np.empty((m, d, d))
+        for c, (a, b) in enumerate(pairs):
+            Q[:, a, b] = Q[:, b, a] = sym[:, c]
+        return Q
+
+    q_norm = np.sqrt(beta * beta * m + np.sum(Et(y) ** 2))
+
+    def factor(Wi2, Q):
+        """Eliminate t per block and factor I + E S^-1 E' (S = Schur complement on z)."""
+        h00 = Wi2[:, 0, 0]
+        h0z = Wi2[:, 1:, 0]
+        S = Wi2[:, 1:, 1:] + Q - h0z[:, :, None] * h0z[:, None, :] / h00[:, None, None]
+        # near the optimum S_j is singular to rounding along an active block's ray: a relative
+        # shift keeps the factor defined, and refinement against the exact operator corrects it
+        S[:, range(d), range(d)] += 1e-13 * np.einsum("mii->m", S)[:, None]
+        Li = np.linalg.inv(np.linalg.cholesky(S))  # S^-1 = Li' Li
+        Sinv = np.einsum("mba,mbc->mac", Li, Li)
+        F = X @ Li.transpose(2, 0, 1).reshape(d, m * d)  # (n, m d): X Li_j' for each block
+        F *= Crep
+        K = blas.dsyrk(1.0, F, beta=1.0, c=np.eye(n), lower=1)
+        cK, info = lapack.dpotrf(K, lower=1, clean=0)
+        if info != 0:
+            raise np.linalg.LinAlgError("I + E S^-1 E' is not positive definite")
+        return h00, h0z, Sinv, cK, Wi2, Q
+
+    def solve_once(fac, r):
+        h00, h0z, Sinv, cK = fac[:4]
+        b = r[:, 1:] - h0z * (r[:, 0] / h00)[:, None]
+        u = np.einsum("mab,mb->ma", Sinv, b)
+        w, _ = lapack.dpotrs(cK, predict(u), lower=1)
+        xz = u - np.einsum("mab,mb->ma", Sinv, Et(w))
+        xt = (r[:, 0] - np.einsum("ma,ma->m", h0z, xz)) / h00
+        return np.column_stack([xt, xz])
+
+    def newton(fac, r):
+        """(H + E'E)^-1 r for r (m, d+1), refined against the exact operator."""
+        Wi2, Q = fac[4], fac[5]
+        x = solve_once(fac, r)
+        prev = None
+        for _ in range(_REFINE):
+            Ax = np.einsum("jab,jb->ja", Wi2, x)
+            Ax[:, 1:] += np.einsum("jab,jb->ja", Q, x[:, 1:]) + Et(predict(x[:, 1:]))
+            e = r - Ax
+            en = np.linalg.norm(e)
+            if prev is not None and en > 0.5 * prev[0]:
+                return prev[1]
+            prev = (en, x)
+            x = x + solve_once(fac, e)
+        return x
+
+    # ---- initial point: the least-squares solve with W = I, shifted into the cones
+    Wi2 = np.broadcast_to(np.eye(d + 1), (m, d + 1, d + 1)).copy()
+    fac = factor(Wi2, row_hessian(np.ones(R)))
+    rhs = np.zeros((m, d + 1))
+    rhs[:, 0] = -beta
+    rhs[:, 1:] = Et(y)
+    x = newton(fac, rhs)
+    T, Z = x[:, 0].copy(), x[:, 1:].copy()
+    s0, s1 = T.copy(), Z.copy()
+    S = np.einsum("rd,rd->r", A, Z[jr])
+    a_s = max(np.max(np.linalg.norm(s1, axis=1) - s0, initial=-np.inf), np.max(-S, initial=-np.inf))
+    if a_s >= 0:
+        s0, S = s0 + 1 + a_s, S + 1 + a_s
+    # Dual start on the scale of the answer rather than CVXOPT's unit shift: at the optimum the
+    # cones' multipliers are (beta, z1) with ||z1|| <= beta, and the rows' balance the blocks'
+    # gradients E_j' lambda. (10 beta, 0) and 3% of the median gradient at the least-squares
+    # residual: 23% fewer iterations over 35 working sets of n = 100 and 200 (670 vs 865).
+    z0, z1 = np.full(m, 10 * beta), np.zeros((m, d))
+    g = np.linalg.norm(Et(y - predict(Z)), axis=1)
+    U = np.full(R, 0.03 * max(float(np.median(g)), beta))
+
+    status = "MaxIterations"
+    best = None
+    it = 0
+    for it in range(1, max_iter + 1):
+        res = predict(Z) - y
+        rxT = z0 - beta
+        rxZ = z1 + rows_to_blocks(A * U[:, None]) - Et(res)
+        rzT, rzZ = T - s0, Z - s1
+        rzR = np.einsum("rd,rd->r", A, Z[jr]) - S
+        pobj = 0.5 * res @ res + beta * T.sum()
+        gap = s0 @ z0 + np.einsum("ij,ij->", s1, z1) + S @ U
+        pres = np.sqrt(rzT @ rzT + np.sum(rzZ ** 2) + rzR @ rzR) / (1.0 + np.sqrt(T @ T + np.sum(Z ** 2)))
+        dres = np.sqrt(rxT @ rxT + np.sum(rxZ ** 2)) / (1.0 + q_norm)
+        gap_rel = gap / max(abs(pobj), 1e-300)
+        score = max(gap_rel, pres, dres)
+        if best is None or score < best[0]:
+            best = (score, Z.copy(), gap_rel, max(pres, dres))
+        if gap_rel <= tol and max(pres, dres) <= tol:
+            status = "Solved"
+            break
+        mu = gap / nu
+        eta, w0, w1 = _soc_scaling(s0, s1, z0, z1)
+        l0, l1 = _soc_apply(eta, w0, w1, z0, z1)
+        ratio = U / S
+        lR = np.sqrt(S * U)
+        wR = np.sqrt(S / U)
+        Wi2 = np.empty((m, d + 1, d + 1))
+        Wi2[:, 0, 0] = 2 * w0 * w0 - 1
+        Wi2[:, 0, 1:] = -2 * w0[:, None] * w1
+        Wi2[:, 1:, 0] = Wi2[:, 0, 1:]
+        Wi2[:, 1:, 1:] = 2 * w1[:, :, None] * w1[:, None, :] + np.eye(d)
+        Wi2 /= (eta * eta)[:, None, None]
+        try:
+            fac = factor(Wi2, row_hessian(ratio))
+        except np.linalg.LinAlgError:
+            status = "NumericalError"
+            break
+
+        def direction(rs0, rs1, rsR):
+            q0, q1 = _soc_inv_prod(l0, l1, rs0, rs1)
+            qR = rsR / lR
+            Wq0, Wq1 = _soc_apply(eta, w0, w1, q0, q1)
+            xi = np.column_stack([rzT - Wq0, rzZ - Wq1])
+            xiR = rzR - wR * qR
+            v = np.einsum("jab,jb->ja", Wi2, xi)
+            r = np.empty((m, d + 1))
+            r[:, 0] = rxT - v[:, 0]
+            r[:, 1:] = rxZ - v[:, 1:] - rows_to_blocks(A * (ratio * xiR)[:, None])
+            dx = newton(fac, r)
+            dT, dZ = dx[:, 0], dx[:, 1:]
+            ds0, ds1 = rzT + dT, rzZ + dZ
+            dS = rzR + np.einsum("rd,rd->r", A, dZ[jr])
+            a0, a1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+            dz0, dz1 = _soc_apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
+            dU = (qR - dS / wR) / wR
+            return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
+
+        def max_step(ds0, ds1, dS, dz0, dz1, dU):
+            a = min(np.min(_soc_max_step(s0, s1, ds0, ds1), initial=np.inf),
+                    np.min(_soc_max_step(z0, z1, dz0, dz1), initial=np.inf))
+            neg = dS < 0
+            if neg.any():
+                a = min(a, np.min(-S[neg] / dS[neg]))
+            neg = dU < 0
+            if neg.any():
+                a = min(a, np.min(-U[neg] / dU[neg]))
+            return a
+
+        ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
+        ll1 = 2 * l0[:, None] * l1
+        llR = lR * lR
+        aff = direction(-ll0, -ll1, -llR)
+        a_aff = min(1.0, max_step(*aff[2:]))
+        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = aff
+        gap_aff = ((s0 + a_aff * ds0) @ (z0 + a_aff * dz0)
+                   + np.einsum("ij,ij->", s1 + a_aff * ds1, z1 + a_aff * dz1)
+                   + (S + a_aff * dS) @ (U + a_aff * dU))
+        sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
+        A0, A1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+        B0, B1 = _soc_apply(eta, w0, w1, dz0, dz1)
+        c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
+        c1 = A0[:, None] * B1 + B0[:, None] * A1
+        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, -llR - dS * dU + sigma * mu)
+        alpha = min(1.0, _STEP * max_step(*comb[2:]))
+        if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb) or alpha < 1e-10:
+            status = "NumericalError"
+            break
+        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = comb
+        T += alpha * dT
+        Z += alpha * dZ
+        s0 += alpha * ds0
+        s1 += alpha * ds1
+        S += alpha * dS
+        z0 += alpha * dz0
+        z1 += alpha * dz1
+        U += alpha * dU
+    score, Zb, g, r = best
+    if status != "Solved":
+        if score <= 10 * tol:
+            status = "AlmostSolved"
+        Z = Zb
+        gap_rel, res_rel = g, r
+    else:
+        res_rel = max(pres, dres)
+    return IPMResult(Z, status, it, float(gap_rel), float(res_rel))
