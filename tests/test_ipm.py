@@ -88,6 +88,44 @@ def test_solve_blocks_matches_the_reference_on_the_same_blocks(activation, seed)
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_solve_rows_matches_the_reference_with_rows_in_any_order(activation, seed):
+    """The row-list interior point (loose rounds of 2-D working sets) on random blocks with a
+    few cone rows each (some blocks with none), rows shuffled: the reference's objective to
+    its tolerance, every imposed row satisfied, the same predictions for another row order."""
+    import cvxpy as cp
+
+    from cvx_core.ipm import solve_rows
+
+    X, Xb, y, D, act = _program(seed, 30, 2, 15, activation)
+    beta = [0.05, 0.005][seed]
+    bi = np.repeat(np.arange(len(D)), 2)
+    bs = np.tile([1, -1], len(D))
+    C = bs[:, None] * act.slopes(D[bi])
+    sgn = np.where(D[bi], 1.0, -1.0)
+    rng = np.random.default_rng(seed)
+    rows = [rng.choice(30, size=int(rng.integers(0, 5)), replace=False) for _ in bi]
+    jr = np.concatenate([np.full(len(r), j) for j, r in enumerate(rows)]).astype(int)
+    ks = np.concatenate(rows).astype(int)
+    A = sgn[jr, ks][:, None] * Xb[ks]
+    perm = rng.permutation(len(jr))
+    res = solve_rows(Xb, C, A[perm], jr[perm], y, beta, tol=1e-8)
+    assert res.status in ("Solved", "AlmostSolved") and any(len(r) == 0 for r in rows)
+    Z = cp.Variable((len(bi), Xb.shape[1]))
+    pred = cp.sum(cp.multiply(C, Z @ Xb.T), axis=0)
+    cons = [A[jr == j] @ Z[j] >= 0 for j in range(len(bi)) if np.any(jr == j)]
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(pred - y) + beta * cp.sum(cp.norm(Z, axis=1))), cons)
+    prob.solve(solver="CLARABEL")
+    yhat = np.einsum("jk,kj->k", C, Xb @ res.Z.T)
+    obj = 0.5 * np.sum((yhat - y) ** 2) + beta * np.linalg.norm(res.Z, axis=1).sum()
+    assert obj == pytest.approx(prob.value, rel=1e-6)
+    slack = np.einsum("rd,rd->r", A, res.Z[jr])
+    assert slack.min() >= -1e-7 * np.linalg.norm(res.Z, axis=1).max()
+    again = solve_rows(Xb, C, A, jr, y, beta, tol=1e-8)  # the predictions are unique, not Z
+    np.testing.assert_allclose(np.einsum("jk,kj->k", C, Xb @ again.Z.T), yhat, atol=1e-5 * np.abs(y).max())
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
 def test_interior_certifies_the_whole_program(activation):
     rng = np.random.default_rng(3)
     X = rng.standard_normal((50, 5))
