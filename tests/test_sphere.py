@@ -271,3 +271,38 @@ def test_tie_break_with_known_rays_equals_the_generic_projection():
         best = max(value(i, s) for i in cells)
         assert value(ia, s) == pytest.approx(best, rel=1e-10) and value(ib, s) == pytest.approx(best, rel=1e-10)
     assert sum(ia == ib for (ia, _, _), (ib, _, _) in zip(a, b)) >= len(ties) - 3  # exact ties aside
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky", "abs"])
+def test_chained_predictions_pose_the_same_program(name, monkeypatch):
+    """The working-set program with the predictions written through running sums along a tour
+    of the points (used for large working sets) has the same optimum and the same lambda as
+    with the dense prediction rows; the tour changes few blocks between neighbours."""
+    import cvx_core.solver as S
+    from cvx_core.model import make_loss
+    from cvx_core.patterns import canonical_symmetric
+
+    act = make_activation(name, 0.2)
+    rng = np.random.default_rng(8)
+    X = rng.uniform(-1, 1, (24, 2))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] * X[:, 1])
+    D = enumerate_patterns(Xb)
+    D = canonical_symmetric(D) if act.symmetric else D
+    index, _ = S.geometry(Xb, D, act)
+    bi = np.repeat(rng.choice(len(D), 30, replace=False), 2)
+    bs = np.tile([1, -1], 30)
+    rows = [index.cell_facets(int(i)) for i in bi]
+    loss = make_loss("squared")
+    runs = []
+    for chain_min in (10**12, 0):
+        monkeypatch.setattr(S, "_CHAIN_MIN", chain_min)
+        Z, lam, st = S._solve_small(Xb, y, D, act, loss, 0.01, bi, bs, rows, None, 1e-10)
+        assert st == "Solved"
+        runs.append((S._objective(Xb, y, D, act, loss, 0.01, bi, bs, Z)[0], lam))
+    assert runs[1][0] == pytest.approx(runs[0][0], rel=1e-8)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], atol=1e-7)
+    tour = S._tour(D[bi])
+    assert sorted(tour) == list(range(24))
+    changes = np.sum(D[bi][:, tour[1:]] != D[bi][:, tour[:-1]])
+    assert changes < 0.5 * np.sum(D[bi])  # far fewer entries than the dense prediction rows
