@@ -166,7 +166,8 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
     n, d = Xb.shape
     m = len(blocks_i)
     hinge = loss.name == "hinge" and quad is None
-    chain = loss.name == "squared" and quad is None and n * n * m >= _CHAIN_MIN
+    # (in R^3 a tour crosses each cell's boundary a few times; in higher dimension it need not)
+    chain = loss.name == "squared" and quad is None and d <= 3 and n * n * m >= _CHAIN_MIN
     nz, it, ih = m * d, m * d, m * d + m
     ie = ih + n
     nvar = ie + (n if hinge else 0) + (n * d if chain else 0)
