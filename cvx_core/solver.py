@@ -27,6 +27,10 @@ The small programs are second-order-cone programs solved by Clarabel's interior-
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
 which avoids exponential cones). Solving the small program's dual instead was tried: each
 solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
+For large working sets with known facets (squared loss, n^2 m >= 2e6) the loose rounds use
+:func:`cvx_core.ipm.solve_rows`, an interior point whose Newton systems are one n x n BLAS
+product (1.5-3x faster at n = 200, and nearer the optimum at the same tolerance), and Clarabel
+gets the predictions through running sums along a tour of the points (``_chained_predictions``).
 
 ``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
 data with bias, 1-D data); in higher dimension cells have many facets and constraint
