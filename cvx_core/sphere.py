@@ -244,12 +244,20 @@ class SphereCertifier:
         act, Xb = self.act, self.Xb
         # Interior: g_D = b Xb' lambda + (a - b) Xb' (D * lambda).
         lx = lam[:, None] * Xb
-        G = act.b * lx.sum(axis=0)[None, :] + (act.a - act.b) * (lx.T @ self.DfT).T
+        GT = lx.T @ self.DfT  # (d, P): coordinate rows, contiguous for the gathers below
+        if act.a != 1.0 or act.b != 0.0:
+            GT *= act.a - act.b
+            GT += act.b * lx.sum(axis=0)[:, None]
+        G = GT.T
+
+        def gather(rows):  # G[rows] from the contiguous coordinate rows
+            return np.stack([g[rows] for g in GT], axis=1)
+
         if self.facets is not None:
             # phi is linear on each closed cell and the rows through a vertex vanish there, so
             # phi(v) = v' g_D for any cell D around v: 3 numbers per vertex instead of n.
             F = self.facets
-            ph = np.einsum("kd,kd->k", self.V, G[F.vertex_cell]) * F.vertex_sign
+            ph = np.einsum("kd,kd->k", self.V, gather(F.vertex_cell)) * F.vertex_sign
         else:
             ph = self.HV @ lam
         vals = [ph, -ph]
@@ -261,27 +269,27 @@ class SphereCertifier:
             vals.append(v), dirs.append(u), signs.append(s), cells.append(np.full(v.size, -1))
         best = max((float(v.max()) for v in vals if v.size), default=0.0)
         bar = best if threshold is None else min(best, threshold)
-        gn = np.linalg.norm(G, axis=1)
+        gn = np.sqrt(np.einsum("dp,dp->p", GT, GT))
         idx = np.flatnonzero(gn > bar)
         if idx.size and self.facets is not None:
             # g_D is inside cell D (s = +1) iff it satisfies D's facet inequalities, inside for
             # s = -1 iff it violates all of them; a few rows per cell instead of all n.
             F = self.facets
             if 3 * idx.size > G.shape[0]:
-                v = np.einsum("fd,fd->f", F.X, G[F.cell])
+                v = np.einsum("fd,fd->f", F.X, gather(F.cell))
                 lo = np.minimum.reduceat(v, F.ptr[:-1])[idx]
                 hi = np.maximum.reduceat(v, F.ptr[:-1])[idx]
             else:  # the facet entries of the cells in idx only
                 cnt = F.ptr[idx + 1] - F.ptr[idx]
                 start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
                 e = np.repeat(F.ptr[idx] - start, cnt) + np.arange(int(cnt.sum()))
-                v = np.einsum("fd,fd->f", F.X[e], G[F.cell[e]])
+                v = np.einsum("fd,fd->f", F.X[e], gather(F.cell[e]))
                 lo, hi = np.minimum.reduceat(v, start), np.maximum.reduceat(v, start)
             tol = _TOL * gn[idx] * self.xnorm.max()
             for s, ok in ((1.0, lo >= -tol), (-1.0, hi <= tol)):
                 k = idx[ok]
                 vals.append(gn[k])
-                dirs.append(s * G[k] / gn[k, None])
+                dirs.append(s * gather(k) / gn[k, None])
                 signs.append(np.full(k.size, s))
                 cells.append(k)
         elif idx.size:
