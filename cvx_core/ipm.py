@@ -83,6 +83,18 @@ def _soc_apply(eta, w0, w1, a0, a1, inverse=False):
     return eta * b0, eta[:, None] * b1
 
 
+def _soc_inverse_square(eta, w0, w1):
+    """``W^-2 = eta^-2 (2 J w w' J - J)`` of each cone, (m, d+1, d+1)."""
+    m, d = w1.shape
+    Wi2 = np.empty((m, d + 1, d + 1))
+    Wi2[:, 0, 0] = 2 * w0 * w0 - 1
+    Wi2[:, 0, 1:] = -2 * w0[:, None] * w1
+    Wi2[:, 1:, 0] = Wi2[:, 0, 1:]
+    Wi2[:, 1:, 1:] = 2 * w1[:, :, None] * w1[:, None, :] + np.eye(d)
+    Wi2 /= (eta * eta)[:, None, None]
+    return Wi2
+
+
 def _soc_inv_prod(l0, l1, r0, r1):
     """``x`` with ``l o x = r`` (Jordan product of the second-order cone)."""
     l1r1 = np.einsum("ij,ij->i", l1, r1)
@@ -116,6 +128,54 @@ def _soc_max_step(u0, u1, v0, v1):
     neg = v0 < 0
     out = np.where(neg, np.minimum(out, -u0 / np.where(neg, v0, -1.0)), out)
     return out
+
+
+def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows=None):
+    """One predictor-corrector step (Mehrotra), shared by both solvers.
+
+    ``direction(rs0, rs1, rsR)`` returns the search direction (dT, dZ, ds0, ds1, dS, dz0, dz1,
+    dU) for a complementarity right-hand side; ``state`` = (T, Z, s0, s1, S, z0, z1, U) is
+    updated in place. ``rows`` masks the imposed cone rows when the row arrays are dense
+    (m, n). Returns the step length, or None when the direction is not finite (the state is
+    then unchanged).
+    """
+    eta, w0, w1 = scaling
+    _, _, s0, s1, S, z0, z1, U = state
+
+    def max_step(ds0, ds1, dS, dz0, dz1, dU):
+        # both cone families at once (one call each for the cones and the rows)
+        a = np.min(_soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
+                                 np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
+        v, dv = np.concatenate([S, U]), np.concatenate([dS, dU])
+        neg = dv < 0
+        if neg.any():
+            a = min(a, float(np.min(-v[neg] / dv[neg])))
+        return a
+
+    # predictor (affine scaling): rs = -lam o lam
+    ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
+    ll1 = 2 * l0[:, None] * l1
+    llR = lR * lR
+    aff = direction(-ll0, -ll1, -llR)
+    a_aff = min(1.0, max_step(*aff[2:]))
+    _, _, ds0, ds1, dS, dz0, dz1, dU = aff
+    gap_aff = (np.vdot(s0 + a_aff * ds0, z0 + a_aff * dz0) + np.vdot(s1 + a_aff * ds1, z1 + a_aff * dz1)
+               + np.vdot(S + a_aff * dS, U + a_aff * dU))
+    sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
+    # corrector: rs = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e; on the cone rows
+    # (W^-1 dS) o (W dU) is dS dU
+    A0, A1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+    B0, B1 = _soc_apply(eta, w0, w1, dz0, dz1)
+    c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
+    c1 = A0[:, None] * B1 + B0[:, None] * A1
+    rR = -llR - dS * dU + sigma * mu
+    comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, rR if rows is None else np.where(rows, rR, 0.0))
+    alpha = min(1.0, _STEP * max_step(*comb[2:]))
+    if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb):
+        return None
+    for x, dx in zip(state, comb):
+        x += alpha * dx
+    return alpha
 
 
 def predict(X, C, Z):
@@ -312,13 +372,7 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             ratio = np.where(P.R, U / S, 0.0)  # W^-2 of the cone rows
         lR = np.sqrt(S * U)
         wR = np.where(P.R, np.sqrt(S / np.where(P.R, U, 1.0)), 1.0)  # W of the cone rows
-        # W^-2 of the second-order cones: eta^-2 (2 J w w' J - J)
-        Wi2 = np.empty((m, d + 1, d + 1))
-        Wi2[:, 0, 0] = 2 * w0 * w0 - 1
-        Wi2[:, 0, 1:] = -2 * w0[:, None] * w1
-        Wi2[:, 1:, 0] = Wi2[:, 0, 1:]
-        Wi2[:, 1:, 1:] = 2 * w1[:, :, None] * w1[:, None, :] + np.eye(d)
-        Wi2 /= (eta * eta)[:, None, None]
+        Wi2 = _soc_inverse_square(eta, w0, w1)
         try:
             fac = factor(Wi2, (ratio @ P.Xouter).reshape(m, d, d))
         except (np.linalg.LinAlgError, ValueError):
@@ -349,48 +403,9 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
                 dU = np.where(P.R, (qR - dS / wR) / wR, 0.0)
             return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
 
-        def max_step(ds0, ds1, dS, dz0, dz1, dU):
-            # both cone families at once (one call each for the cones and the rows)
-            a = np.min(_soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
-                                     np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
-            v, dv = np.concatenate([S, U]), np.concatenate([dS, dU])
-            neg = dv < 0
-            if neg.any():
-                a = min(a, float(np.min(-v[neg] / dv[neg])))
-            return a
-
-        # predictor (affine scaling): rs = -lam o lam
-        ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
-        ll1 = 2 * l0[:, None] * l1
-        llR = lR * lR
-        aff = direction(-ll0, -ll1, -llR)
-        a_aff = min(1.0, max_step(*aff[2:]))
-        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = aff
-        gap_aff = ((s0 + a_aff * ds0) @ (z0 + a_aff * dz0)
-                   + np.einsum("ij,ij->", s1 + a_aff * ds1, z1 + a_aff * dz1)
-                   + np.einsum("ij,ij->", S + a_aff * dS, U + a_aff * dU))
-        sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
-        # corrector: rs = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e
-        A0, A1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
-        B0, B1 = _soc_apply(eta, w0, w1, dz0, dz1)
-        c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
-        c1 = A0[:, None] * B1 + B0[:, None] * A1
-        # (W^-1 dS) o (W dU) of the cone rows is dS dU (both vanish off the imposed rows)
-        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, np.where(P.R, -llR - dS * dU + sigma * mu, 0.0))
-        alpha = min(1.0, _STEP * max_step(*comb[2:]))
-        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = comb
-        if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb):
-            status = "NumericalError"
-            break
-        T += alpha * dT
-        Z += alpha * dZ
-        s0 += alpha * ds0
-        s1 += alpha * ds1
-        S += alpha * dS
-        z0 += alpha * dz0
-        z1 += alpha * dz1
-        U += alpha * dU
-        if alpha < 1e-10:
+        alpha = _mehrotra_step(direction, l0, l1, lR, (eta, w0, w1),
+                               (T, Z, s0, s1, S, z0, z1, U), gap, mu, P.R)
+        if alpha is None or alpha < 1e-10:
             status = "NumericalError"
             break
     score, Zb, g, r, act_rows, bdual = best
@@ -547,12 +562,7 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
         ratio = U / S
         lR = np.sqrt(S * U)
         wR = np.sqrt(S / U)
-        Wi2 = np.empty((m, d + 1, d + 1))
-        Wi2[:, 0, 0] = 2 * w0 * w0 - 1
-        Wi2[:, 0, 1:] = -2 * w0[:, None] * w1
-        Wi2[:, 1:, 0] = Wi2[:, 0, 1:]
-        Wi2[:, 1:, 1:] = 2 * w1[:, :, None] * w1[:, None, :] + np.eye(d)
-        Wi2 /= (eta * eta)[:, None, None]
+        Wi2 = _soc_inverse_square(eta, w0, w1)
         try:
             fac = factor(Wi2, row_hessian(ratio))
         except np.linalg.LinAlgError:
@@ -580,44 +590,11 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
             dU = (qR - dS / wR) / wR
             return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
 
-        def max_step(ds0, ds1, dS, dz0, dz1, dU):
-            # both cone families at once (one call each for the cones and the rows)
-            a = np.min(_soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
-                                     np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
-            v, dv = np.concatenate([S, U]), np.concatenate([dS, dU])
-            neg = dv < 0
-            if neg.any():
-                a = min(a, float(np.min(-v[neg] / dv[neg])))
-            return a
-
-        ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
-        ll1 = 2 * l0[:, None] * l1
-        llR = lR * lR
-        aff = direction(-ll0, -ll1, -llR)
-        a_aff = min(1.0, max_step(*aff[2:]))
-        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = aff
-        gap_aff = ((s0 + a_aff * ds0) @ (z0 + a_aff * dz0)
-                   + np.einsum("ij,ij->", s1 + a_aff * ds1, z1 + a_aff * dz1)
-                   + (S + a_aff * dS) @ (U + a_aff * dU))
-        sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
-        A0, A1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
-        B0, B1 = _soc_apply(eta, w0, w1, dz0, dz1)
-        c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
-        c1 = A0[:, None] * B1 + B0[:, None] * A1
-        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, -llR - dS * dU + sigma * mu)
-        alpha = min(1.0, _STEP * max_step(*comb[2:]))
-        if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb) or alpha < 1e-10:
+        alpha = _mehrotra_step(direction, l0, l1, lR, (eta, w0, w1),
+                               (T, Z, s0, s1, S, z0, z1, U), gap, mu)
+        if alpha is None or alpha < 1e-10:
             status = "NumericalError"
             break
-        dT, dZ, ds0, ds1, dS, dz0, dz1, dU = comb
-        T += alpha * dT
-        Z += alpha * dZ
-        s0 += alpha * ds0
-        s1 += alpha * ds1
-        S += alpha * dS
-        z0 += alpha * dz0
-        z1 += alpha * dz1
-        U += alpha * dU
     score, Zb, g, r = best
     if status != "Solved":
         if score <= 10 * tol:

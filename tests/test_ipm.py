@@ -60,29 +60,41 @@ def _program(seed, n, dim, P, activation):
     return X, Xb, y, D, make_activation(activation, 0.2)
 
 
+def _blocks(seed, n, P, activation):
+    """Both signs' blocks of P sampled cells: (Xb, y, C (2P, n), sgn (2P, n))."""
+    X, Xb, y, D, act = _program(seed, n, 2, P, activation)
+    bi = np.repeat(np.arange(len(D)), 2)
+    return Xb, y, np.tile([1, -1], len(D))[:, None] * act.slopes(D[bi]), np.where(D[bi], 1.0, -1.0)
+
+
+def _reference(Xb, C, y, beta, rows_of):
+    """cvxpy + Clarabel on the same blocks: ``rows_of(j)`` the (k, d) cone rows of block j."""
+    import cvxpy as cp
+
+    Z = cp.Variable((C.shape[0], Xb.shape[1]))
+    pred = cp.sum(cp.multiply(C, Z @ Xb.T), axis=0)
+    cons = [rows_of(j) @ Z[j] >= 0 for j in range(C.shape[0]) if len(rows_of(j))]
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(pred - y) + beta * cp.sum(cp.norm(Z, axis=1))), cons)
+    prob.solve(solver="CLARABEL")
+    return prob.value
+
+
+def _objective(Xb, C, y, beta, Z):
+    yhat = np.einsum("jk,kj->k", C, Xb @ Z.T)
+    return 0.5 * np.sum((yhat - y) ** 2) + beta * np.linalg.norm(Z, axis=1).sum(), yhat
+
+
 @pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_solve_blocks_matches_the_reference_on_the_same_blocks(activation, seed):
-    import cvxpy as cp
-
-    X, Xb, y, D, act = _program(seed, 25, 2, 12, activation)
+    Xb, y, C, sgn = _blocks(seed, 25, 12, activation)
     beta = [0.05, 0.01][seed]
-    bi = np.repeat(np.arange(len(D)), 2)
-    bs = np.tile([1, -1], len(D))
-    C = bs[:, None] * act.slopes(D[bi])
-    sgn = np.where(D[bi], 1.0, -1.0)
     rng = np.random.default_rng(seed)
     R = rng.uniform(size=C.shape) < 0.5  # a subset of each block's cone rows
     res = solve_blocks(Xb, C, sgn, R, y, beta)
     assert res.status in ("Solved", "AlmostSolved")
-    Z = cp.Variable((len(bi), Xb.shape[1]))
-    pred = cp.sum(cp.multiply(C, Z @ Xb.T), axis=0)
-    cons = [cp.multiply(sgn[j, R[j]], Xb[R[j]] @ Z[j]) >= 0 for j in range(len(bi)) if R[j].any()]
-    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(pred - y) + beta * cp.sum(cp.norm(Z, axis=1))), cons)
-    prob.solve(solver="CLARABEL")
-    yhat = np.einsum("jk,kj->k", C, Xb @ res.Z.T)
-    obj = 0.5 * np.sum((yhat - y) ** 2) + beta * np.linalg.norm(res.Z, axis=1).sum()
-    assert obj == pytest.approx(prob.value, rel=1e-6)
+    ref = _reference(Xb, C, y, beta, lambda j: sgn[j, R[j]][:, None] * Xb[R[j]])
+    assert _objective(Xb, C, y, beta, res.Z)[0] == pytest.approx(ref, rel=1e-6)
     slack = np.where(R, sgn * (res.Z @ Xb.T), 0.0)
     assert slack.min() >= -1e-7 * np.linalg.norm(res.Z, axis=1).max()
 
@@ -93,36 +105,24 @@ def test_solve_rows_matches_the_reference_with_rows_in_any_order(activation, see
     """The row-list interior point (loose rounds of 2-D working sets) on random blocks with a
     few cone rows each (some blocks with none), rows shuffled: the reference's objective to
     its tolerance, every imposed row satisfied, the same predictions for another row order."""
-    import cvxpy as cp
-
     from cvx_core.ipm import solve_rows
 
-    X, Xb, y, D, act = _program(seed, 30, 2, 15, activation)
+    Xb, y, C, sgn = _blocks(seed, 30, 15, activation)
     beta = [0.05, 0.005][seed]
-    bi = np.repeat(np.arange(len(D)), 2)
-    bs = np.tile([1, -1], len(D))
-    C = bs[:, None] * act.slopes(D[bi])
-    sgn = np.where(D[bi], 1.0, -1.0)
     rng = np.random.default_rng(seed)
-    rows = [rng.choice(30, size=int(rng.integers(0, 5)), replace=False) for _ in bi]
+    rows = [rng.choice(30, size=int(rng.integers(0, 5)), replace=False) for _ in C]
     jr = np.concatenate([np.full(len(r), j) for j, r in enumerate(rows)]).astype(int)
     ks = np.concatenate(rows).astype(int)
     A = sgn[jr, ks][:, None] * Xb[ks]
     perm = rng.permutation(len(jr))
     res = solve_rows(Xb, C, A[perm], jr[perm], y, beta, tol=1e-8)
     assert res.status in ("Solved", "AlmostSolved") and any(len(r) == 0 for r in rows)
-    Z = cp.Variable((len(bi), Xb.shape[1]))
-    pred = cp.sum(cp.multiply(C, Z @ Xb.T), axis=0)
-    cons = [A[jr == j] @ Z[j] >= 0 for j in range(len(bi)) if np.any(jr == j)]
-    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(pred - y) + beta * cp.sum(cp.norm(Z, axis=1))), cons)
-    prob.solve(solver="CLARABEL")
-    yhat = np.einsum("jk,kj->k", C, Xb @ res.Z.T)
-    obj = 0.5 * np.sum((yhat - y) ** 2) + beta * np.linalg.norm(res.Z, axis=1).sum()
-    assert obj == pytest.approx(prob.value, rel=1e-6)
+    obj, yhat = _objective(Xb, C, y, beta, res.Z)
+    assert obj == pytest.approx(_reference(Xb, C, y, beta, lambda j: A[jr == j]), rel=1e-6)
     slack = np.einsum("rd,rd->r", A, res.Z[jr])
     assert slack.min() >= -1e-7 * np.linalg.norm(res.Z, axis=1).max()
     again = solve_rows(Xb, C, A, jr, y, beta, tol=1e-8)  # the predictions are unique, not Z
-    np.testing.assert_allclose(np.einsum("jk,kj->k", C, Xb @ again.Z.T), yhat, atol=1e-5 * np.abs(y).max())
+    np.testing.assert_allclose(_objective(Xb, C, y, beta, again.Z)[1], yhat, atol=1e-5 * np.abs(y).max())
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
