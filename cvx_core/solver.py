@@ -50,7 +50,7 @@ from threadpoolctl import ThreadpoolController
 
 from .certificate import cell_values, cone_projection_norms, lower_bound
 from .ipm import predict, solve_rows
-from .sphere import SphereCertifier
+from .sphere import SphereCertifier, pattern_hashes
 from .model import Activation, Loss
 
 _FEAS_TOL = 1e-8
@@ -318,8 +318,7 @@ class PatternIndex:
         self._w = np.random.default_rng(20261127).integers(0, np.iinfo(np.uint64).max, size=n,
                                                             dtype=np.uint64, endpoint=True)
         self._w_all = self._w.sum()  # hash of the all-ones pattern
-        h = np.concatenate([(D[k:k + 4096].astype(np.uint64) * self._w).sum(axis=1)
-                            for k in range(0, len(D), 4096)]) if len(D) else np.zeros(0, np.uint64)
+        h = pattern_hashes(D, self._w)
         self._hashes = np.sort(h)
         self._first_flip = np.arange(n) == 0
 
@@ -479,7 +478,7 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
         viol = viol[np.argsort(-c.values[viol])][: 20 * limit]
         # Spread the additions over the sphere: skip candidates within ~_SEPARATION radians of
         # an already chosen one of the same sign (neighbouring local maxima are redundant).
-        ties = []  # (candidate, sign, direction, adjacent cells) of face candidates
+        ties = []  # (sign, direction, adjacent cells) of face candidates touching several cells
         for k in viol[_spread(c.directions[viol], c.signs[viol], limit, np.cos(_SEPARATION))]:
             u, s = c.directions[k], int(c.signs[k])
             if c.cell[k] >= 0:
@@ -602,12 +601,11 @@ def solve_working_set(
         ipm_status = None
         if loose and index is not None and loss.name == "squared" and n * n * len(bi) >= _ROWS_MIN:
             Z, lam_ipm, ipm_status = _solve_loose(Xb, y, D, act, beta, bi, bs, rows, round_tol)
-        if ipm_status in ("Solved", "AlmostSolved"):
-            pass
-        elif loss.name == "logistic":
-            Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
-        else:
-            Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
+        if ipm_status not in ("Solved", "AlmostSolved"):  # Clarabel (also when solve_rows failed)
+            if loss.name == "logistic":
+                Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
+            else:
+                Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
         if ipm_status not in ("Solved", "AlmostSolved"):
             status = f"inner solver: {ipm_status}"
             if best is not None and not loose and ipm_tol < _IPM_TOL_FALLBACK:
