@@ -146,10 +146,10 @@ def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows=None):
         # both cone families at once (one call each for the cones and the rows)
         a = np.min(_soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
                                  np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
-        v, dv = np.concatenate([S, U]), np.concatenate([dS, dU])
-        neg = dv < 0
-        if neg.any():
-            a = min(a, float(np.min(-v[neg] / dv[neg])))
+        for v, dv in ((S, dS), (U, dU)):  # the rows (dense (m, n) in solve_blocks: no copies)
+            neg = dv < 0
+            if neg.any():
+                a = min(a, float(np.min(-v[neg] / dv[neg])))
         return a
 
     # predictor (affine scaling): rs = -lam o lam
