@@ -27,7 +27,7 @@ The small programs are second-order-cone programs solved by Clarabel's interior-
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
 which avoids exponential cones). Solving the small program's dual instead was tried: each
 solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
-For large working sets with known facets (squared loss, n^2 m >= 2e6) the loose rounds use
+For large working sets with known facets (squared loss, n^2 m >= 1.2e6) the loose rounds use
 :func:`cvx_core.ipm.solve_rows`, an interior point whose Newton systems are one n x n BLAS
 product (1.5-3x faster at n = 200, and nearer the optimum at the same tolerance), and Clarabel
 gets the predictions through running sums along a tour of the points (``_chained_predictions``).
@@ -59,9 +59,11 @@ _PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-s
 _FAER_MIN = 200  # block coordinates from which faer's LDL is used (see _settings)
 _IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numerically
 # n^2 m from which loose rounds use ipm.solve_rows instead of Clarabel: below it (n = 100 with
-# fewer than ~200 blocks) both take the same 25-55 ms; at n = 200 the BLAS interior point is
-# 1.5-3x faster (its n x n product grows like Clarabel's fill, its per-iteration overhead does not)
-_ROWS_MIN = 2_000_000
+# fewer than ~120 blocks, most of a path's programs) Clarabel is faster (5-17 vs 5-30 ms); at
+# n = 200 the BLAS interior point is 1.5-3x faster (its n x n product grows like Clarabel's
+# fill, its per-iteration overhead does not). 2e6 -> 1.2e6: 12 fits at n = 100 (spiral, moons,
+# circles, xor) 4.6-4.8 -> 3.9 s, the n = 100 path 2.85-3.25 -> 2.48-3.24 s.
+_ROWS_MIN = 1_200_000
 # n^2 m from which Clarabel gets the predictions through running sums (_chained_predictions):
 # at n = 200 with 100-330 blocks 1.2-1.5x faster; at n = 100 it is slower
 _CHAIN_MIN = 4_000_000
