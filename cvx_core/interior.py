@@ -175,14 +175,14 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     At beta >= beta_max ``fit_convex`` returns the zero network without calling this.
     """
     from .convex import _caratheodory, _cert_max
-    from .solver import WorkingSetResult
+    from .solver import WorkingSetResult, block_coefficients
 
     t0 = time.perf_counter()
     n, d = Xb.shape
     P = D.shape[0]
     bi = np.repeat(np.arange(P), 2)
     bs = np.tile(np.array([1, -1]), P)
-    C = bs[:, None] * act.slopes(D[bi])
+    C = block_coefficients(D, act, bi, bs)
     sgn = np.where(D[bi], 1.0, -1.0)
     res = solve_blocks(Xb, C, sgn, np.ones((2 * P, n), dtype=bool), y, beta, tol=1e-9)
     zn = np.linalg.norm(res.Z, axis=1)

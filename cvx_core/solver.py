@@ -109,12 +109,17 @@ def _settings(tol: float, large: bool = False):
     return s
 
 
+def block_coefficients(D, act, blocks_i, blocks_s):
+    """``C`` (m, n): block j's coefficient on each sample, ``s_j`` times the activation slopes
+    of its pattern (the prediction is ``sum_j C_j * (Xb z_j)``, :func:`cvx_core.ipm.predict`)."""
+    return np.asarray(blocks_s)[:, None] * act.slopes(D[blocks_i])
+
+
 def _block_matrix(Xb, D, act, blocks_i, blocks_s):
     """``M`` of shape (n, m d): column group j is ``s_j S_{i_j} Xb``."""
     n, d = Xb.shape
-    slopes = act.slopes(D[blocks_i])  # (m, n)
-    M = (blocks_s[:, None, None] * slopes[:, :, None] * Xb[None, :, :])  # (m, n, d)
-    return M.transpose(1, 0, 2).reshape(n, -1)
+    C = block_coefficients(D, act, blocks_i, blocks_s)
+    return (C[:, :, None] * Xb[None, :, :]).transpose(1, 0, 2).reshape(n, -1)
 
 
 def _tour(B: np.ndarray) -> np.ndarray:
@@ -147,7 +152,7 @@ def _chained_predictions(Xb, D, act, blocks_i, blocks_s, nvar, ih, iw):
     """
     n, d = Xb.shape
     m = len(blocks_i)
-    C = blocks_s[:, None] * act.slopes(D[blocks_i])  # (m, n)
+    C = block_coefficients(D, act, blocks_i, blocks_s)
     pi = _tour(D[blocks_i])
     pos = np.empty(n, dtype=np.intp)
     pos[pi] = np.arange(n)
@@ -262,7 +267,7 @@ def _solve_loose(Xb, y, D, act, beta, bi, bs, rows, tol):
     jr = np.repeat(np.arange(len(bi)), counts)
     ks = np.concatenate(rows).astype(np.intp)
     A = np.where(D[bi[jr], ks], 1.0, -1.0)[:, None] * Xb[ks]
-    C = bs[:, None] * act.slopes(D[bi])
+    C = block_coefficients(D, act, bi, bs)
     with _BLAS.limit(limits=1, user_api="blas"):
         res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
     return res.Z, y - predict(Xb, C, res.Z), res.status
@@ -296,8 +301,7 @@ def _add_violated_rows(Xb, D, bi, Z, znorm, rows) -> bool:
 
 
 def _objective(Xb, y, D, act, loss, beta, blocks_i, blocks_s, Z):
-    M = _block_matrix(Xb, D, act, blocks_i, blocks_s)
-    yhat = M @ Z.ravel()
+    yhat = predict(Xb, block_coefficients(D, act, blocks_i, blocks_s), Z)  # no (n, m d) matrix
     return loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum()), yhat
 
 
@@ -317,6 +321,7 @@ class PatternIndex:
         packed = np.packbits(D, axis=1)
         self.map = {row.tobytes(): i for i, row in enumerate(packed)}
         self._facets: dict[int, np.ndarray] = {}
+        self.known = None  # every cell's facets (sphere.CellFacets), set by geometry()
         n = D.shape[1]
         self._w = np.random.default_rng(20261127).integers(0, np.iinfo(np.uint64).max, size=n,
                                                             dtype=np.uint64, endpoint=True)
@@ -326,7 +331,11 @@ class PatternIndex:
         self._first_flip = np.arange(n) == 0
 
     def cell_facets(self, i: int) -> np.ndarray:
-        """:meth:`facets` of cell ``i`` (cached: a path asks for the same cells at every beta)."""
+        """:meth:`facets` of cell ``i``: from the sphere certifier's list of all cells' facets
+        when it has one (:func:`geometry`), else by hashing (cached: a path asks for the same
+        cells at every beta)."""
+        if self.known is not None:
+            return self.known.row[self.known.ptr[i]:self.known.ptr[i + 1]]
         f = self._facets.get(i)
         if f is None:
             f = self._facets[i] = self.facets(self.D[i])
@@ -383,6 +392,7 @@ def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternInd
         _GEOMETRY_CACHE.move_to_end(key)
         return hit[1], hit[2]
     entry = (D, PatternIndex(D, act.symmetric), SphereCertifier(Xb, D, act))
+    entry[1].known = entry[2].facets  # found once for all cells: no per-cell lookups
     _GEOMETRY_CACHE[key] = entry
     while len(_GEOMETRY_CACHE) > 4:
         _GEOMETRY_CACHE.popitem(last=False)
