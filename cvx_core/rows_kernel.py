@@ -1,0 +1,563 @@
+"""Compiled iteration of :func:`cvx_core.ipm.solve_rows` (numba).
+
+The working-set programs of 2-D data are small (n = 100 points, 50-300 blocks of 3
+coordinates, a few facet rows each), so the array version of the method spent ~80% of each
+iteration in the overhead of ~350 small NumPy calls, not in arithmetic: at n = 100 the BLAS
+work of an iteration (the n x n product ``I + F F'`` and its Cholesky factor) is ~0.25 ms of
+~1.7 ms. Here the whole method runs as one compiled function: the per-cone algebra (Nesterov-
+Todd scaling, Jordan products, steps to the cone boundary), the per-block d x d Schur
+complements and the segment sums over each block's rows are plain loops, and the dense
+products go to BLAS through ``np.dot`` and ``np.linalg.cholesky``.
+
+The algorithm, its starting point and its stopping rule are those documented in
+:func:`cvx_core.ipm.solve_rows` (primal-dual path following with Nesterov-Todd scaling and
+Mehrotra's predictor-corrector; ``t`` eliminated block by block; refinement against the exact
+operator once the relative gap is below 1e-3). ``cache=True`` keeps the compiled code beside
+this file, so only the first call after installation pays the compilation (a few seconds).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .ipm import _REFINE as REFINE, _STEP as STEP  # the same method as solve_blocks
+
+
+@njit(cache=True)
+def _apply_w(eta, w0, w1, a0, a1, inverse, o0, o1):
+    """``o = W a`` (or ``W^-1 a``) for each cone's Nesterov-Todd scaling ``(eta, w0, w1)``."""
+    m, d = a1.shape
+    for j in range(m):
+        w1a1 = 0.0
+        for k in range(d):
+            w1a1 += w1[j, k] * a1[j, k]
+        if inverse:
+            c = w1a1 / (1.0 + w0[j]) - a0[j]
+            o0[j] = (w0[j] * a0[j] - w1a1) / eta[j]
+            for k in range(d):
+                o1[j, k] = (a1[j, k] + c * w1[j, k]) / eta[j]
+        else:
+            c = w1a1 / (1.0 + w0[j]) + a0[j]
+            o0[j] = eta[j] * (w0[j] * a0[j] + w1a1)
+            for k in range(d):
+                o1[j, k] = eta[j] * (a1[j, k] + c * w1[j, k])
+
+
+@njit(cache=True)
+def _scaling(s0, s1, z0, z1, eta, w0, w1):
+    """Nesterov-Todd scaling of each cone: ``W z = W^-1 s``."""
+    m, d = s1.shape
+    for j in range(m):
+        ss = s0[j] * s0[j]
+        zz = z0[j] * z0[j]
+        sz = s0[j] * z0[j]
+        for k in range(d):
+            ss -= s1[j, k] * s1[j, k]
+            zz -= z1[j, k] * z1[j, k]
+            sz += s1[j, k] * z1[j, k]
+        rs = math.sqrt(max(ss, 1e-300))
+        rz = math.sqrt(max(zz, 1e-300))
+        gamma = math.sqrt(max((1.0 + sz / (rs * rz)) / 2.0, 1e-300))
+        w0[j] = (s0[j] / rs + z0[j] / rz) / (2.0 * gamma)
+        for k in range(d):
+            w1[j, k] = (s1[j, k] / rs - z1[j, k] / rz) / (2.0 * gamma)
+        eta[j] = math.sqrt(rs / rz)
+
+
+@njit(cache=True)
+def _inverse_square(eta, w0, w1, Wi2):
+    """``W^-2 = eta^-2 (2 J w w' J - J)`` of each cone into ``Wi2`` (m, d+1, d+1)."""
+    m, d = w1.shape
+    for j in range(m):
+        e2 = eta[j] * eta[j]
+        Wi2[j, 0, 0] = (2.0 * w0[j] * w0[j] - 1.0) / e2
+        for a in range(d):
+            v = -2.0 * w0[j] * w1[j, a] / e2
+            Wi2[j, 0, a + 1] = v
+            Wi2[j, a + 1, 0] = v
+            for b in range(d):
+                Wi2[j, a + 1, b + 1] = (2.0 * w1[j, a] * w1[j, b] + (1.0 if a == b else 0.0)) / e2
+
+
+@njit(cache=True)
+def _row_hessian(ratio, A, starts, Q):
+    """``Q_j = sum_r ratio_r a_r a_r'`` over block j's rows (rows sorted by block)."""
+    m, d = Q.shape[0], Q.shape[1]
+    for j in range(m):
+        for a in range(d):
+            for b in range(d):
+                Q[j, a, b] = 0.0
+        for r in range(starts[j], starts[j + 1]):
+            for a in range(d):
+                for b in range(d):
+                    Q[j, a, b] += ratio[r] * A[r, a] * A[r, b]
+
+
+@njit(cache=True)
+def _factor(Wi2, Q, E, Sinv, Li, F):
+    """Eliminate t per block and factor ``I + E S^-1 E'`` (S = Schur complement on z).
+
+    Fills ``Sinv`` and ``Li`` (m, d, d; ``S_j^-1 = Li_j' Li_j``) and returns the lower
+    Cholesky factor of the n x n matrix, or an empty array if it (or a block's S) is not
+    positive definite.
+    """
+    m, d = Sinv.shape[0], Sinv.shape[1]
+    n = E.shape[0]
+    Sm = np.empty((d, d))
+    L = np.zeros((d, d))
+    for j in range(m):
+        h00 = Wi2[j, 0, 0]
+        tr = 0.0
+        for a in range(d):
+            for b in range(d):
+                Sm[a, b] = Wi2[j, a + 1, b + 1] + Q[j, a, b] - Wi2[j, a + 1, 0] * Wi2[j, b + 1, 0] / h00
+            tr += Sm[a, a]
+        # near the optimum S_j is singular to rounding along an active block's ray: a relative
+        # shift keeps the factor defined, and refinement against the exact operator corrects it
+        for a in range(d):
+            Sm[a, a] += 1e-13 * tr
+        for a in range(d):  # Cholesky S = L L'
+            for b in range(a + 1):
+                acc = Sm[a, b]
+                for c in range(b):
+                    acc -= L[a, c] * L[b, c]
+                if a == b:
+                    if acc <= 0.0:
+                        return np.empty((0, 0))
+                    L[a, a] = math.sqrt(acc)
+                else:
+                    L[a, b] = acc / L[b, b]
+        for b in range(d):  # Li = L^-1 (lower triangular)
+            Li[j, b, b] = 1.0 / L[b, b]
+            for a in range(b):
+                Li[j, a, b] = 0.0
+            for a in range(b + 1, d):
+                acc = 0.0
+                for c in range(b, a):
+                    acc -= L[a, c] * Li[j, c, b]
+                Li[j, a, b] = acc / L[a, a]
+        for a in range(d):  # S^-1 = Li' Li
+            for b in range(d):
+                acc = 0.0
+                for c in range(max(a, b), d):
+                    acc += Li[j, c, a] * Li[j, c, b]
+                Sinv[j, a, b] = acc
+    for k in range(n):  # F = E blockdiag(Li_j'), i.e. C_j * (X Li_j')
+        for j in range(m):
+            for a in range(d):
+                acc = 0.0
+                for b in range(a + 1):
+                    acc += E[k, j * d + b] * Li[j, a, b]
+                F[k, j * d + a] = acc
+    K = np.dot(F, F.T)
+    for k in range(n):
+        K[k, k] += 1.0
+    try:
+        return np.linalg.cholesky(K)
+    except Exception:  # not positive definite
+        return np.empty((0, 0))
+
+
+@njit(cache=True)
+def _cho_solve(L, b):
+    """``(L L')^-1 b`` by forward and back substitution."""
+    n = b.shape[0]
+    x = b.copy()
+    for i in range(n):
+        acc = x[i]
+        for k in range(i):
+            acc -= L[i, k] * x[k]
+        x[i] = acc / L[i, i]
+    for i in range(n - 1, -1, -1):
+        acc = x[i]
+        for k in range(i + 1, n):
+            acc -= L[k, i] * x[k]
+        x[i] = acc / L[i, i]
+    return x
+
+
+@njit(cache=True)
+def _solve_once(Wi2, Sinv, LK, E, r):
+    """``(H + E'E)^-1 r`` through the factors of :func:`_factor` (r: (m, d+1))."""
+    m, d = Sinv.shape[0], Sinv.shape[1]
+    u = np.empty((m, d))
+    for j in range(m):
+        h00 = Wi2[j, 0, 0]
+        for a in range(d):
+            acc = 0.0
+            for b in range(d):
+                acc += Sinv[j, a, b] * (r[j, b + 1] - Wi2[j, b + 1, 0] * r[j, 0] / h00)
+            u[j, a] = acc
+    w = _cho_solve(LK, np.dot(E, u.ravel()))
+    g = np.dot(w, E)
+    x = np.empty((m, d + 1))
+    for j in range(m):
+        h00 = Wi2[j, 0, 0]
+        acc0 = r[j, 0]
+        for a in range(d):
+            acc = u[j, a]
+            for b in range(d):
+                acc -= Sinv[j, a, b] * g[j * d + b]
+            x[j, a + 1] = acc
+            acc0 -= Wi2[j, a + 1, 0] * acc
+        x[j, 0] = acc0 / h00
+    return x
+
+
+@njit(cache=True)
+def _newton(Wi2, Q, Sinv, LK, E, r, refine):
+    """The Newton solve, refined against the exact operator when asked."""
+    m, d = Q.shape[0], Q.shape[1]
+    x = _solve_once(Wi2, Sinv, LK, E, r)
+    if not refine:
+        return x
+    prev_en = -1.0
+    prev_x = x
+    for _ in range(REFINE):
+        Ez = np.dot(E, x[:, 1:].copy().ravel())
+        EtEz = np.dot(Ez, E)
+        e = np.empty((m, d + 1))
+        en = 0.0
+        for j in range(m):
+            for a in range(d + 1):
+                acc = 0.0
+                for b in range(d + 1):
+                    acc += Wi2[j, a, b] * x[j, b]
+                if a > 0:
+                    for b in range(d):
+                        acc += Q[j, a - 1, b] * x[j, b + 1]
+                    acc += EtEz[j * d + a - 1]
+                e[j, a] = r[j, a] - acc
+                en += e[j, a] * e[j, a]
+        en = math.sqrt(en)
+        if prev_en >= 0.0 and en > 0.5 * prev_en:
+            return prev_x
+        prev_en = en
+        prev_x = x
+        x = x + _solve_once(Wi2, Sinv, LK, E, e)
+    return x
+
+
+@njit(cache=True)
+def _median(v):
+    """Median of a short vector (insertion sort: np.median costs seconds of compilation)."""
+    s = v.copy()
+    for i in range(1, s.shape[0]):
+        x = s[i]
+        k = i - 1
+        while k >= 0 and s[k] > x:
+            s[k + 1] = s[k]
+            k -= 1
+        s[k + 1] = x
+    h = s.shape[0] // 2
+    return s[h] if s.shape[0] % 2 else 0.5 * (s[h - 1] + s[h])
+
+
+@njit(cache=True)
+def _row_values(A, jr, Z):
+    """``A_r' z_{jr_r}`` for every row."""
+    R, d = A.shape
+    out = np.empty(R)
+    for r in range(R):
+        acc = 0.0
+        for a in range(d):
+            acc += A[r, a] * Z[jr[r], a]
+        out[r] = acc
+    return out
+
+
+@njit(cache=True)
+def _soc_step(u0, u1, v0, v1):
+    """Largest ``t >= 0`` with ``u + t v`` in each cone (u interior), minimised over cones."""
+    m, d = u1.shape
+    best = np.inf
+    for j in range(m):
+        a = v0[j] * v0[j]
+        b = u0[j] * v0[j]
+        c = u0[j] * u0[j]
+        for k in range(d):
+            a -= v1[j, k] * v1[j, k]
+            b -= u1[j, k] * v1[j, k]
+            c -= u1[j, k] * u1[j, k]
+        c = max(c, 0.0)
+        out = np.inf
+        disc = b * b - a * c
+        if disc >= 0.0:
+            sq = math.sqrt(disc)
+            q = -(b + sq) if b >= 0 else -(b - sq)
+            if a != 0.0:
+                r1 = q / a
+                if r1 > 0:
+                    out = min(out, r1)
+            if q != 0.0:
+                r2 = c / q
+                if r2 > 0:
+                    out = min(out, r2)
+        if a == 0.0 and b < 0.0:
+            out = min(out, -c / (2.0 * b))
+        if v0[j] < 0.0:  # leaving through the apex is caught by the roots; guard anyway
+            out = min(out, -u0[j] / v0[j])
+        best = min(best, out)
+    return best
+
+
+@njit(cache=True)
+def _ray_step(v, dv):
+    best = np.inf
+    for r in range(v.shape[0]):
+        if dv[r] < 0.0:
+            best = min(best, -v[r] / dv[r])
+    return best
+
+
+@njit(cache=True)
+def _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU):
+    return min(_soc_step(s0, s1, ds0, ds1), _soc_step(z0, z1, dz0, dz1), _ray_step(S, dS), _ray_step(U, dU))
+
+
+@njit(cache=True)
+def _direction(rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
+               rxT, rxZ, rzT, rzZ, rzR, refine):
+    """The search direction (dT, dZ, ds0, ds1, dS, dz0, dz1, dU) for a complementarity
+    right-hand side ``rs``."""
+    m, d = rs1.shape
+    R = rsR.shape[0]
+    # q = lam \ rs (Jordan product), qR = rsR / lR
+    q0 = np.empty(m)
+    q1 = np.empty((m, d))
+    for j in range(m):
+        l1r1 = 0.0
+        det = l0[j] * l0[j]
+        for k in range(d):
+            l1r1 += l1[j, k] * rs1[j, k]
+            det -= l1[j, k] * l1[j, k]
+        q0[j] = (l0[j] * rs0[j] - l1r1) / det
+        for k in range(d):
+            q1[j, k] = (rs1[j, k] - q0[j] * l1[j, k]) / l0[j]
+    qR = rsR / lR
+    Wq0 = np.empty(m)
+    Wq1 = np.empty((m, d))
+    _apply_w(eta, w0, w1, q0, q1, False, Wq0, Wq1)
+    xi = np.empty((m, d + 1))
+    for j in range(m):
+        xi[j, 0] = rzT[j] - Wq0[j]
+        for k in range(d):
+            xi[j, k + 1] = rzZ[j, k] - Wq1[j, k]
+    xiR = rzR - wR * qR
+    r = np.empty((m, d + 1))
+    for j in range(m):
+        for a in range(d + 1):
+            acc = 0.0
+            for b in range(d + 1):
+                acc += Wi2[j, a, b] * xi[j, b]
+            r[j, a] = (rxT[j] if a == 0 else rxZ[j, a - 1]) - acc
+    for rr in range(R):
+        c = ratio[rr] * xiR[rr]
+        for k in range(d):
+            r[jr[rr], k + 1] -= A[rr, k] * c
+    dx = _newton(Wi2, Q, Sinv, LK, E, r, refine)
+    dT = dx[:, 0].copy()
+    dZ = dx[:, 1:].copy()
+    ds0 = rzT + dT
+    ds1 = rzZ + dZ
+    dS = rzR + _row_values(A, jr, dZ)
+    a0 = np.empty(m)
+    a1 = np.empty((m, d))
+    _apply_w(eta, w0, w1, ds0, ds1, True, a0, a1)
+    dz0 = np.empty(m)
+    dz1 = np.empty((m, d))
+    _apply_w(eta, w0, w1, q0 - a0, q1 - a1, True, dz0, dz1)
+    dU = (qR - dS / wR) / wR
+    return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
+
+
+@njit(cache=True)
+def prediction_map(X, C):
+    """``E`` (n, m d): ``C_jk x_k`` on block j's columns."""
+    n, d = X.shape
+    m = C.shape[0]
+    E = np.empty((n, m * d))
+    for k in range(n):
+        for j in range(m):
+            for a in range(d):
+                E[k, j * d + a] = C[j, k] * X[k, a]
+    return E
+
+
+@njit(cache=True)
+def initial_point(E, A, jr, starts, y, beta, work):
+    """The least-squares solve with W = I shifted into the cones, and a dual start on the
+    scale of the answer. Returns the state (T, Z, s0, s1, S, z0, z1, U); empty arrays if the
+    factorisation failed."""
+    Wi2, Q, Sinv, Li, F = work
+    m, d = Q.shape[0], Q.shape[1]
+    R = A.shape[0]
+    Wi2[:] = 0.0
+    for j in range(m):
+        for a in range(d + 1):
+            Wi2[j, a, a] = 1.0
+    _row_hessian(np.ones(R), A, starts, Q)
+    LK = _factor(Wi2, Q, E, Sinv, Li, F)
+    if LK.shape[0] == 0:
+        e1, e2 = np.empty(0), np.empty((0, d))
+        return e1, e2, e1, e2, e1, e1, e2, e1
+    Ety = np.dot(y, E)
+    rhs = np.empty((m, d + 1))
+    for j in range(m):
+        rhs[j, 0] = -beta
+        for a in range(d):
+            rhs[j, a + 1] = Ety[j * d + a]
+    x = _newton(Wi2, Q, Sinv, LK, E, rhs, True)
+    T = x[:, 0].copy()
+    Z = x[:, 1:].copy()
+    s0 = T.copy()
+    s1 = Z.copy()
+    S = _row_values(A, jr, Z)
+    a_s = -np.inf
+    for j in range(m):
+        nrm = 0.0
+        for a in range(d):
+            nrm += s1[j, a] * s1[j, a]
+        a_s = max(a_s, math.sqrt(nrm) - s0[j])
+    for r in range(R):
+        a_s = max(a_s, -S[r])
+    if a_s >= 0:
+        s0 += 1.0 + a_s
+        S += 1.0 + a_s
+    # At the optimum the cones' multipliers are (beta, z1) with ||z1|| <= beta, and the rows'
+    # balance the blocks' gradients E_j' lambda: start at (10 beta, 0) and at 3% of the median
+    # gradient at the least-squares residual
+    z0 = np.full(m, 10.0 * beta)
+    z1 = np.zeros((m, d))
+    g = np.dot(y - np.dot(E, Z.ravel()), E)
+    gn = np.empty(m)
+    for j in range(m):
+        acc = 0.0
+        for a in range(d):
+            acc += g[j * d + a] ** 2
+        gn[j] = math.sqrt(acc)
+    U = np.full(R, 0.03 * max(_median(gn), beta))
+    return T, Z, s0, s1, S, z0, z1, U
+
+
+@njit(cache=True)
+def residuals(E, A, jr, y, beta, state, rx, rz):
+    """Fill the dual residuals ``rx = (rxT, rxZ)`` and primal ``rz = (rzT, rzZ, rzR)`` of the
+    state; returns (primal objective, s'z, ||rz||, ||(T, Z)||, ||rx||)."""
+    T, Z, s0, s1, S, z0, z1, U = state
+    rxT, rxZ = rx
+    rzT, rzZ, rzR = rz
+    m, d = Z.shape
+    res = np.dot(E, Z.ravel()) - y
+    Etres = np.dot(res, E)
+    pobj = 0.5 * np.dot(res, res)
+    gap = 0.0
+    nrz = 0.0
+    ntz = 0.0
+    nrx = 0.0
+    for j in range(m):
+        rxT[j] = z0[j] - beta
+        rzT[j] = T[j] - s0[j]
+        pobj += beta * T[j]
+        gap += s0[j] * z0[j]
+        ntz += T[j] * T[j]
+        for a in range(d):
+            rxZ[j, a] = z1[j, a] - Etres[j * d + a]
+            rzZ[j, a] = Z[j, a] - s1[j, a]
+            gap += s1[j, a] * z1[j, a]
+            ntz += Z[j, a] * Z[j, a]
+    for r in range(A.shape[0]):
+        acc = -S[r]
+        for a in range(d):
+            rxZ[jr[r], a] += A[r, a] * U[r]
+            acc += A[r, a] * Z[jr[r], a]
+        rzR[r] = acc
+        gap += S[r] * U[r]
+        nrz += acc * acc
+    for j in range(m):
+        nrz += rzT[j] * rzT[j]
+        nrx += rxT[j] * rxT[j]
+        for a in range(d):
+            nrz += rzZ[j, a] * rzZ[j, a]
+            nrx += rxZ[j, a] * rxZ[j, a]
+    return pobj, gap, math.sqrt(nrz), math.sqrt(ntz), math.sqrt(nrx)
+
+
+@njit(cache=True)
+def step(E, A, jr, starts, state, rx, rz, gap, mu, refine, work):
+    """One Mehrotra predictor-corrector step from ``state`` (updated in place).
+
+    Returns the step length, or -1.0 when a factorisation failed or the direction is not
+    finite (the state is then unchanged).
+    """
+    T, Z, s0, s1, S, z0, z1, U = state
+    rxT, rxZ = rx
+    rzT, rzZ, rzR = rz
+    Wi2, Q, Sinv, Li, F = work
+    m, d = Z.shape
+    eta = np.empty(m)
+    w0 = np.empty(m)
+    w1 = np.empty((m, d))
+    l0 = np.empty(m)
+    l1 = np.empty((m, d))
+    _scaling(s0, s1, z0, z1, eta, w0, w1)
+    _apply_w(eta, w0, w1, z0, z1, False, l0, l1)
+    ratio = U / S
+    lR = np.sqrt(S * U)
+    wR = np.sqrt(S / U)
+    _inverse_square(eta, w0, w1, Wi2)
+    _row_hessian(ratio, A, starts, Q)
+    LK = _factor(Wi2, Q, E, Sinv, Li, F)
+    if LK.shape[0] == 0:
+        return -1.0
+    # predictor (affine scaling): rs = -lam o lam
+    ll0 = np.empty(m)
+    ll1 = np.empty((m, d))
+    for j in range(m):
+        acc = l0[j] * l0[j]
+        for a in range(d):
+            acc += l1[j, a] * l1[j, a]
+            ll1[j, a] = 2.0 * l0[j] * l1[j, a]
+        ll0[j] = acc
+    llR = lR * lR
+    _, _, ds0, ds1, dS, dz0, dz1, dU = _direction(
+        -ll0, -ll1, -llR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
+        rxT, rxZ, rzT, rzZ, rzR, refine)
+    a_aff = min(1.0, _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU))
+    gap_aff = (np.dot(s0 + a_aff * ds0, z0 + a_aff * dz0) + np.sum((s1 + a_aff * ds1) * (z1 + a_aff * dz1))
+               + np.dot(S + a_aff * dS, U + a_aff * dU))
+    sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
+    # corrector: rs = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e; on the rows dS dU
+    A0 = np.empty(m)
+    A1 = np.empty((m, d))
+    B0 = np.empty(m)
+    B1 = np.empty((m, d))
+    _apply_w(eta, w0, w1, ds0, ds1, True, A0, A1)
+    _apply_w(eta, w0, w1, dz0, dz1, False, B0, B1)
+    rs0 = np.empty(m)
+    rs1 = np.empty((m, d))
+    for j in range(m):
+        acc = A0[j] * B0[j]
+        for a in range(d):
+            acc += A1[j, a] * B1[j, a]
+            rs1[j, a] = -ll1[j, a] - (A0[j] * B1[j, a] + B0[j] * A1[j, a])
+        rs0[j] = -ll0[j] - acc + sigma * mu
+    rsR = -llR - dS * dU + sigma * mu
+    dT, dZ, ds0, ds1, dS, dz0, dz1, dU = _direction(
+        rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
+        rxT, rxZ, rzT, rzZ, rzR, refine)
+    alpha = min(1.0, STEP * _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU))
+    if not (math.isfinite(alpha) and np.isfinite(np.sum(dT) + np.sum(dZ) + np.sum(ds0) + np.sum(ds1)
+                                                 + np.sum(dS) + np.sum(dz0) + np.sum(dz1) + np.sum(dU))):
+        return -1.0
+    T += alpha * dT
+    Z += alpha * dZ
+    s0 += alpha * ds0
+    s1 += alpha * ds1
+    S += alpha * dS
+    z0 += alpha * dz0
+    z1 += alpha * dz1
+    U += alpha * dU
+    return alpha
