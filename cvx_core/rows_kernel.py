@@ -24,8 +24,12 @@ from numba import njit
 
 from .ipm import _REFINE as REFINE, _STEP as STEP  # the same method as solve_blocks
 
+# IEEE division (inf and nan, as in NumPy) instead of Python's ZeroDivisionError: a direction
+# that is not finite is detected and reported like the NumPy version's
+_jit = njit(cache=True, error_model="numpy")
 
-@njit(cache=True)
+
+@_jit
 def _apply_w(eta, w0, w1, a0, a1, inverse, o0, o1):
     """``o = W a`` (or ``W^-1 a``) for each cone's Nesterov-Todd scaling ``(eta, w0, w1)``."""
     m, d = a1.shape
@@ -45,7 +49,7 @@ def _apply_w(eta, w0, w1, a0, a1, inverse, o0, o1):
                 o1[j, k] = eta[j] * (a1[j, k] + c * w1[j, k])
 
 
-@njit(cache=True)
+@_jit
 def _scaling(s0, s1, z0, z1, eta, w0, w1):
     """Nesterov-Todd scaling of each cone: ``W z = W^-1 s``."""
     m, d = s1.shape
@@ -66,7 +70,7 @@ def _scaling(s0, s1, z0, z1, eta, w0, w1):
         eta[j] = math.sqrt(rs / rz)
 
 
-@njit(cache=True)
+@_jit
 def _inverse_square(eta, w0, w1, Wi2):
     """``W^-2 = eta^-2 (2 J w w' J - J)`` of each cone into ``Wi2`` (m, d+1, d+1)."""
     m, d = w1.shape
@@ -81,7 +85,7 @@ def _inverse_square(eta, w0, w1, Wi2):
                 Wi2[j, a + 1, b + 1] = (2.0 * w1[j, a] * w1[j, b] + (1.0 if a == b else 0.0)) / e2
 
 
-@njit(cache=True)
+@_jit
 def _row_hessian(ratio, A, starts, Q):
     """``Q_j = sum_r ratio_r a_r a_r'`` over block j's rows (rows sorted by block)."""
     m, d = Q.shape[0], Q.shape[1]
@@ -95,7 +99,7 @@ def _row_hessian(ratio, A, starts, Q):
                     Q[j, a, b] += ratio[r] * A[r, a] * A[r, b]
 
 
-@njit(cache=True)
+@_jit
 def _factor(Wi2, Q, E, Sinv, Li, F):
     """Eliminate t per block and factor ``I + E S^-1 E'`` (S = Schur complement on z).
 
@@ -160,7 +164,7 @@ def _factor(Wi2, Q, E, Sinv, Li, F):
         return np.empty((0, 0))
 
 
-@njit(cache=True)
+@_jit
 def _cho_solve(L, b):
     """``(L L')^-1 b`` by forward and back substitution."""
     n = b.shape[0]
@@ -178,7 +182,7 @@ def _cho_solve(L, b):
     return x
 
 
-@njit(cache=True)
+@_jit
 def _solve_once(Wi2, Sinv, LK, E, r):
     """``(H + E'E)^-1 r`` through the factors of :func:`_factor` (r: (m, d+1))."""
     m, d = Sinv.shape[0], Sinv.shape[1]
@@ -206,7 +210,7 @@ def _solve_once(Wi2, Sinv, LK, E, r):
     return x
 
 
-@njit(cache=True)
+@_jit
 def _newton(Wi2, Q, Sinv, LK, E, r, refine):
     """The Newton solve, refined against the exact operator when asked."""
     m, d = Q.shape[0], Q.shape[1]
@@ -240,7 +244,7 @@ def _newton(Wi2, Q, Sinv, LK, E, r, refine):
     return x
 
 
-@njit(cache=True)
+@_jit
 def _median(v):
     """Median of a short vector (insertion sort: np.median costs seconds of compilation)."""
     s = v.copy()
@@ -255,7 +259,7 @@ def _median(v):
     return s[h] if s.shape[0] % 2 else 0.5 * (s[h - 1] + s[h])
 
 
-@njit(cache=True)
+@_jit
 def _row_values(A, jr, Z):
     """``A_r' z_{jr_r}`` for every row."""
     R, d = A.shape
@@ -268,7 +272,7 @@ def _row_values(A, jr, Z):
     return out
 
 
-@njit(cache=True)
+@_jit
 def _soc_step(u0, u1, v0, v1):
     """Largest ``t >= 0`` with ``u + t v`` in each cone (u interior), minimised over cones."""
     m, d = u1.shape
@@ -303,7 +307,7 @@ def _soc_step(u0, u1, v0, v1):
     return best
 
 
-@njit(cache=True)
+@_jit
 def _ray_step(v, dv):
     best = np.inf
     for r in range(v.shape[0]):
@@ -312,12 +316,12 @@ def _ray_step(v, dv):
     return best
 
 
-@njit(cache=True)
+@_jit
 def _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU):
     return min(_soc_step(s0, s1, ds0, ds1), _soc_step(z0, z1, dz0, dz1), _ray_step(S, dS), _ray_step(U, dU))
 
 
-@njit(cache=True)
+@_jit
 def _direction(rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
                rxT, rxZ, rzT, rzZ, rzR, refine):
     """The search direction (dT, dZ, ds0, ds1, dS, dz0, dz1, dU) for a complementarity
@@ -373,7 +377,7 @@ def _direction(rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, 
     return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
 
 
-@njit(cache=True)
+@_jit
 def prediction_map(X, C):
     """``E`` (n, m d): ``C_jk x_k`` on block j's columns."""
     n, d = X.shape
@@ -386,7 +390,7 @@ def prediction_map(X, C):
     return E
 
 
-@njit(cache=True)
+@_jit
 def initial_point(E, A, jr, starts, y, beta, work):
     """The least-squares solve with W = I shifted into the cones, and a dual start on the
     scale of the answer. Returns the state (T, Z, s0, s1, S, z0, z1, U); empty arrays if the
@@ -442,7 +446,7 @@ def initial_point(E, A, jr, starts, y, beta, work):
     return T, Z, s0, s1, S, z0, z1, U
 
 
-@njit(cache=True)
+@_jit
 def residuals(E, A, jr, y, beta, state, rx, rz):
     """Fill the dual residuals ``rx = (rxT, rxZ)`` and primal ``rz = (rzT, rzZ, rzR)`` of the
     state; returns (primal objective, s'z, ||rz||, ||(T, Z)||, ||rx||)."""
@@ -485,7 +489,7 @@ def residuals(E, A, jr, y, beta, state, rx, rz):
     return pobj, gap, math.sqrt(nrz), math.sqrt(ntz), math.sqrt(nrx)
 
 
-@njit(cache=True)
+@_jit
 def step(E, A, jr, starts, state, rx, rz, gap, mu, refine, work):
     """One Mehrotra predictor-corrector step from ``state`` (updated in place).
 

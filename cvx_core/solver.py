@@ -27,10 +27,12 @@ The small programs are second-order-cone programs solved by Clarabel's interior-
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
 which avoids exponential cones). Solving the small program's dual instead was tried: each
 solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
-For large working sets with known facets (squared loss, n^2 m >= 1.2e6) the loose rounds use
-:func:`cvx_core.ipm.solve_rows`, an interior point whose Newton systems are one n x n BLAS
-product (1.5-3x faster at n = 200, and nearer the optimum at the same tolerance), and Clarabel
-gets the predictions through running sums along a tour of the points (``_chained_predictions``).
+With known facets (exact patterns, squared loss) the rounds use
+:func:`cvx_core.ipm.solve_rows`, a compiled interior point whose Newton systems are one n x n
+BLAS product (2-4x faster than Clarabel from n = 40 to 200, and nearer the optimum at the same
+tolerance); it stalls near a relative gap of 1e-8, which usually certifies the final round
+too, and where it does not Clarabel solves that round, getting the predictions through running
+sums along a tour of the points for large programs (``_chained_predictions``).
 
 ``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
 data with bias, 1-D data); in higher dimension cells have many facets and constraint
@@ -58,16 +60,11 @@ _SEPARATION = 0.2  # radians; 0.15 and 0.25 were ~10% slower on spiral/moons/cir
 _PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-solve
 _FAER_MIN = 200  # block coordinates from which faer's LDL is used (see _settings)
 _IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numerically
-# n^2 m from which loose rounds use ipm.solve_rows instead of Clarabel: below it (n = 100 with
-# fewer than ~120 blocks, most of a path's programs) Clarabel is faster (5-17 vs 5-30 ms); at
-# n = 200 the BLAS interior point is 1.5-3x faster (its n x n product grows like Clarabel's
-# fill, its per-iteration overhead does not). 2e6 -> 1.2e6: 12 fits at n = 100 (spiral, moons,
-# circles, xor) 4.6-4.8 -> 3.9 s, the n = 100 path 2.85-3.25 -> 2.48-3.24 s.
-_ROWS_MIN = 1_200_000
 # n^2 m from which Clarabel gets the predictions through running sums (_chained_predictions):
 # at n = 200 with 100-330 blocks 1.2-1.5x faster; at n = 100 it is slower
 _CHAIN_MIN = 4_000_000
 _ACCURATE_CERT = 1e-4  # with solve_rows, rounds turn accurate once cert <= beta (1 + this)
+_ROWS_ACCURATE = 1e-8  # inner tolerance of solve_rows' attempt at an accurate round
 
 
 @dataclass
@@ -257,12 +254,12 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
 _BLAS = ThreadpoolController()
 
 
-def _solve_loose(Xb, y, D, act, beta, bi, bs, rows, tol):
-    """A loose round with cells' facets known: :func:`cvx_core.ipm.solve_rows` (a BLAS
-    interior point, 1.5-2x faster than Clarabel on ~300 blocks at n = 200, and closer to the
-    optimum at the same tolerance). One BLAS thread: two were 2.5x slower on these sizes.
-    Returns (Z, lambda, status) like :func:`_solve_small`; the caller falls back to Clarabel
-    unless the status is "Solved" or "AlmostSolved"."""
+def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
+    """A round with cells' facets known by :func:`cvx_core.ipm.solve_rows` (a compiled BLAS
+    interior point, 2-4x faster than Clarabel from n = 40 to 200, and closer to the optimum at
+    the same tolerance). One BLAS thread: two were 2.5x slower on these sizes. Returns
+    (Z, lambda, status, IPMResult); the caller falls back to Clarabel unless the status is
+    "Solved" or "AlmostSolved"."""
     counts = np.array([len(r) for r in rows], dtype=np.intp)
     jr = np.repeat(np.arange(len(bi)), counts)
     ks = np.concatenate(rows).astype(np.intp)
@@ -270,7 +267,7 @@ def _solve_loose(Xb, y, D, act, beta, bi, bs, rows, tol):
     C = block_coefficients(D, act, bi, bs)
     with _BLAS.limit(limits=1, user_api="blas"):
         res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
-    return res.Z, y - predict(Xb, C, res.Z), res.status
+    return res.Z, y - predict(Xb, C, res.Z), res.status, res
 
 
 def _initial_rows(Xb, D_i, u, k):
@@ -602,6 +599,7 @@ def solve_working_set(
     prev_keys: set = set()
     retired: dict = {}  # rows of dropped blocks
     gap_prev = np.inf
+    try_rows_accurate = True
     for n_rounds in range(1, max_rounds + 1):
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
@@ -613,13 +611,23 @@ def solve_working_set(
         # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
         # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
         # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
-        rows_ok = index is not None and loss.name == "squared" and n * n * len(bi) >= _ROWS_MIN
+        rows_ok = index is not None and loss.name == "squared"
         loose = (best is None or gap_prev > 1e-2
                  or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
         ipm_status = None
-        if loose and rows_ok:
-            Z, lam_ipm, ipm_status = _solve_loose(Xb, y, D, act, beta, bi, bs, rows, round_tol)
+        # An accurate round first tries solve_rows as far as it goes (it stalls near 1e-8): its
+        # certified gap is often within tol, which saves the Clarabel solve at 1e-10.
+        rows_accurate = rows_ok and not loose and try_rows_accurate
+        if rows_ok and (loose or rows_accurate):
+            Z, lam_ipm, ipm_status, rres = _solve_rows(Xb, y, D, act, beta, bi, bs, rows,
+                                                        round_tol if loose else _ROWS_ACCURATE)
+            if rows_accurate:
+                try_rows_accurate = False  # once: a round it does not certify goes to Clarabel
+                if max(rres.gap, rres.residual) <= 1e-6:  # its best iterate, whatever the status
+                    ipm_status, round_tol = "Solved", _ROWS_ACCURATE
+                else:
+                    ipm_status = rows_accurate = None
         if ipm_status not in ("Solved", "AlmostSolved"):  # Clarabel (also when solve_rows failed)
             if loss.name == "logistic":
                 Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
@@ -683,7 +691,7 @@ def solve_working_set(
         prev_keys = set(zip(ws_i, ws_s))
         added = sum(add_block(i, s, u) for i, s, u in viol_ipm)
         if added == 0:
-            if loose:  # no violator at a loose solve's dual: the next round is accurate anyway
+            if loose or rows_accurate:  # no violator at this dual: the next round is (Clarabel-)accurate
                 continue
             if ipm_tol > 1e-13:  # the cells are all there: the inner solve is the limit
                 ipm_tol *= 1e-2
