@@ -1,4 +1,6 @@
 """Convex NN Explorer: entry point (page config, navigation and the shared controls)."""
+import threading
+
 import streamlit as st
 
 from pages.common.guard import ran_via_app
@@ -15,6 +17,19 @@ PAGES = [
     st.Page("pages/sgd.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
 ]
 
+
+@st.cache_resource(show_spinner=False)
+def _compile_solver() -> threading.Thread:
+    """Compile (first start after installation, ~20 s) or load the solver's numba kernels in
+    the background, once per server, so the first fit does not wait for them."""
+    from cvx_core.rows_kernel import warm_up
+
+    thread = threading.Thread(target=warm_up, name="compile-solver", daemon=True)
+    thread.start()
+    return thread
+
+
+_compile_solver()
 nav = st.navigation(PAGES)
 controls = shared_controls()
 st.session_state["controls"] = controls

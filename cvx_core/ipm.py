@@ -50,8 +50,7 @@ class IPMResult:
     iterations: int
     gap: float  # relative complementarity gap s'z / objective at the returned point
     residual: float  # largest relative primal or dual residual there
-    row_active: np.ndarray | None = None  # cone rows whose multiplier exceeds their slack: (m, n) bool
-    # in solve_blocks, (R,) in solve_rows (one per row given)
+    row_active: np.ndarray | None = None  # (m, n) bool: cone rows whose multiplier exceeds their slack
     block_dual: np.ndarray | None = None  # (m,) ||v_j|| / tau_j of each cone's multiplier (-> 1 on active blocks)
 
 
@@ -451,7 +450,7 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
     E = kernel.prediction_map(X, C)
     work = (np.empty((m, d + 1, d + 1)), np.empty((m, d, d)), np.empty((m, d, d)),
             np.empty((m, d, d)), np.empty((n, m * d)))  # W^-2, row Hessians, S^-1, S^-1/2, factor
-    state = kernel.initial_point(E, A, jr, starts, y, beta, work)
+    state = kernel.initial_point(E, A, jr, starts, y, beta, _REFINE, work)
     if state[0].size != m:
         return IPMResult(np.zeros((m, d)), "NumericalError", 0, np.inf, np.inf)
     T, Z = state[0], state[1]
@@ -474,7 +473,8 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
             break
         # the factor loses accuracy as the gap closes (S_j singular along active rays); until
         # then the refinement changes nothing measurable
-        alpha = kernel.step(E, A, jr, starts, state, rx, rz, gap, gap / (m + R), gap_rel < 1e-3, work)
+        alpha = kernel.step(E, A, jr, starts, state, rx, rz, gap, gap / (m + R),
+                            _REFINE if gap_rel < 1e-3 else 0, _STEP, work)
         if alpha < 1e-10:  # -1: a factorisation failed or the direction was not finite
             status = "NumericalError"
             break
@@ -483,8 +483,4 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
         if score <= 10 * tol:
             status = "AlmostSolved"
         Z, gap_rel, res_rel = Zb, g, r
-    S, z0, z1, U = state[4], state[5], state[6], state[7]
-    row_active = np.empty(R, dtype=bool)
-    row_active[order] = U > S  # in the caller's row order
-    return IPMResult(Z, status, it, float(gap_rel), float(res_rel), row_active=row_active,
-                     block_dual=np.linalg.norm(z1, axis=1) / z0)
+    return IPMResult(Z, status, it, float(gap_rel), float(res_rel))

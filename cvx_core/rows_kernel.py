@@ -1,19 +1,21 @@
-"""Compiled iteration of :func:`cvx_core.ipm.solve_rows` (numba).
+"""Compiled kernels of :func:`cvx_core.ipm.solve_rows` (numba).
 
 The working-set programs of 2-D data are small (n = 100 points, 50-300 blocks of 3
-coordinates, a few facet rows each), so the array version of the method spent ~80% of each
-iteration in the overhead of ~350 small NumPy calls, not in arithmetic: at n = 100 the BLAS
+coordinates, a few facet rows each), so the NumPy version of the method spent most of each
+iteration in the overhead of ~350 small array calls, not in arithmetic: at n = 100 the BLAS
 work of an iteration (the n x n product ``I + F F'`` and its Cholesky factor) is ~0.25 ms of
-~1.7 ms. Here the whole method runs as one compiled function: the per-cone algebra (Nesterov-
-Todd scaling, Jordan products, steps to the cone boundary), the per-block d x d Schur
-complements and the segment sums over each block's rows are plain loops, and the dense
-products go to BLAS through ``np.dot`` and ``np.linalg.cholesky``.
+1.7-2.2 ms. Here the per-cone algebra (Nesterov-Todd scaling, Jordan products, steps to the
+cone boundary), the per-block d x d Schur complements and the segment sums over each block's
+rows are plain compiled loops, and the dense products go to BLAS through ``np.dot`` and
+``np.linalg.cholesky``: 0.6-0.85 ms per iteration, the same iterates.
 
-The algorithm, its starting point and its stopping rule are those documented in
-:func:`cvx_core.ipm.solve_rows` (primal-dual path following with Nesterov-Todd scaling and
-Mehrotra's predictor-corrector; ``t`` eliminated block by block; refinement against the exact
-operator once the relative gap is below 1e-3). ``cache=True`` keeps the compiled code beside
-this file, so only the first call after installation pays the compilation (a few seconds).
+:func:`cvx_core.ipm.solve_rows` drives these kernels (one call for the residuals and one for
+the predictor-corrector step per iteration) and documents the method: primal-dual path
+following with Nesterov-Todd scaling and Mehrotra's predictor-corrector, ``t`` eliminated
+block by block, refinement against the exact operator once the relative gap is below 1e-3.
+Its constants are passed in, not read as globals (numba's cache would keep a global's value
+from compilation time). ``cache=True`` keeps the compiled code beside this file: the first
+use after installation compiles (~20 s; :func:`warm_up`), later processes load it (~0.3 s).
 """
 from __future__ import annotations
 
@@ -21,8 +23,6 @@ import math
 
 import numpy as np
 from numba import njit
-
-from .ipm import _REFINE as REFINE, _STEP as STEP  # the same method as solve_blocks
 
 # IEEE division (inf and nan, as in NumPy) instead of Python's ZeroDivisionError: a direction
 # that is not finite is detected and reported like the NumPy version's
@@ -211,15 +211,15 @@ def _solve_once(Wi2, Sinv, LK, E, r):
 
 
 @_jit
-def _newton(Wi2, Q, Sinv, LK, E, r, refine):
-    """The Newton solve, refined against the exact operator when asked."""
+def _newton(Wi2, Q, Sinv, LK, E, r, n_refine):
+    """The Newton solve, with up to ``n_refine`` refinement steps against the exact operator."""
     m, d = Q.shape[0], Q.shape[1]
     x = _solve_once(Wi2, Sinv, LK, E, r)
-    if not refine:
+    if n_refine == 0:
         return x
     prev_en = -1.0
     prev_x = x
-    for _ in range(REFINE):
+    for _ in range(n_refine):
         Ez = np.dot(E, x[:, 1:].copy().ravel())
         EtEz = np.dot(Ez, E)
         e = np.empty((m, d + 1))
@@ -323,7 +323,7 @@ def _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU):
 
 @_jit
 def _direction(rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
-               rxT, rxZ, rzT, rzZ, rzR, refine):
+               rxT, rxZ, rzT, rzZ, rzR, n_refine):
     """The search direction (dT, dZ, ds0, ds1, dS, dz0, dz1, dU) for a complementarity
     right-hand side ``rs``."""
     m, d = rs1.shape
@@ -361,7 +361,7 @@ def _direction(rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, 
         c = ratio[rr] * xiR[rr]
         for k in range(d):
             r[jr[rr], k + 1] -= A[rr, k] * c
-    dx = _newton(Wi2, Q, Sinv, LK, E, r, refine)
+    dx = _newton(Wi2, Q, Sinv, LK, E, r, n_refine)
     dT = dx[:, 0].copy()
     dZ = dx[:, 1:].copy()
     ds0 = rzT + dT
@@ -391,7 +391,7 @@ def prediction_map(X, C):
 
 
 @_jit
-def initial_point(E, A, jr, starts, y, beta, work):
+def initial_point(E, A, jr, starts, y, beta, n_refine, work):
     """The least-squares solve with W = I shifted into the cones, and a dual start on the
     scale of the answer. Returns the state (T, Z, s0, s1, S, z0, z1, U); empty arrays if the
     factorisation failed."""
@@ -413,7 +413,7 @@ def initial_point(E, A, jr, starts, y, beta, work):
         rhs[j, 0] = -beta
         for a in range(d):
             rhs[j, a + 1] = Ety[j * d + a]
-    x = _newton(Wi2, Q, Sinv, LK, E, rhs, True)
+    x = _newton(Wi2, Q, Sinv, LK, E, rhs, n_refine)
     T = x[:, 0].copy()
     Z = x[:, 1:].copy()
     s0 = T.copy()
@@ -490,8 +490,9 @@ def residuals(E, A, jr, y, beta, state, rx, rz):
 
 
 @_jit
-def step(E, A, jr, starts, state, rx, rz, gap, mu, refine, work):
-    """One Mehrotra predictor-corrector step from ``state`` (updated in place).
+def step(E, A, jr, starts, state, rx, rz, gap, mu, n_refine, fraction, work):
+    """One Mehrotra predictor-corrector step from ``state`` (updated in place), ``fraction``
+    of the way to the boundary, with ``n_refine`` refinement steps per Newton solve.
 
     Returns the step length, or -1.0 when a factorisation failed or the direction is not
     finite (the state is then unchanged).
@@ -528,7 +529,7 @@ def step(E, A, jr, starts, state, rx, rz, gap, mu, refine, work):
     llR = lR * lR
     _, _, ds0, ds1, dS, dz0, dz1, dU = _direction(
         -ll0, -ll1, -llR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
-        rxT, rxZ, rzT, rzZ, rzR, refine)
+        rxT, rxZ, rzT, rzZ, rzR, n_refine)
     a_aff = min(1.0, _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU))
     gap_aff = (np.dot(s0 + a_aff * ds0, z0 + a_aff * dz0) + np.sum((s1 + a_aff * ds1) * (z1 + a_aff * dz1))
                + np.dot(S + a_aff * dS, U + a_aff * dU))
@@ -551,8 +552,8 @@ def step(E, A, jr, starts, state, rx, rz, gap, mu, refine, work):
     rsR = -llR - dS * dU + sigma * mu
     dT, dZ, ds0, ds1, dS, dz0, dz1, dU = _direction(
         rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
-        rxT, rxZ, rzT, rzZ, rzR, refine)
-    alpha = min(1.0, STEP * _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU))
+        rxT, rxZ, rzT, rzZ, rzR, n_refine)
+    alpha = min(1.0, fraction * _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU))
     if not (math.isfinite(alpha) and np.isfinite(np.sum(dT) + np.sum(dZ) + np.sum(ds0) + np.sum(ds1)
                                                  + np.sum(dS) + np.sum(dz0) + np.sum(dz1) + np.sum(dU))):
         return -1.0
@@ -565,3 +566,18 @@ def step(E, A, jr, starts, state, rx, rz, gap, mu, refine, work):
     z1 += alpha * dz1
     U += alpha * dU
     return alpha
+
+
+def warm_up() -> float:
+    """Compile the kernels (the first use after installation, ~20 s) or load them from the
+    on-disk cache (later processes, ~0.5 s) by solving a four-point program; returns the
+    seconds it took. The dashboard calls it in the background at start-up."""
+    import time
+
+    from .ipm import solve_rows
+
+    t = time.perf_counter()
+    X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [-1.0, 0.0, 1.0], [0.0, -1.0, 1.0]])
+    C = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    solve_rows(X, C, X[[0, 1, 2, 3]], np.array([0, 0, 1, 1]), np.array([1.0, -1.0, 1.0, -1.0]), 0.1)
+    return time.perf_counter() - t

@@ -27,12 +27,15 @@ The small programs are second-order-cone programs solved by Clarabel's interior-
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
 which avoids exponential cones). Solving the small program's dual instead was tried: each
 solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
-With known facets (exact patterns, squared loss) the rounds use
+With known facets (exact patterns, squared loss) the loose rounds use
 :func:`cvx_core.ipm.solve_rows`, a compiled interior point whose Newton systems are one n x n
 BLAS product (2-4x faster than Clarabel from n = 40 to 200, and nearer the optimum at the same
-tolerance); it stalls near a relative gap of 1e-8, which usually certifies the final round
-too, and where it does not Clarabel solves that round, getting the predictions through running
-sums along a tour of the points for large programs (``_chained_predictions``).
+tolerance). The accurate round stays with Clarabel (with the predictions through running sums
+along a tour of the points for large programs, ``_chained_predictions``): solve_rows stalls
+near a relative gap of 1e-8, and although its certified gap there was usually within
+tolerance, its solutions keep blocks outside the optimum's support at ~1e-5 of the largest,
+which the pruning cannot drop without losing the certificate (the n = 100 path showed 8
+neurons just below beta_max instead of 2; the path took 1.75 instead of 2.15-2.36 s).
 
 ``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
 data with bias, 1-D data); in higher dimension cells have many facets and constraint
@@ -64,7 +67,6 @@ _IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numer
 # at n = 200 with 100-330 blocks 1.2-1.5x faster; at n = 100 it is slower
 _CHAIN_MIN = 4_000_000
 _ACCURATE_CERT = 1e-4  # with solve_rows, rounds turn accurate once cert <= beta (1 + this)
-_ROWS_ACCURATE = 1e-8  # inner tolerance of solve_rows' attempt at an accurate round
 
 
 @dataclass
@@ -258,8 +260,8 @@ def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
     """A round with cells' facets known by :func:`cvx_core.ipm.solve_rows` (a compiled BLAS
     interior point, 2-4x faster than Clarabel from n = 40 to 200, and closer to the optimum at
     the same tolerance). One BLAS thread: two were 2.5x slower on these sizes. Returns
-    (Z, lambda, status, IPMResult); the caller falls back to Clarabel unless the status is
-    "Solved" or "AlmostSolved"."""
+    (Z, lambda, status) like :func:`_solve_small`; the caller falls back to Clarabel unless the
+    status is "Solved" or "AlmostSolved"."""
     counts = np.array([len(r) for r in rows], dtype=np.intp)
     jr = np.repeat(np.arange(len(bi)), counts)
     ks = np.concatenate(rows).astype(np.intp)
@@ -267,7 +269,7 @@ def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
     C = block_coefficients(D, act, bi, bs)
     with _BLAS.limit(limits=1, user_api="blas"):
         res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
-    return res.Z, y - predict(Xb, C, res.Z), res.status, res
+    return res.Z, y - predict(Xb, C, res.Z), res.status
 
 
 def _initial_rows(Xb, D_i, u, k):
@@ -599,7 +601,6 @@ def solve_working_set(
     prev_keys: set = set()
     retired: dict = {}  # rows of dropped blocks
     gap_prev = np.inf
-    try_rows_accurate = True
     for n_rounds in range(1, max_rounds + 1):
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
@@ -616,18 +617,8 @@ def solve_working_set(
                  or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
         ipm_status = None
-        # An accurate round first tries solve_rows as far as it goes (it stalls near 1e-8): its
-        # certified gap is often within tol, which saves the Clarabel solve at 1e-10.
-        rows_accurate = rows_ok and not loose and try_rows_accurate
-        if rows_ok and (loose or rows_accurate):
-            Z, lam_ipm, ipm_status, rres = _solve_rows(Xb, y, D, act, beta, bi, bs, rows,
-                                                        round_tol if loose else _ROWS_ACCURATE)
-            if rows_accurate:
-                try_rows_accurate = False  # once: a round it does not certify goes to Clarabel
-                if max(rres.gap, rres.residual) <= 1e-6:  # its best iterate, whatever the status
-                    ipm_status, round_tol = "Solved", _ROWS_ACCURATE
-                else:
-                    ipm_status = rows_accurate = None
+        if loose and rows_ok:
+            Z, lam_ipm, ipm_status = _solve_rows(Xb, y, D, act, beta, bi, bs, rows, round_tol)
         if ipm_status not in ("Solved", "AlmostSolved"):  # Clarabel (also when solve_rows failed)
             if loss.name == "logistic":
                 Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
@@ -691,7 +682,7 @@ def solve_working_set(
         prev_keys = set(zip(ws_i, ws_s))
         added = sum(add_block(i, s, u) for i, s, u in viol_ipm)
         if added == 0:
-            if loose or rows_accurate:  # no violator at this dual: the next round is (Clarabel-)accurate
+            if loose:  # no violator at a loose solve's dual: the next round is accurate anyway
                 continue
             if ipm_tol > 1e-13:  # the cells are all there: the inner solve is the limit
                 ipm_tol *= 1e-2

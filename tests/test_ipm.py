@@ -191,3 +191,29 @@ def test_auto_in_higher_dimension_matches_the_reference_on_random_programs():
         ref = fit_convex(X, y, beta, activation=activation, leak=0.2, patterns=D, solver="clarabel")
         assert f.solver == "interior" and f.status == "optimal" and f.gap <= 5e-7, (trial, f.status, f.gap)
         assert f.objective == pytest.approx(ref.objective, rel=1e-6), trial
+
+
+def test_solve_rows_asked_past_its_accuracy_reports_instead_of_raising(monkeypatch):
+    """Every working-set program of an n = 60 path, solved again at tol 1e-10 (below where
+    solve_rows stalls): a step that divides by zero must end as a reported status with the
+    best iterate (the compiled kernels use IEEE division; with Python's, one of these programs
+    raised ZeroDivisionError), and that iterate is as good as the loose solve's."""
+    from cvx_core import ipm, solver
+    from cvx_core.datasets import make_dataset
+    from cvx_core.path import regularization_path
+
+    programs = []
+    solve = ipm.solve_rows
+
+    def record(*args, **kw):
+        programs.append(args)
+        return solve(*args, **kw)
+
+    monkeypatch.setattr(solver, "solve_rows", record)
+    X, y = make_dataset("spiral", 60)
+    regularization_path(X, y, n_betas=40, min_ratio=1e-4)
+    assert len(programs) > 40
+    for Xb, C, A, jr, yy, beta in programs:
+        res = solve(Xb, C, A, jr, yy, beta, tol=1e-10)
+        assert res.status in ("Solved", "AlmostSolved", "NumericalError", "MaxIterations")
+        assert np.all(np.isfinite(res.Z)) and max(res.gap, res.residual) <= 1e-6, (res.status, res.gap)
