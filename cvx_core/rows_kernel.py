@@ -50,17 +50,37 @@ def _apply_w(eta, w0, w1, a0, a1, inverse, o0, o1):
 
 
 @_jit
+def _jdot(a0, a1, b0, b1, j):
+    """``a_j' J b_j = a0 b0 - a1' b1`` for cone j (J = diag(1, -I), the cone's Lorentz form)."""
+    acc = a0[j] * b0[j]
+    for k in range(a1.shape[1]):
+        acc -= a1[j, k] * b1[j, k]
+    return acc
+
+
+@_jit
+def _jordan(a0, a1, b0, b1):
+    """The Jordan product ``a o b = (a' b, a0 b1 + b0 a1)`` of each cone's pair."""
+    m, d = a1.shape
+    o0 = np.empty(m)
+    o1 = np.empty((m, d))
+    for j in range(m):
+        acc = a0[j] * b0[j]
+        for k in range(d):
+            acc += a1[j, k] * b1[j, k]
+            o1[j, k] = a0[j] * b1[j, k] + b0[j] * a1[j, k]
+        o0[j] = acc
+    return o0, o1
+
+
+@_jit
 def _scaling(s0, s1, z0, z1, eta, w0, w1):
     """Nesterov-Todd scaling of each cone: ``W z = W^-1 s``."""
     m, d = s1.shape
     for j in range(m):
-        ss = s0[j] * s0[j]
-        zz = z0[j] * z0[j]
-        sz = s0[j] * z0[j]
-        for k in range(d):
-            ss -= s1[j, k] * s1[j, k]
-            zz -= z1[j, k] * z1[j, k]
-            sz += s1[j, k] * z1[j, k]
+        ss = _jdot(s0, s1, s0, s1, j)
+        zz = _jdot(z0, z1, z0, z1, j)
+        sz = 2.0 * s0[j] * z0[j] - _jdot(s0, s1, z0, z1, j)  # s_j' z_j
         rs = math.sqrt(max(ss, 1e-300))
         rz = math.sqrt(max(zz, 1e-300))
         gamma = math.sqrt(max((1.0 + sz / (rs * rz)) / 2.0, 1e-300))
@@ -275,17 +295,11 @@ def _row_values(A, jr, Z):
 @_jit
 def _soc_step(u0, u1, v0, v1):
     """Largest ``t >= 0`` with ``u + t v`` in each cone (u interior), minimised over cones."""
-    m, d = u1.shape
     best = np.inf
-    for j in range(m):
-        a = v0[j] * v0[j]
-        b = u0[j] * v0[j]
-        c = u0[j] * u0[j]
-        for k in range(d):
-            a -= v1[j, k] * v1[j, k]
-            b -= u1[j, k] * v1[j, k]
-            c -= u1[j, k] * u1[j, k]
-        c = max(c, 0.0)
+    for j in range(u1.shape[0]):
+        a = _jdot(v0, v1, v0, v1, j)
+        b = _jdot(u0, u1, v0, v1, j)
+        c = max(_jdot(u0, u1, u0, u1, j), 0.0)
         out = np.inf
         disc = b * b - a * c
         if disc >= 0.0:
@@ -518,14 +532,7 @@ def step(E, A, jr, starts, state, rx, rz, gap, mu, n_refine, fraction, work):
     if LK.shape[0] == 0:
         return -1.0
     # predictor (affine scaling): rs = -lam o lam
-    ll0 = np.empty(m)
-    ll1 = np.empty((m, d))
-    for j in range(m):
-        acc = l0[j] * l0[j]
-        for a in range(d):
-            acc += l1[j, a] * l1[j, a]
-            ll1[j, a] = 2.0 * l0[j] * l1[j, a]
-        ll0[j] = acc
+    ll0, ll1 = _jordan(l0, l1, l0, l1)
     llR = lR * lR
     _, _, ds0, ds1, dS, dz0, dz1, dU = _direction(
         -ll0, -ll1, -llR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
@@ -541,14 +548,9 @@ def step(E, A, jr, starts, state, rx, rz, gap, mu, n_refine, fraction, work):
     B1 = np.empty((m, d))
     _apply_w(eta, w0, w1, ds0, ds1, True, A0, A1)
     _apply_w(eta, w0, w1, dz0, dz1, False, B0, B1)
-    rs0 = np.empty(m)
-    rs1 = np.empty((m, d))
-    for j in range(m):
-        acc = A0[j] * B0[j]
-        for a in range(d):
-            acc += A1[j, a] * B1[j, a]
-            rs1[j, a] = -ll1[j, a] - (A0[j] * B1[j, a] + B0[j] * A1[j, a])
-        rs0[j] = -ll0[j] - acc + sigma * mu
+    c0, c1 = _jordan(A0, A1, B0, B1)
+    rs0 = -ll0 - c0 + sigma * mu
+    rs1 = -ll1 - c1
     rsR = -llR - dS * dU + sigma * mu
     dT, dZ, ds0, ds1, dS, dz0, dz1, dU = _direction(
         rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, LK, E, A, jr,
