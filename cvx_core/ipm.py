@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.linalg import blas, cho_factor, cho_solve, lapack, solve_triangular
 
 _CHUNK_COLS = 4096  # columns of E per product when forming I + E H^-1 E'
 _STEP = 0.99  # fraction of the step to the boundary
@@ -450,9 +450,18 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
     E = kernel.prediction_map(X, C)
     work = (np.empty((m, d + 1, d + 1)), np.empty((m, d, d)), np.empty((m, d, d)),
             np.empty((m, d, d)), np.empty((n, m * d)))  # W^-2, row Hessians, S^-1, S^-1/2, factor
-    state = kernel.initial_point(E, A, jr, starts, y, beta, _REFINE, work)
-    if state[0].size != m:
+    F = work[4]
+
+    def gram_factor():  # Cholesky factor of I + F F' (one dsyrk: no copy of F, half a GEMM)
+        K = blas.dsyrk(1.0, F.T, beta=1.0, c=np.eye(n, order="F"), trans=1, lower=1)
+        LK, info = lapack.dpotrf(K, lower=1, clean=0)
+        return LK if info == 0 else None
+
+    LK = gram_factor() if kernel.initial_factor(E, A, starts, work) else None
+    if LK is None:
         return IPMResult(np.zeros((m, d)), "NumericalError", 0, np.inf, np.inf)
+    state = kernel.initial_point(E, A, jr, y, beta, _REFINE, work, LK)
+    scaling = (np.empty(m), np.empty(m), np.empty((m, d)), np.empty(m), np.empty((m, d)))
     T, Z = state[0], state[1]
     rx = (np.empty(m), np.empty((m, d)))
     rz = (np.empty(m), np.empty((m, d)), np.empty(R))
@@ -473,8 +482,10 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
             break
         # the factor loses accuracy as the gap closes (S_j singular along active rays); until
         # then the refinement changes nothing measurable
-        alpha = kernel.step(E, A, jr, starts, state, rx, rz, gap, gap / (m + R),
-                            _REFINE if gap_rel < 1e-3 else 0, _STEP, work)
+        LK = gram_factor() if kernel.scale(A, starts, E, state, scaling, work) else None
+        alpha = -1.0 if LK is None else kernel.step(
+            E, A, jr, state, rx, rz, gap, gap / (m + R), _REFINE if gap_rel < 1e-3 else 0, _STEP,
+            scaling, work, LK)
         if alpha < 1e-10:  # -1: a factorisation failed or the direction was not finite
             status = "NumericalError"
             break

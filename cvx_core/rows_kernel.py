@@ -121,11 +121,10 @@ def _row_hessian(ratio, A, starts, Q):
 
 @_jit
 def _factor(Wi2, Q, E, Sinv, Li, F):
-    """Eliminate t per block and factor ``I + E S^-1 E'`` (S = Schur complement on z).
-
-    Fills ``Sinv`` and ``Li`` (m, d, d; ``S_j^-1 = Li_j' Li_j``) and returns the lower
-    Cholesky factor of the n x n matrix, or an empty array if it (or a block's S) is not
-    positive definite.
+    """Eliminate t per block: ``S_j^-1 = Li_j' Li_j`` (S = Schur complement on z) into
+    ``Sinv`` and ``Li`` (m, d, d), and the factor ``F = E blockdiag(Li_j')`` with
+    ``I + E S^-1 E' = I + F F'`` (formed and factored by the caller with BLAS ``dsyrk``: half
+    the work of the product numba would call). False if a block's S is not positive definite.
     """
     m, d = Sinv.shape[0], Sinv.shape[1]
     n = E.shape[0]
@@ -149,7 +148,7 @@ def _factor(Wi2, Q, E, Sinv, Li, F):
                     acc -= L[a, c] * L[b, c]
                 if a == b:
                     if acc <= 0.0:
-                        return np.empty((0, 0))
+                        return False
                     L[a, a] = math.sqrt(acc)
                 else:
                     L[a, b] = acc / L[b, b]
@@ -175,18 +174,12 @@ def _factor(Wi2, Q, E, Sinv, Li, F):
                 for b in range(a + 1):
                     acc += E[k, j * d + b] * Li[j, a, b]
                 F[k, j * d + a] = acc
-    K = np.dot(F, F.T)
-    for k in range(n):
-        K[k, k] += 1.0
-    try:
-        return np.linalg.cholesky(K)
-    except Exception:  # not positive definite
-        return np.empty((0, 0))
+    return True
 
 
 @_jit
 def _cho_solve(L, b):
-    """``(L L')^-1 b`` by forward and back substitution."""
+    """``(L L')^-1 b`` by forward and back substitution (L: the lower triangle of ``L``)."""
     n = b.shape[0]
     x = b.copy()
     for i in range(n):
@@ -204,7 +197,8 @@ def _cho_solve(L, b):
 
 @_jit
 def _solve_once(Wi2, Sinv, LK, E, r):
-    """``(H + E'E)^-1 r`` through the factors of :func:`_factor` (r: (m, d+1))."""
+    """``(H + E'E)^-1 r`` through the factors of :func:`_factor` and the Cholesky factor ``LK``
+    of ``I + F F'`` (r: (m, d+1))."""
     m, d = Sinv.shape[0], Sinv.shape[1]
     u = np.empty((m, d))
     for j in range(m):
@@ -405,22 +399,26 @@ def prediction_map(X, C):
 
 
 @_jit
-def initial_point(E, A, jr, starts, y, beta, n_refine, work):
-    """The least-squares solve with W = I shifted into the cones, and a dual start on the
-    scale of the answer. Returns the state (T, Z, s0, s1, S, z0, z1, U); empty arrays if the
-    factorisation failed."""
+def initial_factor(E, A, starts, work):
+    """The blocks' factors for W = I (the least-squares start); False if one is singular."""
     Wi2, Q, Sinv, Li, F = work
     m, d = Q.shape[0], Q.shape[1]
-    R = A.shape[0]
     Wi2[:] = 0.0
     for j in range(m):
         for a in range(d + 1):
             Wi2[j, a, a] = 1.0
-    _row_hessian(np.ones(R), A, starts, Q)
-    LK = _factor(Wi2, Q, E, Sinv, Li, F)
-    if LK.shape[0] == 0:
-        e1, e2 = np.empty(0), np.empty((0, d))
-        return e1, e2, e1, e2, e1, e1, e2, e1
+    _row_hessian(np.ones(A.shape[0]), A, starts, Q)
+    return _factor(Wi2, Q, E, Sinv, Li, F)
+
+
+@_jit
+def initial_point(E, A, jr, y, beta, n_refine, work, LK):
+    """The least-squares solve with W = I (factors of :func:`initial_factor`, ``LK``) shifted
+    into the cones, and a dual start on the scale of the answer. Returns the state
+    (T, Z, s0, s1, S, z0, z1, U)."""
+    Wi2, Q, Sinv, Li, F = work
+    m, d = Q.shape[0], Q.shape[1]
+    R = A.shape[0]
     Ety = np.dot(y, E)
     rhs = np.empty((m, d + 1))
     for j in range(m):
@@ -504,33 +502,37 @@ def residuals(E, A, jr, y, beta, state, rx, rz):
 
 
 @_jit
-def step(E, A, jr, starts, state, rx, rz, gap, mu, n_refine, fraction, work):
-    """One Mehrotra predictor-corrector step from ``state`` (updated in place), ``fraction``
-    of the way to the boundary, with ``n_refine`` refinement steps per Newton solve.
+def scale(A, starts, E, state, scaling, work):
+    """The Nesterov-Todd scalings of the state and the blocks' factors for them (into
+    ``scaling`` = (eta, w0, w1, l0, l1) and ``work``); False if a block's S is singular."""
+    s0, s1, S, z0, z1, U = state[2], state[3], state[4], state[5], state[6], state[7]
+    eta, w0, w1, l0, l1 = scaling
+    Wi2, Q, Sinv, Li, F = work
+    _scaling(s0, s1, z0, z1, eta, w0, w1)
+    _apply_w(eta, w0, w1, z0, z1, False, l0, l1)
+    _inverse_square(eta, w0, w1, Wi2)
+    _row_hessian(U / S, A, starts, Q)
+    return _factor(Wi2, Q, E, Sinv, Li, F)
 
-    Returns the step length, or -1.0 when a factorisation failed or the direction is not
-    finite (the state is then unchanged).
+
+@_jit
+def step(E, A, jr, state, rx, rz, gap, mu, n_refine, fraction, scaling, work, LK):
+    """One Mehrotra predictor-corrector step from ``state`` (updated in place) with the
+    factors of :func:`scale` and ``LK``, ``fraction`` of the way to the boundary, with
+    ``n_refine`` refinement steps per Newton solve.
+
+    Returns the step length, or -1.0 when the direction is not finite (the state is then
+    unchanged).
     """
     T, Z, s0, s1, S, z0, z1, U = state
     rxT, rxZ = rx
     rzT, rzZ, rzR = rz
+    eta, w0, w1, l0, l1 = scaling
     Wi2, Q, Sinv, Li, F = work
     m, d = Z.shape
-    eta = np.empty(m)
-    w0 = np.empty(m)
-    w1 = np.empty((m, d))
-    l0 = np.empty(m)
-    l1 = np.empty((m, d))
-    _scaling(s0, s1, z0, z1, eta, w0, w1)
-    _apply_w(eta, w0, w1, z0, z1, False, l0, l1)
     ratio = U / S
     lR = np.sqrt(S * U)
     wR = np.sqrt(S / U)
-    _inverse_square(eta, w0, w1, Wi2)
-    _row_hessian(ratio, A, starts, Q)
-    LK = _factor(Wi2, Q, E, Sinv, Li, F)
-    if LK.shape[0] == 0:
-        return -1.0
     # predictor (affine scaling): rs = -lam o lam
     ll0, ll1 = _jordan(l0, l1, l0, l1)
     llR = lR * lR
