@@ -6,11 +6,12 @@ iteration in the overhead of ~350 small array calls, not in arithmetic: at n = 1
 work of an iteration (the n x n product ``I + F F'`` and its Cholesky factor) is ~0.25 ms of
 1.7-2.2 ms. Here the per-cone algebra (Nesterov-Todd scaling, Jordan products, steps to the
 cone boundary), the per-block d x d Schur complements and the segment sums over each block's
-rows are plain compiled loops, and the dense products go to BLAS through ``np.dot`` and
-``np.linalg.cholesky``: 0.6-0.85 ms per iteration, the same iterates.
+rows are plain compiled loops, and the matrix-vector products go to BLAS through ``np.dot``:
+~0.6 ms per iteration, the same iterates.
 
-:func:`cvx_core.ipm.solve_rows` drives these kernels (one call for the residuals and one for
-the predictor-corrector step per iteration) and documents the method: primal-dual path
+:func:`cvx_core.ipm.solve_rows` drives these kernels (per iteration: the residuals, the
+scalings and blocks' factors, then -- after it forms ``I + F F'`` with scipy's ``dsyrk`` and
+factors it -- the predictor-corrector step) and documents the method: primal-dual path
 following with Nesterov-Todd scaling and Mehrotra's predictor-corrector, ``t`` eliminated
 block by block, refinement against the exact operator once the relative gap is below 1e-3.
 Its constants are passed in, not read as globals (numba's cache would keep a global's value
