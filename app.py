@@ -20,8 +20,10 @@ PAGES = [
 
 @st.cache_resource(show_spinner=False)
 def _compile_solver() -> threading.Thread:
-    """Compile (first start after installation, ~20 s) or load the solver's numba kernels in
-    the background, once per server, so the first fit does not wait for them."""
+    """Compile (first start after installation, ~20 s) or load (~0.5 s) the solver's numba
+    kernels in a background thread, once per server, after the first page is out: the
+    default page's small fits do not use them, and loading them beside the first script run
+    delayed the first page by 1.2-1.7 s (benchmarks/cold_start.py)."""
     from cvx_core.rows_kernel import warm_up
 
     thread = threading.Thread(target=warm_up, name="compile-solver", daemon=True)
@@ -29,7 +31,6 @@ def _compile_solver() -> threading.Thread:
     return thread
 
 
-_compile_solver()
 nav = st.navigation(PAGES)
 controls = shared_controls()
 st.session_state["controls"] = controls
@@ -41,3 +42,4 @@ finally:  # also after st.stop() in a page: the URL and the share link follow th
     ran_via_app(False)
     sync_url()
     share_box()
+    _compile_solver()

@@ -67,6 +67,11 @@ _IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numer
 # at n = 200 with 100-330 blocks 1.2-1.5x faster; at n = 100 it is slower
 _CHAIN_MIN = 4_000_000
 _ACCURATE_CERT = 1e-4  # with solve_rows, rounds turn accurate once cert <= beta (1 + this)
+# Fewer points than this: loose rounds stay with Clarabel. A fit of 40 points takes 30-50 ms
+# with solve_rows and 50-100 ms without, but a fresh process pays ~0.5 s once to import numba and
+# load the compiled kernels: the dashboard's first page (40 points) was drawn 0.5 s later
+# (benchmarks/cold_start.py: 4.9 -> 5.4 s).
+_ROWS_MIN_N = 50
 
 
 @dataclass
@@ -612,7 +617,7 @@ def solve_working_set(
         # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
         # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
         # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
-        rows_ok = index is not None and loss.name == "squared"
+        rows_ok = index is not None and loss.name == "squared" and n >= _ROWS_MIN_N
         loose = (best is None or gap_prev > 1e-2
                  or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
