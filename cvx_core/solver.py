@@ -27,8 +27,8 @@ The small programs are second-order-cone programs solved by Clarabel's interior-
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
 which avoids exponential cones). Solving the small program's dual instead was tried: each
 solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
-With known facets (exact patterns, squared loss) the loose rounds use
-:func:`cvx_core.ipm.solve_rows`, a compiled interior point whose Newton systems are one n x n
+With known facets (exact patterns, squared loss) and at least ``_ROWS_MIN_N`` points the loose
+rounds use :func:`cvx_core.ipm.solve_rows`, a compiled interior point whose Newton systems are one n x n
 BLAS product (2-4x faster than Clarabel from n = 40 to 200, and nearer the optimum at the same
 tolerance). The accurate round stays with Clarabel (with the predictions through running sums
 along a tour of the points for large programs, ``_chained_predictions``): solve_rows stalls
