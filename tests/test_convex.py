@@ -190,6 +190,16 @@ def test_import_does_not_pull_streamlit():
     assert out.stdout.strip() == "False"
 
 
+def test_small_fits_do_not_load_the_compiled_kernels():
+    """Below 50 points (the dashboard's default page) a fit must not import numba (~0.5 s in a
+    fresh process); from 50 points the loose rounds use the compiled solve_rows."""
+    code = ("import sys; from cvx_core import fit_convex; from cvx_core.datasets import make_dataset; "
+            "fit_convex(*make_dataset('spiral', {n}), 1e-2); print('numba' in sys.modules)")
+    for n, loaded in ((40, "False"), (50, "True")):
+        out = subprocess.run([sys.executable, "-c", code.format(n=n)], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == loaded, n
+
+
 @pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
 def test_working_set_reaches_certified_gap_after_pruning(loss):
     # Pruning tiny blocks once cost the hinge loss 1.5e-5 of gap; the support is re-solved now.
