@@ -306,3 +306,52 @@ def test_chained_predictions_pose_the_same_program(name, monkeypatch):
     assert sorted(tour) == list(range(24))
     changes = np.sum(D[bi][:, tour[1:]] != D[bi][:, tour[:-1]])
     assert changes < 0.5 * np.sum(D[bi])  # far fewer entries than the dense prediction rows
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_compiled_cone_projection_equals_the_nnls(d):
+    """cone_kernel.project (Lawson-Hanson, compiled) against scipy's NNLS in _project_cell:
+    random sign patterns (mostly cones that are only the apex or thin), the cells of sampled
+    directions, and points given twice (dependent columns)."""
+    from cvx_core import sample_patterns
+    from cvx_core.certificate import _project_cell
+    from cvx_core.cone_kernel import project
+
+    rng = np.random.default_rng(d)
+    for n in (5, 30, 200):
+        Xb = add_bias(rng.uniform(-1, 1, (n, d - 1)), True)
+        Xb[n // 2:n // 2 + 3] = Xb[:3]
+        D = np.vstack([rng.random((150, n)) < 0.5, sample_patterns(Xb, 150, seed=n)])
+        G = rng.standard_normal((len(D), d))
+        s = rng.choice([-1.0, 1.0], len(D))
+        vals, P = project(Xb, D, s, G)
+        for i in range(len(D)):
+            v, p = _project_cell(Xb, np.where(D[i], 1.0, -1.0), s[i] * G[i])
+            assert vals[i] == pytest.approx(v, rel=1e-9, abs=1e-12)
+            np.testing.assert_allclose(P[i], p, atol=1e-9 * (1 + np.abs(p).max()))
+        assert np.sum(vals < 1e-12) > 0 and np.sum((vals > 1e-12) & (vals < np.linalg.norm(G, axis=1) - 1e-9)) > 10
+
+
+def test_cell_values_in_compiled_chunks_equal_one_nnls_per_cell(monkeypatch):
+    """The batched projection (chunks of 64 in order of the upper bound) gives the same
+    certificate values as one NNLS per cell: the exact maximum and every cell above a
+    threshold."""
+    from cvx_core import certificate, sample_patterns
+
+    rng = np.random.default_rng(5)
+    Xb = add_bias(rng.uniform(-1, 1, (60, 2)), True)
+    D = sample_patterns(Xb, 600, seed=0)
+    act = make_activation("relu")
+    lam = rng.standard_normal(60)
+    for threshold in (None, 0.5 * np.abs(lam).sum()):
+        batched = cell_values(Xb, D, lam, act, threshold=threshold)
+        monkeypatch.setattr(certificate, "_CHUNK", 10**9)
+        single = cell_values(Xb, D, lam, act, threshold=threshold)
+        monkeypatch.undo()
+        assert batched.max == pytest.approx(single.max, rel=1e-10)
+        both = batched.exact & single.exact
+        assert both.sum() > 64
+        np.testing.assert_allclose(batched.values[both], single.values[both], rtol=1e-9, atol=1e-12)
+        if threshold is not None:
+            above = single.exact & (single.values > threshold)
+            assert np.all(batched.exact[above])
