@@ -27,8 +27,9 @@ The small programs are second-order-cone programs solved by Clarabel's interior-
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
 which avoids exponential cones). Solving the small program's dual instead was tried: each
 solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
-With known facets (exact patterns, squared loss) and at least ``_ROWS_MIN_N`` points the loose
-rounds use :func:`cvx_core.ipm.solve_rows`, a compiled interior point whose Newton systems are one n x n
+With the squared loss and ``_ROWS_MIN_N`` to ``_ROWS_MAX_N`` points the loose rounds use
+:func:`cvx_core.ipm.solve_rows` (on the cells' facets when the patterns are exact, on the
+generated rows when they are sampled), a compiled interior point whose Newton systems are one n x n
 BLAS product (2-4x faster than Clarabel from n = 40 to 200, and nearer the optimum at the same
 tolerance). The accurate round stays with Clarabel (with the predictions through running sums
 along a tour of the points for large programs, ``_chained_predictions``): solve_rows stalls
@@ -72,6 +73,10 @@ _ACCURATE_CERT = 1e-4  # with solve_rows, rounds turn accurate once cert <= beta
 # load the compiled kernels: the dashboard's first page (40 points) was drawn 0.5 s later
 # (benchmarks/cold_start.py: 4.9 -> 5.4 s).
 _ROWS_MIN_N = 50
+# More points than this: Clarabel again (solve_rows factors a dense n x n matrix per iteration).
+# Spiral with 2 000 sampled directions, beta = 1e-2: n = 700 36.6 s with solve_rows, 80.7 s
+# without; n = 1 000 159.7 vs 141.8 s.
+_ROWS_MAX_N = 700
 
 
 @dataclass
@@ -617,7 +622,7 @@ def solve_working_set(
         # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
         # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
         # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
-        rows_ok = d <= 3 and loss.name == "squared" and n >= _ROWS_MIN_N
+        rows_ok = d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
         loose = (best is None or gap_prev > 1e-2
                  or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
