@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
+from . import compiled
 from .model import Activation
 
 _INTERIOR_TOL = 1e-12
@@ -179,7 +180,8 @@ def cell_values(
         # Many cells left: a chunk at a time through the compiled projection (the cells past
         # the stopping point in a chunk just get exact values too); a few: one NNLS each,
         # without importing numba (~0.5 s in a fresh process)
-        chunk = cand[pos:pos + _CHUNK] if len(cand) - pos >= _CHUNK else cand[pos:pos + 1]
+        batch = len(cand) - pos >= _CHUNK and compiled.available()
+        chunk = cand[pos:pos + _CHUNK] if batch else cand[pos:pos + 1]
         s = np.where(chunk[:, 1] == 0, 1.0, -1.0)
         if len(chunk) > 1:
             from .cone_kernel import project

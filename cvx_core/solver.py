@@ -55,6 +55,7 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from .certificate import cell_values, cone_projection_norms, lower_bound
+from . import compiled
 from .ipm import predict, solve_rows
 from .sphere import SphereCertifier, pattern_hashes
 from .model import Activation, Loss
@@ -622,7 +623,8 @@ def solve_working_set(
         # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
         # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
         # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
-        rows_ok = d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
+        rows_ok = (d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
+                   and compiled.available())
         loose = (best is None or gap_prev > 1e-2
                  or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol

@@ -200,6 +200,29 @@ def test_small_fits_do_not_load_the_compiled_kernels():
         assert out.stdout.strip() == loaded, n
 
 
+def test_without_numba_the_same_programs_are_solved_and_certified():
+    """numba missing (or unable to cache): a warning, then Clarabel for every round and one
+    NNLS per cell, with the same certified optimum (exact patterns at 60 points, and sampled
+    ones whose certificate projects more than a chunk of cells)."""
+    code = """
+import sys, warnings
+sys.modules["numba"] = None  # import numba raises ImportError
+from cvx_core import add_bias, fit_convex, sample_patterns
+from cvx_core.datasets import make_dataset
+X, y = make_dataset("spiral", 60)
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    a = fit_convex(X, y, 1e-2)
+    b = fit_convex(X, y, 1e-2, patterns=sample_patterns(add_bias(X, True), 400, seed=0))
+print(a.objective, a.gap, b.objective, b.gap, any("compiled kernels unavailable" in str(x.message) for x in w))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    X, y = __import__("cvx_core.datasets", fromlist=["make_dataset"]).make_dataset("spiral", 60)
+    ref = fit_convex(X, y, 1e-2)
+    assert float(out[0]) == pytest.approx(ref.objective, rel=1e-6) and float(out[1]) <= 1e-6
+    assert float(out[3]) <= 1e-6 and out[4] == "True"
+
+
 @pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
 def test_working_set_reaches_certified_gap_after_pruning(loss):
     # Pruning tiny blocks once cost the hinge loss 1.5e-5 of gap; the support is re-solved now.
