@@ -291,6 +291,40 @@ def _initial_rows(Xb, D_i, u, k):
     return np.sort(np.argpartition(slack, k - 1)[:k])
 
 
+def _facets_by_lp(Xb: np.ndarray, D_i: np.ndarray) -> np.ndarray | None:
+    """The facets (non-redundant rows) of cell ``D_i``'s cone in R^3, or None.
+
+    An interior direction ``u`` by one LP (the largest smallest normalised slack), then the
+    gnomonic projection of the cell around ``u``: row k bounds it by ``q_k' p <= 1`` with
+    ``q_k = -(a_k' E) / (a_k' u)`` (E a basis of u's complement), and the rows that matter are
+    the vertices of ``conv({0} and all q_k)`` other than 0 (the polar of the polygon). A facet
+    that lies wholly behind ``u`` would be missed; constraint generation, which stays on for
+    sampled patterns, then adds it. Sampled patterns in the plane: spiral with 2 000 directions,
+    beta = 1e-2 / 1e-3, n = 400: 57 / 76 -> 20 / 27 rounds.
+    """
+    from scipy.optimize import linprog
+    from scipy.spatial import ConvexHull, QhullError
+
+    A = np.where(D_i, 1.0, -1.0)[:, None] * Xb
+    nrm = np.linalg.norm(A, axis=1)
+    if np.any(nrm == 0):
+        return None
+    A = A / nrm[:, None]
+    n, d = A.shape
+    lp = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.c_[-A, np.ones(n)], b_ub=np.zeros(n),
+                 bounds=[(-1.0, 1.0)] * d + [(None, 1.0)], method="highs")
+    if lp.status != 0 or lp.x[-1] <= 1e-9:
+        return None
+    u = lp.x[:d] / np.linalg.norm(lp.x[:d])
+    E = np.linalg.svd(u[None, :])[2][1:].T  # (3, 2): orthonormal basis of u's complement
+    q = -(A @ E) / (A @ u)[:, None]
+    try:
+        hull = ConvexHull(np.vstack([np.zeros((1, 2)), q]))
+    except QhullError:
+        return None
+    return np.sort(hull.vertices[hull.vertices > 0] - 1)
+
+
 def _add_violated_rows(Xb, D, bi, Z, znorm, rows) -> bool:
     """Add to ``rows`` the cone constraints the blocks ``Z`` violate; True if any was added.
 
@@ -582,6 +616,7 @@ def solve_working_set(
     ws_s: list[int] = []
     rows: list[np.ndarray] = []
     seen: dict[tuple[int, int], int] = {}
+    lp_facets: dict[int, np.ndarray | None] = {}  # cell -> facets (or None), both signs
 
     def add_block(i, s, u):
         key = (int(i), int(s))
@@ -592,9 +627,11 @@ def solve_working_set(
         ws_s.append(key[1])
         if index is not None:
             f = index.cell_facets(int(i))
-            rows.append(f if f.size else _initial_rows(Xb, D[i], u, k_rows))
-        else:
-            rows.append(_initial_rows(Xb, D[i], u, k_rows))
+        else:  # sampled cells in R^3: their facets by one LP each (constraint generation stays on)
+            if d == 3 and int(i) not in lp_facets:
+                lp_facets[int(i)] = _facets_by_lp(Xb, D[i])
+            f = lp_facets.get(int(i))
+        rows.append(f if f is not None and f.size else _initial_rows(Xb, D[i], u, k_rows))
         return True
 
     if warm is not None:

@@ -355,3 +355,25 @@ def test_cell_values_in_compiled_chunks_equal_one_nnls_per_cell(monkeypatch):
         if threshold is not None:
             above = single.exact & (single.values > threshold)
             assert np.all(batched.exact[above])
+
+
+def test_facets_by_lp_are_the_flip_neighbours_of_every_cell():
+    """The LP + polar-hull facets of a cell (used for sampled patterns) are exactly the rows
+    whose flip gives another cell of the arrangement, for every cell of two small exact
+    arrangements (random points, and points on a grid: collinear points, so several
+    hyperplanes meet in one line and a cell's corner has more than two rows through it)."""
+    from cvx_core.solver import PatternIndex, _facets_by_lp
+
+    rng = np.random.default_rng(7)
+    for Xb in (add_bias(rng.standard_normal((16, 2)), True),
+               add_bias(np.vstack([rng.integers(-2, 3, (10, 2)), [[0.5, 0.25]]]).astype(float), True)):
+        D = enumerate_patterns(Xb)
+        index = PatternIndex(D, False)
+        n_missing = 0
+        for i in range(D.shape[0]):
+            f = _facets_by_lp(Xb, D[i])
+            if f is None:
+                n_missing += 1
+                continue
+            np.testing.assert_array_equal(f, index.facets(D[i]))
+        assert n_missing == 0
