@@ -78,6 +78,11 @@ _ROWS_MIN_N = 50
 # Spiral with 2 000 sampled directions, beta = 1e-2: n = 700 36.6 s with solve_rows, 80.7 s
 # without; n = 1 000 159.7 vs 141.8 s.
 _ROWS_MAX_N = 700
+# Sampled cells in R^3 get their facets by LP (_facets_by_lp) from this many points: the LP
+# (~3 ms) pays from n = 400 on (spiral, 2 000 directions, beta = 1e-2 / 1e-3, alternating:
+# n = 400 8.3-8.6 / 13.8-15.8 -> 5.9-6.1 / 8.2 s, n = 700 36.6 -> 15.5 s at 1e-2), not at
+# n = 200 (2.9-3.1 / 3.6-3.8 -> 3.7-4.2 / 3.6-4.0 s)
+_LP_FACETS_MIN_N = 300
 
 
 @dataclass
@@ -300,7 +305,7 @@ def _facets_by_lp(Xb: np.ndarray, D_i: np.ndarray) -> np.ndarray | None:
     the vertices of ``conv({0} and all q_k)`` other than 0 (the polar of the polygon). A facet
     that lies wholly behind ``u`` would be missed; constraint generation, which stays on for
     sampled patterns, then adds it. Sampled patterns in the plane: spiral with 2 000 directions,
-    beta = 1e-2 / 1e-3, n = 400: 57 / 76 -> 20 / 27 rounds.
+    beta = 1e-2 / 1e-3, n = 400: 57 / 76 -> 20 / 27 rounds (used from ``_LP_FACETS_MIN_N`` points).
     """
     from scipy.optimize import linprog
     from scipy.spatial import ConvexHull, QhullError
@@ -628,7 +633,7 @@ def solve_working_set(
         if index is not None:
             f = index.cell_facets(int(i))
         else:  # sampled cells in R^3: their facets by one LP each (constraint generation stays on)
-            if d == 3 and int(i) not in lp_facets:
+            if d == 3 and n >= _LP_FACETS_MIN_N and int(i) not in lp_facets:
                 lp_facets[int(i)] = _facets_by_lp(Xb, D[i])
             f = lp_facets.get(int(i))
         rows.append(f if f is not None and f.size else _initial_rows(Xb, D[i], u, k_rows))
