@@ -273,9 +273,9 @@ _BLAS = ThreadpoolController()
 
 
 def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
-    """A round with cells' facets known by :func:`cvx_core.ipm.solve_rows` (a compiled BLAS
-    interior point, 2-4x faster than Clarabel from n = 40 to 200, and closer to the optimum at
-    the same tolerance). One BLAS thread: two were 2.5x slower on these sizes. Returns
+    """A loose round by :func:`cvx_core.ipm.solve_rows` on the blocks' rows (their cells' facets,
+    or heuristic and generated rows) -- a compiled BLAS interior point, 2-4x faster than
+    Clarabel from n = 40 to 200, and closer to the optimum at the same tolerance. One BLAS thread: two were 2.5x slower on these sizes. Returns
     (Z, lambda, status) like :func:`_solve_small`; the caller falls back to Clarabel unless the
     status is "Solved" or "AlmostSolved"."""
     counts = np.array([len(r) for r in rows], dtype=np.intp)
