@@ -54,7 +54,7 @@ def main():
     # The compiled kernels of ipm.solve_rows are compiled on first use after installation and
     # loaded from numba's on-disk cache once per process after that (as a C extension is
     # loaded at import); both happen here, outside the timed fits, and are reported.
-    from cvx_core.rows_kernel import warm_up
+    from cvx_core.compiled import warm_up
 
     print(f"numba kernels ready in {warm_up():.2f} s (compiled on first use, then loaded from the on-disk cache)")
     print(f"{'case':<34} {'patterns':>7} {'time_s':>9} {'ref_s':>9} {'ratio':>8} {'obj_diff':>9} {'gap':>9}")

@@ -183,7 +183,7 @@ def cell_values(
         batch = len(cand) - pos >= _CHUNK and compiled.available()
         chunk = cand[pos:pos + _CHUNK] if batch else cand[pos:pos + 1]
         s = np.where(chunk[:, 1] == 0, 1.0, -1.0)
-        if len(chunk) > 1:
+        if batch:
             from .cone_kernel import project
 
             v, p = project(Xb, D[chunk[:, 0]], s, G[chunk[:, 0]])

@@ -130,14 +130,15 @@ def _soc_max_step(u0, u1, v0, v1):
     return out
 
 
-def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows=None):
-    """One predictor-corrector step (Mehrotra), shared by both solvers.
+def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows):
+    """One predictor-corrector step (Mehrotra) of :func:`solve_blocks` (solve_rows' is compiled,
+    :func:`cvx_core.rows_kernel.step`).
 
     ``direction(rs0, rs1, rsR)`` returns the search direction (dT, dZ, ds0, ds1, dS, dz0, dz1,
     dU) for a complementarity right-hand side; ``state`` = (T, Z, s0, s1, S, z0, z1, U) is
-    updated in place. ``rows`` masks the imposed cone rows when the row arrays are dense
-    (m, n). Returns the step length, or None when the direction is not finite (the state is
-    then unchanged).
+    updated in place. ``rows`` masks the imposed cone rows of the dense (m, n) row arrays.
+    Returns the step length, or None when the direction is not finite (the state is then
+    unchanged).
     """
     eta, w0, w1 = scaling
     _, _, s0, s1, S, z0, z1, U = state
@@ -146,7 +147,7 @@ def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows=None):
         # both cone families at once (one call each for the cones and the rows)
         a = np.min(_soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
                                  np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
-        for v, dv in ((S, dS), (U, dU)):  # the rows (dense (m, n) in solve_blocks: no copies)
+        for v, dv in ((S, dS), (U, dU)):  # the rows (dense (m, n): no concatenated copies)
             neg = dv < 0
             if neg.any():
                 a = min(a, float(np.min(-v[neg] / dv[neg])))
@@ -169,7 +170,7 @@ def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows=None):
     c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
     c1 = A0[:, None] * B1 + B0[:, None] * A1
     rR = -llR - dS * dU + sigma * mu
-    comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, rR if rows is None else np.where(rows, rR, 0.0))
+    comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, np.where(rows, rR, 0.0))
     alpha = min(1.0, _STEP * max_step(*comb[2:]))
     if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb):
         return None
@@ -462,7 +463,7 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
         return IPMResult(np.zeros((m, d)), "NumericalError", 0, np.inf, np.inf)
     state = kernel.initial_point(E, A, jr, y, beta, _REFINE, work, LK)
     scaling = (np.empty(m), np.empty(m), np.empty((m, d)), np.empty(m), np.empty((m, d)))
-    T, Z = state[0], state[1]
+    Z = state[1]
     rx = (np.empty(m), np.empty((m, d)))
     rz = (np.empty(m), np.empty((m, d)), np.empty(R))
     Ety = y @ E

@@ -16,7 +16,8 @@ following with Nesterov-Todd scaling and Mehrotra's predictor-corrector, ``t`` e
 block by block, refinement against the exact operator once the relative gap is below 1e-3.
 Its constants are passed in, not read as globals (numba's cache would keep a global's value
 from compilation time). ``cache=True`` keeps the compiled code beside this file: the first
-use after installation compiles (~20 s; :func:`warm_up`), later processes load it (~0.3 s).
+use after installation compiles (~20 s; :func:`cvx_core.compiled.warm_up`), later processes
+load it (~0.3 s).
 """
 from __future__ import annotations
 
@@ -572,20 +573,3 @@ def step(E, A, jr, state, rx, rz, gap, mu, n_refine, fraction, scaling, work, LK
     U += alpha * dU
     return alpha
 
-
-def warm_up() -> float:
-    """Compile (the first use after installation, ~25 s) or load from the on-disk cache (later
-    processes, ~0.5 s) the compiled kernels -- these and :mod:`cvx_core.cone_kernel`'s -- by
-    solving a four-point program and projecting onto one cell; returns the seconds it took.
-    The dashboard calls it in the background after its first page."""
-    import time
-
-    from .cone_kernel import project
-    from .ipm import solve_rows
-
-    t = time.perf_counter()
-    X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [-1.0, 0.0, 1.0], [0.0, -1.0, 1.0]])
-    C = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
-    solve_rows(X, C, X[[0, 1, 2, 3]], np.array([0, 0, 1, 1]), np.array([1.0, -1.0, 1.0, -1.0]), 0.1)
-    project(X, np.array([[True, True, False, False]]), np.ones(1), np.ones((1, 3)))
-    return time.perf_counter() - t

@@ -227,11 +227,9 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
         b_parts.append(-y if (quad is None and not hinge) else np.zeros(n))
         cones.append(clarabel.ZeroConeT(n))
     # 2) cone constraints  sgn_k x_k' z_j >= 0  for the selected rows  (nonnegative cone)
-    counts = np.array([len(r) for r in rows], dtype=np.intp)
-    jj = np.repeat(np.arange(m), counts)  # block of each selected row
-    ks = np.concatenate(rows).astype(np.intp) if m else np.zeros(0, dtype=np.intp)
-    row = int(counts.sum())
-    coef = -(np.where(D[blocks_i[jj], ks], 1.0, -1.0)[:, None] * Xb[ks])  # (row, d)
+    jj, coef = _row_list(Xb, D, blocks_i, rows)
+    coef = -coef
+    row = len(jj)
     r_idx = [np.repeat(np.arange(row), d)]
     c_idx = [(jj[:, None] * d + np.arange(d)[None, :]).ravel()]
     vals = [coef.ravel()]
@@ -269,19 +267,26 @@ def _solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol)
     return Z, lam, status
 
 
+def _row_list(Xb, D, blocks_i, rows):
+    """The imposed cone rows as a list: each row's block ``jr`` (R,) and its inward normal
+    ``A_r = sgn x_k`` (R, d), from ``rows[j]`` (the sample indices imposed on block j)."""
+    counts = np.array([len(r) for r in rows], dtype=np.intp)
+    jr = np.repeat(np.arange(len(rows)), counts)
+    ks = np.concatenate(rows).astype(np.intp) if len(rows) else np.zeros(0, dtype=np.intp)
+    return jr, np.where(D[blocks_i[jr], ks], 1.0, -1.0)[:, None] * Xb[ks]
+
+
 _BLAS = ThreadpoolController()
 
 
 def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
     """A loose round by :func:`cvx_core.ipm.solve_rows` on the blocks' rows (their cells' facets,
     or heuristic and generated rows) -- a compiled BLAS interior point, 2-4x faster than
-    Clarabel from n = 40 to 200, and closer to the optimum at the same tolerance. One BLAS thread: two were 2.5x slower on these sizes. Returns
-    (Z, lambda, status) like :func:`_solve_small`; the caller falls back to Clarabel unless the
-    status is "Solved" or "AlmostSolved"."""
-    counts = np.array([len(r) for r in rows], dtype=np.intp)
-    jr = np.repeat(np.arange(len(bi)), counts)
-    ks = np.concatenate(rows).astype(np.intp)
-    A = np.where(D[bi[jr], ks], 1.0, -1.0)[:, None] * Xb[ks]
+    Clarabel from n = 40 to 200, and closer to the optimum at the same tolerance. One BLAS
+    thread: two were 2.5x slower on these sizes. Returns (Z, lambda, status) like
+    :func:`_solve_small`; the caller falls back to Clarabel unless the status is "Solved" or
+    "AlmostSolved"."""
+    jr, A = _row_list(Xb, D, bi, rows)
     C = block_coefficients(D, act, bi, bs)
     with _BLAS.limit(limits=1, user_api="blas"):
         res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
@@ -426,26 +431,36 @@ class PatternIndex:
         return out
 
 
-_GEOMETRY_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+
+
+def _memo(Xb: np.ndarray, D: np.ndarray, tag, build):
+    """``build()`` cached per (``Xb``, ``D``, ``tag``), a few entries: a regularisation path
+    reuses it at every beta. The entry holds a reference to ``D`` so its identity stays valid
+    as a key."""
+    key = (id(D), D.shape, Xb.shape, Xb.tobytes(), tag)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is D:
+        _CACHE.move_to_end(key)
+        return hit[1]
+    value = build()
+    _CACHE[key] = (D, value)
+    while len(_CACHE) > 4:
+        _CACHE.popitem(last=False)
+    return value
 
 
 def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternIndex, SphereCertifier]:
     """Pattern index and sphere certifier for complete patterns ``D`` of ``Xb`` (d <= 3).
 
-    Cached (a few entries) because a regularisation path reuses them at every beta; the cache
-    holds a reference to ``D`` so its identity stays valid as a key.
+    Cached (:func:`_memo`) because a regularisation path reuses them at every beta.
     """
-    key = (id(D), D.shape, Xb.shape, Xb.tobytes(), act)
-    hit = _GEOMETRY_CACHE.get(key)
-    if hit is not None and hit[0] is D:
-        _GEOMETRY_CACHE.move_to_end(key)
-        return hit[1], hit[2]
-    entry = (D, PatternIndex(D, act.symmetric), SphereCertifier(Xb, D, act))
-    entry[1].known = entry[2].facets  # found once for all cells: no per-cell lookups
-    _GEOMETRY_CACHE[key] = entry
-    while len(_GEOMETRY_CACHE) > 4:
-        _GEOMETRY_CACHE.popitem(last=False)
-    return entry[1], entry[2]
+    def build():
+        index, sphere = PatternIndex(D, act.symmetric), SphereCertifier(Xb, D, act)
+        index.known = sphere.facets  # found once for all cells: no per-cell lookups
+        return index, sphere
+
+    return _memo(Xb, D, act, build)
 
 
 def _spread(U: np.ndarray, signs: np.ndarray, limit: int, cos_min: float, chunk: int = 64) -> np.ndarray:
@@ -621,7 +636,7 @@ def solve_working_set(
     ws_s: list[int] = []
     rows: list[np.ndarray] = []
     seen: dict[tuple[int, int], int] = {}
-    lp_facets: dict[int, np.ndarray | None] = {}  # cell -> facets (or None), both signs
+    lp_facets = _memo(Xb, D, "lp-facets", dict) if index is None else {}  # cell -> facets or None
 
     def add_block(i, s, u):
         key = (int(i), int(s))
@@ -654,6 +669,8 @@ def solve_working_set(
     prev_keys: set = set()
     retired: dict = {}  # rows of dropped blocks
     gap_prev = np.inf
+    rows_ok = (d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
+               and compiled.available())  # loose rounds by solve_rows (module docstring)
     for n_rounds in range(1, max_rounds + 1):
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
@@ -665,8 +682,6 @@ def solve_working_set(
         # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
         # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
         # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
-        rows_ok = (d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
-                   and compiled.available())
         loose = (best is None or gap_prev > 1e-2
                  or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
