@@ -359,17 +359,43 @@ def _objective(Xb, y, D, act, loss, beta, blocks_i, blocks_s, Z):
     return loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum()), yhat
 
 
+def coincident_groups(Xb: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Group label (n,) of each row's hyperplane ``{u : x_k' u = 0}``: rows that are nonzero
+    multiples of each other (duplicated points; without bias, points on a line through the
+    origin) share a label. Zero rows, which carry no hyperplane, get label -1."""
+    n = Xb.shape[0]
+    nrm = np.linalg.norm(Xb, axis=1)
+    nz = nrm > 0
+    U = np.zeros_like(Xb, dtype=float)
+    U[nz] = Xb[nz] / nrm[nz, None]
+    # one sign per line: the first clearly nonzero coordinate positive
+    lead = np.argmax(np.abs(U) > 1e-6, axis=1)
+    U *= np.where(U[np.arange(n), lead] < 0, -1.0, 1.0)[:, None]
+    label = np.full(n, -1, dtype=np.intp)
+    label[nz] = np.flatnonzero(nz)
+    idx = np.flatnonzero(nz)
+    # a row joins the first earlier row on its line (pairwise, in chunks: n^2 d work)
+    for a in range(0, idx.size, 512):
+        rows = idx[a:a + 512]
+        dist = np.linalg.norm(U[rows][:, None, :] - U[idx][None, :, :], axis=2)
+        same = dist <= tol
+        label[rows] = idx[np.argmax(same, axis=1)]
+    _, label[nz] = np.unique(label[nz], return_inverse=True)
+    return label
+
+
 class PatternIndex:
-    """Row lookup for a pattern matrix ``D (P, n)``: packed pattern bytes -> row index.
+    """Row lookup for a pattern matrix ``D (P, n)`` of the rows of ``Xb``: packed pattern bytes
+    -> row index.
 
     Facet tests use a linear 64-bit hash ``h(D) = sum_k D_k w_k`` (random ``w``, arithmetic mod
-    2^64): flipping bit k moves it by ``+-w_k``, so the n neighbours of a cell are hashed in one
-    vector operation and looked up in the sorted hashes of all cells (the dictionary version
-    packed and looked up n patterns per cell: 0.27 s of a cold n = 200 solve). A collision could
-    only report an extra row, whose half-space contains the cell anyway (a redundant constraint).
+    2^64): flipping the bits of one hyperplane moves it by a known amount, so the neighbours of
+    a cell are hashed in one vector operation and looked up in the sorted hashes of all cells.
+    A collision could only report an extra row, whose half-space contains the cell anyway (a
+    redundant constraint).
     """
 
-    def __init__(self, D: np.ndarray, symmetric: bool):
+    def __init__(self, D: np.ndarray, symmetric: bool, Xb: np.ndarray):
         self.symmetric = symmetric
         self.D = D
         packed = np.packbits(D, axis=1)
@@ -382,7 +408,14 @@ class PatternIndex:
         self._w_all = self._w.sum()  # hash of the all-ones pattern
         h = pattern_hashes(D, self._w)
         self._hashes = np.sort(h)
-        self._first_flip = np.arange(n) == 0
+        # Rows on one hyperplane (duplicated points) flip together: crossing a facet changes
+        # the bits of every row whose hyperplane carries it.
+        self.group = coincident_groups(Xb)
+        live = np.flatnonzero(self.group >= 0)
+        self._by_group = live[np.argsort(self.group[live], kind="stable")]
+        g_sorted = self.group[self._by_group]
+        self._group_start = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]]) if live.size else \
+            np.zeros(0, np.intp)
 
     def cell_facets(self, i: int) -> np.ndarray:
         """:meth:`facets` of cell ``i``: from the sphere certifier's list of all cells' facets
@@ -401,26 +434,34 @@ class PatternIndex:
         return self.map.get(np.packbits(pattern).tobytes(), -1)
 
     def facets(self, D_i: np.ndarray) -> np.ndarray:
-        """Rows k whose hyperplane carries a facet of cell ``D_i``: flipping bit k gives a cell.
-
-        Exact when the pattern list is complete and no two hyperplanes coincide.
-        """
+        """Rows k whose hyperplane carries a facet of cell ``D_i``: flipping the bits of that
+        hyperplane's rows gives a cell. Exact when the pattern list is complete."""
+        if not self._by_group.size or not len(self._hashes):
+            return np.zeros(0, np.intp)
         h = self._w[D_i].sum()
-        q = np.where(D_i, h - self._w, h + self._w)  # the n flipped patterns' hashes
+        step = np.where(D_i, np.uint64(0) - self._w, self._w)[self._by_group]
+        q = h + np.add.reduceat(step, self._group_start)  # one flipped pattern per hyperplane
         if self.symmetric:  # cells are stored with first bit 1: complement the others
-            q = np.where(D_i[0] ^ self._first_flip, q, self._w_all - q)
+            first = D_i[0] ^ (self.group[self._by_group][self._group_start] == self.group[0])
+            q = np.where(first, q, self._w_all - q)
         hs = self._hashes
-        pos = np.minimum(np.searchsorted(hs, q), max(len(hs) - 1, 0))
-        return np.flatnonzero(hs[pos] == q).astype(np.intp) if len(hs) else np.zeros(0, np.intp)
+        pos = np.minimum(np.searchsorted(hs, q), len(hs) - 1)
+        hit = np.flatnonzero(hs[pos] == q)
+        return np.sort(self._by_group[np.isin(self.group[self._by_group], self.group[self._by_group][self._group_start[hit]])]).astype(np.intp)
 
-    def adjacent(self, Xb: np.ndarray, u: np.ndarray, max_ties: int = 6) -> list[int]:
-        """Indices of the full-dimensional cells whose closure contains direction ``u``."""
+    def adjacent(self, Xb: np.ndarray, u: np.ndarray, max_ties: int = 8) -> list[int]:
+        """Indices of the full-dimensional cells whose closure contains direction ``u``: the
+        cells that agree with ``u``'s pattern off the rows through ``u``."""
         z = Xb @ u
         tie = np.abs(z) <= 1e-9 * np.linalg.norm(Xb, axis=1)
         base = z > 0
         T = np.flatnonzero(tie)
-        if T.size > max_ties:
-            T = T[:max_ties]
+        if T.size > max_ties:  # many rows through u (a line of a grid): scan every cell
+            off = ~tie
+            hit = np.all(self.D[:, off] == base[off], axis=1)
+            if self.symmetric:
+                hit |= np.all(self.D[:, off] != base[off], axis=1)
+            return np.flatnonzero(hit).tolist()
         out = []
         for bits in range(2 ** T.size):
             pat = base.copy()
@@ -428,7 +469,7 @@ class PatternIndex:
             i = self.find(pat)
             if i >= 0:
                 out.append(i)
-        return out
+        return list(dict.fromkeys(out))
 
 
 _CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
@@ -456,7 +497,7 @@ def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternInd
     Cached (:func:`_memo`) because a regularisation path reuses them at every beta.
     """
     def build():
-        index, sphere = PatternIndex(D, act.symmetric), SphereCertifier(Xb, D, act)
+        index, sphere = PatternIndex(D, act.symmetric, Xb), SphereCertifier(Xb, D, act)
         index.known = sphere.facets  # found once for all cells: no per-cell lookups
         return index, sphere
 

@@ -202,8 +202,12 @@ class SphereCertifier:
         self.arc_pt = pt
         self.arc_jA = np.where(live, sign * np.take_along_axis(A, pt, axis=1), 0.0)
         self.arc_jB = np.where(live, sign * np.take_along_axis(B, pt, axis=1), 0.0)
-        t0 = 1e-9
-        pos0 = (A * np.cos(t0) + B * np.sin(t0)) >= 0
+        # The state at angle 0 must agree with the breakpoints as sorted: point l is positive
+        # just below 2 pi (and so on the first arc) iff its positive half-circle wraps around,
+        # i.e. it turns positive after it turns negative. Evaluating the sign at a small angle
+        # instead counted twice a point whose breakpoint is at 0 (grids: rows with A_l = 0).
+        p_on, p_off = ang[:, :n], ang[:, n:]
+        pos0 = np.where(np.isfinite(p_on), p_on > p_off, False)
         self.arc_S0A = np.where(pos0, act.a, act.b) * A * valid
         self.arc_S0B = np.where(pos0, act.a, act.b) * B * valid
         lo = np.concatenate([np.zeros((m, 1)), self.arc_ang], axis=1)

@@ -78,7 +78,7 @@ def test_pattern_index_finds_rows_and_facets_like_a_dictionary(name):
     D = enumerate_patterns(Xb)
     if act.symmetric:  # the solver keeps one of each pair {D, ~D}, the one with bit 0 set
         D = D[D[:, 0]]
-    index = PatternIndex(D, act.symmetric)
+    index = PatternIndex(D, act.symmetric, Xb)
     rows = {r.tobytes(): i for i, r in enumerate(D)}
 
     def normal(p):
@@ -176,7 +176,7 @@ def test_closed_form_cone_projection_on_the_cells_of_an_arrangement():
     rng = np.random.default_rng(7)
     Xb = add_bias(rng.uniform(-1, 1, (15, 2)), True)
     D = enumerate_patterns(Xb)
-    index = PatternIndex(D, symmetric=False)
+    index = PatternIndex(D, False, Xb)
     cells = rng.choice(len(D), 40, replace=False)
     facets = [index.cell_facets(int(i)) for i in cells]
     f = max(len(r) for r in facets)
@@ -204,7 +204,7 @@ def test_facets_from_vertices_are_the_flip_neighbours(name):
     S = SphereCertifier(Xb, D, act)
     F = S.facets
     assert F is not None and F.ptr[-1] == len(F.row)
-    index = PatternIndex(D, act.symmetric)
+    index = PatternIndex(D, act.symmetric, Xb)
     for c in range(len(D)):
         np.testing.assert_array_equal(F.row[F.ptr[c]:F.ptr[c + 1]], index.facets(D[c]))
         # the rays are the polygon's vertices: unit, in the cell, on two of its facets
@@ -368,7 +368,7 @@ def test_facets_by_lp_are_the_flip_neighbours_of_every_cell():
     for Xb in (add_bias(rng.standard_normal((16, 2)), True),
                add_bias(np.vstack([rng.integers(-2, 3, (10, 2)), [[0.5, 0.25]]]).astype(float), True)):
         D = enumerate_patterns(Xb)
-        index = PatternIndex(D, False)
+        index = PatternIndex(D, False, Xb)
         n_missing = 0
         for i in range(D.shape[0]):
             f = _facets_by_lp(Xb, D[i])
