@@ -7,7 +7,17 @@ See MATH.md (the project's convention) and the README. Public API:
 - :func:`certify` -> :class:`Certificate` for any :class:`TwoLayerNet`
 - :mod:`cvx_core.datasets` built-in data sets
 """
-from .convex import ACTIVE_TOL, Certificate, ConvexFit, beta_max, certify, fit_convex, network_from_blocks
+from .convex import (
+    ACTIVE_TOL,
+    OPTIMAL_GAP,
+    STATUSES,
+    Certificate,
+    ConvexFit,
+    beta_max,
+    certify,
+    fit_convex,
+    network_from_blocks,
+)
 from .path import PathResult, regularization_path
 from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
 from .patterns import (
@@ -21,7 +31,7 @@ from .patterns import (
 )
 
 __all__ = [
-    "ACTIVE_TOL", "Activation", "PathResult", "regularization_path", "Certificate", "ConvexFit", "Loss", "MAX_EXACT_PATTERNS",
+    "ACTIVE_TOL", "OPTIMAL_GAP", "STATUSES", "Activation", "PathResult", "regularization_path", "Certificate", "ConvexFit", "Loss", "MAX_EXACT_PATTERNS",
     "TwoLayerNet", "add_bias", "beta_max", "certify", "cover_bound", "cover_count", "data_rank",
     "enumerate_patterns", "fit_convex", "make_activation", "make_loss", "network_from_blocks",
     "predicted_pattern_count", "sample_patterns",

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .certificate import _project_cell, cell_values, lower_bound
+from .dual import polish_dual
 from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss, positive_float
 from .patterns import (
     canonical_symmetric,
@@ -43,6 +44,32 @@ from .patterns import (
 ACTIVE_TOL = 1e-6
 #: Target certified relative gap of the working-set solver.
 GAP_TOL = 5e-7
+#: A fit or a network is called optimal when its certified relative gap is at most this.
+OPTIMAL_GAP = 1e-6
+
+#: Every status a :class:`ConvexFit` can carry, and what it means. Only "optimal" claims
+#: anything; the others say why the certified gap (``fit.gap``) stayed above ``OPTIMAL_GAP``.
+STATUSES = {
+    "optimal": "certified: relative gap at most 1e-6 over the patterns used",
+    "inaccurate": "the solver finished, but its point is certified only to fit.gap > 1e-6",
+    "max_rounds": "the working-set solver reached its round limit before the gap closed",
+    "stalled": "the inner solver could not improve its point further (numerical limits)",
+}
+_SEVERITY = ("optimal", "inaccurate", "stalled", "max_rounds")
+
+
+def fit_status(solver_statuses, gap: float) -> str:
+    """The status of a fit from its solver outcomes and its certified relative gap: "optimal"
+    exactly when ``gap <= OPTIMAL_GAP``, otherwise the most severe solver outcome (a solver
+    that thought it had finished is "inaccurate")."""
+    if gap <= OPTIMAL_GAP:
+        return "optimal"
+    worst = "inaccurate"
+    for s in solver_statuses:
+        s = s if s in STATUSES else ("stalled" if s.startswith("inner solver") else "inaccurate")
+        if _SEVERITY.index(s) > _SEVERITY.index(worst):
+            worst = s
+    return worst
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,8 @@ class ConvexFit:
     solve_time : float
         Seconds, including pattern enumeration.
     status : str
+        One of :data:`STATUSES`: "optimal" exactly when ``gap <= OPTIMAL_GAP``; the solver's
+        own outcome is in ``info["columns"][c]["solver_status"]``.
     """
 
     objective: float
@@ -145,7 +174,7 @@ class Certificate:
 
     @property
     def globally_optimal(self) -> bool:
-        return self.gap <= 1e-6
+        return self.gap <= OPTIMAL_GAP
 
 
 # --------------------------------------------------------------------------- validation
@@ -266,33 +295,74 @@ def _caratheodory(Xb, D, act, blocks):
     return [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
 
 
-def _prune(Xb, D, act, V, W):
-    """Zero tiny blocks, make every kept block exactly feasible, and keep at most n blocks.
+def _interior_direction(Xb: np.ndarray, D_i: np.ndarray) -> np.ndarray | None:
+    """A unit direction strictly inside cell ``D_i`` (largest smallest normalised slack, one
+    LP), or None when the cell has no interior."""
+    from scipy.optimize import linprog
+
+    sgn = np.where(D_i, 1.0, -1.0)
+    xn = np.linalg.norm(Xb, axis=1)
+    live = xn > 0  # zero rows hold for every u
+    if not live.any():
+        return np.eye(Xb.shape[1])[0]
+    A = sgn[live, None] * Xb[live] / xn[live, None]
+    d = Xb.shape[1]
+    lp = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.c_[-A, np.ones(A.shape[0])], b_ub=np.zeros(A.shape[0]),
+                 bounds=[(-1.0, 1.0)] * d + [(None, 1.0)], method="highs")
+    if lp.status != 0 or lp.x[-1] <= 1e-12:
+        return None
+    u = lp.x[:d]
+    return u / np.linalg.norm(u)
+
+
+def _make_feasible(Xb, sgn_row, z):
+    """``z`` moved into its cell ``{u : sgn_k x_k' u >= 0}`` (the block itself when it is in):
+    the projection when it is reliable, else ``z + t u`` along an interior direction ``u``,
+    with the smallest ``t`` that clears every row. Returns the zero block for a cell without
+    interior."""
+    xn = np.maximum(np.linalg.norm(Xb, axis=1), 1e-300)
+    slack = sgn_row * (Xb @ z)
+    if np.all(slack >= 0):
+        return z
+    _, zp = _project_cell(Xb, sgn_row, z)
+    outside = max(0.0, float(np.max(-slack / xn)))
+    # NNLS can fail on a point on a ray of its cell (seen: blocks on edges in R^6 and R^7
+    # "projected" 3.3 away): keep the projection only when it moved about as far as z was out
+    if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z) and np.all(sgn_row * (Xb @ zp) >= 0):
+        return zp
+    u = _interior_direction(Xb, sgn_row > 0)
+    if u is None:
+        return np.zeros_like(z)
+    rate = sgn_row * (Xb @ u)
+    bad = slack < 0
+    t = float(np.max(-slack[bad] / np.where(rate[bad] > 0, rate[bad], np.inf), initial=0.0))
+    for _ in range(60):  # rounding: grow t until every row holds in floating point
+        zt = z + t * u
+        if np.all(sgn_row * (Xb @ zt) >= 0):
+            return zt
+        t = t * 2 + 1e-300 if t > 0 else outside * 1e-3 + 1e-300
+    return np.zeros_like(z)
+
+
+def _prune(Xb, D, act, V, W, tol=ACTIVE_TOL):
+    """Zero blocks at most ``tol`` times the largest, make every kept block exactly feasible
+    for its cone, and keep at most n blocks.
 
     The last step (:func:`_caratheodory`) keeps the predictions and at most rank <= n blocks.
+    With ``tol = 0`` only exact zeros are dropped.
     """
     n = Xb.shape[0]
-    xn = np.maximum(np.linalg.norm(Xb, axis=1), 1e-300)
     norms = np.concatenate([np.linalg.norm(V, axis=1), np.linalg.norm(W, axis=1)])
     if norms.size == 0 or norms.max() == 0:
         return np.zeros_like(V), np.zeros_like(W)
-    keep = np.flatnonzero(norms > ACTIVE_TOL * norms.max())
+    keep = np.flatnonzero(norms > tol * norms.max())
     P = V.shape[0]
     cells = np.where(keep < P, keep, keep - P)
     Z = np.vstack([V, W])[keep]
-    sgn = np.where(D[cells], 1.0, -1.0)  # the kept blocks' rows only (all P x n was most of this)
-    XZ = sgn * (Z @ Xb.T)
     blocks = []
     for t in range(keep.size):
-        i, s, z = int(cells[t]), (1 if keep[t] < P else -1), Z[t]
-        if np.any(XZ[t] < 0):  # clean solver-tolerance violations
-            _, zp = _project_cell(Xb, sgn[t], z)
-            # NNLS can fail on a point on a ray of its cell (seen: blocks on edges in R^6 and
-            # R^7 with slacks -4e-16 "projected" 3.3 away, in or out of the cell): keep the
-            # projection only when it moves the block about as far as it was outside
-            outside = max(0.0, float(np.max(-XZ[t] / xn)))
-            if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z):
-                z = zp
+        i, s = int(cells[t]), (1 if keep[t] < P else -1)
+        z = _make_feasible(Xb, np.where(D[i], 1.0, -1.0), Z[t])
         if np.linalg.norm(z) > 0:
             blocks.append((i, s, z))
     if len(blocks) > n:
@@ -300,7 +370,7 @@ def _prune(Xb, D, act, V, W):
     # the reduction (or a projection) can leave a block below the tolerance (seen: the
     # test_convex xor data at beta = 0.05, 17 -> 13 blocks, one left at 8.5e-7 of the largest)
     top = max((np.linalg.norm(z) for _, _, z in blocks), default=0.0)
-    blocks = [(i, s, z) for i, s, z in blocks if np.linalg.norm(z) > ACTIVE_TOL * top]
+    blocks = [(i, s, z) for i, s, z in blocks if np.linalg.norm(z) > tol * top]
     Vn, Wn = np.zeros_like(V), np.zeros_like(W)
     for i, s, z in blocks:
         (Vn if s > 0 else Wn)[i] = z
@@ -399,10 +469,11 @@ def _solve_column(Xb, yc, D, beta, act, loss, solver, warm=None, exact=False):
         except RuntimeError as exc:
             last = exc
             continue
-        status = out["status"] if name == chain[0] else f"{out['status']} (fallback {name}: {last})"
-        if fallback:
-            status += f" ({fallback})"
-        return out["V"], out["W"], out["lam_candidates"], status, f"cvxpy/{name}", ({"routing": routed} if routed else {})
+        info = {"routing": routed} if routed else {}
+        notes = ([fallback] if fallback else []) + ([f"{chain[0]} failed: {last}"] if name != chain[0] else [])
+        if notes:
+            info["fallback"] = "; ".join(notes)
+        return out["V"], out["W"], out["lam_candidates"], out["status"], f"cvxpy/{name}", info
     raise RuntimeError(f"every solver failed at beta={beta:g}: {last}")
 
 
@@ -435,6 +506,75 @@ def _certify_column(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=Fals
         if objective is not None and objective - best[0] <= 0.1 * GAP_TOL * max(abs(objective), 1e-300):
             break
     return best
+
+
+def _column_objective(Xb, yc, D, act, loss, beta, V, W):
+    """``L(yhat, y) + beta * sum of group norms`` of one column's blocks, and ``yhat``."""
+    nz = np.flatnonzero(np.any(V != 0, axis=1) | np.any(W != 0, axis=1))
+    yhat = np.einsum("pn,pn->n", act.slopes(D[nz]), (V[nz] - W[nz]) @ Xb.T)
+    obj = loss.value(yhat, yc) + beta * float(np.linalg.norm(V, axis=1).sum() + np.linalg.norm(W, axis=1).sum())
+    return obj, yhat
+
+
+def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, certified, exact):
+    """Pruned, exactly feasible blocks of one column with their certified lower bound.
+
+    Every kept block is moved into its cone, so the recovered network reproduces the
+    objective. Blocks below ``ACTIVE_TOL`` of the largest are dropped unless dropping them
+    loses the certificate (at small beta a hinge optimum can need them: margins of exactly 1
+    built from large, cancelling neurons); then only exact zeros are dropped. Any dual vector
+    gives a valid bound whatever the primal point, so the best bound found is kept. When the
+    solver's point does not certify, the dual program is solved directly
+    (:func:`cvx_core.dual.polish_dual`), and its primal point competes too.
+
+    Returns (V, W, objective, yhat, (lower bound, lambda, cert(lambda), maximiser u)).
+    """
+    bound = None
+    if certified is not None:
+        lb, lam, cmax, u_c = certified
+        if u_c is None:
+            _, u_c, _ = _cert_max(Xb, D, lam, act, exact)
+        bound = (lb, lam, cmax, u_c)
+
+    def certified_by(b, obj):
+        return b is not None and obj - b[0] <= GAP_TOL * max(abs(obj), 1e-300)
+
+    def candidates(V, W):
+        for tol in (ACTIVE_TOL, 0.0):
+            Vp, Wp = _prune(Xb, D, act, V, W, tol)
+            yield (Vp, Wp, *_column_objective(Xb, yc, D, act, loss, beta, Vp, Wp))
+
+    chosen = None
+    for cand in candidates(V, W):
+        if not certified_by(bound, cand[2]):
+            found = _certify_column(Xb, yc, D, beta, act, loss, cand[3], lam_c, exact, objective=cand[2])
+            if bound is None or found[0] > bound[0]:
+                bound = found[:4]
+        if chosen is None or cand[2] < chosen[2] or certified_by(bound, cand[2]):
+            chosen = cand
+        if certified_by(bound, cand[2]):
+            return (*chosen, bound)
+    # the primal point may be optimal while its dual vector is not accurate enough, or both
+    # may be off by the primal solver's tolerance: ask the dual program itself
+    support = [(i, 1) for i in np.flatnonzero(np.any(V != 0, axis=1))] + \
+              [(i, -1) for i in np.flatnonzero(np.any(W != 0, axis=1))]
+    facets = None
+    if exact and Xb.shape[1] <= 3:
+        from .solver import geometry
+
+        facets = geometry(Xb, D, act)[0].cell_facets
+    polished, primals = polish_dual(Xb, yc, D, beta, act, loss, support,
+                                    lambda lam: _cert_max(Xb, D, lam, act, exact), facets)
+    if polished is not None and polished[0] > bound[0]:
+        bound = polished
+    for cells, Z in reversed(primals):
+        Vd, Wd = _blocks_to_VW(D.shape[0], Xb.shape[1], [i for i, _ in cells], [s for _, s in cells], Z)
+        for cand in candidates(Vd, Wd):
+            if cand[2] < chosen[2]:
+                chosen = cand
+            if certified_by(bound, cand[2]):
+                return (*chosen, bound)
+    return (*chosen, bound)
 
 
 def fit_convex(
@@ -527,21 +667,8 @@ def fit_convex(
             warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]),
                     np.vstack([Vw[iv], Ww[iw]]))
         V, W, lam_c, status, used, info = _solve_column(Xb, Y[:, c], D, beta, act, lossf, solver, warm, exact)
-        V0, W0 = V, W
-        V, W = _prune(Xb, D, act, V, W)
-        nz = np.flatnonzero(np.any(V != 0, axis=1) | np.any(W != 0, axis=1))
-        yhat = np.einsum("pn,pn->n", act.slopes(D[nz]), (V[nz] - W[nz]) @ Xb.T)
-        obj = lossf.value(yhat, Y[:, c]) + beta * float(np.linalg.norm(V, axis=1).sum() + np.linalg.norm(W, axis=1).sum())
-        certified = info.pop("_certified", None)
-        unchanged = np.array_equal(V, V0) and np.array_equal(W, W0)
-        if certified is not None and (unchanged or obj - certified[0] <= GAP_TOL * max(abs(obj), 1e-300)):
-            # The solver's bound holds for the optimum whatever the primal point; it certifies the
-            # pruned solution too unless pruning cost more than the gap tolerance.
-            lb, lam, cmax, u_c = certified
-            if u_c is None:
-                _, u_c, _ = _cert_max(Xb, D, lam, act, exact)
-        else:
-            lb, lam, cmax, u_c, _ = _certify_column(Xb, Y[:, c], D, beta, act, lossf, yhat, lam_c, exact, objective=obj)
+        V, W, obj, yhat, (lb, lam, cmax, u_c) = _finish_column(
+            Xb, Y[:, c], D, beta, act, lossf, V, W, lam_c, info.pop("_certified", None), exact)
         objective += obj
         lb_total += lb
         if cmax / beta >= cert:
@@ -554,9 +681,9 @@ def fit_convex(
         lams.append(lam)
         preds.append(yhat)
     gap = (objective - lb_total) / max(abs(objective), 1e-300)
-    status = statuses[0] if C == 1 else "; ".join(sorted(set(statuses)))
-    if status == "optimal" and gap > 1e-6:
-        status = "inaccurate"
+    for info, raw in zip(infos, statuses):
+        info["solver_status"] = raw
+    status = fit_status(statuses, gap)
     if gap > 1e-4:
         warnings.warn(f"certified relative gap {gap:.2e} at beta={beta:g} (status {status})",
                       RuntimeWarning, stacklevel=2)

@@ -58,7 +58,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .convex import ConvexFit, fit_convex, network_from_blocks, resolve_patterns
+from .convex import ConvexFit, fit_convex, fit_status, network_from_blocks, resolve_patterns
 from .model import ACTIVATIONS, LOSSES, add_bias, make_activation
 from .patterns import predicted_pattern_count
 
@@ -100,10 +100,7 @@ def _combine(fits: list[ConvexFit], D: np.ndarray, exact: bool, elapsed: float) 
     k = int(np.argmax([f.certificate for f in fits]))
     V = np.stack([f.V for f in fits])
     W = np.stack([f.W for f in fits])
-    statuses = sorted({f.status for f in fits})
-    status = statuses[0] if len(statuses) == 1 else "; ".join(statuses)
-    if status == "optimal" and gap > 1e-6:
-        status = "inaccurate"
+    status = fit_status([f.status for f in fits], gap)
     net = network_from_blocks(V, W, f0.activation, f0.leak, f0.bias)
     return ConvexFit(
         objective=objective, lower_bound=lower, gap=float(gap), certificate=float(fits[k].certificate),

@@ -124,6 +124,8 @@ def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets |
                 if bk == bl == 0:
                     vcell[a:a + chunk] = order[pos]
                     vsign[a:a + chunk] = np.where(first, 1.0, -1.0)
+    if not found:  # a single hyperplane, or all rows parallel: no vertex to start from
+        return None
     cell = np.concatenate([f[0] for f in found])
     row = np.concatenate([f[1] for f in found])
     seen = np.zeros(P * n, dtype=bool)  # each pair is found at both ends of its edge: mark, then list
@@ -362,8 +364,11 @@ class SphereCertifier:
         hit = self._max_memo.get(key)
         if hit is None:
             c = self.candidates(lam)
-            k = int(np.argmax(c.values))
-            hit = (float(c.values[k]), c.directions[k].copy(), int(c.signs[k]))
+            if c.values.size:
+                k = int(np.argmax(c.values))
+                hit = (float(c.values[k]), c.directions[k].copy(), int(c.signs[k]))
+            else:  # phi vanishes on the whole sphere (e.g. lambda cancels on duplicated points)
+                hit = (0.0, np.eye(self.d)[0], 1)
             if len(self._max_memo) >= 4:
                 self._max_memo.popitem(last=False)
             self._max_memo[key] = hit
