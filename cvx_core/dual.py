@@ -109,8 +109,17 @@ def _solve(Xb, y, D, beta, act, loss, cells, rows):
     return beta * np.asarray(sol.x)[:n], Z
 
 
+def _most_violated(Xb, D, lam, act, beta, k):
+    """The (cell, sign) pairs of the ``k`` largest cell values above ``beta``."""
+    cv = cell_values(Xb, D, lam, act, threshold=beta * (1 + 1e-10), top_k=k)
+    viol = np.argwhere(cv.exact & (cv.values > beta * (1 + 1e-10)))
+    viol = viol[np.argsort(-cv.values[viol[:, 0], viol[:, 1]])][:k]
+    return [(int(i), 1 if col == 0 else -1) for i, col in viol]
+
+
 def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
-                cells, cert_max, facets=None, *, max_rounds: int = 8, add_per_round: int = 10):
+                cells, cert_max, facets=None, *, lam_start=None, max_rounds: int = 8,
+                add_per_round: int = 10):
     """The best certified lower bound from the dual program over ``cells`` and the cells it
     violates (module docstring), and the primal points of those solves.
 
@@ -122,6 +131,9 @@ def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: 
         ``cert_max(lam) -> (cert, u, sign)``, exact over all patterns ``D``.
     facets : callable, optional
         ``facets(i) -> rows`` of cell i's cone (all n rows when not given).
+    lam_start : ndarray of shape (n,), optional
+        A dual vector whose most violated cells join ``cells`` from the start (the network's
+        own, when certifying a network that may not be optimal).
 
     Returns
     -------
@@ -136,6 +148,8 @@ def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: 
     n = Xb.shape[0]
     J = list(dict.fromkeys((int(i), int(s)) for i, s in cells))
     best, primals = None, []
+    if lam_start is not None:
+        J += [c for c in _most_violated(Xb, D, lam_start, act, beta, add_per_round) if c not in set(J)]
     for _ in range(max_rounds):
         if not J:
             break
@@ -152,11 +166,8 @@ def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: 
             best = (lb, lam, cert, u)
         if cert <= beta * (1 + 1e-10):
             break
-        cv = cell_values(Xb, D, lam, act, threshold=beta * (1 + 1e-10), top_k=add_per_round)
-        viol = np.argwhere(cv.exact & (cv.values > beta * (1 + 1e-10)))
-        viol = viol[np.argsort(-cv.values[viol[:, 0], viol[:, 1]])][:add_per_round]
         known = set(J)
-        new = [c for c in ((int(i), 1 if col == 0 else -1) for i, col in viol) if c not in known]
+        new = [c for c in _most_violated(Xb, D, lam, act, beta, add_per_round) if c not in known]
         if not new:
             break
         J += new

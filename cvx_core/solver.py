@@ -710,6 +710,7 @@ def solve_working_set(
     prev_keys: set = set()
     retired: dict = {}  # rows of dropped blocks
     gap_prev = np.inf
+    force_accurate = False
     rows_ok = (d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
                and compiled.available())  # loose rounds by solve_rows (module docstring)
     for n_rounds in range(1, max_rounds + 1):
@@ -723,8 +724,8 @@ def solve_working_set(
         # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
         # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
         # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
-        loose = (best is None or gap_prev > 1e-2
-                 or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
+        loose = not force_accurate and (best is None or gap_prev > 1e-2
+                                        or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
         ipm_status = None
         if loose and rows_ok:
@@ -792,7 +793,8 @@ def solve_working_set(
         prev_keys = set(zip(ws_i, ws_s))
         added = sum(add_block(i, s, u) for i, s, u in viol_ipm)
         if added == 0:
-            if loose:  # no violator at a loose solve's dual: the next round is accurate anyway
+            if loose:  # no violator at a loose solve's dual: the next round is accurate
+                force_accurate = True
                 continue
             if ipm_tol > 1e-13:  # the cells are all there: the inner solve is the limit
                 ipm_tol *= 1e-2
