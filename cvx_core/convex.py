@@ -651,6 +651,10 @@ def fit_convex(
     Y = y[:, None] if y.ndim == 1 else y
     C = Y.shape[1]
     d = Xb.shape[1]
+    # The program on Xb / c with beta / c and blocks c z is the same program; solved on the
+    # unit scale, the solvers' absolute tolerances mean the same for data at 1e-6 or 1e6.
+    c_scale = _data_scale(Xb)
+    Xs, beta_s = Xb / c_scale, beta / c_scale
     Vs, Ws, statuses, infos = [], [], [], []
     objective = lb_total = 0.0
     cert = 0.0
@@ -665,17 +669,17 @@ def fit_convex(
             iv = np.flatnonzero(np.linalg.norm(Vw, axis=1) > 0)
             iw = np.flatnonzero(np.linalg.norm(Ww, axis=1) > 0)
             warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]),
-                    np.vstack([Vw[iv], Ww[iw]]))
-        V, W, lam_c, status, used, info = _solve_column(Xb, Y[:, c], D, beta, act, lossf, solver, warm, exact)
+                    c_scale * np.vstack([Vw[iv], Ww[iw]]))
+        V, W, lam_c, status, used, info = _solve_column(Xs, Y[:, c], D, beta_s, act, lossf, solver, warm, exact)
         V, W, obj, yhat, (lb, lam, cmax, u_c) = _finish_column(
-            Xb, Y[:, c], D, beta, act, lossf, V, W, lam_c, info.pop("_certified", None), exact)
+            Xs, Y[:, c], D, beta_s, act, lossf, V, W, lam_c, info.pop("_certified", None), exact)
         objective += obj
         lb_total += lb
-        if cmax / beta >= cert:
-            cert = cmax / beta
+        if cmax / beta_s >= cert:
+            cert = cmax / beta_s
             u_star = u_c
-        Vs.append(V)
-        Ws.append(W)
+        Vs.append(V / c_scale)
+        Ws.append(W / c_scale)
         statuses.append(status)
         infos.append(info)
         lams.append(lam)
@@ -714,6 +718,15 @@ def beta_max(X, y, *, activation="relu", leak=0.1, loss="squared", bias=True, pa
     Y = y[:, None] if y.ndim == 1 else y
     n = Xb.shape[0]
     return max(_cert_max(Xb, D, lossf.dual_variable(np.zeros(n), Y[:, c]), act, exact)[0] for c in range(Y.shape[1]))
+
+
+def _data_scale(Xb: np.ndarray) -> float:
+    """A power of two near the largest row norm of ``Xb`` when that is far from 1 (else 1):
+    dividing by it is exact in floating point."""
+    top = float(np.linalg.norm(Xb, axis=1).max(initial=0.0))
+    if top == 0.0 or 1 / 16 <= top <= 16:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(top)))
 
 
 def _hinge_subgradient(lam, yhat, y):
@@ -778,13 +791,16 @@ def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="au
     Y = y[:, None] if y.ndim == 1 else y
     Yh = yhat[:, None] if yhat.ndim == 1 else yhat
     A = net.alpha[:, None] if net.alpha.ndim == 1 else net.alpha
+    # certified on the unit scale (see fit_convex): the same values, better conditioned solves
+    own = Xb @ net.U.T >= 0  # (n, m)
+    c_scale = _data_scale(Xb)
+    Xb, beta = Xb / c_scale, beta / c_scale
     row_of = {r.tobytes(): i for i, r in enumerate(np.packbits(D, axis=1))} if refine else {}
     facets = None
     if refine and exact and Xb.shape[1] <= 3:
         from .solver import geometry
 
         facets = geometry(Xb, D, act)[0].cell_facets
-    own = Xb @ net.U.T >= 0  # (n, m)
     lb = 0.0
     cert = -1.0
     lams = []

@@ -33,14 +33,17 @@ _TIE_TOL = 1e-10
 
 
 def cover_count(n: int, r: int) -> int:
-    """Cover's count ``2 sum_{k=0}^{r-1} C(n-1, k)`` of cells for n hyperplanes of rank r."""
-    if n <= 0:
+    """Cover's count ``2 sum_{k=0}^{r-1} C(n-1, k)`` of cells for n hyperplanes of rank r (one
+    cell, the whole space, for rank 0)."""
+    if n <= 0 or r <= 0:
         return 1
     return 2 * sum(comb(n - 1, k) for k in range(r))
 
 
 def cover_bound(n: int, r: int) -> float:
-    """The upper bound ``2 r (e (n - 1) / r)^r`` on Cover's count."""
+    """The upper bound ``2 r (e (n - 1) / r)^r`` on Cover's count (1 for rank 0)."""
+    if r <= 0:
+        return 1.0
     return 2.0 * r * (e * max(n - 1, 1) / r) ** r
 
 
