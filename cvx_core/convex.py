@@ -564,7 +564,8 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, certified, exact):
 
         facets = geometry(Xb, D, act)[0].cell_facets
     polished, primals = polish_dual(Xb, yc, D, beta, act, loss, support,
-                                    lambda lam: _cert_max(Xb, D, lam, act, exact), facets)
+                                    lambda lam: _cert_max(Xb, D, lam, act, exact), facets,
+                                    lam_start=loss.dual_variable(chosen[3], yc))
     if polished is not None and polished[0] > bound[0]:
         bound = polished
     for cells, Z in reversed(primals):

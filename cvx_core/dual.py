@@ -101,12 +101,15 @@ def _solve(Xb, y, D, beta, act, loss, cells, rows):
     s.max_iter = 200
     sol = clarabel.DefaultSolver(sp.triu(P, format="csc"), q, sp.vstack(A_parts, format="csc"),
                                  np.concatenate(b_parts), cones, s).solve()
-    if str(sol.status) not in ("Solved", "AlmostSolved"):
+    # any point is usable: its lambda is certified exactly and its blocks are re-evaluated
+    # (exponential cones can end in InsufficientProgress close to the optimum)
+    x, z = np.asarray(sol.x), np.asarray(sol.z)
+    if x.size != nvar or not (np.all(np.isfinite(x)) and np.all(np.isfinite(z))):
         return None
     # The multipliers of the cone constraints are the primal blocks (with the opposite sign):
     # this solve's primal point is as accurate as its dual one.
-    Z = -np.asarray(sol.z)[-J * (d + 1):].reshape(J, d + 1)[:, 1:]
-    return beta * np.asarray(sol.x)[:n], Z
+    Z = -z[-J * (d + 1):].reshape(J, d + 1)[:, 1:]
+    return beta * x[:n], Z
 
 
 def _most_violated(Xb, D, lam, act, beta, k):

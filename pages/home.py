@@ -1,6 +1,7 @@
 """Overview: the idea in a few lines, one certified convex fit, own data, presets and exports."""
 import streamlit as st
 
+import cvx_core
 from pages.common import cache, export, guard, lecture, presets, userdata
 from pages.common.figures import decision_figure, regression_figure
 
@@ -32,10 +33,13 @@ if f is not None:
     m[2].metric("Active neurons", f.n_neurons, help="blocks with norm > 1e-6 x the largest, after pruning")
     m[3].metric("Patterns", f"{f.n_patterns:,}", help="exact enumeration of the arrangement's cells" if f.exact_patterns else "sampled patterns")
     m[4].metric("Solve time", f"{f.solve_time:.2f} s")
+    m[5].metric("Status", f.status, help=cvx_core.STATUSES[f.status])
 
 mode = userdata.edit_controls(data.task) if not lecture.active() else "off"
 predict = f.network.predict if f is not None else None
-title = "Convex fit (global optimum)" if f is not None and f.exact_patterns else "Data"
+certified = f is not None and f.status == "optimal"
+title = ("Convex fit (global optimum)" if certified and f.exact_patterns
+         else "Convex fit" if f is not None else "Data")
 
 
 def _figure():
@@ -57,9 +61,11 @@ if f is not None:
     lecture.explain(
         ("How to read this: colour is the network output f(x) (orange > 0, blue < 0), the black line is f(x) = 0. "
          if data.task != "regression" else "How to read this: dots are the data, the green curve is the fitted network. ")
-        + f"The fit is optimal at beta = {c.beta:.3g} over the patterns used: the certificate cert(lambda)/beta = "
-        f"{f.certificate:.6f} (1 at the optimum) and the relative gap {f.gap:.1e} are computed from the returned "
-        f"solution (status: {f.status}). Pick a click mode above to add or remove points; every page uses the edited data."
+        + (f"The fit is certified optimal at beta = {c.beta:.3g} over the patterns used: "
+           if certified else f"The fit at beta = {c.beta:.3g} is not certified optimal ({cvx_core.STATUSES[f.status]}): ")
+        + f"the certificate cert(lambda)/beta = {f.certificate:.6f} (1 at the optimum) and the relative gap "
+        f"{f.gap:.1e} are computed from the returned solution (status: {f.status}). Pick a click mode above to add "
+        "or remove points; every page uses the edited data."
     )
 
 if not lecture.active():

@@ -46,7 +46,15 @@ def _metric(at, label):
 
 def test_home_shows_metrics_exports_presets_and_a_snippet():
     at = _app()
-    assert float(_metric(at, "Objective")) > 0
+    c = at.session_state["controls"]
+    from pages.common import cache
+
+    data = cache.data_for(c)
+    f = cvx_core.fit_convex(data.X, data.y, c.beta, activation=c.activation, leak=c.leak, loss=c.loss, bias=c.bias)
+    assert float(_metric(at, "Objective")) == pytest.approx(f.objective, rel=1e-4)  # shown to 5 digits
+    assert float(_metric(at, "Certified gap")) <= 1e-6
+    assert int(_metric(at, "Active neurons")) == f.n_neurons
+    assert _metric(at, "Status") == f.status == "optimal"
     assert [b.label for b in at.download_button if "JSON" in b.label or "CSV" in b.label]
     assert any("cvx_core.fit_convex" in c.value for c in at.code)
     assert len([p for p in at.get("page_link")]) >= 3
@@ -112,6 +120,8 @@ def test_solver_failure_and_inaccuracy_are_warnings_not_tracebacks(monkeypatch):
     monkeypatch.setattr(cvx_core, "fit_convex", inaccurate)
     at = _app(seed="8")
     assert any("Solver status: **inaccurate**" in w.value for w in at.warning)
+    assert _metric(at, "Status") == "inaccurate"
+    assert any("is not certified optimal" in m.value for m in at.caption)
 
 
 def test_certify_an_uploaded_network_and_refuse_garbage():

@@ -16,6 +16,8 @@ import warnings
 
 import streamlit as st
 
+import cvx_core
+
 from . import cache
 from .state import _ranged, bind
 
@@ -91,6 +93,7 @@ def fit(c, *, key: str = "home", spinner: str = "Solving the convex program...",
                 "The optimum over them is an upper bound on the exact one; the certificate below is over "
                 "the sampled patterns only.")
     if f.status != "optimal":
-        st.warning(f"Solver status: **{f.status}** (certified relative gap {f.gap:.1e}, solver {f.solver}). "
-                   "The numbers below are what the solver returned; the gap says how far from optimal they can be.")
+        st.warning(f"Solver status: **{f.status}** -- {cvx_core.STATUSES.get(f.status, 'not certified')} "
+                   f"(certified relative gap {f.gap:.1e}, solver {f.solver}). The numbers below are what the "
+                   "solver returned; the gap says how far from optimal they can be.")
     return f
