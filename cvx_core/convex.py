@@ -295,6 +295,10 @@ def _caratheodory(Xb, D, act, blocks):
     return [(i, s, ci * u) for (i, s, _), u, ci in zip(blocks, dirs, c) if ci > 0]
 
 
+#: Cone rows within this relative amount of zero count as satisfied (the rounding of x_k' z).
+_ROUNDING = 1e-13
+
+
 def _interior_direction(Xb: np.ndarray, D_i: np.ndarray) -> np.ndarray | None:
     """A unit direction strictly inside cell ``D_i`` (largest smallest normalised slack, one
     LP), or None when the cell has no interior."""
@@ -321,14 +325,18 @@ def _make_feasible(Xb, sgn_row, z):
     with the smallest ``t`` that clears every row. Returns the zero block for a cell without
     interior."""
     xn = np.maximum(np.linalg.norm(Xb, axis=1), 1e-300)
-    slack = sgn_row * (Xb @ z)
-    if np.all(slack >= 0):
+
+    def inside(v):  # up to rounding of the products themselves
+        return np.all(sgn_row * (Xb @ v) >= -_ROUNDING * xn * np.linalg.norm(v))
+
+    if inside(z):
         return z
+    slack = sgn_row * (Xb @ z)
     _, zp = _project_cell(Xb, sgn_row, z)
     outside = max(0.0, float(np.max(-slack / xn)))
     # NNLS can fail on a point on a ray of its cell (seen: blocks on edges in R^6 and R^7
     # "projected" 3.3 away): keep the projection only when it moved about as far as z was out
-    if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z) and np.all(sgn_row * (Xb @ zp) >= 0):
+    if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z) and inside(zp):
         return zp
     u = _interior_direction(Xb, sgn_row > 0)
     if u is None:
@@ -336,9 +344,9 @@ def _make_feasible(Xb, sgn_row, z):
     rate = sgn_row * (Xb @ u)
     bad = slack < 0
     t = float(np.max(-slack[bad] / np.where(rate[bad] > 0, rate[bad], np.inf), initial=0.0))
-    for _ in range(60):  # rounding: grow t until every row holds in floating point
+    for _ in range(60):  # rounding: grow t until every row holds
         zt = z + t * u
-        if np.all(sgn_row * (Xb @ zt) >= 0):
+        if inside(zt):
             return zt
         t = t * 2 + 1e-300 if t > 0 else outside * 1e-3 + 1e-300
     return np.zeros_like(z)
