@@ -296,7 +296,7 @@ def _caratheodory(Xb, D, act, blocks):
 
 
 #: Cone rows within this relative amount of zero count as satisfied (the rounding of x_k' z).
-_ROUNDING = 1e-13
+_ROUNDING = 1e-15
 
 
 def _interior_direction(Xb: np.ndarray, D_i: np.ndarray) -> np.ndarray | None:

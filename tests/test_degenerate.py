@@ -228,8 +228,10 @@ def test_unfinished_tiny_scale_network_reproduces_the_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = cvx_core.fit_convex(X, y, 1e-9, loss="logistic")
-    assert fit.network.objective(X, y, 1e-9, "logistic") == pytest.approx(fit.objective, rel=1e-10)
+    # blocks of norm ~7e7 cancel to predictions of ~40: rounding alone moves them by ~1e-8
+    assert fit.network.objective(X, y, 1e-9, "logistic") == pytest.approx(fit.objective, rel=1e-7)
     Xb = add_bias(X, True)
     for M in (fit.V, fit.W):
-        assert np.all(np.where(fit.patterns, 1.0, -1.0) * (M @ Xb.T) >= 0)
+        slack = np.where(fit.patterns, 1.0, -1.0) * (M @ Xb.T)
+        assert np.all(slack >= -1e-15 * np.linalg.norm(M, axis=1)[:, None] * np.linalg.norm(Xb, axis=1))
     assert (fit.status == "optimal") == (fit.gap <= OPTIMAL_GAP)
