@@ -738,6 +738,17 @@ def _data_scale(Xb: np.ndarray) -> float:
     return float(2.0 ** np.round(np.log2(top)))
 
 
+def _cells_containing(Xb, D, u, symmetric, tol=1e-9):
+    """Indices of the cells of ``D`` whose closure contains direction ``u``: those agreeing with
+    ``u``'s pattern on every row that ``u`` is not (within ``tol``) on."""
+    z = Xb @ u
+    off = np.abs(z) > tol * np.linalg.norm(Xb, axis=1) * np.linalg.norm(u)
+    hit = np.all(D[:, off] == (z[off] > 0), axis=1)
+    if symmetric:
+        hit |= np.all(D[:, off] == (z[off] < 0), axis=1)
+    return np.flatnonzero(hit)
+
+
 def _hinge_subgradient(lam, yhat, y):
     """The hinge dual vector in the subdifferential at ``yhat`` nearest ``lam``: ``y`` where the
     margin is below 1, 0 above, ``y clip(y lam, 0, 1)`` at a margin of 1 (within rounding)."""
@@ -820,10 +831,12 @@ def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="au
         if refine:
             cells = []
             for j in np.flatnonzero(A[:, c] != 0):
+                sj = 1 if A[j, c] > 0 else -1
                 pat = own[:, j] if not (act.symmetric and not own[0, j]) else ~own[:, j]
                 i = row_of.get(np.packbits(pat).tobytes(), -1)
-                if i >= 0:
-                    cells.append((i, 1 if A[j, c] > 0 else -1))
+                # a neuron on some data hyperplanes lies in the closure of several cells
+                found = [i] if i >= 0 else _cells_containing(Xb, D, net.U[j], act.symmetric)
+                cells += [(int(k), sj) for k in found]
             polished, _ = polish_dual(Xb, Y[:, c], D, beta, act, lossf, cells,
                                       lambda l: _cert_max(Xb, D, l, act, exact), facets, lam_start=lam)
             if polished is not None:

@@ -235,3 +235,17 @@ def test_unfinished_tiny_scale_network_reproduces_the_fit():
         slack = np.where(fit.patterns, 1.0, -1.0) * (M @ Xb.T)
         assert np.all(slack >= -1e-15 * np.linalg.norm(M, axis=1)[:, None] * np.linalg.norm(Xb, axis=1))
     assert (fit.status == "optimal") == (fit.gap <= OPTIMAL_GAP)
+
+
+def test_certify_a_hinge_optimum_whose_neurons_lie_on_data_hyperplanes():
+    """A 3 x 3 grid without bias, absolute value, hinge: the optimal neurons lie on the
+    hyperplanes of three points (predictions exactly 0 there), so their patterns are faces,
+    not cells. certify found no cell for them and bounded the optimum 6.0 by 3.0 (gap 0.5);
+    it now uses every cell whose closure holds the neuron."""
+    g = np.array([-1.0, 0.0, 1.0])
+    X = np.array([[a, b] for a in g for b in g])
+    y = np.array([-1.0, 1, -1, -1, -1, -1, -1, 1, -1])
+    fit = cvx_core.fit_convex(X, y, 3.0, activation="abs", loss="hinge", bias=False)
+    assert fit.status == "optimal" and fit.objective == pytest.approx(6.0, rel=1e-9)
+    cert = cvx_core.certify(fit.network, X, y, 3.0, loss="hinge")
+    assert cert.globally_optimal and abs(cert.gap - fit.gap) <= 1e-6
