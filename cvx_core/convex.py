@@ -572,8 +572,7 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, certified, exact):
 
         facets = geometry(Xb, D, act)[0].cell_facets
     polished, primals = polish_dual(Xb, yc, D, beta, act, loss, support,
-                                    lambda lam: _cert_max(Xb, D, lam, act, exact), facets,
-                                    lam_start=loss.dual_variable(chosen[3], yc))
+                                    lambda lam: _cert_max(Xb, D, lam, act, exact), facets)
     if polished is not None and polished[0] > bound[0]:
         bound = polished
     for cells, Z in reversed(primals):
@@ -837,8 +836,11 @@ def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="au
                 # a neuron on some data hyperplanes lies in the closure of several cells
                 found = [i] if i >= 0 else _cells_containing(Xb, D, net.U[j], act.symmetric)
                 cells += [(int(k), sj) for k in found]
+            # one output: stop once the network is certified (columns share its penalty otherwise)
+            target = objective - 0.1 * OPTIMAL_GAP * abs(objective) if Y.shape[1] == 1 else np.inf
             polished, _ = polish_dual(Xb, Y[:, c], D, beta, act, lossf, cells,
-                                      lambda l: _cert_max(Xb, D, l, act, exact), facets, lam_start=lam)
+                                      lambda l: _cert_max(Xb, D, l, act, exact), facets, lam_start=lam,
+                                      target=target)
             if polished is not None:
                 lb_c = max(lb_c, polished[0])
                 if lossf.name == "hinge":

@@ -121,8 +121,8 @@ def _most_violated(Xb, D, lam, act, beta, k):
 
 
 def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
-                cells, cert_max, facets=None, *, lam_start=None, max_rounds: int = 8,
-                add_per_round: int = 10):
+                cells, cert_max, facets=None, *, lam_start=None, target: float = np.inf,
+                max_rounds: int = 8, add_per_round: int = 10):
     """The best certified lower bound from the dual program over ``cells`` and the cells it
     violates (module docstring), and the primal points of those solves.
 
@@ -137,6 +137,9 @@ def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: 
     lam_start : ndarray of shape (n,), optional
         A dual vector whose most violated cells join ``cells`` from the start (the network's
         own, when certifying a network that may not be optimal).
+    target : float
+        Stop once the bound reaches this (the objective of the point to certify, less the
+        tolerance).
 
     Returns
     -------
@@ -167,7 +170,7 @@ def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: 
         lb = lower_bound(loss, lam, y, cert, beta)
         if best is None or lb > best[0]:
             best = (lb, lam, cert, u)
-        if cert <= beta * (1 + 1e-10):
+        if cert <= beta * (1 + 1e-10) or best[0] >= target:
             break
         known = set(J)
         new = [c for c in _most_violated(Xb, D, lam, act, beta, add_per_round) if c not in known]
