@@ -1,6 +1,6 @@
 """Real-data study: convex training against SGD, Adam and scikit-learn's MLP at the same beta.
 
-Every method is scored on the same training objective (MATH.md section 2 and 9),
+Every method is scored on the same training objective (docs/math.md section 2 and 9),
 
     F(U, alpha) = L( sigma(Xb U') alpha, y ) + (beta / 2) sum_j (||u_j||^2 + ||alpha_j||_1^2),
 
@@ -17,7 +17,7 @@ Methods (same standardised train/test split and same beta for all):
 - ``convex (sampled + SGD patterns)``: the same program over the sampled patterns plus the
   patterns of the live neurons of the best nonconvex network. Grouping that network's neurons
   by (pattern, sign of alpha) gives a feasible point of this program with objective <= the
-  network's (MATH.md section 3), so its optimum can only be lower.
+  network's (docs/math.md section 3), so its optimum can only be lower.
 - ``SGD`` and ``Adam``: :func:`cvx_core.sgd.train_runs` (mini-batches, the exact objective
   above, width m) over a grid of learning rates x seeds; one network per class for
   multiclass (the one-vs-rest structure of the vector program).

@@ -5,7 +5,7 @@ Run: python benchmarks/solver_speed.py [--quick] [--reference-n100] [--sampled |
 Cases follow issue 3: ReLU, squared loss, spiral data scaled to [-1, 1]^2 with bias, labels
 +-1, beta in {1e-1, 1e-2, 1e-3}. Every "auto" time is the whole ``fit_convex`` call
 (enumeration, solve, pruning, certificate). "gap" is the certified relative gap computed
-from the returned solution over all patterns used (MATH.md section 5). The reference runs
+from the returned solution over all patterns used (docs/math.md section 5). The reference runs
 ``fit_convex(..., solver="clarabel")`` on the same patterns; "ratio" = reference / auto.
 """
 from __future__ import annotations

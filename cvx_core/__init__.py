@@ -1,6 +1,6 @@
 """Convex NN Explorer engine: exact convex training of two-layer networks.
 
-See MATH.md (the project's convention) and the README. Public API:
+See docs/math.md (the project's convention) and the README. Public API:
 
 - :func:`enumerate_patterns`, :func:`sample_patterns`, :func:`cover_count`
 - :func:`fit_convex` -> :class:`ConvexFit`, :func:`beta_max`

@@ -1,4 +1,4 @@
-"""Dual certificates of global optimality (MATH.md section 5).
+"""Dual certificates of global optimality (docs/math.md section 5).
 
 For a dual vector ``lambda`` (n,) and a pattern ``D`` with slopes ``S_D`` the value of the cell
 for the sign ``s = +-1`` is

@@ -1,6 +1,6 @@
 """Convex training of two-layer networks, and certificates for any network.
 
-The convex program (MATH.md section 3), over patterns ``D_1..D_P`` of the design matrix
+The convex program (docs/math.md section 3), over patterns ``D_1..D_P`` of the design matrix
 ``Xb = [X, 1]`` (or ``X`` without bias):
 
     min_{V, W}  L( sum_i S_i Xb (v_i - w_i), y ) + beta sum_i (||v_i||_2 + ||w_i||_2)
@@ -386,7 +386,7 @@ def _prune(Xb, D, act, V, W, tol=ACTIVE_TOL):
 
 
 def network_from_blocks(V, W, activation: str, leak: float, bias: bool) -> TwoLayerNet:
-    """MATH.md section 4: ``u = v / sqrt||v||``, ``alpha = +-sqrt||v||`` for each nonzero block.
+    """docs/math.md section 4: ``u = v / sqrt||v||``, ``alpha = +-sqrt||v||`` for each nonzero block.
 
     ``V, W`` of shape (P, d') or (C, P, d'); for C outputs each neuron has one nonzero
     output weight, in its output's column.
@@ -759,7 +759,7 @@ def _hinge_subgradient(lam, yhat, y):
 
 def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0,
             refine: bool = True) -> Certificate:
-    """Certify how close any network is to the global optimum (MATH.md section 5).
+    """Certify how close any network is to the global optimum (docs/math.md section 5).
 
     The network's own dual vector ``lambda = -grad L(yhat)`` gives ``cert(lambda)`` (is the
     network stationary and dual feasible?) and the bound ``g(lambda / kappa)``. With

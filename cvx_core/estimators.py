@@ -1,7 +1,7 @@
 """scikit-learn estimators for the convex training of two-layer networks.
 
 :class:`ConvexReLURegressor` and :class:`ConvexReLUClassifier` are thin wrappers over
-:func:`cvx_core.fit_convex`. Fitting solves the convex program of MATH.md section 3 over the
+:func:`cvx_core.fit_convex`. Fitting solves the convex program of docs/math.md section 3 over the
 patterns ``D_1..D_P`` of the design matrix ``Xb = [X, 1]``,
 
     min_{V, W}  L( sum_i S_i Xb (v_i - w_i), y ) + beta sum_i (||v_i||_2 + ||w_i||_2)
@@ -18,7 +18,7 @@ gives the same weight decay on the weights (see ``benchmarks/real_data.py``).
 
 Targets
 -------
-- Regression: ``y (n,)`` or ``(n, k)`` (k outputs; the vector program of MATH.md section 3,
+- Regression: ``y (n,)`` or ``(n, k)`` (k outputs; the vector program of docs/math.md section 3,
   penalty ``(beta/2)(||u||^2 + ||alpha||_1^2)``, which splits into k independent programs).
 - Binary classification: labels are mapped to -1/+1 (``classes_[1]`` is +1) and one scalar
   program is solved; ``decision_function`` is the network output, shape (n,).

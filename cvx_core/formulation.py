@@ -1,4 +1,4 @@
-"""The convex program written in cvxpy: the independent reference (MATH.md section 3).
+"""The convex program written in cvxpy: the independent reference (docs/math.md section 3).
 
     min_{V, W}  L( sum_i S_i X (v_i - w_i), y ) + beta sum_i (||v_i||_2 + ||w_i||_2)
     s.t.        (2 D_i - I) X v_i >= 0,  (2 D_i - I) X w_i >= 0,

@@ -1,7 +1,7 @@
 """Planar pictures of the hyperplane arrangement, the zonotope, and a network's linear regions.
 
 The only module of the engine that uses shapely (and scipy's convex hull), so the UI can draw
-the geometry of MATH.md sections 6 and 7 from plain arrays.
+the geometry of docs/math.md sections 6 and 7 from plain arrays.
 
 Symbols
 -------

@@ -6,7 +6,7 @@ Solves, for blocks ``j = 1..m`` with coefficient rows ``C_j (n,)`` and cone-row 
     min_{z_j, t_j}  1/2 || sum_j C_j * (X z_j) - y ||^2 + beta sum_j t_j
     s.t.            ||z_j|| <= t_j,    sgn_jk x_k' z_j >= 0   (k in R_j),
 
-i.e. the group lasso with cone constraints of MATH.md section 3 on a working set (``C_j`` =
+i.e. the group lasso with cone constraints of docs/math.md section 3 on a working set (``C_j`` =
 ``s_j`` times the slopes of block j's pattern, ``sgn_j = 2 D_j - 1``).
 
 Primal-dual path following with Nesterov-Todd scaling and Mehrotra's predictor-corrector

@@ -1,4 +1,4 @@
-"""Activations, losses and the two-layer network, in the convention of MATH.md.
+"""Activations, losses and the two-layer network, in the convention of docs/math.md.
 
 Symbols
 -------

@@ -1,6 +1,6 @@
 """Regularization path of the convex program: warm-started solves over a grid of beta.
 
-For each ``beta`` on a decreasing grid the convex program (MATH.md section 3)
+For each ``beta`` on a decreasing grid the convex program (docs/math.md section 3)
 
     min_{V, W}  L( sum_i S_i Xb (v_i - w_i), y ) + beta sum_i (||v_i||_2 + ||w_i||_2)
     s.t.        (2 D_i - I) Xb v_i >= 0,  (2 D_i - I) Xb w_i >= 0
@@ -14,7 +14,7 @@ scikit-learn's ``lasso_path``.
 A *neuron* of the path is a pair (pattern ``i``, sign ``s``): ``s = +1`` is the block ``v_i``
 (output weight ``alpha > 0``), ``s = -1`` the block ``w_i`` (``alpha < 0``). Its group norm
 ``||v_i||`` or ``||w_i||`` equals ``||u|| |alpha|`` of the balanced neuron, so the objective
-reported at every beta is ``L(yhat, y) + beta * sum of group norms`` (MATH.md section 9).
+reported at every beta is ``L(yhat, y) + beta * sum of group norms`` (docs/math.md section 9).
 Widths count blocks above :data:`cvx_core.convex.ACTIVE_TOL` times the largest block, after
 pruning (the engine's one tolerance).
 

@@ -1,6 +1,6 @@
 """Nonconvex training of the two-layer network by gradient methods, in numpy.
 
-The objective minimised is exactly :meth:`cvx_core.model.TwoLayerNet.objective` (MATH.md
+The objective minimised is exactly :meth:`cvx_core.model.TwoLayerNet.objective` (docs/math.md
 section 2), summed over samples (not averaged):
 
     F(U, alpha) = L( sigma(Xb U') alpha, y ) + (beta / 2) (||U||_F^2 + ||alpha||^2),
@@ -11,7 +11,7 @@ regularised like the others). Its gradient, with ``Z = Xb U'`` (n, m), ``lambda 
     grad_alpha = sigma(Z)' (-lambda) + beta alpha,
     grad_U     = ((-lambda) alpha' * sigma'(Z))' Xb + beta U,
 
-where ``sigma'(z) = a`` for ``z >= 0`` and ``b`` otherwise (the ``>= 0`` convention of MATH.md,
+where ``sigma'(z) = a`` for ``z >= 0`` and ``b`` otherwise (the ``>= 0`` convention of docs/math.md,
 so at a kink this is one element of the Clarke subdifferential).
 
 Optimisers (the step size ``lr`` multiplies the gradient of F itself):

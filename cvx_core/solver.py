@@ -6,7 +6,7 @@ Solves, over the patterns ``D (P, n)`` of the design matrix ``Xb (n, d)``,
     s.t.       (2 D_{i_j} - I) Xb z_j >= 0,
 
 where each block ``j`` is a pair (cell ``i_j``, sign ``s_j``): ``s = +1`` blocks are the
-``v_i`` and ``s = -1`` blocks the ``w_i`` of MATH.md section 3.
+``v_i`` and ``s = -1`` blocks the ``w_i`` of docs/math.md section 3.
 
 Structure exploited:
 

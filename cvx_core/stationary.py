@@ -1,4 +1,4 @@
-"""Stationary points of nonconvex training, seen through the convex program (MATH.md section 8).
+"""Stationary points of nonconvex training, seen through the convex program (docs/math.md section 8).
 
 At a differentiable stationary point of
 

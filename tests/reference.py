@@ -1,7 +1,7 @@
 """Independent reference implementations for checking the ``cvx_core`` engine.
 
 Nothing here imports ``cvx_core``: every quantity is recomputed from the definitions (the
-project's convention, MATH.md) with numpy, scipy and cvxpy only, by deliberately plain
+project's convention, docs/math.md) with numpy, scipy and cvxpy only, by deliberately plain
 algorithms that share no code or shortcut with the engine.
 
 Convention

@@ -1,4 +1,4 @@
-"""fit_convex / certify: the invariants of MATH.md on tiny seeded problems."""
+"""fit_convex / certify: the invariants of docs/math.md on tiny seeded problems."""
 import subprocess
 import sys
 import warnings

@@ -48,7 +48,7 @@ def test_binary_agrees_with_fit_convex():
     # classes_[1] ("b") is the +1 label
     assert set(clf.predict(X)) <= {"a", "b"}
     np.testing.assert_array_equal(clf.predict(X) == "b", clf.decision_function(X) > 0)
-    # the network reproduces the objective (MATH.md section 4) and the certificate is 1 at the optimum
+    # the network reproduces the objective (docs/math.md section 4) and the certificate is 1 at the optimum
     pm = np.where(y == 1, 1.0, -1.0)
     assert clf.network_.objective(X, pm, 0.5, "logistic") == pytest.approx(clf.objective_, rel=1e-6)
     assert clf.certificate_ == pytest.approx(1.0, abs=1e-3)

@@ -182,7 +182,7 @@ def coverage(key: tuple, bias: bool, seed: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def ratio_curve(c: Controls, p_star: float) -> dict:
-    """p_s / p*, kappa and g(lambda_s / kappa) / p* on :data:`RATIO_GRID` (MATH.md section 7).
+    """p_s / p*, kappa and g(lambda_s / kappa) / p* on :data:`RATIO_GRID` (docs/math.md section 7).
 
     p_s is the optimum of the convex program over the patterns of N Gaussian directions
     (``sample_patterns`` with the data seed); kappa = max(1, cert(lambda_s) / beta) and the lower

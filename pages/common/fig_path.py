@@ -18,7 +18,7 @@ SIGN_STYLE = {1: dict(color=VERMILLION, dash="solid"), -1: dict(color=BLUE, dash
 
 
 def neuron_name(i: int, s: int) -> str:
-    """``v<i>`` for output weight > 0, ``w<i>`` for output weight < 0 (MATH.md section 3)."""
+    """``v<i>`` for output weight > 0, ``w<i>`` for output weight < 0 (docs/math.md section 3)."""
     return f"{'v' if s > 0 else 'w'}{i}"
 
 
