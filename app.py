@@ -3,8 +3,10 @@ import threading
 
 import streamlit as st
 
-from pages.common.guard import ran_via_app
-from pages.common.state import share_box, shared_controls, show_notices, sync_url
+from pages.common.controls.routing import ran_via_app
+from pages.common.controls.share import share_box
+from pages.common.controls.shared import shared_controls
+from pages.common.url import show_notices, sync_url
 
 st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png", layout="wide",
                    initial_sidebar_state="collapsed" if st.query_params.get("lecture") in ("1", "true") else "auto")
@@ -35,7 +37,7 @@ nav = st.navigation(PAGES)
 controls = shared_controls()
 st.session_state["controls"] = controls
 show_notices()
-ran_via_app(True)  # pages check it (guard.through_app): a page file may run alone in legacy pages/ mode
+ran_via_app(True)  # pages check it (routing.through_app): a page file may run alone in legacy pages/ mode
 try:
     nav.run()
 finally:  # also after st.stop() in a page: the URL and the share link follow the controls

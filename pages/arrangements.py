@@ -4,12 +4,18 @@ from functools import partial
 import streamlit as st
 
 from cvx_core.geometry import direction_from_angles, kinks_1d
-from pages.common import cache, export, guard, lecture, live_chart
-from pages.common import cache_arrangements as ca
-from pages.common import fig_arrangements as fa
-from pages.common.state import bind
+from pages.common import errors, lecture, solve
+from pages.common.cache import arrangements as ca
+from pages.common.cache.keys import data_key, fit_key
+from pages.common.controls.arrangements import CONTROLS, picked_index
+from pages.common.controls.routing import through_app
+from pages.common.data.registry import data_for
+from pages.common.export.chart import cached, chart
+from pages.common.export.live_chart import clicked_points
+from pages.common.figures import arrangements as fa
+from pages.common.url import bind_all
 
-guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
+through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c, ss = st.session_state["controls"], st.session_state
 st.title("Hyperplane arrangements and zonotopes")
 lecture.note("Every direction u of a hidden neuron switches on a subset of the points, its *activation pattern*. "
@@ -17,23 +23,21 @@ lecture.note("Every direction u of a hidden neuron switches on a subset of the p
              "finitely many, so training is a finite convex program. The bias is the last weight coordinate.")
 st.latex(r"\begin{gathered}D(u)=\mathrm{diag}\big(1[\tilde X u\ge 0]\big),\qquad \tilde X=[X,\ 1]\\"
          r"K_D=\{u:(2D-I)\tilde X u\ge 0\}\end{gathered}")  # two lines: one is too wide at 1024 px
-key = cache.data_key(c)
-try:
-    with st.spinner("Enumerating patterns and drawing cells..."):
-        view = ca.arrangement(key, c.bias)
-except ValueError as exc:
-    st.error(str(exc))
+key, data = data_key(c), data_for(c)
+with st.spinner("Enumerating patterns and drawing cells..."):
+    view = errors.attempt(lambda: ca.arrangement(key, c.bias, _X=data.X), doing="drawing the arrangement",
+                          bad="Cannot draw the arrangement")
+if view is None:
     st.stop()
-data, P, dim = cache.data_for(c), view.n_patterns, view.Xb.shape[1]
+P, dim = view.n_patterns, view.Xb.shape[1]
 
-for name, (default, parse) in ca.CONTROLS.items():  # the page's own controls, bound to the URL
-    bind(name, default, parse)
+bind_all(CONTROLS)  # the page's own controls, bound to the URL
 ss["arr_cell"] = ss["arr_cell"] if ss["arr_cell"] < P else -1
 ss["arr_point"] = ss["arr_point"] if ss["arr_point"] < len(data.X) else -1
 
 
 def _picked(chart_key, target):  # a click on a chart writes the picked index into a bound control
-    ss[target] = ca.picked_index(live_chart.clicked_points(ss.get(chart_key)))
+    ss[target] = picked_index(clicked_points(ss.get(chart_key)))
 
 
 k = st.columns([3, 2, 2, 2])
@@ -49,12 +53,12 @@ k[1].number_input(f"Selected point (0..{len(data.X) - 1}, -1 none)", -1, len(dat
 k[2].toggle("Approximation ratio against N", key="arr_ratio",
             help=f"One convex solve over the sampled patterns per N in {ca.RATIO_GRID} (cached), each certified over all patterns")
 
-fit = guard.fit(c, key="arr", spinner="Solving the convex program over all patterns (cached)...")
-fkey = ca.fit_key(c, fit) if fit else None
+fit = solve.fit(c, data, key="arr", spinner="Solving the convex program over all patterns (cached)...")
+fkey = fit_key(c, fit) if fit else None
 sel, pt = (ss["arr_cell"] if ss["arr_cell"] >= 0 else None), (ss["arr_point"] if ss["arr_point"] >= 0 else None)
 u = direction_from_angles(ss["arr_theta"], ss["arr_elev"] if dim == 3 else None)
 dinfo = ca.direction_info(view, u)
-samp = ca.sampled(key, c.bias, ss["arr_N"], c.seed)
+samp = ca.sampled(key, c.bias, ss["arr_N"], c.seed, _X=data.X)
 sinfo = ca.selection_info(view, sel, fit.network if fit else None, c.bias) if sel is not None else None
 # Figure-cache keys: everything each figure shows (export.cached); sampling colours depend on N.
 found_key = (ss["arr_colour"], ss["arr_N"] if ss["arr_colour"] == "sampling" else None, c.seed)
@@ -82,8 +86,8 @@ with left:
         build = partial(fa.data_space_figure_1d, data.X, data.y, predict=fit.network.predict if fit else None,
                         kinks=kinks_1d(fit.network.U, c.bias) if fit else (),
                         alpha=fit.network.alpha if fit else None, activated=act, point=pt)
-    fig = export.cached(("arr_data", key, c.bias, fkey, sel, pt), build)
-    export.chart(fig, key="arr_data_chart", filename="arrangement_data_space", live=True,
+    fig = cached(("arr_data", key, c.bias, fkey, sel, pt), build)
+    chart(fig, key="arr_data_chart", filename="arrangement_data_space", live=True,
                  on_select=lambda: _picked("arr_data_chart", "arr_point"))
     lecture.explain(("How to read this: each neuron of the fit is a line x~'u_j = 0 (green: alpha_j > 0, purple: "
                      "alpha_j < 0) with a strip on its active side; the grey polygons are the network's linear regions "
@@ -97,11 +101,11 @@ with right:
     if view.drawn:
         f = samp["cells"] if ss["arr_colour"] == "sampling" else None
         # u is drawn over the cached figure (a live chart overlay): moving u redraws no cell
-        fig = export.cached(("arr_weight", key, c.bias, fkey, found_key, sel, pt), lambda: fa.arrangement_figure(
+        fig = cached(("arr_weight", key, c.bias, fkey, found_key, sel, pt), lambda: fa.arrangement_figure(
             view.pictures, view.pattern_index, labels=view.labels or False, found=f,
-            norms=ca.cell_norms(fkey, _fit=fit) if fit else None, selected=sel, point=pt, direction_legend=True,
+            norms=ca.cell_norms(fkey, _fit=fit, _view=view) if fit else None, selected=sel, point=pt, direction_legend=True,
             axis_titles=("u1", "u_bias") if dim == 2 and c.bias else ("u1", "u2")))
-        export.chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", live=True,
+        chart(fig, key="arr_weight_chart", filename="arrangement_weight_space", live=True,
                      overlay=fa.direction_traces(view.pictures, u),
                      on_select=lambda: _picked("arr_weight_chart", "arr_cell"))
         total = sum(p.n_cells for p in view.pictures)
@@ -120,10 +124,10 @@ with right:
         st.info(f"{P:,} cells are too many to draw (limit {ca.MAX_DRAWN_PATTERNS:,}); reduce n to see them.")
 
 st.subheader("How many patterns?")
-cc = ca.counts_curve(key, c.bias)
+cc = ca.counts_curve(key, c.bias, _X=data.X)
 st.latex(r"\begin{gathered}P\;=\;2\sum_{k=0}^{r-1}\binom{n-1}{k}\;\le\;2r\Big(\frac{e(n-1)}{r}\Big)^r\\"
          r"\text{(Cover 1965, rank } r \text{ in general position)}\end{gathered}")
-export.chart(export.cached(("arr_counts", key, c.bias), lambda: fa.counts_figure(
+chart(cached(("arr_counts", key, c.bias), lambda: fa.counts_figure(
     cc["n"], cc["engine"], cc["cover"], cc["bound"], current_n=len(data.X))),
              key="arr_counts", filename="pattern_counts")
 lecture.explain(f"How to read this: circles are the engine's exact enumeration for the first n points, the blue line "
@@ -135,16 +139,16 @@ st.latex(r"Z(\tilde X)=\sum_k [0,\tilde x_k],\qquad \arg\max_{z\in Z} u^\top z=\
 if view.drawn:
     found_v = samp["vertices"] if ss["arr_colour"] == "sampling" else None
     if dim == 3:  # u's marks drawn over the cached scene (a live chart overlay): no WebGL re-render
-        zfig = export.cached(("arr_zonotope", key, c.bias, found_key, sel), lambda: fa.zonotope_figure(
+        zfig = cached(("arr_zonotope", key, c.bias, found_key, sel), lambda: fa.zonotope_figure(
             view.vertices, triangles=view.triangles, labels=view.vertex_labels, found=found_v, highlight=sel,
             direction_legend=True))
-        export.chart(zfig, key="arr_zonotope", filename="zonotope", live=True,
+        chart(zfig, key="arr_zonotope", filename="zonotope", live=True,
                      overlay=fa.zonotope_direction_traces(view.vertices, dinfo["vertex"], u))
     else:
-        zfig = export.cached(("arr_zonotope", key, c.bias, found_key, sel, u_key), lambda: fa.zonotope_figure(
+        zfig = cached(("arr_zonotope", key, c.bias, found_key, sel, u_key), lambda: fa.zonotope_figure(
             view.vertices, order=view.order, labels=view.vertex_labels, found=found_v,
             selected_vertex=dinfo["vertex"], highlight=sel, direction=u))
-        export.chart(zfig, key="arr_zonotope", filename="zonotope", live=True)
+        chart(zfig, key="arr_zonotope", filename="zonotope", live=True)
     lecture.explain(f"How to read this: each vertex X~'D1 is one pattern (hover for it); the {'diamond' if dim == 3 else 'star'} is the vertex that "
                     f"maximises u'z for the direction u of the sliders: pattern {dinfo['vertex']}, and D(u) is pattern "
                     f"{dinfo['index']} ({'they agree' if dinfo['agree'] else 'they differ: u lies on a hyperplane'}). "
@@ -153,8 +157,8 @@ if view.drawn:
                        "arrangement's hover)." if view.vertex_labels is None else ""))
 
 st.subheader("Subsampling: what N Gaussian directions find")
-cov = ca.coverage(key, c.bias, c.seed)
-export.chart(export.cached(("arr_coverage", key, c.bias, c.seed, ss["arr_N"]),
+cov = ca.coverage(key, c.bias, c.seed, _X=data.X)
+chart(cached(("arr_coverage", key, c.bias, c.seed, ss["arr_N"]),
                            lambda: fa.coverage_figure(cov["N"], cov["found"], P, current_N=ss["arr_N"])), key="arr_coverage",
              filename="coverage", live=True)
 lecture.explain("How to read this: a cell is found with probability equal to its normalised solid angle, so large "
@@ -163,13 +167,11 @@ lecture.explain("How to read this: a cell is found with probability equal to its
 if ss["arr_ratio"] and fit is not None and fit.exact_patterns:
     st.latex(r"\begin{gathered}p^\ast\le p_s\le\kappa\,p^\ast,\qquad g(\lambda_s/\kappa)\le p^\ast\\"
              r"\kappa=\max\Big(1,\tfrac{\mathrm{cert}(\lambda_s)}{\beta}\Big)\end{gathered}")
-    try:
-        with st.spinner(f"Solving the subsampled programs for N in {ca.RATIO_GRID} (cached)..."):
-            rc = ca.ratio_curve(c, fit.objective)
-    except (ValueError, RuntimeError) as exc:
-        st.error(f"Approximation ratio not available: {exc}")
-    else:
-        export.chart(export.cached(("arr_ratio", c, ss["arr_N"]), lambda: fa.ratio_figure(
+    with st.spinner(f"Solving the subsampled programs for N in {ca.RATIO_GRID} (cached)..."):
+        rc = errors.attempt(lambda: ca.ratio_curve(c, fit.objective, _data=data), doing="computing the ratio",
+                            bad="Approximation ratio not available")
+    if rc is not None:
+        chart(cached(("arr_ratio", c, ss["arr_N"]), lambda: fa.ratio_figure(
             rc["N"], rc["ratio"], rc["kappa"], rc["lower"], current_N=ss["arr_N"])),
                      key="arr_ratio_chart", filename="approximation_ratio", live=True)
         lecture.explain(f"How to read this: p_s is the optimum of the convex program over the N directions' patterns "

@@ -2,10 +2,17 @@
 import streamlit as st
 
 import cvx_core
-from pages.common import cache, export, guard, lecture, presets, userdata
-from pages.common.figures import decision_figure, regression_figure
+from pages.common import lecture, solve
+from pages.common.cache.keys import fingerprint
+from pages.common.controls import presets
+from pages.common.controls.routing import through_app
+from pages.common.data import editing, upload
+from pages.common.data.registry import data_for
+from pages.common.export import panels
+from pages.common.export.chart import cached, chart
+from pages.common.figures.base import add_click_layer, decision_figure, regression_figure
 
-guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
+through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
 st.title("Convex NN Explorer")
 lecture.note(
@@ -23,8 +30,8 @@ if not lecture.active():
     with st.expander("Teaching scenarios (links to exact views)", icon=":material/school:"):
         presets.links()
 
-data = cache.data_for(c)
-f = guard.fit(c, key="home", spinner="Solving the convex program over all activation patterns...")
+data = data_for(c)
+f = solve.fit(c, data, key="home", spinner="Solving the convex program over all activation patterns...")
 
 if f is not None:
     m = st.columns(3) + st.columns(3)  # two rows: five metrics in one row are unreadable at 1024 px
@@ -35,7 +42,7 @@ if f is not None:
     m[4].metric("Solve time", f"{f.solve_time:.2f} s")
     m[5].metric("Status", f.status, help=cvx_core.STATUSES[f.status])
 
-mode = userdata.edit_controls(data.task) if not lecture.active() else "off"
+mode = editing.edit_controls(data.task) if not lecture.active() else "off"
 predict = f.network.predict if f is not None else None
 certified = f is not None and f.status == "optimal"
 title = ("Convex fit (global optimum)" if certified and f.exact_patterns
@@ -50,13 +57,13 @@ def _figure():
                               title=title + (": decision function and boundary" if predict else ""),
                               marker_size=lecture.marker_size())
     if mode != "off":
-        userdata.add_click_layer(fig, data, predict)
+        add_click_layer(fig, data, predict)
     return fig
 
 
-fit_id = export.fingerprint(f.network.U, f.network.alpha) if f is not None else None
-fig = export.cached(("home", c, fit_id, f is not None and f.exact_patterns, mode), _figure)
-userdata.chart_with_clicks(fig, data, mode, filename=f"convex_fit_{c.dataset if not c.source else 'user'}")
+fit_id = fingerprint(f.network.U, f.network.alpha) if f is not None else None
+fig = cached(("home", c, fit_id, f is not None and f.exact_patterns, mode), _figure)
+chart(fig, filename=f"convex_fit_{c.dataset if not c.source else 'user'}", **editing.chart_target(data, mode))
 if f is not None:
     lecture.explain(
         ("How to read this: colour is the network output f(x) (orange > 0, blue < 0), the black line is f(x) = 0. "
@@ -70,8 +77,8 @@ if f is not None:
 
 if not lecture.active():
     with st.expander("Own data: upload a CSV", icon=":material/upload_file:", expanded=c.source != "" and st.session_state.get("src") == "upload"):
-        userdata.upload_panel(data)
+        upload.upload_panel(data)
     with st.expander("Export: figure, model, data, Python snippet", icon=":material/download:"):
-        export.export_panel(c, data, f, st.session_state.get("home_samples", 0) or "exact")
+        panels.export_panel(c, data, f, st.session_state.get("home_samples", 0) or "exact")
     with st.expander("Certify a network trained elsewhere (JSON weights)", icon=":material/verified:"):
-        export.certify_panel(c, data)
+        panels.certify_panel(c, data)

@@ -2,24 +2,16 @@
 import numpy as np
 import streamlit as st
 
-from pages.common import cache, export, guard, lecture
-from pages.common import cache_path as cp
-from pages.common.fig_path import animation_figure, fit_figure, loss_figure, path_figure
-from pages.common.state import bind
+from pages.common import errors, lecture, solve
+from pages.common.controls.path import CONTROLS, RATIOS, SELECTED, SELECTED_PARSER
+from pages.common.controls.routing import through_app
+from pages.common.data.registry import data_for
+from pages.common.export.chart import cached, chart
+from pages.common.export.snippet import path_snippet
+from pages.common.figures.path import animation_figure, fit_figure, loss_figure, path_figure
+from pages.common.url import bind, bind_all
 
-RATIOS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3)
-
-
-def _int_in(lo, hi):
-    def parse(raw: str) -> int:
-        v = int(raw)
-        if not lo <= v <= hi:
-            raise ValueError(raw)
-        return v
-    return parse
-
-
-guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
+through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
 ss = st.session_state
 st.title("Sparsity path")
@@ -30,19 +22,18 @@ lecture.note(
     "beta above **beta_max** and grows as beta falls. The optimiser, not you, decides the width. "
     "Every point is solved with a warm start from the previous one and certified by its dual gap."
 )
-bind("path_ratio", 1e-2, lambda raw: RATIOS[[f"{r:g}" for r in RATIOS].index(raw)])
-bind("path_nbetas", 20, _int_in(3, 40))
-bind("path_play", False, lambda raw: bool(_int_in(0, 1)(raw)))
+bind_all(CONTROLS)
 left, right = st.columns(2)
 if lecture.show("path_ratio"):
     left.select_slider("Smallest beta, as a fraction of beta_max", RATIOS, key="path_ratio", format_func=lambda v: f"{v:g}")
 if lecture.show("path_nbetas"):
     right.slider("Number of betas (log-spaced)", 3, 40, key="path_nbetas")
 
-path = cp.path_or_none(c, ss["path_nbetas"], ss["path_ratio"])
+data = data_for(c)
+path = solve.path(c, data, ss["path_nbetas"], ss["path_ratio"])
 if path is None:
     st.stop()
-data, K = cache.data_for(c), path.n_betas
+K = path.n_betas
 
 m = st.columns(3) + st.columns(3)  # two rows: five metrics in one row are unreadable at 1024 px
 m[0].metric("beta_max", f"{path.beta_max:.4g}", help="smallest beta at which the zero network is optimal (exact over the patterns)")
@@ -52,10 +43,10 @@ m[3].metric("Patterns", f"{path.n_patterns:,}", help="exact enumeration" if path
 m[4].metric("Worst gap", f"{path.gaps.max():.1e}", help="largest relative duality gap over the path")
 bad = [f"{b:.3g} ({s})" for b, s in zip(path.betas, path.statuses) if s != "optimal"]
 if bad:
-    st.warning("Solver status other than optimal at beta = " + ", ".join(bad))
+    errors.solver_outcome("Solver status other than optimal at beta = " + ", ".join(bad))
 
-bind("path_k", int(np.argmin(np.abs(np.log(path.betas) - np.log(c.beta)))), _int_in(0, 39))
-ss["path_k"] = min(ss["path_k"], K - 1)
+bind(SELECTED, int(np.argmin(np.abs(np.log(path.betas) - np.log(c.beta)))), SELECTED_PARSER)
+ss[SELECTED] = min(ss[SELECTED], K - 1)
 
 
 def _step(delta: int) -> None:
@@ -79,7 +70,7 @@ m[4].metric("Solve time", f"{path.solve_times[k]:.2f} s", help="this beta, warm-
 fkey = ("path", c, ss["path_nbetas"], ss["path_ratio"], k)  # everything the path's figures show
 a, b = st.columns(2)
 with a:
-    export.chart(export.cached(fkey + ("path",), lambda: path_figure(path, k)), key="path_fig_path",
+    chart(cached(fkey + ("path",), lambda: path_figure(path, k)), key="path_fig_path",
                  filename="sparsity_path")
     lecture.explain("How to read this: each line is one neuron, a group of the convex program (pattern D_i with sign + "
                     "for v_i, output weight > 0, solid vermillion; sign - for w_i, output weight < 0, dashed blue); its "
@@ -89,16 +80,16 @@ with a:
                     "neighbouring patterns with nearly the same hyperplane can trade norm, so curves may jump.")
 with b:
     try:
-        export.chart(export.cached(fkey + ("fit",), lambda: fit_figure(path, k, data.X, data.y, data.X_test, data.y_test)),
+        chart(cached(fkey + ("fit",), lambda: fit_figure(path, k, data.X, data.y, data.X_test, data.y_test)),
                      key="path_fig_fit", filename="path_fit")
         lecture.explain("How to read this: the network at the selected beta. Each active neuron is drawn in data space "
                         "(2-D: the line x~'u = 0 where it switches on; 1-D: its contribution alpha sigma(x~'u)); line "
                         "width grows with its group norm; hover names its pattern. A 2-D neuron whose line misses the "
                         "plotted box is on (or off) over the whole box and is not drawn.")
     except ValueError as exc:
-        st.error(str(exc))
+        errors.bad_input(str(exc))
 
-export.chart(export.cached(fkey + ("loss",), lambda: loss_figure(path, k)), key="path_fig_loss", filename="path_error")
+chart(cached(fkey + ("loss",), lambda: loss_figure(path, k)), key="path_fig_loss", filename="path_error")
 if path.test_loss is None:
     st.info("Set a test fraction in the sidebar to see test error, the best beta and the one-standard-error choice.")
     lecture.explain("How to read this: mean per-sample training loss (no penalty) at each beta; green is the selected beta.")
@@ -112,11 +103,11 @@ else:
 
 if st.toggle("Play: animate the fit and its neurons over beta", key="path_play"):
     try:
-        export.chart(animation_figure(path, data.X, data.y), key="path_fig_anim", filename="path_animation", server=False)
+        chart(animation_figure(path, data.X, data.y), key="path_fig_anim", filename="path_animation", server=False)
         lecture.explain("How to read this: press Play (or drag the slider under the plot) to step through the path from "
                         "beta_max (zero network) to the smallest beta; the title gives width and objective at each frame.")
     except ValueError as exc:
-        st.error(str(exc))
+        errors.bad_input(str(exc))
 
 d1, d2 = st.columns(2)
 d1.download_button("Path (CSV)", path.to_csv, file_name="path.csv", mime="text/csv", key="path_dl_csv",
@@ -124,7 +115,7 @@ d1.download_button("Path (CSV)", path.to_csv, file_name="path.csv", mime="text/c
 d2.download_button(f"Network at beta = {path.betas[k]:.3g} (JSON)", path.network(k).to_json(),
                    file_name=f"network_beta_{path.betas[k]:.4g}.json", mime="application/json", key="path_dl_json",
                    icon=":material/data_object:")
-code = cp.snippet(c, ss["path_nbetas"], ss["path_ratio"], k, path)
+code = path_snippet(c, data, int(ss.get(solve.PATH_SAMPLES, 0)), ss["path_nbetas"], ss["path_ratio"], k, path)
 if code and not lecture.active():
     with st.expander("Reproduce this path in Python"):
         st.code(code, language="python")

@@ -4,15 +4,22 @@ from dataclasses import astuple
 import streamlit as st
 
 from cvx_core.sgd import OPTIMIZERS
-from pages.common import cache, export, guard, lecture
-from pages.common import cache_sgd as cs
-from pages.common.fig_sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
-                                  run_label, sensitivity_figure, side_by_side_figure)
-from pages.common.real_data_view import KEY as RD_KEY, render_real_data_section
+from pages.common import errors, lecture
+from pages.common.cache import sgd as cs
+from pages.common.cache.fit import fit_for
+from pages.common.cache.keys import fingerprint
+from pages.common.controls import sgd as ctl
+from pages.common.controls.routing import through_app
+from pages.common.data.registry import data_for
+from pages.common.export.chart import cached, chart
+from pages.common.figures.sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
+                                      run_label, sensitivity_figure, side_by_side_figure)
+from pages.common.real_data_section import KEY as RD_KEY, render_real_data_section
+from pages.common.url import bind_all
 
 SHORT = {"gd": "GD", "sgd": "SGD", "adam": "Adam"}  # option labels that fit the narrow column at 1024 px
 
-guard.through_app()  # a fresh server may run this file alone (legacy pages/ mode)
+through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
 ss = st.session_state
 st.title("SGD versus convex training")
@@ -21,7 +28,7 @@ lecture.note(
     "gradient methods in numpy (the result depends on learning rate, initialisation and luck) and the convex "
     "program (the certified global optimum, no tuning)."
 )
-cs.bind_controls()
+bind_all(ctl.CONTROLS)
 with st.expander("Training settings", expanded=True):
     r = st.columns(4)  # rows of at most four: six inputs in one row squeeze their labels at 1024 px
     r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=SHORT.get,
@@ -31,52 +38,49 @@ with st.expander("Training settings", expanded=True):
     r[3].number_input("Batch size", 1, 400, key="sgd_batch", disabled=ss["sgd_opt"] == "gd",
                       help="samples per step for SGD and Adam; gradient descent always uses the full batch")
     r = st.columns([2, 1, 2])
-    r[0].select_slider("Init scale", cs.INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
+    r[0].select_slider("Init scale", ctl.INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
     r[1].number_input("Seed", 0, 10_000, key="sgd_seed", help="initialisation seed")
-    r[2].select_slider("Learning rate of the live run", cs.LR_OPTIONS, key="sgd_lr")
+    r[2].select_slider("Learning rate of the live run", ctl.LR_OPTIONS, key="sgd_lr")
     r = st.columns([3, 1])
-    r[0].multiselect("Learning rates to compare", cs.LR_OPTIONS, key="sgd_lrs")
+    r[0].multiselect("Learning rates to compare", ctl.LR_OPTIONS, key="sgd_lrs")
     r[1].number_input("Seeds to compare", 1, 8, key="sgd_nseeds")
 
-data = cache.data_for(c)
+data = data_for(c)
 X, y = data.X, data.y
 with st.spinner("Solving the convex program over all activation patterns (cached) ..."):
-    fit, why = cs.convex_for(c)
+    fit = errors.attempt(lambda: fit_for(c, data), doing="fitting", bad="No convex optimum for these settings",
+                         hint="SGD runs are shown without the convex optimum.")
 p_star = fit.objective if fit is not None else None
-if fit is None:
-    st.warning(f"No convex optimum for these settings: {why}. SGD runs are shown without it.")
-s = cs.setup_for(c)
+s = ctl.setup_for(c)
 steps = int(ss["sgd_steps"])
-try:
-    h = cs.live(s, X, y)
-except ValueError as exc:
-    st.error(str(exc))
+h = errors.attempt(lambda: ctl.live(s, X, y), doing="training", bad="Cannot train")
+if h is None:
     st.stop()
 
 st.subheader("Live run")
 b = st.container(horizontal=True, gap="small")  # buttons as wide as their labels (columns truncate them at 1024 px)
-b.button("Play", key="sgd_play", on_click=cs.set_playing, args=(True,), icon=":material/play_arrow:",
+b.button("Play", key="sgd_play", on_click=ctl.set_playing, args=(True,), icon=":material/play_arrow:",
          disabled=h.n_steps >= steps)
-b.button("Pause", key="sgd_pause", on_click=cs.set_playing, args=(False,), icon=":material/pause:")
-b.button(f"Step +{cs.chunk(steps)}", key="sgd_step", on_click=cs.step, args=(s, X, y, cs.chunk(steps)),
-         icon=":material/skip_next:", help=f"train {cs.chunk(steps)} more steps")
-b.button("Reset", key="sgd_reset", on_click=cs.reset, icon=":material/replay:", help="same initialisation")
-b.button("New seed", key="sgd_newseed", on_click=cs.new_seed, icon=":material/casino:")
+b.button("Pause", key="sgd_pause", on_click=ctl.set_playing, args=(False,), icon=":material/pause:")
+b.button(f"Step +{ctl.chunk(steps)}", key="sgd_step", on_click=ctl.step, args=(s, X, y, ctl.chunk(steps)),
+         icon=":material/skip_next:", help=f"train {ctl.chunk(steps)} more steps")
+b.button("Reset", key="sgd_reset", on_click=ctl.reset, icon=":material/replay:", help="same initialisation")
+b.button("New seed", key="sgd_newseed", on_click=ctl.new_seed, icon=":material/casino:")
 
 
 def _fingerprint(h) -> str:
     """Content hash of a run (its weights and objective trace) for figure-cache keys."""
-    return export.fingerprint(h.network.U, h.network.alpha, h.objective)
+    return fingerprint(h.network.U, h.network.alpha, h.objective)
 
 
-@st.fragment(run_every=0.4 if ss.get(cs.PLAYING) else None)
+@st.fragment(run_every=0.4 if ss.get(ctl.PLAYING) else None)
 def live_view():
-    if cs.tick(s, X, y, steps):
+    if ctl.tick(s, X, y, steps):
         st.rerun(scope="app")  # finished or stopped: refresh the whole page (stationary view)
-    hl = cs.live(s, X, y)
-    if ss.get(cs.ERROR):
-        st.error(ss[cs.ERROR])
-    st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {steps}" + (" (playing)" if ss.get(cs.PLAYING) else ""))
+    hl = ctl.live(s, X, y)
+    if ss.get(ctl.ERROR):
+        errors.bad_input(ss[ctl.ERROR])
+    st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {steps}" + (" (playing)" if ss.get(ctl.PLAYING) else ""))
     m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
     m[0].metric("SGD objective", f"{hl.final_objective:.5g}", help="F at the current weights (same function as the engine's)")
     m[1].metric("Convex p*", f"{p_star:.5g}" if p_star else "n/a",
@@ -90,7 +94,7 @@ def live_view():
     if fit is not None:
         nets["Convex optimum"] = fit.network.predict
     live_key = ("sgd_live", c, astuple(s), _fingerprint(hl))  # what the figure shows
-    export.chart(export.cached(live_key, lambda: side_by_side_figure(
+    chart(cached(live_key, lambda: side_by_side_figure(
         X, y, nets, regression=data.task == "regression", X_test=data.X_test, y_test=data.y_test)),
         key="sgd_fig_live", filename="sgd_vs_convex")
     lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "
@@ -103,10 +107,10 @@ live_view()
 st.subheader("Several runs: learning rate x seed")
 lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
 seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
-runs = cs.runs(X, y, s, steps, lrs, seeds)
-live_run = cs.live(s, X, y)  # after the live view: its state at the end of this run
+runs = cs.runs(s, steps, lrs, seeds, data)
+live_run = ctl.live(s, X, y)  # after the live view: its state at the end of this run
 runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds))
-export.chart(export.cached(runs_key + ("curves", _fingerprint(live_run)),
+chart(cached(runs_key + ("curves", _fingerprint(live_run)),
                            lambda: objective_curves_figure(runs, p_star, highlight=live_run)),
              key="sgd_fig_curves", filename="sgd_objectives")
 lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
@@ -120,7 +124,7 @@ d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_r
 d[1].download_button("Live network (JSON)", live_run.network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
 if fit is not None:
     d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
-export.chart(export.cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
+chart(cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
              key="sgd_fig_grid", filename="sgd_sensitivity")
 lecture.explain(f"How to read this: final objective of each (learning rate, seed) after {steps} steps, with its gap to p*; "
                 f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
@@ -132,13 +136,12 @@ if ss["sgd_run"] not in labels:
     ss["sgd_run"] = "live"
 r = st.columns([2, 1])
 r[0].selectbox("Run to analyse", list(labels), key="sgd_run", format_func=labels.get)
-r[1].select_slider("Kink tolerance", cs.KINK_OPTIONS, key="sgd_kink", format_func=lambda v: f"{v:g}",
+r[1].select_slider("Kink tolerance", ctl.KINK_OPTIONS, key="sgd_kink", format_func=lambda v: f"{v:g}",
                    help="a point is on a kink of neuron j when |x~'u_j| <= tol ||x~|| ||u_j|| (or its pattern bit kept flipping late in the run)")
 run = live_run if ss["sgd_run"] == "live" else runs[int(ss["sgd_run"])]
-try:
-    a = cs.analysis_for(run, X, y, ss["sgd_kink"])
-except (ValueError, RuntimeError) as exc:
-    st.error(str(exc))
+a = errors.attempt(lambda: cs.analysis_for(run, X, y, ss["sgd_kink"]), doing="analysing the run",
+                   bad="Cannot analyse the run")
+if a is None:
     st.stop()
 m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
 m[0].metric("Run objective", f"{a.objective:.5g}")
@@ -153,7 +156,7 @@ with left:
     if a.curve is None:
         st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
     else:
-        export.chart(export.cached(("sgd_cert", c, _fingerprint(run), ss["sgd_kink"]),
+        chart(cached(("sgd_cert", c, _fingerprint(run), ss["sgd_kink"]),
                                    lambda: certificate_figure(a.curve, a.certificate.certificate)),
                      key="sgd_fig_cert", filename="sgd_certificate")
         lecture.explain("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
@@ -162,15 +165,15 @@ with left:
 with right:
     names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
     pats = a.patterns[a.neuron_patterns[a.live]]
-    export.chart(export.cached(("sgd_patterns", c, _fingerprint(run), ss["sgd_kink"]),
+    chart(cached(("sgd_patterns", c, _fingerprint(run), ss["sgd_kink"]),
                                lambda: pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live])),
                  key="sgd_fig_pat", filename="sgd_patterns")
     lecture.explain("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
                     "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
 key = (ss["sgd_run"], run.n_steps, astuple(s))
-st.button("Insert the violating neuron", key="sgd_insert", on_click=cs.insert_one, args=(key,), icon=":material/add_circle:",
+st.button("Insert the violating neuron", key="sgd_insert", on_click=ctl.insert_one, args=(key,), icon=":material/add_circle:",
           disabled=a.certificate.certificate <= 1 + 1e-6 or a.n_live == 0)
-chain = cs.insertions(key, a, run, X, y)
+chain = ctl.insertions(key, a, run, X, y)
 for i, ins in enumerate(chain, 1):
     if not ins.added:
         st.success(f"Insertion {i}: cert/beta = {ins.certificate_before.certificate:.6f} <= 1, nothing left to insert.")

@@ -5,12 +5,13 @@ import dataclasses
 import numpy as np
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
-
 import cvx_core
+from apptest_helpers import metric as _metric
+from apptest_helpers import open_app, rerun
 from cvx_core.datasets import load_dataset
-from pages.common import cache as cache_mod
-from pages.common import data_io, userdata
+from pages.common.cache import fit as cache_fit
+from pages.common.data import editing as userdata
+from pages.common.data import table as data_io
 
 SMALL = {"dataset": "xor", "n": "10", "log_beta": "-1", "seed": "5"}
 
@@ -23,33 +24,16 @@ def _table_csv(n=12, seed=0, scale=(100.0, 0.01)) -> bytes:
     return ("height,weight,answer\n" + "\n".join(f"{float(a)!r},{float(b)!r},{c}" for (a, b), c in zip(X, y)) + "\n").encode()
 
 
-def rerun(at: AppTest) -> AppTest:
-    """Run app.py again (see tests/test_state.py: AppTest would otherwise run the page file alone)."""
-    at._finished_page_script_hash = ""
-    at._page_hash = ""
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _app(**params) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.query_params.update({**SMALL, **params})
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+def _app(**params):
+    return open_app({**SMALL, **params})
 
 
 def test_home_shows_metrics_exports_presets_and_a_snippet():
     at = _app()
     c = at.session_state["controls"]
-    from pages.common import cache
+    from pages.common.data.registry import data_for
 
-    data = cache.data_for(c)
+    data = data_for(c)
     f = cvx_core.fit_convex(data.X, data.y, c.beta, activation=c.activation, leak=c.leak, loss=c.loss, bias=c.bias)
     assert float(_metric(at, "Objective")) == pytest.approx(f.objective, rel=1e-4)  # shown to 5 digits
     assert float(_metric(at, "Certified gap")) <= 1e-6
@@ -94,7 +78,7 @@ def test_upload_then_malformed_upload_keeps_the_previous_data():
 
 
 def test_exact_enumeration_too_large_is_refused_and_sampling_offered(monkeypatch):
-    monkeypatch.setattr(cache_mod, "UI_MAX_PATTERNS", 50)
+    monkeypatch.setattr(cache_fit, "UI_MAX_PATTERNS", 50)
     at = _app(seed="6")
     errs = " ".join(e.value for e in at.error)
     assert "exact enumeration would need about" in errs and "sample patterns instead" in errs
@@ -204,23 +188,26 @@ def _marker_sizes(at) -> list:
     return [tr.get("marker", {}).get("size") for tr in spec["data"]]
 
 
-def test_cached_figure_is_shared_and_styled_once_in_lecture_mode():
-    # Two sessions with the same controls get the figure built once (export.cached); lecture
+def test_cached_figure_is_shared_and_styled_once_in_lecture_mode(monkeypatch):
+    # Two sessions with the same controls get the figure built once (export.chart.cached); lecture
     # styling scales marker sizes, so styling the shared figure again would compound them.
-    from pages.common import export
+    from pages.common.export import chart as export_chart
+    from pages.common.figures import base
 
-    export._FIGURES.clear()
+    export_chart._figure.clear()
+    builds, real = [], base.decision_figure
+    monkeypatch.setattr(base, "decision_figure", lambda *a, **k: builds.append(1) or real(*a, **k))
     first, second = _app(lecture="1"), _app(lecture="1")
-    assert len([k for k in export._FIGURES if k[0][0] == "home"]) == 1
+    assert len(builds) == 1
     assert _marker_sizes(first) == _marker_sizes(second)
     assert any(s is not None for s in _marker_sizes(first))
     plain = _app()  # not in lecture mode: a separate entry with unscaled markers
-    assert len([k for k in export._FIGURES if k[0][0] == "home"]) == 2
+    assert len(builds) == 2
     assert _marker_sizes(plain) != _marker_sizes(first)
 
 
 def test_server_rendered_figure_buttons_only_when_turned_on():
-    from pages.common import export
+    from pages.common.export import chart as export
 
     def labels(at):
         return [b.label for b in at.download_button]

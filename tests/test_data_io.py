@@ -1,10 +1,10 @@
-"""CSV parsing/validation, point edits and their URL encoding, data assembly (pages.common.data_io)."""
+"""CSV parsing/validation, point edits and their URL encoding, data assembly (pages.common.data.table)."""
 import numpy as np
 import pytest
 
 from cvx_core.datasets import load_dataset
-from pages.common import data_io
-from pages.common.data_io import compose, decode_points, encode_points, parse_csv, to_csv
+from pages.common.data import table as data_io
+from pages.common.data.table import compose, decode_points, encode_points, parse_csv, to_csv
 
 
 def _csv(text: str) -> bytes:

@@ -9,8 +9,10 @@ import pytest
 
 import cvx_core
 from cvx_core.datasets import load_dataset
-from pages.common import data_io, export
-from pages.common.state import Controls
+from pages.common.cache.keys import Controls
+from pages.common.data import table as data_io
+from pages.common.export import chart as export_chart
+from pages.common.export import files, snippet as snippets
 
 
 def _run(code: str) -> dict:
@@ -37,7 +39,7 @@ def builtin():
 
 def test_snippet_reproduces_builtin_fit(builtin, capsys):
     c, d, ref = builtin
-    ns = _run(export.snippet(c, d))
+    ns = _run(snippets.snippet(c, d))
     assert ns["fit"].objective == pytest.approx(ref.objective, rel=1e-9)
     assert ns["fit"].n_neurons == ref.n_neurons
     assert "objective" in capsys.readouterr().out
@@ -50,7 +52,7 @@ def test_snippet_reproduces_user_data_with_edits_and_sampling():
                         added=[(0.3, -0.2, 1.0)], split=False, X_test=d.X_test, y_test=d.y_test)
     for patterns in ("exact", 40):
         ref = _ref(u.X, u.y, c, patterns)
-        ns = _run(export.snippet(c, u, patterns))
+        ns = _run(snippets.snippet(c, u, patterns))
         assert ns["fit"].objective == pytest.approx(ref.objective, rel=1e-9)
         assert ns["fit"].exact_patterns == (patterns == "exact")
 
@@ -60,34 +62,34 @@ def test_snippet_reads_csv_for_large_user_data(tmp_path, monkeypatch):
     d = load_dataset("xor", 8, 0.0, 1)
     u = data_io.compose("xor", "classification", d.X, d.y, test=0, seed=0, rescale=False, dropped=[], added=[],
                         split=False, X_test=d.X_test, y_test=d.y_test)
-    monkeypatch.setattr(export, "SNIPPET_INLINE_ROWS", 3)
-    (tmp_path / "data_train.csv").write_text(export.train_csv(u))
+    monkeypatch.setattr(snippets, "SNIPPET_INLINE_ROWS", 3)
+    (tmp_path / "data_train.csv").write_text(files.train_csv(u))
     monkeypatch.chdir(tmp_path)
-    code = export.snippet(c, u)
+    code = snippets.snippet(c, u)
     assert "np.loadtxt" in code
     assert _run(code)["fit"].objective == pytest.approx(_ref(u.X, u.y, c).objective, rel=1e-9)
 
 
 def test_model_json_round_trip_and_certify(builtin):
     c, d, ref = builtin
-    text = export.model_json(ref)
+    text = files.model_json(ref)
     assert json.loads(text)["trained"]["beta"] == pytest.approx(c.beta)
-    net = export.load_network(text.encode())
+    net = files.load_network(text.encode())
     np.testing.assert_allclose(net.predict(d.X), ref.network.predict(d.X), rtol=1e-12, atol=1e-12)
-    cert = export.certify_network(net, d, c.beta, c.loss)
+    cert = files.certify_network(net, d, c.beta, c.loss)
     assert cert.objective == pytest.approx(ref.objective, rel=1e-6)
     # certify() bounds with lambda = y - yhat only (no solver dual), so it is looser than ref.gap
     assert 0 <= cert.gap < 1e-3 and cert.certificate == pytest.approx(1.0, abs=1e-3)
     # a perturbed network is not optimal and its gap says so
     worse = cvx_core.TwoLayerNet(net.U * 1.3, net.alpha, net.activation, net.leak, net.bias)
-    cw = export.certify_network(worse, d, c.beta, c.loss)
+    cw = files.certify_network(worse, d, c.beta, c.loss)
     assert cw.objective > cert.objective and cw.gap > 1e-3
     assert cw.lower_bound <= ref.objective * (1 + 1e-9)
 
 
 @pytest.mark.parametrize("payload, words", [
     (b"", "empty"),
-    (b"{" + b" " * (export.MAX_JSON_BYTES + 1), "limit"),
+    (b"{" + b" " * (files.MAX_JSON_BYTES + 1), "limit"),
     (b"not json", "valid JSON"),
     (b'{"U": [[1, 2, 3]]}', "missing"),
     (b'{"U": [[1, 2, 3]], "alpha": ["a"]}', "numeric"),
@@ -95,7 +97,7 @@ def test_model_json_round_trip_and_certify(builtin):
 ])
 def test_bad_network_files_are_refused(payload, words):
     with pytest.raises(ValueError, match=words):
-        export.load_network(payload)
+        files.load_network(payload)
 
 
 def test_pickles_are_never_unpickled(tmp_path):
@@ -106,7 +108,7 @@ def test_pickles_are_never_unpickled(tmp_path):
             return (open, (str(marker), "w"))
 
     with pytest.raises(ValueError):
-        export.load_network(pickle.dumps(Evil()))
+        files.load_network(pickle.dumps(Evil()))
     assert not marker.exists()
 
 
@@ -114,7 +116,7 @@ def test_certify_refuses_input_mismatch(builtin):
     _, d, _ = builtin
     net = cvx_core.TwoLayerNet(np.ones((2, 2)), np.ones(2), "relu", 0.1, True)  # 1 input + bias
     with pytest.raises(ValueError, match="1 input feature"):
-        export.certify_network(net, d, 0.1, "squared")
+        files.certify_network(net, d, 0.1, "squared")
 
 
 def test_data_csv_round_trips_through_the_uploader():
@@ -122,22 +124,22 @@ def test_data_csv_round_trips_through_the_uploader():
     X = rng.normal([50.0, 3.0], [10.0, 2.0], size=(15, 2))
     y = np.where(rng.random(15) > 0.5, 1.0, -1.0)
     u = data_io.compose("up", "classification", X, y, test=0.2, seed=0, rescale=True, dropped=[], added=[])
-    t = data_io.parse_csv(export.data_csv(u, raw=True).encode())
+    t = data_io.parse_csv(files.data_csv(u, raw=True).encode())
     np.testing.assert_allclose(np.sort(t.X, axis=0), np.sort(X, axis=0), rtol=1e-12)
-    t2 = data_io.parse_csv(export.data_csv(u).encode())
+    t2 = data_io.parse_csv(files.data_csv(u).encode())
     np.testing.assert_array_equal(t2.X, np.vstack([u.X, u.X_test]))
-    assert export.data_csv(u, split=True).splitlines()[0].endswith(",split")
+    assert files.data_csv(u, split=True).splitlines()[0].endswith(",split")
 
 
 def test_chart_config_sets_the_client_side_format():
-    assert export.chart_config("f", "svg")["toImageButtonOptions"] == {"format": "svg", "filename": "f"}
-    assert export.chart_config("g", "png")["toImageButtonOptions"]["scale"] == 2
+    assert export_chart.chart_config("f", "svg")["toImageButtonOptions"] == {"format": "svg", "filename": "f"}
+    assert export_chart.chart_config("g", "png")["toImageButtonOptions"]["scale"] == 2
     with pytest.raises(ValueError):
-        export.figure_bytes(go.Figure(), "gif")
+        export_chart.figure_bytes(go.Figure(), "gif")
 
 
-@pytest.mark.skipif(not export.server_export_available(), reason="kaleido or chromium not installed")
+@pytest.mark.skipif(not export_chart.server_export_available(), reason="kaleido or chromium not installed")
 def test_server_side_svg_export():
     fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], name="line"))
-    svg = export.figure_bytes(fig, "svg", width=300, height=200)
+    svg = export_chart.figure_bytes(fig, "svg", width=300, height=200)
     assert svg.lstrip().startswith(b"<svg")

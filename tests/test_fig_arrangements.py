@@ -4,7 +4,7 @@ import pytest
 
 from cvx_core import add_bias, enumerate_patterns
 from cvx_core import geometry as geo
-from pages.common import fig_arrangements as fa
+from pages.common.figures import arrangements as fa
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 
 from cvx_core.datasets import load_dataset
 from cvx_core.path import regularization_path
-from pages.common import fig_path as F
+from pages.common.figures import path as F
 
 
 @pytest.fixture(scope="module")

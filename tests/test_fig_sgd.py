@@ -6,7 +6,7 @@ import pytest
 from cvx_core.datasets import make_dataset
 from cvx_core.sgd import train_runs, train_sgd
 from cvx_core.stationary import analyse_stationary
-from pages.common.fig_sgd import (
+from pages.common.figures.sgd import (
     certificate_figure,
     final_gaps_table,
     objective_curves_figure,

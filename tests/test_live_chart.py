@@ -4,7 +4,8 @@ import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.common import export, live_chart
+from pages.common.export import chart as export
+from pages.common.export import live_chart
 
 
 def test_component_dir_holds_the_page_and_plotly_js(tmp_path):

@@ -3,8 +3,7 @@ import re
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
+from apptest_helpers import metric, open_page
 from cvx_core import add_bias, cover_count, enumerate_patterns, sample_patterns
 from cvx_core.datasets import load_dataset
 
@@ -12,19 +11,12 @@ PAGE = "pages/arrangements.py"
 
 
 def _open(**params):
-    at = AppTest.from_file("../app.py", default_timeout=120)
     own = {k: v for k, v in params.items() if k.startswith("arr_")}
-    at.query_params.update({"n": "10", **{k: v for k, v in params.items() if k not in own}})
-    at.run()  # the overview page first (streamlit finds url_path pages only after a run)
-    at.query_params.update(own)
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, {"n": "10", **{k: v for k, v in params.items() if k not in own}}, own)
 
 
 def _metric(at, label):
-    return next(m.value for m in at.metric if m.label.startswith(label))
+    return metric(at, label, prefix=True)
 
 
 def _num(s):
@@ -105,7 +97,7 @@ def test_regression_data_and_bad_combinations():
 
 
 def test_picked_index_reads_every_customdata_encoding():
-    from pages.common.cache_arrangements import picked_index
+    from pages.common.controls.arrangements import picked_index
 
     assert picked_index([]) == -1
     assert picked_index([{"x": 1.0}]) == -1
@@ -116,7 +108,7 @@ def test_picked_index_reads_every_customdata_encoding():
 
 def test_fit_key_identifies_the_fit_by_content():
     import cvx_core
-    from pages.common.cache_arrangements import fit_key
+    from pages.common.cache.keys import fit_key
 
     d = load_dataset("xor", 8, 0.0, 1, 0.0)
     f1 = cvx_core.fit_convex(d.X, d.y, 0.1)

@@ -1,16 +1,12 @@
 """The Sparsity path page (AppTest, tiny data): every control, no re-solve on selection, errors."""
-from pathlib import Path
-
-import numpy as np
 import pytest
 import streamlit.runtime.pages_manager as pages_manager
-from streamlit.testing.v1 import AppTest
-
-import cvx_core
+from apptest_helpers import metric as _metric
+from apptest_helpers import open_page
 from cvx_core.datasets import load_dataset
 from cvx_core.path import regularization_path
-from pages.common import cache as cache_mod
-from pages.common import cache_path
+from pages.common.cache import fit as cache_fit
+from pages.common.cache import path as cache_path
 
 SMALL = {"dataset": "xor", "n": "12", "seed": "3", "test": "0.25", "path_nbetas": "5", "path_ratio": "0.03"}
 
@@ -40,23 +36,13 @@ def solves(monkeypatch):
         return regularization_path(*args, **kwargs)
 
     monkeypatch.setattr(cache_path, "regularization_path", counting)
-    cache_path.path.clear()
+    cache_path.solve_path.clear()
     return calls
 
 
-def _app(**params) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.query_params.update({k: v for k, v in {**SMALL, **params}.items() if not k.startswith("path_")})
-    at.run()  # through app.py first (st.navigation registers the pages), then to the page
-    at.query_params.update({**SMALL, **params})
-    at.switch_page("pages/path.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+def _app(**params):
+    p = {**SMALL, **params}
+    return open_page("pages/path.py", {k: v for k, v in p.items() if not k.startswith("path_")}, p, timeout=60)
 
 
 def _reference(**kw):
@@ -136,10 +122,10 @@ def test_solver_failure_is_a_warning(monkeypatch):
         raise RuntimeError("every solver failed at beta=0.1: test")
 
     monkeypatch.setattr(cache_path, "regularization_path", fail)
-    cache_path.path.clear()
+    cache_path.solve_path.clear()
     at = _app(seed="4")
     assert any("solver failed" in w.value for w in at.warning)
-    cache_path.path.clear()
+    cache_path.solve_path.clear()
 
 
 def test_unexpected_engine_error_is_shown_not_raised(monkeypatch):
@@ -147,14 +133,14 @@ def test_unexpected_engine_error_is_shown_not_raised(monkeypatch):
         raise IndexError("engine bug")
 
     monkeypatch.setattr(cache_path, "regularization_path", boom)
-    cache_path.path.clear()
+    cache_path.solve_path.clear()
     at = _app(seed="6")
     assert any("Unexpected error" in e.value and "engine bug" in e.value for e in at.error)
-    cache_path.path.clear()
+    cache_path.solve_path.clear()
 
 
 def test_too_many_patterns_offers_sampling(monkeypatch):
-    monkeypatch.setattr(cache_mod, "UI_MAX_PATTERNS", 20)
+    monkeypatch.setattr(cache_fit, "UI_MAX_PATTERNS", 20)
     at = _app()
     assert any("sample" in e.value for e in at.error)
     at.number_input(key="path_samples").set_value(60).run()

@@ -1,9 +1,9 @@
 """AppTest of the SGD-versus-convex page: every control, the player, numbers equal the engine's."""
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
 import cvx_core
+from apptest_helpers import metric as _metric
+from apptest_helpers import open_page
 from cvx_core.datasets import load_dataset
 from cvx_core.sgd import train_runs, train_sgd
 from cvx_core.stationary import analyse_stationary, insert_violating_neuron
@@ -15,19 +15,8 @@ SMALL = {"sgd_steps": "100", "sgd_width": "6", "sgd_nseeds": "2"}
 
 
 def _open(**params):
-    at = AppTest.from_file("../app.py", default_timeout=120)
     own = {k: v for k, v in params.items() if k.startswith("sgd_")}
-    at.query_params.update({"n": str(N), **{k: v for k, v in params.items() if k not in own}})
-    at.run()
-    at.query_params.update({**SMALL, **own})
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+    return open_page(PAGE, {"n": str(N), **{k: v for k, v in params.items() if k not in own}}, {**SMALL, **own})
 
 
 def _data(name="spiral"):
@@ -172,8 +161,9 @@ def test_regression_and_no_bias():
 
 def test_bad_loss_for_data_shows_errors_and_keeps_running():
     at = _open(dataset="regression1d", loss="logistic")
-    assert at.warning and "labels" in at.warning[0].value
-    assert any("labels" in e.value for e in at.error)
+    # bad input is an error (the error ladder), the page goes on without the convex optimum
+    assert any(e.value.startswith("No convex optimum for these settings") and "labels" in e.value for e in at.error)
+    assert any(e.value.startswith("Cannot train") and "labels" in e.value for e in at.error)
     assert not at.exception
 
 

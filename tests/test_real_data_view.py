@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.common import real_data_view as rdv
-from pages.common.fig_real_data import objective_ratios, ratio_figure
+from pages.common import real_data_section as rdv
+from pages.common.palette import WHITE
+from pages.common.figures.real_data import objective_ratios, ratio_figure
 
 CSV = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "real_data.csv"
 pytestmark = pytest.mark.skipif(not CSV.is_file(), reason="benchmarks/results/real_data.csv not produced")
@@ -39,7 +40,7 @@ def test_figure_values_are_the_csv_ratios(df, dataset):
         if row["n_runs"] > 1:
             assert line == [pytest.approx((row["objective"] / lowest, row["objective_max"] / lowest), rel=1e-12)]
             median = [t.x[0] for t in fig.data if t.mode == "markers" and t.y[0] == row["method"]
-                      and t.marker.color == "white"]
+                      and t.marker.color == WHITE]
             assert median == pytest.approx([row["objective_median"] / lowest], rel=1e-12)
         else:
             assert line == []
@@ -101,7 +102,7 @@ def test_section_renders_and_the_selectbox_changes_the_table(df):
 
 
 def _section():
-    from pages.common.real_data_view import render_real_data_section
+    from pages.common.real_data_section import render_real_data_section
 
     render_real_data_section()
 

@@ -1,10 +1,9 @@
 """URL binding of the shared controls, presets, lecture mode, user-data plumbing (AppTest, tiny data)."""
-import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
-from pages.common import cache as cache_mod
-from pages.common import presets
+from apptest_helpers import open_app, rerun
+from pages.common.cache import data as cache_data
+from pages.common.cache import fit as cache_fit
+from pages.common.controls import presets
 
 SMALL = {"dataset": "xor", "n": "10", "log_beta": "-1", "seed": "2"}
 
@@ -12,29 +11,11 @@ SMALL = {"dataset": "xor", "n": "10", "log_beta": "-1", "seed": "2"}
 @pytest.fixture(autouse=True)
 def _tiny_limit(monkeypatch):
     # keep every fit in these tests tiny: exact enumeration beyond 300 patterns is refused
-    monkeypatch.setattr(cache_mod, "UI_MAX_PATTERNS", 300)
+    monkeypatch.setattr(cache_fit, "UI_MAX_PATTERNS", 300)
 
 
-def _app(**params) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.query_params.update({**SMALL, **params})
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    """Run app.py again on the default page.
-
-    AppTest builds a fresh PagesManager per run; with a ``pages/`` folder next to app.py it then
-    treats the finished page's hash as a v1 page and runs that file alone (no app.py, no
-    sidebar). Clearing the page hashes makes every run start from app.py, as a browser does.
-    """
-    at._finished_page_script_hash = ""
-    at._page_hash = ""
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def _app(**params):
+    return open_app({**SMALL, **params})
 
 
 def _controls(at):
@@ -67,11 +48,11 @@ def test_clicked_points_in_the_link_reach_data_for():
     at = _app(add="0.5,0.5,1;-0.5,0.25,-1", drop="0")
     c = _controls(at)
     assert c.source != ""
-    base = cache_mod.dataset("xor", 10, 0.0, 2, 0.0)
+    base = cache_data.dataset("xor", 10, 0.0, 2, 0.0)
     at2 = _app()
     assert _controls(at2).source == ""
     # the registered data: base minus point 0, plus the two clicked points (same content -> same key)
-    from pages.common.data_io import compose
+    from pages.common.data.table import compose
     u = compose("xor", "classification", base.X, base.y, test=0, seed=0, rescale=False, dropped=[0],
                 added=[(0.5, 0.5, 1.0), (-0.5, 0.25, -1.0)], split=False, X_test=base.X_test, y_test=base.y_test)
     assert c.source == u.key

@@ -1,6 +1,6 @@
 """Named teaching scenarios: each is a page plus query parameters (an exact, shareable view).
 
-A preset link carries ``preset=<name>``, which makes :mod:`pages.common.state` re-seed every
+A preset link carries ``preset=<name>``, which makes :func:`pages.common.url.apply_link` re-seed every
 control from the link (parameters it leaves out take their defaults), whether the link is
 opened in a new tab or clicked inside a running session.
 """

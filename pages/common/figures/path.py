@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 
 from cvx_core.path import PathResult
 
-from .figures import BLUE, BOX, DIVERGING, GREEN, GREY, ORANGE, PURPLE, decision_figure, grid, regression_figure, scatter_traces
+from ..palette import BLACK, BLACK_SCALE, BLUE, DIVERGING, GREEN, GREY, ORANGE, PURPLE, VERMILLION
+from .base import BOX, decision_figure, grid, regression_figure, scatter_traces
 
-VERMILLION = "#D55E00"
 SIGN_STYLE = {1: dict(color=VERMILLION, dash="solid"), -1: dict(color=BLUE, dash="dash")}
 
 
@@ -92,11 +92,11 @@ def path_figure(path: PathResult, selected: int | None = None) -> go.Figure:
         act = [j for j in range(len(ids)) if norms[k, j] > 0]
         traces.append(go.Scatter(
             x=[b[k]] * len(act), y=[norms[k, j] for j in act], mode="markers", name="selected beta",
-            marker=dict(color=GREEN, size=7, line=dict(color="black", width=1)),
+            marker=dict(color=GREEN, size=7, line=dict(color=BLACK, width=1)),
             text=[_neuron_hover(path, int(ids[j][0]), int(ids[j][1])) for j in act],
             hovertemplate="%{text}<br>beta=%{x:.4g}<br>group norm=%{y:.4g}<extra>selected</extra>"))
         traces.append(go.Scatter(x=[b[k]], y=[path.n_neurons[k]], mode="markers", showlegend=False, yaxis="y2",
-                                 marker=dict(color=GREEN, size=9, line=dict(color="black", width=1)),
+                                 marker=dict(color=GREEN, size=9, line=dict(color=BLACK, width=1)),
                                  hovertemplate="selected beta=%{x:.4g}<br>active neurons: %{y}<extra></extra>"))
     return go.Figure(data=traces, layout=dict(
         title="Group norm of each neuron", hovermode="closest", height=520,  # short: the figure is half-width
@@ -124,7 +124,7 @@ def loss_figure(path: PathResult, selected: int | None = None) -> go.Figure:
                                (path.one_se_index, "one-SE choice", "star-diamond")):
             traces.append(go.Scatter(
                 x=[b[idx]], y=[path.test_loss[idx]], mode="markers", name=name,
-                marker=dict(symbol=sym, size=16, color=PURPLE, line=dict(color="black", width=1)),
+                marker=dict(symbol=sym, size=16, color=PURPLE, line=dict(color=BLACK, width=1)),
                 hovertemplate=f"{name}<br>beta=%{{x:.4g}}<br>test loss=%{{y:.5g}}<br>width={path.n_neurons[idx]}<extra></extra>"))
     if classify:
         traces.append(go.Scatter(x=b, y=path.train_accuracy, mode="lines+markers", name="train accuracy", yaxis="y2",
@@ -249,7 +249,7 @@ def animation_figure(path: PathResult, X, y, n_grid: int = 60) -> go.Figure:
             base = [go.Heatmap(x=xs, y=xs, z=Z, zmin=-zm, zmax=zm, colorscale=DIVERGING, opacity=0.55, showscale=False,
                                hovertemplate="x1=%{x:.3f}<br>x2=%{y:.3f}<br>f=%{z:.4f}<extra></extra>"),
                     go.Contour(x=xs, y=xs, z=Z, showscale=False, contours=dict(start=0, end=0, size=1, coloring="lines"),
-                               colorscale=[[0, "black"], [1, "black"]], line=dict(width=2), hoverinfo="skip")]
+                               colorscale=BLACK_SCALE, line=dict(width=2), hoverinfo="skip")]
         else:
             base = [go.Scatter(x=xline, y=net.predict(xline[:, None]), mode="lines", name="fit",
                                line=dict(color=GREEN, width=3))]
@@ -263,7 +263,7 @@ def animation_figure(path: PathResult, X, y, n_grid: int = 60) -> go.Figure:
         data += scatter_traces(X, y)
     else:
         data.append(go.Scatter(x=np.ravel(X), y=y, mode="markers", name="train",
-                               marker=dict(color=BLUE, size=8, line=dict(color="black", width=1))))
+                               marker=dict(color=BLUE, size=8, line=dict(color=BLACK, width=1))))
     idx = list(range(n_base + m_max))
     label = lambda k: f"{path.betas[k]:.3g}"
     frames = [go.Frame(data=frame_traces(k), traces=idx, name=str(k),

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .figures import BLUE, GREEN, GREY, ORANGE, PURPLE
+from ..palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, WHITE
 
 #: Colour of a method family, by the prefix of its name in the study.
 METHOD_COLOURS = (("convex", GREEN), ("SGD", BLUE), ("Adam", ORANGE), ("sklearn", PURPLE))
@@ -81,10 +81,10 @@ def ratio_figure(df: pd.DataFrame, dataset: str) -> go.Figure:
             fig.add_trace(go.Scatter(x=[best, worst], y=[m, m], mode="lines", line=dict(color=col, width=3),
                                      hovertemplate=hover, showlegend=False))
             fig.add_trace(go.Scatter(x=[med], y=[m], mode="markers", hovertemplate=hover, showlegend=False,
-                                     marker=dict(color="white", size=9, symbol="circle",
+                                     marker=dict(color=WHITE, size=9, symbol="circle",
                                                  line=dict(color=col, width=2))))
         fig.add_trace(go.Scatter(x=[best], y=[m], mode="markers", hovertemplate=hover, showlegend=False,
-                                 marker=dict(color=col, size=12, line=dict(color="black", width=1))))
+                                 marker=dict(color=col, size=12, line=dict(color=BLACK, width=1))))
     fig.add_vline(x=1.0, line=dict(color=GREY, dash="dash"))  # 1 = the lowest objective found
     top = float(np.nanmax(np.r_[r["best"], r["worst"]]))
     fig.update_layout(

@@ -15,12 +15,14 @@ from plotly.subplots import make_subplots
 from cvx_core.sgd import TrainingHistory
 from cvx_core.stationary import CertificateCurve
 
-from .figures import BLUE, BOX, DIVERGING, GREEN, GREY, ORANGE, PURPLE, grid, scatter_traces
+from ..palette import (BLACK, BLACK_SCALE, BLUE, DIVERGING, DIVERGING_SIGN, GREEN, GREY, LOW_HIGH, OFF_ON,
+                       ORANGE, SERIES, SIGN, VERMILLION, rgba)
+from .base import BOX, grid, scatter_traces
 
 #: One colour per learning rate (Okabe-Ito, then greys).
-RUN_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, "#D55E00", "#56B4E9", "#F0E442", GREY)
+RUN_COLOURS = SERIES
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-SIGN_COLOURS = {1.0: "#D55E00", -1.0: BLUE}
+SIGN_COLOURS = SIGN
 
 
 def _layout(fig: go.Figure, title: str, **kw) -> go.Figure:
@@ -42,7 +44,7 @@ def side_by_side_figure(X, y, predicts: dict[str, Callable], *, regression: bool
     if regression:
         fig = go.Figure()
         fig.add_trace(go.Scatter(x=np.ravel(X), y=y, mode="markers", name="train",
-                                 marker=dict(color=GREY, size=8, line=dict(color="black", width=1)),
+                                 marker=dict(color=GREY, size=8, line=dict(color=BLACK, width=1)),
                                  hovertemplate="x=%{x:.4f}<br>y=%{y:.4f}<extra>train</extra>"))
         if X_test is not None and len(X_test):
             fig.add_trace(go.Scatter(x=np.ravel(X_test), y=y_test, mode="markers", name="test",
@@ -62,7 +64,7 @@ def side_by_side_figure(X, y, predicts: dict[str, Callable], *, regression: bool
                                  hovertemplate="x1=%{x:.3f}<br>x2=%{y:.3f}<br>f=%{z:.4f}<extra>" + name + "</extra>"),
                       row=1, col=c)
         fig.add_trace(go.Contour(x=xs, y=xs, z=Z, showscale=False, contours=dict(start=0, end=0, size=1, coloring="lines"),
-                                 colorscale=[[0, "black"], [1, "black"]], line=dict(width=2), hoverinfo="skip",
+                                 colorscale=BLACK_SCALE, line=dict(width=2), hoverinfo="skip",
                                  showlegend=False), row=1, col=c)
         for tr in scatter_traces(X, y, "train", marker_size=7):
             tr.showlegend = c == 1
@@ -99,7 +101,7 @@ def objective_curves_figure(runs: Sequence[TrainingHistory], p_star: float | Non
         name = ("live run: " if is_live else "") + run_label(h) + (" (diverged)" if h.diverged else "")
         fig.add_trace(go.Scatter(
             x=idx, y=F[idx], mode="lines", name=name,
-            line=dict(color="black" if is_live else RUN_COLOURS[lrs.index(h.lr) % len(RUN_COLOURS)],
+            line=dict(color=BLACK if is_live else RUN_COLOURS[lrs.index(h.lr) % len(RUN_COLOURS)],
                       dash="solid" if is_live else DASHES[seeds.index(h.seed) % len(DASHES)],
                       width=4 if is_live else 2),
             customdata=gap, hovertemplate="step %{x}<br>F=%{y:.6g}<br>gap to p*=%{customdata:.3%}<extra>" + name + "</extra>"))
@@ -155,7 +157,7 @@ def sensitivity_figure(runs: Sequence[TrainingHistory], p_star: float | None = N
         fig.add_trace(go.Heatmap(z=[[p_star]], x=["optimum"], y=["certified"], text=[[t]], texttemplate="%{text}",
                                  coloraxis="coloraxis", hovertemplate="certified convex optimum p*=%{z:.6g}<extra></extra>"),
                       row=1, col=2)
-    fig.update_layout(coloraxis=dict(colorscale=[[0, "#E5F5E0"], [0.5, "#F6D98B"], [1, ORANGE]], cmin=lo, cmax=max(hi, lo * (1 + 1e-9) + 1e-12),
+    fig.update_layout(coloraxis=dict(colorscale=LOW_HIGH, cmin=lo, cmax=max(hi, lo * (1 + 1e-9) + 1e-12),
                                      colorbar=dict(title="F", thickness=12)))
     return _layout(fig, "")
 
@@ -171,13 +173,13 @@ def pattern_figure(patterns: np.ndarray, labels: Sequence[str], kinks: np.ndarra
     fig = go.Figure()
     cd = margins.T if margins is not None else np.full(P.shape, np.nan)
     fig.add_trace(go.Heatmap(z=P, x=np.arange(n), y=list(labels), zmin=0, zmax=1, showscale=False,
-                             colorscale=[[0, "#F2F2F2"], [1, GREEN]], xgap=1, ygap=1, customdata=cd,
+                             colorscale=OFF_ON, xgap=1, ygap=1, customdata=cd,
                              hovertemplate="%{y}<br>point %{x}: 1[x~'u >= 0] = %{z:.0f}<br>"
                                            "relative margin %{customdata:.2e}<extra></extra>"))
     if kinks is not None and np.any(kinks):
         k, j = np.nonzero(np.asarray(kinks))
         fig.add_trace(go.Scatter(x=k, y=[labels[i] for i in j], mode="markers", name="on a kink",
-                                 marker=dict(symbol="x", size=10, color="#D55E00", line=dict(width=1)),
+                                 marker=dict(symbol="x", size=10, color=VERMILLION, line=dict(width=1)),
                                  hovertemplate="point %{x} sits on the kink of %{y}<extra></extra>"))
     return _layout(fig, "", xaxis=dict(title="data point k"), yaxis=dict(title="live neuron", autorange="reversed"),
                    height=max(260, 14 * m + 120))
@@ -214,9 +216,9 @@ def certificate_figure(curve: CertificateCurve, certificate: float) -> go.Figure
     if curve.kind == "angle":
         x = curve.lon
         fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[np.ones(x.size), -np.ones(x.size)], fill="toself",
-                                 fillcolor="rgba(0,158,115,0.18)", line=dict(width=0), name="band |c| <= beta",
+                                 fillcolor=rgba(GREEN, 0.18), line=dict(width=0), name="band |c| <= beta",
                                  hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=x, y=symlog(V), mode="lines", name="c(u) / beta", line=dict(color="black", width=2),
+        fig.add_trace(go.Scatter(x=x, y=symlog(V), mode="lines", name="c(u) / beta", line=dict(color=BLACK, width=2),
                                  customdata=V, hovertemplate="angle %{x:.2f} deg<br>c/beta=%{customdata:.5f}<extra></extra>"))
         pos = dict(x=curve.neurons[:, 0], y=symlog(curve.neuron_values / b))
         star = dict(x=[curve.u_star[0]], y=[float(symlog(curve.u_star_value / b))])
@@ -226,12 +228,12 @@ def certificate_figure(curve: CertificateCurve, certificate: float) -> go.Figure
         Z = symlog(V)
         zm = float(symlog(vmax))
         fig.add_trace(go.Heatmap(x=curve.lon, y=curve.lat, z=Z, zmid=0, zmin=-zm, zmax=zm, customdata=V,
-                                 colorscale=[[0, BLUE], [0.5, "#F7F7F7"], [1, "#D55E00"]],
+                                 colorscale=DIVERGING_SIGN,
                                  colorbar=dict(title="c/beta", thickness=12, tickvals=tv, ticktext=tt),
                                  hovertemplate="lon %{x:.1f}, lat %{y:.1f}<br>c/beta=%{customdata:.5f}<extra></extra>"))
         fig.add_trace(go.Contour(x=curve.lon, y=curve.lat, z=V, showscale=False, hoverinfo="skip", name="|c| = beta",
                                  contours=dict(coloring="none", start=-1, end=1, size=2, showlabels=True),
-                                 line=dict(color="black", width=1.5)))
+                                 line=dict(color=BLACK, width=1.5)))
         pos = dict(x=curve.neurons[:, 0], y=curve.neurons[:, 1])
         star = dict(x=[curve.u_star[0]], y=[curve.u_star[1]])
         xa = dict(title="longitude of u (deg)", range=[-180, 180])
@@ -239,12 +241,12 @@ def certificate_figure(curve: CertificateCurve, certificate: float) -> go.Figure
     if curve.neurons.shape[0]:
         fig.add_trace(go.Scatter(**pos, mode="markers", name="live neurons",
                                  marker=dict(size=9, color=[SIGN_COLOURS.get(float(s), GREY) for s in curve.neuron_signs],
-                                             line=dict(color="black", width=1)),
+                                             line=dict(color=BLACK, width=1)),
                                  customdata=np.c_[curve.neuron_values / b, curve.neuron_signs],
                                  hovertemplate="neuron: c/beta=%{customdata[0]:.5f}, sign(alpha)=%{customdata[1]:+.0f}<extra></extra>"))
     viol = certificate > 1 + 1e-6
     fig.add_trace(go.Scatter(**star, mode="markers", name="u* (most violated)" if viol else "u* (max |c|)",
-                             marker=dict(symbol="star", size=18, color="#D55E00" if viol else GREEN,
-                                         line=dict(color="black", width=1)),
+                             marker=dict(symbol="star", size=18, color=VERMILLION if viol else GREEN,
+                                         line=dict(color=BLACK, width=1)),
                              hovertemplate=f"u*: c/beta = {curve.u_star_value / b:.5f}<extra></extra>"))
     return _layout(fig, f"max |c(u)| / beta = {certificate:.4g}", xaxis=xa, yaxis=ya)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-BLUE, ORANGE, GREEN, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#999999"
-DIVERGING = [[0.0, "#0072B2"], [0.5, "#F7F7F7"], [1.0, "#E69F00"]]
+from ..palette import BLACK, BLACK_SCALE, BLUE, DIVERGING, GREEN, GREY, LABEL, ORANGE, PURPLE
+
 BOX = (-1.25, 1.25)
 
 
@@ -24,13 +24,14 @@ def scatter_traces(X: np.ndarray, y: np.ndarray, name: str = "train", symbol: st
                    marker_size: int = 8) -> list[go.Scatter]:
     """Points coloured by label (+1 orange, -1 blue) with exact values on hover."""
     out = []
-    for lab, col, txt in ((1.0, ORANGE, "+1"), (-1.0, BLUE, "-1")):
+    for lab, txt in ((1.0, "+1"), (-1.0, "-1")):
+        col = LABEL[lab]
         m = y == lab
         if not np.any(m):
             continue
         out.append(go.Scatter(
             x=X[m, 0], y=X[m, 1], mode="markers", name=f"{name} y={txt}",
-            marker=dict(color=col, size=marker_size, symbol=symbol, line=dict(color="black", width=1)),
+            marker=dict(color=col, size=marker_size, symbol=symbol, line=dict(color=BLACK, width=1)),
             customdata=np.flatnonzero(m),
             hovertemplate="point %{customdata}<br>x1=%{x:.4f}<br>x2=%{y:.4f}<extra>y=" + txt + "</extra>",
         ))
@@ -50,8 +51,8 @@ def decision_figure(X, y, predict=None, *, X_test=None, y_test=None, title: str 
         zm = zmax if zmax is not None else max(float(np.abs(Z).max()), 1e-12)
         fig.add_trace(go.Heatmap(x=xs, y=ys, z=Z, zmin=-zm, zmax=zm, colorscale=DIVERGING, opacity=0.55,
                                  showscale=False, hovertemplate="x1=%{x:.3f}<br>x2=%{y:.3f}<br>f=%{z:.4f}<extra></extra>"))
-        fig.add_trace(go.Contour(x=xs, y=ys, z=Z, showscale=False, contours=dict(start=0, end=0, size=1, coloring="lines"), colorscale=[[0, "black"], [1, "black"]],
-                                 line=dict(color="black", width=2), hoverinfo="skip", name="f = 0"))
+        fig.add_trace(go.Contour(x=xs, y=ys, z=Z, showscale=False, contours=dict(start=0, end=0, size=1, coloring="lines"), colorscale=BLACK_SCALE,
+                                 line=dict(color=BLACK, width=2), hoverinfo="skip", name="f = 0"))
     for tr in scatter_traces(X, y, "train", marker_size=marker_size):
         fig.add_trace(tr)
     if X_test is not None and len(X_test):
@@ -68,7 +69,7 @@ def regression_figure(x, y, predict=None, *, x_test=None, y_test=None, title: st
     """1-D regression data with the fitted function(s) on a fine grid."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=np.ravel(x), y=y, mode="markers", name="train",
-                             marker=dict(color=BLUE, size=8, line=dict(color="black", width=1))))
+                             marker=dict(color=BLUE, size=8, line=dict(color=BLACK, width=1))))
     if x_test is not None and len(x_test):
         fig.add_trace(go.Scatter(x=np.ravel(x_test), y=y_test, mode="markers", name="test",
                                  marker=dict(color=ORANGE, size=8, symbol="diamond-open")))
@@ -82,4 +83,26 @@ def regression_figure(x, y, predict=None, *, x_test=None, y_test=None, title: st
                                  line=dict(color=col, width=3)))
     fig.update_layout(title=title, xaxis=dict(title="x", range=BOX), yaxis=dict(title="y"),
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def add_click_layer(fig: go.Figure, data, predict=None, n_grid: int = 61) -> go.Figure:
+    """An invisible grid of points over the plot so that a click anywhere yields coordinates."""
+    if data.X.shape[1] == 2:
+        xs = ys = np.linspace(BOX[0], BOX[1], n_grid)
+    else:
+        xs = np.linspace(BOX[0], BOX[1], n_grid)
+        lo, hi = float(np.min(data.y)), float(np.max(data.y))
+        pad = 0.3 * max(hi - lo, 1e-6)
+        ys = np.linspace(lo - pad, hi + pad, n_grid)
+    gx, gy = np.meshgrid(xs, ys)
+    gx, gy = gx.ravel(), gy.ravel()
+    if predict is not None and data.X.shape[1] == 2:
+        f = np.asarray(predict(np.c_[gx, gy])).ravel()
+        hover = "x1=%{x:.3f}<br>x2=%{y:.3f}<br>f=%{customdata:.4f}<extra>click</extra>"
+    else:
+        f = np.zeros_like(gx)
+        hover = "x=%{x:.3f}<br>y=%{y:.3f}<extra>click</extra>"
+    fig.add_trace(go.Scatter(x=gx, y=gy, mode="markers", marker=dict(size=9, opacity=0), customdata=f,
+                             hovertemplate=hover, showlegend=False, name="click layer"))
     return fig

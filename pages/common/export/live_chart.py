@@ -29,7 +29,7 @@ import streamlit as st
 from streamlit.components import v1 as components
 
 #: The component's page (copied next to plotly.min.js into the served directory).
-HTML = Path(__file__).resolve().parents[2] / "assets" / "live_chart.html"
+HTML = Path(__file__).resolve().parents[3] / "assets" / "live_chart.html"
 #: Component name as Streamlit registers it.
 NAME = "convex_nn_live_chart"
 #: Key suffix of a chart's overlay instance (see :func:`show`).
@@ -90,7 +90,7 @@ def _component():
 def figure_json(fig) -> str:
     """``fig`` as plotly JSON, serialised once per figure object.
 
-    The figures shown here come from :func:`pages.common.export.cached`, which never modifies a
+    The figures shown here come from :func:`pages.common.export.chart.cached`, which never modifies a
     figure after building it; serialising a 1 MB arrangement on every rerun cost ~50 ms.
     """
     js = getattr(fig, "_live_json", None)

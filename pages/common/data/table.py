@@ -1,4 +1,4 @@
-"""User data: CSV parsing and validation, point editing, and their compact URL encoding.
+"""Data tables: CSV parsing and validation, point edits and their compact URL encoding, assembly.
 
 Pure functions (no streamlit), validated once here at the upload boundary.
 

@@ -14,16 +14,18 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import BLUE, GREEN, GREY, ORANGE, PURPLE, scatter_traces
+from ..palette import (ANCHOR, BLACK, BLUE, BLUES, EDGE, EDGE_FAINT, EDGE_LIGHT, GREEN, GREY, GREYS,
+                       MISSED as MISSED_GREY, ORANGE, PURPLE, rgba)
+from .base import scatter_traces
 
 #: Above this many cells in a figure the fills are dropped: lines + one marker trace.
 MAX_FILLED_CELLS = 3000
 #: Sequential colour-blind-safe bins for "points activated" (light to dark).
-BIN_COLOURS = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08306b")
-FOUND, MISSED = GREEN, "#d9d9d9"
+BIN_COLOURS = BLUES
+FOUND, MISSED = GREEN, MISSED_GREY
 #: Linear regions of the network, light to darker grey with the number of active neurons.
-REGION_GREYS = ("#ffffff", "#f4f4f4", "#e9e9e9", "#dedede", "#d3d3d3")
-SELECT = "#000000"
+REGION_GREYS = GREYS
+SELECT = BLACK
 
 
 def pattern_text(D: np.ndarray, group: int = 10, per_line: int = 50) -> list[str]:
@@ -142,11 +144,11 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
                 sel = np.flatnonzero(colours == colour)
                 x, y = _rings_path([pic.rings[i] for i in sel])
                 traces.append(dict(type="scatter", x=x, y=y, mode="lines", fill="toself", fillcolor=colour,
-                                   line=dict(color="#7f7f7f", width=0.6), hoverinfo="skip", showlegend=False,
+                                   line=dict(color=EDGE, width=0.6), hoverinfo="skip", showlegend=False,
                                    meta="cells", **ax))
         else:
             x, y = _segments_path(pic.segments)
-            traces.append(dict(type="scattergl", x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=0.6),
+            traces.append(dict(type="scattergl", x=x, y=y, mode="lines", line=dict(color=EDGE, width=0.6),
                                hoverinfo="skip", showlegend=False, meta="lines", **ax))
         if labels is False:  # too many cells to send every pattern: index, counts and norms only
             lab = np.full(pic.n_cells, "")
@@ -162,7 +164,7 @@ def arrangement_figure(pictures, pattern_index, *, labels=None, found=None, norm
             type="scatter" if pic.n_cells <= max_filled else "scattergl",
             x=pic.anchors[:, 0], y=pic.anchors[:, 1], mode="markers", customdata=custom, text=lab,
             marker=dict(size=5 if filled else 4, color=codes, colorscale=scale, cmin=0, cmax=len(scale) - 1,
-                        line=dict(color="#8c8c8c", width=0.5)),
+                        line=dict(color=EDGE_FAINT, width=0.5)),
             hovertemplate="pattern %{customdata[0]}: activates %{customdata[1]} points"
                           "%{text}" + norm_txt + "<extra></extra>",
             showlegend=False, meta="anchors", **ax))
@@ -267,12 +269,12 @@ def data_space_figure(X, y, *, geometry=None, regions_text=None, alpha=None, fam
             if sel.size:
                 x, yy = _rings_path([geometry.region_rings[i] for i in sel])
                 traces.append(dict(type="scatter", x=x, y=yy, mode="lines", fill="toself", fillcolor=REGION_GREYS[b],
-                                   line=dict(color="#d0d0d0", width=0.5), hoverinfo="skip", showlegend=False,
+                                   line=dict(color=EDGE_LIGHT, width=0.5), hoverinfo="skip", showlegend=False,
                                    meta="regions"))
         if geometry.n_regions:
             txt = region_text(geometry) if regions_text is None else np.asarray(regions_text)
             traces.append(dict(type="scatter", x=geometry.region_anchors[:, 0], y=geometry.region_anchors[:, 1],
-                               mode="markers", marker=dict(size=3, color="#a0a0a0"), customdata=n_act, text=txt,
+                               mode="markers", marker=dict(size=3, color=ANCHOR), customdata=n_act, text=txt,
                                name=f"{geometry.n_regions} linear regions (grey: more active neurons)",
                                hovertemplate="linear region: %{customdata} active neurons<br>"
                                              "neurons %{text}<extra></extra>", meta="region anchors"))
@@ -332,7 +334,7 @@ def data_space_figure_1d(x, y, *, predict=None, kinks=(), alpha=None, activated=
     shapes = [_vline(k, color=GREEN if signs[j] >= 0 else PURPLE, width=1, dash="dot")
               for j, k in enumerate(np.asarray(kinks, dtype=float)) if np.isfinite(k) and abs(k) <= half_width]
     traces.append(dict(type="scatter", x=x, y=y, mode="markers", name="train", customdata=np.arange(len(x)),
-                       marker=dict(color=BLUE, size=8, line=dict(color="black", width=1)),
+                       marker=dict(color=BLUE, size=8, line=dict(color=BLACK, width=1)),
                        hovertemplate="point %{customdata}<br>x=%{x:.4f}<br>y=%{y:.4f}<extra></extra>"))
     if activated is not None and np.any(activated):
         k = np.flatnonzero(activated)
@@ -424,12 +426,12 @@ def zonotope_figure(Z, *, order=None, triangles=None, labels=None, found=None, s
         if order is not None and len(order) > 2:
             ring = Z[np.r_[order, order[:1]]]
             fig.add_trace(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", fill="toself",
-                                     fillcolor="rgba(0,114,178,0.12)", line=dict(color=BLUE, width=2),
+                                     fillcolor=rgba(BLUE, 0.12), line=dict(color=BLUE, width=2),
                                      hoverinfo="skip", name="zonotope", meta="zonotope"))
         fig.add_trace(go.Scatter(x=Z[:, 0], y=Z[:, 1], mode="markers+text" if P <= 24 else "markers",
                                  text=[l.replace("<br>", "") for l in labels] if P <= 24 else None,
                                  textposition="top center", textfont=dict(size=9), customdata=custom,
-                                 hovertext=hovertext, marker=dict(size=9, line=dict(color="black", width=1), **colours),
+                                 hovertext=hovertext, marker=dict(size=9, line=dict(color=BLACK, width=1), **colours),
                                  hovertemplate=hover, name="vertices (patterns)", meta="vertices"))
         if highlight is not None:
             fig.add_trace(go.Scatter(x=[Z[highlight, 0]], y=[Z[highlight, 1]], mode="markers",

@@ -1,11 +1,12 @@
 """Cached calls of the Arrangements page (patterns, cells, zonotope, coverage, approximation ratio).
 
-Everything is keyed by small hashable arguments (the data-set key and the shared controls) and
-returns frozen dataclasses / arrays, so reruns after a slider change only rebuild figures.
+Everything is keyed by small hashable arguments (the data key, :func:`..keys.data_key`, and
+the shared controls; the points themselves come as the unhashed ``_X`` / ``_data``) and returns
+frozen dataclasses / arrays, so reruns after a slider change only rebuild figures.
+:func:`direction_info` and :func:`selection_info` are cheap pure helpers (not cached).
 """
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 
@@ -16,9 +17,10 @@ import cvx_core
 from cvx_core import geometry as geo
 from cvx_core.patterns import cover_bound, cover_count, data_rank, enumerate_patterns, sample_patterns
 
-from . import cache
-from .fig_arrangements import pattern_text, region_text
-from .state import Controls
+from cvx_core.datasets import Dataset
+
+from ..figures.arrangements import pattern_text, region_text
+from .keys import Controls
 
 #: Cells are computed and drawn as polygons up to this count (Cover's count of the data).
 MAX_DRAWN_PATTERNS = 40_000
@@ -70,36 +72,10 @@ class ArrangementView:
         return len(self.pictures) > 0
 
 
-def int_in(lo: int, hi: int):
-    """URL parser: an integer in [lo, hi] (ValueError otherwise)."""
-    def parse(raw: str) -> int:
-        if not lo <= int(raw) <= hi:
-            raise ValueError(raw)
-        return int(raw)
-    return parse
-
-
-def one_of(*options):
-    """URL parser: one of ``options`` (compared as strings; ValueError otherwise)."""
-    return lambda raw: options[[str(o) for o in options].index(raw)]
-
-
-#: The page's own controls: URL key -> (default, parser of the URL value).
-CONTROLS = {
-    "arr_N": (64, one_of(*N_OPTIONS)),
-    "arr_theta": (30, int_in(0, 359)),
-    "arr_elev": (30, int_in(-89, 89)),
-    "arr_colour": ("activation", one_of("activation", "sampling")),
-    "arr_cell": (-1, int_in(-1, 10**6)),
-    "arr_point": (-1, int_in(-1, 10**6)),
-    "arr_ratio": (True, lambda raw: one_of("1", "0")(raw) == "1"),
-}
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
-def arrangement(key: tuple, bias: bool) -> ArrangementView:
-    """Enumerate the patterns (engine), draw the cells (geometry) and build the zonotope."""
-    X = cache.data_by_key(key).X
+def arrangement(key: tuple, bias: bool, _X: np.ndarray) -> ArrangementView:
+    """Enumerate the patterns of the points ``_X`` (data key ``key``), draw the cells and build the zonotope."""
+    X = _X
     Xb = cvx_core.add_bias(X, bias)
     if Xb.shape[1] not in (2, 3):
         raise ValueError(f"the arrangement is drawn for 2 or 3 weight coordinates, got {Xb.shape[1]}; "
@@ -129,9 +105,9 @@ def arrangement(key: tuple, bias: bool) -> ArrangementView:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def counts_curve(key: tuple, bias: bool) -> dict:
+def counts_curve(key: tuple, bias: bool, _X: np.ndarray) -> dict:
     """Engine count, Cover's count and the bound for the first m points, m on a small grid."""
-    X = cache.data_by_key(key).X
+    X = _X
     n = len(X)
     ms = np.unique(np.r_[np.round(np.geomspace(3, max(n, 3), 8)).astype(int), n])
     ms = ms[(ms >= 1) & (ms <= n)]
@@ -141,18 +117,18 @@ def counts_curve(key: tuple, bias: bool) -> dict:
         r = data_rank(Xb)
         out["n"].append(int(m))
         # the full data's count is the page's own enumeration (cached), not a second one
-        out["engine"].append(arrangement(key, bias).n_patterns if m == n else int(enumerate_patterns(Xb).shape[0]))
+        out["engine"].append(arrangement(key, bias, _X=X).n_patterns if m == n else int(enumerate_patterns(Xb).shape[0]))
         out["cover"].append(cover_count(int(m), r))
         out["bound"].append(cover_bound(int(m), r))
     return {k: np.asarray(v) for k, v in out.items()}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cell_norms(fit_key: tuple, _fit) -> tuple:
-    """Group norms of the fit ``_fit`` (identified by ``fit_key``) for every drawn cell: the row of
-    the cell's pattern in ``fit.patterns`` (NaN when the fit did not use that pattern)."""
-    c = fit_key[0]
-    view = arrangement(cache.data_key(c), c.bias)
+def cell_norms(fit_key: tuple, _fit, _view: ArrangementView) -> tuple:
+    """Group norms of the fit ``_fit`` (identified by ``fit_key``, :func:`..keys.fit_key`) for every
+    cell drawn in ``_view`` (the arrangement of the fit's data): the row of the cell's pattern in
+    ``fit.patterns`` (NaN when the fit did not use that pattern)."""
+    c, view = fit_key[0], _view
     G = _fit.group_norms()
     sym = cvx_core.make_activation(c.activation, c.leak).symmetric
     out = []
@@ -163,9 +139,9 @@ def cell_norms(fit_key: tuple, _fit) -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def sampled(key: tuple, bias: bool, N: int, seed: int) -> dict:
+def sampled(key: tuple, bias: bool, N: int, seed: int, _X: np.ndarray) -> dict:
     """Patterns of N Gaussian directions: which drawn cells and which vertices they find."""
-    view = arrangement(key, bias)
+    view = arrangement(key, bias, _X=_X)
     S = sample_patterns(view.Xb, int(N), seed=seed)
     return {"n_found": int(S.shape[0]),
             "cells": tuple(geo.match_patterns(p.patterns, S) >= 0 for p in view.pictures),
@@ -173,22 +149,22 @@ def sampled(key: tuple, bias: bool, N: int, seed: int) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def coverage(key: tuple, bias: bool, seed: int) -> dict:
+def coverage(key: tuple, bias: bool, seed: int, _X: np.ndarray) -> dict:
     """Distinct patterns found against N on a log grid (same draws as ``sample_patterns``)."""
-    view = arrangement(key, bias)
+    view = arrangement(key, bias, _X=_X)
     Ns = np.unique(np.round(np.geomspace(1, N_OPTIONS[-1], 33)).astype(int))
     return {"N": Ns, "found": geo.coverage_counts(view.Xb, Ns, seed)}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def ratio_curve(c: Controls, p_star: float) -> dict:
+def ratio_curve(c: Controls, p_star: float, _data: Dataset) -> dict:
     """p_s / p*, kappa and g(lambda_s / kappa) / p* on :data:`RATIO_GRID` (docs/math.md section 7).
 
     p_s is the optimum of the convex program over the patterns of N Gaussian directions
     (``sample_patterns`` with the data seed); kappa = max(1, cert(lambda_s) / beta) and the lower
     bound come from certifying its network over all patterns (``certify``); p* is the exact optimum.
     """
-    data = cache.data_for(c)
+    data = _data
     Xb = cvx_core.add_bias(data.X, c.bias)
     rows = {"N": [], "P_s": [], "p_s": [], "ratio": [], "kappa": [], "lower": [], "time": []}
     for N in RATIO_GRID:
@@ -206,28 +182,6 @@ def ratio_curve(c: Controls, p_star: float) -> dict:
         rows["lower"].append(cert.lower_bound / p_star)
         rows["time"].append(fs.solve_time)
     return {k: np.asarray(v) for k, v in rows.items()}
-
-
-def fit_key(c: Controls, fit) -> tuple:
-    """A small cache key that identifies a fit by content (a refit with the same controls, e.g.
-    after a solver change, gets a new key)."""
-    h = hashlib.sha1()
-    for a in (fit.V, fit.W, fit.network.U, fit.network.alpha):
-        h.update(np.ascontiguousarray(a).tobytes())
-    return c, fit.exact_patterns, fit.n_patterns, h.hexdigest()
-
-
-def picked_index(points: list) -> int:
-    """``customdata[0]`` of the first clicked point of a plotly selection (-1 when none).
-
-    Streamlit passes a row of a numeric customdata array as a dict {"0": ..., "1": ...}, a
-    list, or a scalar, depending on how plotly encoded it.
-    """
-    if not points or points[0].get("customdata") is None:
-        return -1
-    cd = points[0]["customdata"]
-    v = cd.get("0", -1) if isinstance(cd, dict) else np.ravel(cd)[0]
-    return int(v)
 
 
 def direction_info(view: ArrangementView, u: np.ndarray) -> dict:

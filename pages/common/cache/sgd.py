@@ -1,0 +1,97 @@
+"""Cached computations of the SGD-versus-convex page: the batched comparison runs and the
+stationary-point analysis and insertions (keyed by the network's weights)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+from cvx_core.datasets import Dataset
+from cvx_core.model import TwoLayerNet
+from cvx_core.sgd import TrainingHistory, train_runs
+from cvx_core.stationary import Insertion, StationaryAnalysis, analyse_stationary, insert_violating_neuron
+
+from . import fit as fit_module
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything that fixes a training run except its length (hashable)."""
+
+    data: tuple
+    beta: float
+    activation: str
+    leak: float
+    loss: str
+    bias: bool
+    optimizer: str
+    width: int
+    lr: float
+    batch_size: int
+    init_scale: float
+    seed: int
+
+
+def train_kw(s: Setup) -> dict:
+    """The keyword arguments of ``train_sgd`` / ``train_runs`` that ``s`` fixes."""
+    return dict(width=s.width, activation=s.activation, leak=s.leak, loss=s.loss, bias=s.bias, optimizer=s.optimizer,
+                batch_size=s.batch_size, init_scale=s.init_scale)
+
+
+def runs(s: Setup, steps: int, lrs, seeds, data: Dataset) -> list[TrainingHistory]:
+    """All (lr, seed) runs of the comparison, batched and cached (``s.data`` identifies ``data``).
+
+    The live run's own learning rate and seed do not enter the cache key.
+    """
+    return _runs(replace(s, lr=0.0, seed=0), int(steps), tuple(float(v) for v in lrs), tuple(int(v) for v in seeds),
+                 _data=data)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _runs(s: Setup, steps: int, lrs: tuple, seeds: tuple, _data: Dataset) -> list[TrainingHistory]:
+    bar = st.progress(0.0, text=f"Training {len(lrs) * len(seeds)} runs (batched) ...")
+
+    def progress(t: int, _F) -> None:
+        bar.progress(min(t / steps, 1.0), text=f"Step {t} of {steps}, {len(lrs) * len(seeds)} runs batched ...")
+
+    try:
+        return train_runs(_data.X, _data.y, s.beta, seeds=seeds, lrs=lrs, steps=steps, callback=progress,
+                          report_every=max(1, steps // 20), **train_kw(s))
+    finally:
+        bar.empty()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def analysis(X: np.ndarray, y: np.ndarray, beta: float, loss: str, U: np.ndarray, alpha: np.ndarray, activation: str,
+             leak: float, bias: bool, flips: np.ndarray | None, kink_tol: float) -> StationaryAnalysis:
+    net = TwoLayerNet(U, alpha, activation, leak, bias)
+    return analyse_stationary(net, X, y, beta, loss=loss, kink_tol=kink_tol, flips=flips,
+                              max_exact_patterns=fit_module.UI_MAX_PATTERNS)
+
+
+def analysis_for(h: TrainingHistory, X, y, kink_tol: float) -> StationaryAnalysis:
+    """Stationary-point view of a run; bits that flipped in its last 5% of steps count as kinks."""
+    net = h.network
+    flips = h.recent_flips(max(1, h.n_steps // 20)) if h.n_steps else None
+    return analysis(X, y, h.beta, h.loss, net.U, net.alpha, net.activation, net.leak, net.bias, flips, kink_tol)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def insertion(X: np.ndarray, y: np.ndarray, beta: float, activation: str, leak: float, loss: str, bias: bool,
+              patterns: np.ndarray) -> Insertion:
+    return insert_violating_neuron(X, y, beta, patterns, activation=activation, leak=leak, loss=loss, bias=bias,
+                                   max_exact_patterns=fit_module.UI_MAX_PATTERNS)
+
+
+def insertion_chain(h: TrainingHistory, a: StationaryAnalysis, X, y, count: int) -> list[Insertion]:
+    """The first ``count`` insertions of violating neurons into the analysed run (stops when
+    nothing is left to insert)."""
+    net, out, D = h.network, [], a.patterns
+    for _ in range(count):
+        ins = insertion(X, y, h.beta, net.activation, net.leak, h.loss, net.bias, D)
+        out.append(ins)
+        if not ins.added:
+            break
+        D = ins.patterns
+    return out

@@ -1,0 +1,33 @@
+"""The sidebar's "Share and present" box: copyable links, lecture mode, figure format."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import lecture
+from ..url import share_link
+from .shared import HIDEABLE
+
+
+def share_box() -> None:
+    """Draw the box. Call after the page ran (app.py does), so the links include the page's own controls."""
+    ss = st.session_state
+    with st.sidebar.expander("Share and present", expanded=False):
+        st.toggle("Lecture mode", key=lecture.KEY,
+                  help="Hides explanatory text and the controls chosen below; larger fonts and markers.")
+        st.multiselect("Hide in lecture mode", HIDEABLE, key=lecture.HIDE_KEY)
+        st.radio("Figure download format (camera icon on each figure)", ("png", "svg"), key="fmt", horizontal=True)
+        st.toggle("Server-rendered PNG/SVG buttons under each figure", key="srvexp",
+                  help="Exact renders by kaleido + Chromium on the server (a few seconds each). Off by default: "
+                       "every download button costs each rerun time when many people use one server.")
+        st.caption("Link to this exact view (copy with the icon on the right):")
+        st.code(share_link(), language=None, wrap_lines=True)
+        st.caption("Lecture link (no explanatory text, large type):")
+        st.code(share_link(lecture=True), language=None, wrap_lines=True)
+        st.caption("Embed link (for an iframe in slides or a web page; no streamlit chrome):")
+        st.code(share_link(lecture=True, embed="true"), language=None, wrap_lines=True)
+        if ss.get("src") == "upload":
+            st.warning(f"Uploaded data is not stored in the link: it records only the file name "
+                       f"({ss.get('file')}) and its SHA-256 prefix ({ss.get('sha')}); whoever opens it "
+                       "must upload the same file. Clicked points are in the link.")
+        else:
+            st.caption("Clicked/removed points are part of the link; uploaded data never is.")

@@ -1,0 +1,52 @@
+"""AppTest helpers shared by the page and UI tests: launching app.py, reruns, reading metrics."""
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+#: app.py, relative to this directory (AppTest resolves the path from the calling test file).
+APP = "../app.py"
+
+
+def metric(at: AppTest, label: str, *, prefix: bool = False) -> str:
+    """The value of the metric labelled ``label`` (or whose label starts with it)."""
+    for m in at.metric:
+        if m.label == label or (prefix and m.label.startswith(label)):
+            return m.value
+    raise KeyError(f"no metric {label!r}; metrics: {[m.label for m in at.metric]}")
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run app.py again on the default page.
+
+    AppTest builds a fresh PagesManager per run; with a ``pages/`` folder next to app.py it then
+    treats the finished page's hash as a v1 page and runs that file alone (no app.py, no
+    sidebar). Clearing the page hashes makes every run start from app.py, as a browser does.
+    """
+    at._finished_page_script_hash = ""
+    at._page_hash = ""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_app(params: dict, timeout: float = 60) -> AppTest:
+    """app.py (the Overview page) opened with query ``params``."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_page(page: str, shared: dict, own: dict | None = None, timeout: float = 120) -> AppTest:
+    """``page`` (e.g. "pages/sgd.py") opened through app.py: a first run with the ``shared``
+    parameters registers the pages (streamlit finds url_path pages only after a run), then the
+    page's ``own`` parameters are added and the page runs."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params.update(shared)
+    at.run()
+    at.query_params.update(own or {})
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
