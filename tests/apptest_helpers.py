@@ -50,3 +50,31 @@ def open_page(page: str, shared: dict, own: dict | None = None, timeout: float =
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def _decode(v):
+    """Plotly JSON values: typed arrays (``{"dtype", "bdata"[, "shape"]}``) as numpy arrays."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and "bdata" in v and "dtype" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a
+    if isinstance(v, dict):
+        return {k: _decode(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    return v
+
+
+def chart_spec(at: AppTest, key: str) -> dict:
+    """The plotly figure (data and layout, arrays decoded) of the ``st.plotly_chart`` with element key ``key``."""
+    import json
+
+    for ch in at.get("plotly_chart"):
+        if ch.proto.id.endswith(f"-{key}"):
+            return _decode(json.loads(ch.proto.spec))
+    raise KeyError(f"no chart with key {key!r}")

@@ -2,6 +2,7 @@
 import json
 import pickle
 import warnings
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import plotly.graph_objects as go
@@ -139,7 +140,26 @@ def test_chart_config_sets_the_client_side_format():
 
 
 @pytest.mark.skipif(not export_chart.server_export_available(), reason="kaleido or chromium not installed")
-def test_server_side_svg_export():
-    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], name="line"))
-    svg = export_chart.figure_bytes(fig, "svg", width=300, height=200)
-    assert svg.lstrip().startswith(b"<svg")
+def test_server_side_svg_export_draws_the_figure():
+    """The SVG is the figure: its size, title, axis titles, one group per trace (the live chart's
+    overlay included, without a legend entry), legend names, and a falling line that falls."""
+    fig = go.Figure([go.Scatter(x=[0, 1], y=[1, 0], name="falling", mode="lines"),
+                     go.Scatter(x=[0, 1], y=[0, 1], name="rising", mode="markers")])
+    fig.update_layout(title="Two runs", xaxis_title="step", yaxis_title="objective F")
+    star = {"type": "scatter", "x": [0.5], "y": [0.5], "mode": "markers", "name": "u*"}
+    svg = export_chart.figure_bytes(fig, "svg", width=300, height=200, overlay=[star])
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (root.attrib["width"], root.attrib["height"]) == ("300", "200")
+    texts = {el.attrib.get("class"): [] for el in root.iter()}
+    for el in root.iter():
+        texts[el.attrib.get("class")].append(el.text)
+    assert texts["gtitle"] == ["Two runs"]
+    assert texts["xtitle"] == ["step"] and texts["ytitle"] == ["objective F"]
+    assert texts["legendtext"] == ["falling", "rising"]  # the overlay adds no legend entry
+    traces = [el for el in root.iter() if (el.attrib.get("class") or "").startswith("trace scatter")]
+    assert len(traces) == 3  # two traces and the overlay
+    path = next(el for el in traces[0].iter() if el.tag.endswith("path") and el.attrib.get("d", "").startswith("M"))
+    (x0, y0), (x1, y1) = [tuple(map(float, pt.split(","))) for pt in path.attrib["d"][1:].split("L")[:2]]
+    assert x1 > x0 and y1 > y0  # left to right and down the page (SVG y grows downwards): it falls
+    assert export_chart.figure_bytes(fig, "svg", width=300, height=200) != svg  # the overlay is drawn

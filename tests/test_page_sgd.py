@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import cvx_core
 from apptest_helpers import metric as _metric
-from apptest_helpers import open_page
+from apptest_helpers import chart_spec, open_page
 from cvx_core.datasets import load_dataset
 from cvx_core.sgd import train_runs, train_sgd
 from cvx_core.stationary import analyse_stationary, insert_violating_neuron
+from pages.common.figures.sgd import run_label
 
 PAGE = "pages/sgd.py"
 N = 12
@@ -151,12 +152,37 @@ def test_divergence_is_reported_not_raised():
     assert not at.exception
 
 
-def test_regression_and_no_bias():
-    at = _open(dataset="regression1d", bias="0")
+@pytest.mark.parametrize("params", [{"dataset": "regression1d"}, {"bias": "0"}], ids=["regression", "no-bias"])
+def test_figures_and_metrics_carry_the_engines_numbers(params):
+    """Regression data and no bias: every curve and number of the page is the engine's own."""
+    at = _open(**params)
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) >= 4
-    at2 = _open(bias="0")
-    assert not at2.exception and not at2.error
+    name, bias = params.get("dataset", "spiral"), params.get("bias") != "0"
+    X, y = _data(name)
+    fit = cvx_core.fit_convex(X, y, BETA, bias=bias)
+    runs = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003, 0.01), width=6, steps=100, batch_size=10, bias=bias)
+    h0 = train_sgd(X, y, BETA, steps=0, bias=bias, **_kw())
+    assert _metric(at, "Convex p*") == f"{fit.objective:.5g}"
+    assert _metric(at, "SGD objective") == f"{h0.final_objective:.5g}"
+    curves = chart_spec(at, "sgd_fig_curves")
+    by_name = {t["name"]: t for t in curves["data"]}
+    for h in runs:  # each run's curve: its objective trace, first and last step included
+        t = by_name[run_label(h)]
+        assert t["x"][0] == 0 and t["x"][-1] == len(h.objective) - 1
+        np.testing.assert_allclose(t["y"], h.objective[np.asarray(t["x"], dtype=int)], rtol=1e-12)
+    live = by_name["live run: " + run_label(h0)]
+    np.testing.assert_allclose(live["y"], h0.objective, rtol=1e-12)
+    (p_line,) = [s for s in curves["layout"]["shapes"] if s["type"] == "line"]
+    assert p_line["y0"] == pytest.approx(fit.objective, rel=1e-9)  # the dashed p* floor
+    side = chart_spec(at, "sgd_fig_live")
+    (cvx,) = [t for t in side["data"] if t.get("name") == "Convex optimum"]
+    if name == "regression1d":  # the fitted curves themselves
+        np.testing.assert_allclose(cvx["y"], fit.network.predict(np.asarray(cvx["x"])[:, None]).ravel(), rtol=1e-9)
+    else:  # the decision function on the grid
+        xs = np.asarray(cvx["x"])
+        gx, gy = np.meshgrid(xs, np.asarray(cvx["y"]))
+        Z = fit.network.predict(np.c_[gx.ravel(), gy.ravel()]).reshape(len(xs), len(xs))
+        np.testing.assert_allclose(np.asarray(cvx["z"]), Z, rtol=1e-9, atol=1e-12)
 
 
 def test_bad_loss_for_data_shows_errors_and_keeps_running():
