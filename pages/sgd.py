@@ -3,7 +3,6 @@ from dataclasses import astuple
 
 import streamlit as st
 
-from cvx_core.sgd import OPTIMIZERS
 from pages.common import errors, lecture
 from pages.common.cache import sgd as cs
 from pages.common.cache.fit import fit_for
@@ -15,9 +14,6 @@ from pages.common.export.chart import cached, chart
 from pages.common.figures.sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
                                       run_label, sensitivity_figure, side_by_side_figure)
 from pages.common.real_data_section import KEY as RD_KEY, render_real_data_section
-from pages.common.url import bind_all
-
-SHORT = {"gd": "GD", "sgd": "SGD", "adam": "Adam"}  # option labels that fit the narrow column at 1024 px
 
 through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
@@ -28,22 +24,7 @@ lecture.note(
     "gradient methods in numpy (the result depends on learning rate, initialisation and luck) and the convex "
     "program (the certified global optimum, no tuning)."
 )
-bind_all(ctl.CONTROLS)
-with st.expander("Training settings", expanded=True):
-    r = st.columns(4)  # rows of at most four: six inputs in one row squeeze their labels at 1024 px
-    r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=SHORT.get,
-                   help="GD: gradient descent (full batch); SGD: mini-batch stochastic gradient; Adam")
-    r[1].number_input("Width m", 1, 200, key="sgd_width", help="number of hidden neurons")
-    r[2].number_input("Steps", 10, 20000, step=100, key="sgd_steps")
-    r[3].number_input("Batch size", 1, 400, key="sgd_batch", disabled=ss["sgd_opt"] == "gd",
-                      help="samples per step for SGD and Adam; gradient descent always uses the full batch")
-    r = st.columns([2, 1, 2])
-    r[0].select_slider("Init scale", ctl.INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
-    r[1].number_input("Seed", 0, 10_000, key="sgd_seed", help="initialisation seed")
-    r[2].select_slider("Learning rate of the live run", ctl.LR_OPTIONS, key="sgd_lr")
-    r = st.columns([3, 1])
-    r[0].multiselect("Learning rates to compare", ctl.LR_OPTIONS, key="sgd_lrs")
-    r[1].number_input("Seeds to compare", 1, 8, key="sgd_nseeds")
+ctl.settings_panel()
 
 data = data_for(c)
 X, y = data.X, data.y
@@ -90,7 +71,7 @@ def live_view():
     m[3].metric("Gradient norm", f"{hl.grad_norm[-1]:.1e}")
     m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
     m[5].metric("Convex solve", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
-    nets = {f"{SHORT[s.optimizer]}, step {hl.n_steps}": hl.network.predict}  # short: two titles share the row
+    nets = {f"{ctl.SHORT[s.optimizer]}, step {hl.n_steps}": hl.network.predict}  # short: two titles share the row
     if fit is not None:
         nets["Convex optimum"] = fit.network.predict
     live_key = ("sgd_live", c, astuple(s), _fingerprint(hl))  # what the figure shows

@@ -16,11 +16,12 @@ from cvx_core.stationary import Insertion, StationaryAnalysis
 
 from ..cache.keys import Controls, data_key
 from ..cache.sgd import Setup, insertion_chain, train_kw
-from ..url import parser
+from ..url import bind_all, parser
 
 LR_OPTIONS = ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3")
 INIT_OPTIONS = (0.1, 0.3, 1.0, 3.0)
 KINK_OPTIONS = (1e-8, 1e-6, 1e-4, 1e-2)
+SHORT = {"gd": "GD", "sgd": "SGD", "adam": "Adam"}  # option labels that fit the narrow column at 1024 px
 OPT_TITLES = {"gd": "Gradient descent (full batch)", "sgd": "SGD (mini-batch)", "adam": "Adam"}
 #: A live run advances by steps // FRAMES per frame.
 FRAMES = 20
@@ -40,6 +41,27 @@ CONTROLS = {
     "sgd_run": ("live", parser()),
     "sgd_kink": (1e-4, parser(float, options=KINK_OPTIONS)),
 }
+
+
+def settings_panel() -> None:
+    """Bind the page's controls to the URL and draw the "Training settings" expander."""
+    bind_all(CONTROLS)
+    ss = st.session_state
+    with st.expander("Training settings", expanded=True):
+        r = st.columns(4)  # rows of at most four: six inputs in one row squeeze their labels at 1024 px
+        r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=SHORT.get,
+                       help="GD: gradient descent (full batch); SGD: mini-batch stochastic gradient; Adam")
+        r[1].number_input("Width m", 1, 200, key="sgd_width", help="number of hidden neurons")
+        r[2].number_input("Steps", 10, 20000, step=100, key="sgd_steps")
+        r[3].number_input("Batch size", 1, 400, key="sgd_batch", disabled=ss["sgd_opt"] == "gd",
+                          help="samples per step for SGD and Adam; gradient descent always uses the full batch")
+        r = st.columns([2, 1, 2])
+        r[0].select_slider("Init scale", INIT_OPTIONS, key="sgd_init", help="U ~ scale N(0, 1/d'), alpha ~ scale N(0, 1/m)")
+        r[1].number_input("Seed", 0, 10_000, key="sgd_seed", help="initialisation seed")
+        r[2].select_slider("Learning rate of the live run", LR_OPTIONS, key="sgd_lr")
+        r = st.columns([3, 1])
+        r[0].multiselect("Learning rates to compare", LR_OPTIONS, key="sgd_lrs")
+        r[1].number_input("Seeds to compare", 1, 8, key="sgd_nseeds")
 
 
 def setup_for(c: Controls) -> Setup:
