@@ -58,9 +58,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .convex import ConvexFit, fit_convex, fit_status, network_from_blocks, resolve_patterns
+from .convex import ConvexFit, fit_convex
 from .model import ACTIVATIONS, LOSSES, add_bias, make_activation
-from .patterns import predicted_pattern_count
+from .patterns import auto_choice, resolve_patterns
+from .recovery import network_from_blocks
+from .tolerances import fit_status
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -158,8 +160,7 @@ class _ConvexReLUBase(BaseEstimator):
     def _resolve_patterns(self, X):
         """The ``patterns`` argument for ``fit_convex`` ("auto" decided from Cover's count)."""
         if isinstance(self.patterns, str) and self.patterns == "auto":
-            Xb = add_bias(X, self.bias)
-            return "exact" if predicted_pattern_count(Xb) <= AUTO_EXACT_MAX else AUTO_SAMPLES
+            return auto_choice(add_bias(X, self.bias), max_exact=AUTO_EXACT_MAX, n_samples=AUTO_SAMPLES)
         return self.patterns
 
     # ------------------------------------------------------------------ fitting

@@ -16,7 +16,7 @@ following with Nesterov-Todd scaling and Mehrotra's predictor-corrector, ``t`` e
 block by block, refinement against the exact operator once the relative gap is below 1e-3.
 Its constants are passed in, not read as globals (numba's cache would keep a global's value
 from compilation time). ``cache=True`` keeps the compiled code beside this file: the first
-use after installation compiles (~20 s; :func:`cvx_core.compiled.warm_up`), later processes
+use after installation compiles (~20 s; :func:`cvx_core.solvers.warm_up`), later processes
 load it (~0.3 s).
 """
 from __future__ import annotations

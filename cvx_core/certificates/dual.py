@@ -27,8 +27,8 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
-from .certificate import cell_values, lower_bound
-from .model import Activation, Loss
+from ..model import Activation, Loss
+from .cells import cell_values, lower_bound
 
 #: Losses whose dual program is posed here (the logistic one with exponential cones).
 POLISHED_LOSSES = ("squared", "hinge", "logistic")

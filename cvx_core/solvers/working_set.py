@@ -46,19 +46,21 @@ the cvxpy reference (see benchmarks/solver_speed.py).
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 
 import clarabel
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
-from .certificate import cell_values, cone_projection_norms, lower_bound
-from . import compiled
+from .. import kernels
+from ..caching import ContentCache, content_key
+from ..certificates.arrangement import arrangement_geometry
+from ..certificates.cells import cell_values, cone_projection_norms, lower_bound
+from ..model import Activation, Loss
+from ..tolerances import ACTIVE_TOL
 from .ipm import predict, solve_rows
-from .sphere import SphereCertifier, pattern_hashes
-from .model import Activation, Loss
 
 _FEAS_TOL = 1e-8
 _SEPARATION = 0.2  # radians; 0.15 and 0.25 were ~10% slower on spiral/moons/circles/xor/blobs, n = 60..200
@@ -83,6 +85,7 @@ _ROWS_MAX_N = 700
 # n = 400 8.3-8.6 / 13.8-15.8 -> 5.9-6.1 / 8.2 s, n = 700 36.6 -> 15.5 s at 1e-2), not at
 # n = 200 (2.9-3.1 / 3.6-3.8 -> 3.7-4.2 / 3.6-4.0 s)
 _LP_FACETS_MIN_N = 300
+_LP_FACETS = ContentCache(maxsize=4)
 
 
 @dataclass
@@ -276,7 +279,10 @@ def _row_list(Xb, D, blocks_i, rows):
     return jr, np.where(D[blocks_i[jr], ks], 1.0, -1.0)[:, None] * Xb[ks]
 
 
-_BLAS = ThreadpoolController()
+@cache
+def _blas() -> ThreadpoolController:
+    """The BLAS thread controls, inspected once (it lists the loaded libraries)."""
+    return ThreadpoolController()
 
 
 def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
@@ -288,7 +294,7 @@ def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
     "AlmostSolved"."""
     jr, A = _row_list(Xb, D, bi, rows)
     C = block_coefficients(D, act, bi, bs)
-    with _BLAS.limit(limits=1, user_api="blas"):
+    with _blas().limit(limits=1, user_api="blas"):
         res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
     return res.Z, y - predict(Xb, C, res.Z), res.status
 
@@ -357,151 +363,6 @@ def _add_violated_rows(Xb, D, bi, Z, znorm, rows) -> bool:
 def _objective(Xb, y, D, act, loss, beta, blocks_i, blocks_s, Z):
     yhat = predict(Xb, block_coefficients(D, act, blocks_i, blocks_s), Z)  # no (n, m d) matrix
     return loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum()), yhat
-
-
-def coincident_groups(Xb: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Group label (n,) of each row's hyperplane ``{u : x_k' u = 0}``: rows that are nonzero
-    multiples of each other (duplicated points; without bias, points on a line through the
-    origin) share a label. Zero rows, which carry no hyperplane, get label -1."""
-    n = Xb.shape[0]
-    nrm = np.linalg.norm(Xb, axis=1)
-    nz = nrm > 0
-    U = np.zeros_like(Xb, dtype=float)
-    U[nz] = Xb[nz] / nrm[nz, None]
-    # one sign per line: the first clearly nonzero coordinate positive
-    lead = np.argmax(np.abs(U) > 1e-6, axis=1)
-    U *= np.where(U[np.arange(n), lead] < 0, -1.0, 1.0)[:, None]
-    label = np.full(n, -1, dtype=np.intp)
-    label[nz] = np.flatnonzero(nz)
-    idx = np.flatnonzero(nz)
-    # a row joins the first earlier row on its line (pairwise, in chunks: n^2 d work)
-    for a in range(0, idx.size, 512):
-        rows = idx[a:a + 512]
-        dist = np.linalg.norm(U[rows][:, None, :] - U[idx][None, :, :], axis=2)
-        same = dist <= tol
-        label[rows] = idx[np.argmax(same, axis=1)]
-    _, label[nz] = np.unique(label[nz], return_inverse=True)
-    return label
-
-
-class PatternIndex:
-    """Row lookup for a pattern matrix ``D (P, n)`` of the rows of ``Xb``: packed pattern bytes
-    -> row index.
-
-    Facet tests use a linear 64-bit hash ``h(D) = sum_k D_k w_k`` (random ``w``, arithmetic mod
-    2^64): flipping the bits of one hyperplane moves it by a known amount, so the neighbours of
-    a cell are hashed in one vector operation and looked up in the sorted hashes of all cells.
-    A collision could only report an extra row, whose half-space contains the cell anyway (a
-    redundant constraint).
-    """
-
-    def __init__(self, D: np.ndarray, symmetric: bool, Xb: np.ndarray):
-        self.symmetric = symmetric
-        self.D = D
-        packed = np.packbits(D, axis=1)
-        self.map = {row.tobytes(): i for i, row in enumerate(packed)}
-        self._facets: dict[int, np.ndarray] = {}
-        self.known = None  # every cell's facets (sphere.CellFacets), set by geometry()
-        n = D.shape[1]
-        self._w = np.random.default_rng(20261127).integers(0, np.iinfo(np.uint64).max, size=n,
-                                                            dtype=np.uint64, endpoint=True)
-        self._w_all = self._w.sum()  # hash of the all-ones pattern
-        h = pattern_hashes(D, self._w)
-        self._hashes = np.sort(h)
-        # Rows on one hyperplane (duplicated points) flip together: crossing a facet changes
-        # the bits of every row whose hyperplane carries it.
-        self.group = coincident_groups(Xb)
-        live = np.flatnonzero(self.group >= 0)
-        self._by_group = live[np.argsort(self.group[live], kind="stable")]
-        g_sorted = self.group[self._by_group]
-        self._group_start = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]]) if live.size else \
-            np.zeros(0, np.intp)
-
-    def cell_facets(self, i: int) -> np.ndarray:
-        """:meth:`facets` of cell ``i``: from the sphere certifier's list of all cells' facets
-        when it has one (:func:`geometry`), else by hashing (cached: a path asks for the same
-        cells at every beta)."""
-        if self.known is not None:
-            return self.known.row[self.known.ptr[i]:self.known.ptr[i + 1]]
-        f = self._facets.get(i)
-        if f is None:
-            f = self._facets[i] = self.facets(self.D[i])
-        return f
-
-    def find(self, pattern: np.ndarray) -> int:
-        if self.symmetric and not pattern[0]:
-            pattern = ~pattern
-        return self.map.get(np.packbits(pattern).tobytes(), -1)
-
-    def facets(self, D_i: np.ndarray) -> np.ndarray:
-        """Rows k whose hyperplane carries a facet of cell ``D_i``: flipping the bits of that
-        hyperplane's rows gives a cell. Exact when the pattern list is complete."""
-        if not self._by_group.size or not len(self._hashes):
-            return np.zeros(0, np.intp)
-        h = self._w[D_i].sum()
-        step = np.where(D_i, np.uint64(0) - self._w, self._w)[self._by_group]
-        q = h + np.add.reduceat(step, self._group_start)  # one flipped pattern per hyperplane
-        if self.symmetric:  # cells are stored with first bit 1: complement the others
-            first = D_i[0] ^ (self.group[self._by_group][self._group_start] == self.group[0])
-            q = np.where(first, q, self._w_all - q)
-        hs = self._hashes
-        pos = np.minimum(np.searchsorted(hs, q), len(hs) - 1)
-        hit = np.flatnonzero(hs[pos] == q)
-        return np.sort(self._by_group[np.isin(self.group[self._by_group], self.group[self._by_group][self._group_start[hit]])]).astype(np.intp)
-
-    def adjacent(self, Xb: np.ndarray, u: np.ndarray, max_ties: int = 8) -> list[int]:
-        """Indices of the full-dimensional cells whose closure contains direction ``u``: the
-        cells that agree with ``u``'s pattern off the rows through ``u``."""
-        z = Xb @ u
-        tie = np.abs(z) <= 1e-9 * np.linalg.norm(Xb, axis=1)
-        base = z > 0
-        T = np.flatnonzero(tie)
-        if T.size > max_ties:  # many rows through u (a line of a grid): scan every cell
-            off = ~tie
-            hit = np.all(self.D[:, off] == base[off], axis=1)
-            if self.symmetric:
-                hit |= np.all(self.D[:, off] != base[off], axis=1)
-            return np.flatnonzero(hit).tolist()
-        out = []
-        for bits in range(2 ** T.size):
-            pat = base.copy()
-            pat[T] = [(bits >> k) & 1 == 1 for k in range(T.size)]
-            i = self.find(pat)
-            if i >= 0:
-                out.append(i)
-        return list(dict.fromkeys(out))
-
-
-_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
-
-
-def _memo(Xb: np.ndarray, D: np.ndarray, tag, build):
-    """``build()`` cached per (``Xb``, ``D``, ``tag``), a few entries: a regularisation path
-    reuses it at every beta. The entry holds a reference to ``D`` so its identity stays valid
-    as a key."""
-    key = (id(D), D.shape, Xb.shape, Xb.tobytes(), tag)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is D:
-        _CACHE.move_to_end(key)
-        return hit[1]
-    value = build()
-    _CACHE[key] = (D, value)
-    while len(_CACHE) > 4:
-        _CACHE.popitem(last=False)
-    return value
-
-
-def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternIndex, SphereCertifier]:
-    """Pattern index and sphere certifier for complete patterns ``D`` of ``Xb`` (d <= 3).
-
-    Cached (:func:`_memo`) because a regularisation path reuses them at every beta.
-    """
-    def build():
-        index, sphere = PatternIndex(D, act.symmetric, Xb), SphereCertifier(Xb, D, act)
-        index.known = sphere.facets  # found once for all cells: no per-cell lookups
-        return index, sphere
-
-    return _memo(Xb, D, act, build)
 
 
 def _spread(U: np.ndarray, signs: np.ndarray, limit: int, cos_min: float, chunk: int = 64) -> np.ndarray:
@@ -659,7 +520,7 @@ def solve_working_set(
     t0 = time.perf_counter()
     n, d = Xb.shape
     use_sphere = exact and d <= 3
-    index, sphere = geometry(Xb, D, act) if use_sphere else (None, None)
+    index, sphere = arrangement_geometry(Xb, D, act) if use_sphere else (None, None)
     lam0 = loss.dual_variable(np.zeros(n), y)
     # The sphere path spreads its additions (at most one per ~_SEPARATION cap); per-cell
     # certificates in higher dimension add the most violated cells, a bounded number a round.
@@ -677,7 +538,8 @@ def solve_working_set(
     ws_s: list[int] = []
     rows: list[np.ndarray] = []
     seen: dict[tuple[int, int], int] = {}
-    lp_facets = _memo(Xb, D, "lp-facets", dict) if index is None else {}  # cell -> facets or None
+    # cell -> facets or None, kept across the betas of a path through the same data
+    lp_facets = _LP_FACETS.get(content_key("lp-facets", Xb, D), dict) if index is None else {}
 
     def add_block(i, s, u):
         key = (int(i), int(s))
@@ -712,7 +574,7 @@ def solve_working_set(
     gap_prev = np.inf
     force_accurate = False
     rows_ok = (d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
-               and compiled.available())  # loose rounds by solve_rows (module docstring)
+               and kernels.available())  # loose rounds by solve_rows (module docstring)
     for n_rounds in range(1, max_rounds + 1):
         bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
@@ -819,8 +681,6 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
     turns into a visible objective increase; re-solving on the pruned support recovers the
     optimum. Kept only when it is at least as good (same certificate evaluation).
     """
-    from .convex import ACTIVE_TOL
-
     zn = np.linalg.norm(res.Z, axis=1)
     if zn.size == 0 or zn.max() == 0:
         return res

@@ -132,7 +132,7 @@ def _soc_max_step(u0, u1, v0, v1):
 
 def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows):
     """One predictor-corrector step (Mehrotra) of :func:`solve_blocks` (solve_rows' is compiled,
-    :func:`cvx_core.rows_kernel.step`).
+    :func:`cvx_core.kernels.rows.step`).
 
     ``direction(rs0, rs1, rsR)`` returns the search direction (dT, dZ, ds0, ds1, dS, dz0, dz1,
     dU) for a complementarity right-hand side; ``state`` = (T, Z, s0, s1, S, z0, z1, U) is
@@ -426,14 +426,14 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
     instead of as (m, n) masks, ``t`` eliminated block by block (the Newton matrix on ``z`` is
     ``S + E'E`` with each ``S_j`` only d x d), and ``I + E S^-1 E'`` formed by one BLAS
     product of an n x m d factor: per iteration one n x n Cholesky factorisation and loops
-    over the blocks and rows, compiled (:mod:`cvx_core.rows_kernel`; at n = 100 an iteration
+    over the blocks and rows, compiled (:mod:`cvx_core.kernels.rows`; at n = 100 an iteration
     takes ~0.6 ms, the NumPy version of the same method 1.7-2.2 ms, mostly call overhead). Near
     the optimum (relative gap below 1e-3) each Newton solve is refined against the exact
     operator; there is no low-rank correction, so it stalls near a relative gap of 1e-8: meant
     for the loose rounds of the working-set solver (tol ~1e-6), whose accurate rounds stay with
     Clarabel. Rows may come in any order; blocks may have none.
     """
-    from . import rows_kernel as kernel  # compiled on first use (numba), then cached on disk
+    from ..kernels import rows as kernel  # compiled on first use (numba), then cached on disk
 
     X = np.ascontiguousarray(X, dtype=float)
     C = np.ascontiguousarray(C, dtype=float)

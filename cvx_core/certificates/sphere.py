@@ -28,7 +28,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .model import Activation
+from ..model import Activation
+from .hashing import hash_weights, pattern_hashes
 
 _TOL = 1e-12
 
@@ -49,13 +50,6 @@ class SphereCandidates:
     @property
     def max(self) -> float:
         return float(self.values.max()) if self.values.size else 0.0
-
-
-def pattern_hashes(B: np.ndarray, w: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Linear hashes ``sum_k B_k w_k`` (arithmetic mod 2^64) of the rows of a bool matrix."""
-    if not len(B):
-        return np.zeros(0, np.uint64)
-    return np.concatenate([(B[a:a + chunk].astype(np.uint64) * w).sum(axis=1) for a in range(0, len(B), chunk)])
 
 
 @dataclass(frozen=True)
@@ -88,8 +82,7 @@ def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets |
     """
     n = Xb.shape[0]
     P = D.shape[0]
-    w = np.random.default_rng(20261202).integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64,
-                                                 endpoint=True)
+    w = hash_weights(n)
     hc = pattern_hashes(D, w)
     order = np.argsort(hc)
     hs = hc[order]

@@ -26,9 +26,12 @@ import time
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from .certificate import lower_bound
+from ..certificates.cells import lower_bound
+from ..certificates.evaluate import cert_max
+from ..model import Activation, Loss
+from ..recovery import caratheodory
 from .ipm import predict, solve_blocks
-from .model import Activation, Loss
+from .working_set import WorkingSetResult, block_coefficients
 
 _SUPPORT_TOL = 1e-6  # blocks below this fraction of the largest norm are zero
 _ZERO = 1e-9  # a block Newton shrinks below this fraction of the largest has left the support
@@ -174,8 +177,6 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
 
     At beta >= beta_max ``fit_convex`` returns the zero network without calling this.
     """
-    from .convex import _caratheodory, _cert_max
-    from .solver import WorkingSetResult, block_coefficients
 
     t0 = time.perf_counter()
     n, d = Xb.shape
@@ -195,7 +196,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         Z0 = np.zeros_like(res.Z)
         Z0[keep] = res.Z[keep]
         if keep.size > n:  # an interior point spreads a degenerate optimum over many blocks
-            kept = {(int(i), int(s)): z for i, s, z in _caratheodory(Xb, D, act, [(bi[j], bs[j], res.Z[j]) for j in keep])}
+            kept = {(int(i), int(s)): z for i, s, z in caratheodory(Xb, D, act, [(bi[j], bs[j], res.Z[j]) for j in keep])}
             Z0[:] = 0.0
             for j in keep:
                 z = kept.get((int(bi[j]), int(bs[j])))
@@ -212,7 +213,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         yhat = predict(Xb, C, Z)
         obj = loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum())
         lam = loss.dual_variable(yhat, y)
-        cert, u, _ = _cert_max(Xb, D, lam, act, exact)
+        cert, u, _ = cert_max(Xb, D, lam, act, exact)
         lb = lower_bound(loss, lam, y, cert, beta)
         if best is None or obj - lb < best[0]:
             best = (obj - lb, Z, lam, cert, obj, lb, u, how)
