@@ -481,6 +481,95 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
     return cert, out, cv.directions[i, col]
 
 
+class _WorkingSet:
+    """The blocks of the small program: (cell, sign) pairs with the cone rows imposed on each,
+    and the rows of blocks dropped on the way (a final re-solve may need them)."""
+
+    def __init__(self, Xb, D, index, lp_facets):
+        self.Xb, self.D, self.index, self.lp_facets = Xb, D, index, lp_facets
+        self.cells: list[int] = []
+        self.signs: list[int] = []
+        self.rows: list[np.ndarray] = []
+        self.position: dict[tuple[int, int], int] = {}
+        self.retired: dict[tuple[int, int], np.ndarray] = {}
+        self.previous: set = set()
+
+    def arrays(self):
+        return np.array(self.cells, dtype=np.intp), np.array(self.signs, dtype=np.intp)
+
+    def add(self, i, s, u) -> bool:
+        """Add block (cell i, sign s) unless present; its rows are the cell's facets when
+        known, else the rows nearest the direction ``u`` (constraint generation adds more)."""
+        key = (int(i), int(s))
+        if key in self.position:
+            return False
+        self.position[key] = len(self.cells)
+        self.cells.append(key[0])
+        self.signs.append(key[1])
+        Xb, D = self.Xb, self.D
+        n, d = Xb.shape
+        if self.index is not None:
+            f = self.index.cell_facets(key[0])
+        else:  # sampled cells in R^3: their facets by one LP each (constraint generation stays on)
+            if d == 3 and n >= _LP_FACETS_MIN_N and key[0] not in self.lp_facets:
+                self.lp_facets[key[0]] = _facets_by_lp(Xb, D[key[0]])
+            f = self.lp_facets.get(key[0])
+        self.rows.append(f if f is not None and f.size else _initial_rows(Xb, D[key[0]], u, 2 * d + 2))
+        return True
+
+    def drop_zeros(self, Z, znorm, drop_tol):
+        """Drop blocks that were present last round and are still zero (the current solution
+        stays feasible, so the objective cannot increase); returns the kept rows of ``Z``."""
+        old = np.array([k in self.previous for k in zip(self.cells, self.signs)], dtype=bool)
+        drop = old & (znorm <= drop_tol * max(znorm.max(initial=0.0), 1e-300))
+        if np.any(drop):
+            self.retired.update({(self.cells[j], self.signs[j]): self.rows[j] for j in np.flatnonzero(drop)})
+            keep = np.flatnonzero(~drop)
+            self.cells = [self.cells[j] for j in keep]
+            self.signs = [self.signs[j] for j in keep]
+            self.rows = [self.rows[j] for j in keep]
+            self.position = {k: j for j, k in enumerate(zip(self.cells, self.signs))}
+            Z = Z[keep]
+        self.previous = set(zip(self.cells, self.signs))
+        return Z
+
+    def rows_of(self) -> dict:
+        """The imposed rows of every block ever in the set."""
+        return {**self.retired, **{k: self.rows[j] for k, j in self.position.items()}}
+
+
+def _inner_solve(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, tol, use_rows):
+    """One solve of the small program: the compiled row-list interior point when ``use_rows``
+    (loose rounds, squared loss), else Clarabel (proximal Newton for the logistic loss).
+    Returns (Z, lambda, status)."""
+    status = None
+    if use_rows:
+        Z, lam, status = _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol)
+    if status not in ("Solved", "AlmostSolved"):  # Clarabel (also when solve_rows failed)
+        if loss.name == "logistic":
+            Z, lam, status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, tol)
+        else:
+            Z, lam, status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, tol)
+    return Z, lam, status
+
+
+def _certify_round(Xb, y, D, act, loss, beta, lam_ipm, yhat, obj, tol, loose, both, index, sphere, max_add):
+    """The best certified bound of a round over the inner solver's dual vector and, when
+    ``both``, ``-grad L`` at the round's predictions; and the violators at the solver's dual.
+    Returns ((lower bound, lambda, cert, u_max), violators)."""
+    best, viol_ipm = None, []
+    for lam in ((lam_ipm, loss.dual_variable(yhat, y)) if both else (lam_ipm,)):
+        cert, viol, u_max = _violators(Xb, D, lam, act, beta, index, sphere, max_add)
+        lb = lower_bound(loss, lam, y, cert, beta)
+        if best is None or lb > best[0]:
+            best = (lb, lam, cert, u_max)
+        if lam is lam_ipm:
+            viol_ipm = viol
+            if not loose and obj - lb <= tol * max(abs(obj), 1e-300):
+                break  # certified already: the second dual vector cannot be needed
+    return best, viol_ipm
+
+
 def solve_working_set(
     Xb: np.ndarray,
     y: np.ndarray,
@@ -505,7 +594,8 @@ def solve_working_set(
     beta : float
     exact : bool
         True when ``D`` holds every cell of the arrangement; with ``d <= 3`` the certificate is
-        then evaluated on the sphere (:mod:`cvx_core.sphere`) without per-cell projections.
+        then evaluated on the sphere (:mod:`cvx_core.certificates.sphere`) without per-cell
+        projections.
     tol : float
         Target certified relative gap ``(objective - lower_bound) / objective``.
     warm : (blocks_i, blocks_s) or (blocks_i, blocks_s, Z), optional
@@ -527,82 +617,45 @@ def solve_working_set(
     max_add = max(10, 2 * n) if use_sphere else min(max(10, n // 10), 60)
     seeded = warm is not None and len(warm) > 2 and len(warm[2]) > 0  # see ``warm`` above
     cert0, viol0, _ = _violators(Xb, D, lam0, act, beta, index, sphere, 0 if seeded else max_add)
-    zero_obj = loss.value(np.zeros(n), y)
     if cert0 <= beta or (not seeded and not viol0):
         lb = lower_bound(loss, lam0, y, cert0, beta)
         return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cert0,
-                                zero_obj, lb, "optimal", 0, time.perf_counter() - t0)
+                                loss.value(np.zeros(n), y), lb, "optimal", 0, time.perf_counter() - t0)
 
-    k_rows = 2 * d + 2
-    ws_i: list[int] = []
-    ws_s: list[int] = []
-    rows: list[np.ndarray] = []
-    seen: dict[tuple[int, int], int] = {}
     # cell -> facets or None, kept across the betas of a path through the same data
     lp_facets = _LP_FACETS.get(content_key("lp-facets", Xb, D), dict) if index is None else {}
-
-    def add_block(i, s, u):
-        key = (int(i), int(s))
-        if key in seen:
-            return False
-        seen[key] = len(ws_i)
-        ws_i.append(key[0])
-        ws_s.append(key[1])
-        if index is not None:
-            f = index.cell_facets(int(i))
-        else:  # sampled cells in R^3: their facets by one LP each (constraint generation stays on)
-            if d == 3 and n >= _LP_FACETS_MIN_N and int(i) not in lp_facets:
-                lp_facets[int(i)] = _facets_by_lp(Xb, D[i])
-            f = lp_facets.get(int(i))
-        rows.append(f if f is not None and f.size else _initial_rows(Xb, D[i], u, k_rows))
-        return True
-
+    ws = _WorkingSet(Xb, D, index, lp_facets)
     if warm is not None:
         for i, s in zip(warm[0], warm[1]):
             G = act.slopes(D[i]) * lam0 @ Xb
-            add_block(i, s, s * G / (np.linalg.norm(G) + 1e-300))
+            ws.add(i, s, s * G / (np.linalg.norm(G) + 1e-300))
     for i, s, u in viol0:
-        add_block(i, s, u)
+        ws.add(i, s, u)
 
     Z = np.zeros((0, d))
     best = None
     status = "max_rounds"
-    n_rounds = 0
-    n_row_rounds = 0
-    prev_keys: set = set()
-    retired: dict = {}  # rows of dropped blocks
+    n_rounds = n_row_rounds = 0
     gap_prev = np.inf
     force_accurate = False
     rows_ok = (d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
                and kernels.available())  # loose rounds by solve_rows (module docstring)
     for n_rounds in range(1, max_rounds + 1):
-        bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
+        bi, bs = ws.arrays()
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
-        # Far from the optimum (no round yet, or a certified gap above 1e-2) only the violated
-        # cells matter: solve loosely (measured: ~13% less time over n = 60..200). A seeded warm
-        # start too: its working set was complete at only ~10 of 40 path steps, and a loose first
-        # round saved ~4% of the path (n = 100, 40 betas, same process, 3 runs each).
-        # With the cheap loose solver, rounds stay loose until the certificate is violated by at
-        # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
-        # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
-        # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
+        # Far from the optimum only the violated cells matter, so rounds are solved loosely
+        # until the certified gap is below 1e-2 (with solve_rows: until the certificate is
+        # violated by at most _ACCURATE_CERT), then accurately.
         loose = not force_accurate and (best is None or gap_prev > 1e-2
                                         or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
-        ipm_status = None
-        if loose and rows_ok:
-            Z, lam_ipm, ipm_status = _solve_rows(Xb, y, D, act, beta, bi, bs, rows, round_tol)
-        if ipm_status not in ("Solved", "AlmostSolved"):  # Clarabel (also when solve_rows failed)
-            if loss.name == "logistic":
-                Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
-            else:
-                Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
+        Z, lam_ipm, ipm_status = _inner_solve(Xb, y, D, act, loss, beta, bi, bs, ws.rows, Zprev,
+                                              round_tol, loose and rows_ok)
         if ipm_status not in ("Solved", "AlmostSolved"):
             status = f"inner solver: {ipm_status}"
             if best is not None and not loose and ipm_tol < _IPM_TOL_FALLBACK:
-                # An accurate solve that stalls numerically (seen with sampled patterns in
-                # R^11: InsufficientProgress at 1e-10, the result left at a loose round's gap
-                # of ~1.5e-6) is retried less tightly: the gap is certified either way.
+                # an accurate solve that stalls numerically is retried less tightly: the gap is
+                # certified either way
                 ipm_tol = _IPM_TOL_FALLBACK
                 continue
             if best is not None:
@@ -611,24 +664,14 @@ def solve_working_set(
         znorm = np.linalg.norm(Z, axis=1)
         # Constraint generation, for heuristic row sets only: with exact facets (complete
         # patterns) every other row is implied, so a violation is interior-point rounding, and
-        # fit_convex projects each kept block onto its cone afterwards.
-        if index is None and _add_violated_rows(Xb, D, bi, Z, znorm, rows):
+        # fit_convex moves each kept block into its cone afterwards.
+        if index is None and _add_violated_rows(Xb, D, bi, Z, znorm, ws.rows):
             n_row_rounds += 1
             continue
         obj, yhat = _objective(Xb, y, D, act, loss, beta, bi, bs, Z)
-        lam_ipm = loss.clip_dual(lam_ipm, y)
-        best_round = None
-        lams = (lam_ipm,) if gap_prev > 1e-3 else (lam_ipm, loss.dual_variable(yhat, y))
-        for lam in lams:
-            cert, viol, u_max = _violators(Xb, D, lam, act, beta, index, sphere, max_add)
-            lb = lower_bound(loss, lam, y, cert, beta)
-            if best_round is None or lb > best_round[0]:
-                best_round = (lb, lam, cert, u_max)
-            if lam is lam_ipm:
-                viol_ipm = viol
-                if not loose and obj - lb <= tol * max(abs(obj), 1e-300):
-                    break  # certified already: the second dual vector cannot be needed
-        lb, lam, cert, u_max = best_round
+        (lb, lam, cert, u_max), viol_ipm = _certify_round(
+            Xb, y, D, act, loss, beta, loss.clip_dual(lam_ipm, y), yhat, obj, tol, loose,
+            gap_prev <= 1e-3, index, sphere, max_add)
         gap = (obj - lb) / max(abs(obj), 1e-300)
         best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0, u_star=u_max)
         gap_prev = gap
@@ -637,24 +680,8 @@ def solve_working_set(
                 status = "optimal"
                 break
             continue  # certified from a loose solve: polish it (the next round is accurate)
-        # Drop blocks that stayed at zero (keeps the small program small; the objective cannot
-        # increase since the current solution stays feasible), then add the violated blocks.
-        old = np.array([(ws_i[j], ws_s[j]) in prev_keys for j in range(len(ws_i))])
-        drop_tol = 1e-7 if round_tol <= 1e-9 else 1e-4  # zero as far as the solve was accurate
-        drop = old & (znorm <= drop_tol * max(znorm.max(initial=0.0), 1e-300))
-        if np.any(drop):
-            # the best result so far may still hold dropped blocks (the final re-solve needs their rows)
-            retired.update({(ws_i[j], ws_s[j]): rows[j] for j in np.flatnonzero(drop)})
-            keep = np.flatnonzero(~drop)
-            ws_i[:] = [ws_i[j] for j in keep]
-            ws_s[:] = [ws_s[j] for j in keep]
-            rows[:] = [rows[j] for j in keep]
-            Z = Z[keep]
-            seen.clear()
-            seen.update({(a, b): j for j, (a, b) in enumerate(zip(ws_i, ws_s))})
-        prev_keys = set(zip(ws_i, ws_s))
-        added = sum(add_block(i, s, u) for i, s, u in viol_ipm)
-        if added == 0:
+        Z = ws.drop_zeros(Z, znorm, 1e-7 if round_tol <= 1e-9 else 1e-4)  # zero as far as solved
+        if sum(ws.add(i, s, u) for i, s, u in viol_ipm) == 0:
             if loose:  # no violator at a loose solve's dual: the next round is accurate
                 force_accurate = True
                 continue
@@ -665,8 +692,7 @@ def solve_working_set(
             break
     if best is None:
         raise RuntimeError(f"working-set solver found no feasible solution at beta={beta:g}")
-    rows_of = {**retired, **{k: rows[j] for k, j in seen.items()}}
-    best = _resolve_on_support(Xb, y, D, act, loss, beta, best, rows_of=rows_of,
+    best = _resolve_on_support(Xb, y, D, act, loss, beta, best, rows_of=ws.rows_of(),
                                index=index, sphere=sphere, ipm_tol=ipm_tol)
     best.status = status
     best.n_row_rounds = n_row_rounds
