@@ -15,7 +15,7 @@ A *neuron* of the path is a pair (pattern ``i``, sign ``s``): ``s = +1`` is the 
 (output weight ``alpha > 0``), ``s = -1`` the block ``w_i`` (``alpha < 0``). Its group norm
 ``||v_i||`` or ``||w_i||`` equals ``||u|| |alpha|`` of the balanced neuron, so the objective
 reported at every beta is ``L(yhat, y) + beta * sum of group norms`` (docs/math.md section 9).
-Widths count blocks above :data:`cvx_core.convex.ACTIVE_TOL` times the largest block, after
+Widths count blocks above :data:`cvx_core.tolerances.ACTIVE_TOL` times the largest block, after
 pruning (the engine's one tolerance).
 
 Validation (when test data is given): the per-sample loss ``l_k = L(yhat_k, y_k)`` on the test

@@ -109,8 +109,8 @@ def make_feasible(Xb, sgn_row, z):
     slack = sgn_row * (Xb @ z)
     _, zp = project_onto_cell(Xb, sgn_row, z)
     outside = max(0.0, float(np.max(-slack / xn)))
-    # NNLS can fail on a point on a ray of its cell (seen: blocks on edges in R^6 and R^7
-    # "projected" 3.3 away): keep the projection only when it moved about as far as z was out
+    # NNLS can fail on a point on a ray of its cell (its "projection" lands far away): keep the
+    # projection only when it moved about as far as z was out
     if np.linalg.norm(zp - z) <= 1e3 * outside + 1e-12 * np.linalg.norm(z) and inside(zp):
         return zp
     u = interior_direction(Xb, sgn_row > 0)
@@ -149,8 +149,7 @@ def prune(Xb, D, act, V, W, tol=ACTIVE_TOL):
             blocks.append((i, s, z))
     if len(blocks) > n:
         blocks = caratheodory(Xb, D, act, blocks)
-    # the reduction (or a projection) can leave a block below the tolerance (seen: the
-    # test_convex xor data at beta = 0.05, 17 -> 13 blocks, one left at 8.5e-7 of the largest)
+    # the reduction (or a projection) can leave a block below the tolerance: prune again
     top = max((np.linalg.norm(z) for _, _, z in blocks), default=0.0)
     blocks = [(i, s, z) for i, s, z in blocks if np.linalg.norm(z) > tol * top]
     Vn, Wn = np.zeros_like(V), np.zeros_like(W)

@@ -141,7 +141,7 @@ class _Workspace:
     """Objective and gradient of R runs at once, with reusable (R, n, m) buffers.
 
     Reusing the buffers matters: fresh temporaries of a few hundred kB each step go through
-    mmap/munmap in glibc and cost ten times the arithmetic.
+    mmap/munmap in glibc, which costs more than the arithmetic.
     """
 
     def __init__(self, beta: float, act: Activation, lossf: Loss):

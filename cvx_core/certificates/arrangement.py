@@ -65,7 +65,7 @@ class PatternIndex:
         packed = np.packbits(D, axis=1)
         self.map = {row.tobytes(): i for i, row in enumerate(packed)}
         self._facets: dict[int, np.ndarray] = {}
-        self.known = None  # every cell's facets (sphere.CellFacets), set by geometry()
+        self.known = None  # every cell's facets (sphere.CellFacets), set by arrangement_geometry()
         n = D.shape[1]
         self._w = hash_weights(n)
         self._w_all = self._w.sum()  # hash of the all-ones pattern
@@ -82,8 +82,8 @@ class PatternIndex:
 
     def cell_facets(self, i: int) -> np.ndarray:
         """:meth:`facets` of cell ``i``: from the sphere certifier's list of all cells' facets
-        when it has one (:func:`geometry`), else by hashing (cached: a path asks for the same
-        cells at every beta)."""
+        when it has one (:func:`arrangement_geometry`), else by hashing (cached: a path asks for
+        the same cells at every beta)."""
         if self.known is not None:
             return self.known.row[self.known.ptr[i]:self.known.ptr[i + 1]]
         f = self._facets.get(i)

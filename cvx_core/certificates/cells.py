@@ -179,7 +179,7 @@ def cell_values(
                 break
         # Many cells left: a chunk at a time through the compiled projection (the cells past
         # the stopping point in a chunk just get exact values too); a few: one NNLS each,
-        # without importing numba (~0.5 s in a fresh process)
+        # without importing numba (a slow import in a fresh process)
         batch = len(cand) - pos >= _CHUNK and kernels.available()
         chunk = cand[pos:pos + _CHUNK] if batch else cand[pos:pos + 1]
         s = np.where(chunk[:, 1] == 0, 1.0, -1.0)

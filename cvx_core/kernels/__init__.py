@@ -3,7 +3,7 @@ point's loops (:mod:`.rows`), and whether they can be used: numba installed and 
 location it can write. Without them the engine
 solves and certifies the same programs with Clarabel and one NNLS per cell, only slower.
 
-Checked on first need (importing numba costs ~0.3 s), once per process.
+Checked on first need (importing numba is slow, so not at import time), once per process.
 """
 from __future__ import annotations
 

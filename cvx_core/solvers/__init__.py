@@ -65,7 +65,7 @@ def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "au
                           RuntimeWarning, stacklevel=3)
             solver = "clarabel"
             fallback = f"working-set failed: {exc}"
-    # cvxpy is imported only on this route (about a second at start-up)
+    # cvxpy is imported only on this route (a slow import that most fits never need)
     from .reference import installed_solvers, solve_reference
 
     # beta >= beta_max: the zero network is optimal (an interior-point solver would return
@@ -110,9 +110,9 @@ def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "au
 
 
 def warm_up() -> float:
-    """Compile (the first use after installation, ~25 s) or load from the on-disk cache (later
-    processes, ~0.5 s) both kernels by solving a four-point program and projecting onto one
-    cell; returns the seconds it took. The dashboard calls it in the background after its first
+    """Compile (the first use after installation) or load from the on-disk cache (later
+    processes) both kernels by solving a four-point program and projecting onto one cell;
+    returns the seconds it took. The dashboard calls it in the background after its first
     page, the tests before the first test, the solver benchmark before its timed fits."""
     from ..kernels.cones import project  # numba: loaded only when asked for
 

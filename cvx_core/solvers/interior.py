@@ -2,7 +2,7 @@
 
 For sampled patterns (or data of higher rank) the cells have many facets and no sphere
 certificate, and the program over all P patterns is small enough to solve at once:
-:func:`cvx_core.ipm.solve_blocks` handles every block (2 P of them) and every cone row
+:func:`cvx_core.solvers.ipm.solve_blocks` handles every block (2 P of them) and every cone row
 (2 P n) with one dense n x n factorisation per iteration. Its normal equations limit the
 accuracy to a relative gap of about 1e-8, and a dual vector ``lambda = y - yhat`` taken from a
 primal point that is 1e-8 optimal is only ~1e-4 accurate (the loss is quadratic in
@@ -127,7 +127,7 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
 def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int = 100):
     """Newton's method on the support of ``Z`` with the ``tight`` rows as equalities.
 
-    Parameters are those of :func:`cvx_core.ipm.solve_blocks` restricted to the support
+    Parameters are those of :func:`cvx_core.solvers.ipm.solve_blocks` restricted to the support
     (every block of ``Z`` nonzero). Blocks that Newton drives to zero leave the support and
     loose rows it violates become tight, a few rounds at most. Returns ``(Z, kept)`` (the
     polished blocks and their indices into ``Z``), or None when no structure was found.
@@ -172,8 +172,9 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
 def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
                    *, tol: float = 1e-7, exact: bool = False):
     """The program over all patterns ``D`` (squared loss) by one interior-point solve and a
-    Newton polish; returns a :class:`cvx_core.solver.WorkingSetResult` whose gap is certified
-    over all of ``D`` (``exact``: D holds every cell, as for ``fit_convex``'s certificate).
+    Newton polish; returns a :class:`cvx_core.solvers.working_set.WorkingSetResult` whose gap
+    is certified over all of ``D`` (``exact``: D holds every cell, as for ``fit_convex``'s
+    certificate).
 
     At beta >= beta_max ``fit_convex`` returns the zero network without calling this.
     """

@@ -11,7 +11,7 @@ where each block ``j`` is a pair (cell ``i_j``, sign ``s_j``): ``s = +1`` blocks
 Structure exploited:
 
 * Sparsity: an optimum has at most n + 1 nonzero blocks, so the program is solved on a small
-  *working set* of blocks. The dual certificate (``cvx_core.certificate``) evaluated over
+  *working set* of blocks. The dual certificate (``cvx_core.certificates``) evaluated over
   **all** cells at the working set's dual variable names exactly the cells whose constraint
   ``c(D, s) <= beta`` is violated; those are added and the small program re-solved (column
   generation). It stops when the certified relative gap, computed from the returned solution
@@ -25,23 +25,21 @@ Structure exploited:
 The small programs are second-order-cone programs solved by Clarabel's interior-point method
 (the squared loss posed on the residual, the hinge loss as an LP/SOCP, and the logistic loss
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
-which avoids exponential cones). Solving the small program's dual instead was tried: each
-solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
-With the squared loss and ``_ROWS_MIN_N`` to ``_ROWS_MAX_N`` points the loose rounds use
-:func:`cvx_core.ipm.solve_rows` (on the cells' facets when the patterns are exact, on the
-generated rows when they are sampled), a compiled interior point whose Newton systems are one n x n
-BLAS product (2-4x faster than Clarabel from n = 40 to 200, and nearer the optimum at the same
-tolerance). The accurate round stays with Clarabel (with the predictions through running sums
-along a tour of the points for large programs, ``_chained_predictions``): solve_rows stalls
-near a relative gap of 1e-8, and although its certified gap there was usually within
-tolerance, its solutions keep blocks outside the optimum's support at ~1e-5 of the largest,
-which the pruning cannot drop without losing the certificate (the n = 100 path showed 8
-neurons just below beta_max instead of 2; the path took 1.75 instead of 2.15-2.36 s).
+which avoids exponential cones). The primal small program is solved, not its dual: its
+multipliers, which name the violated cells, are more exact, and that keeps the rounds few at
+small beta. With the squared loss and ``_ROWS_MIN_N`` to ``_ROWS_MAX_N`` points the loose
+rounds use :func:`cvx_core.solvers.ipm.solve_rows` (on the cells' facets when the patterns are
+exact, on the generated rows when they are sampled), a compiled interior point whose Newton
+systems are one n x n BLAS product (cheaper than Clarabel at these sizes, and nearer the
+optimum at the same tolerance). The accurate round stays with Clarabel (with the predictions
+through running sums along a tour of the points for large programs, ``_chained_predictions``):
+solve_rows stalls near a relative gap of 1e-8 and leaves small blocks outside the optimum's
+support, which the pruning cannot drop without losing the certificate.
 
 ``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
 data with bias, 1-D data); in higher dimension cells have many facets and constraint
-generation needs many rounds, and it routes to :mod:`cvx_core.interior` (squared loss) or to
-the cvxpy reference (see benchmarks/solver_speed.py).
+generation needs many rounds, and it routes to :mod:`cvx_core.solvers.interior` (squared loss)
+or to the cvxpy reference (see benchmarks/solver_speed.py).
 """
 from __future__ import annotations
 
@@ -63,27 +61,23 @@ from ..tolerances import ACTIVE_TOL
 from .ipm import predict, solve_rows
 
 _FEAS_TOL = 1e-8
-_SEPARATION = 0.2  # radians; 0.15 and 0.25 were ~10% slower on spiral/moons/circles/xor/blobs, n = 60..200
+_SEPARATION = 0.2  # radians: additions closer than this to a kept one are near-duplicates
 _PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-solve
 _FAER_MIN = 200  # block coordinates from which faer's LDL is used (see _settings)
 _IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numerically
 # n^2 m from which Clarabel gets the predictions through running sums (_chained_predictions):
-# at n = 200 with 100-330 blocks 1.2-1.5x faster; at n = 100 it is slower
+# the sparser factorisation pays for the n d extra variables only on large programs
 _CHAIN_MIN = 4_000_000
 _ACCURATE_CERT = 1e-4  # with solve_rows, rounds turn accurate once cert <= beta (1 + this)
-# Fewer points than this: loose rounds stay with Clarabel. A fit of 40 points takes 30-50 ms
-# with solve_rows and 50-100 ms without, but a fresh process pays ~0.5 s once to import numba and
-# load the compiled kernels: the dashboard's first page (40 points) was drawn 0.5 s later
-# (benchmarks/cold_start.py: 4.9 -> 5.4 s).
+# Fewer points than this: loose rounds stay with Clarabel. On small fits solve_rows saves less
+# than a fresh process pays once to import numba and load the compiled kernels (the dashboard's
+# first page is such a fit).
 _ROWS_MIN_N = 50
-# More points than this: Clarabel again (solve_rows factors a dense n x n matrix per iteration).
-# Spiral with 2 000 sampled directions, beta = 1e-2: n = 700 36.6 s with solve_rows, 80.7 s
-# without; n = 1 000 159.7 vs 141.8 s.
+# More points than this: Clarabel again (solve_rows factors a dense n x n matrix per iteration,
+# which on more points costs more than Clarabel's sparse factorisation).
 _ROWS_MAX_N = 700
-# Sampled cells in R^3 get their facets by LP (_facets_by_lp) from this many points: the LP
-# (~3 ms) pays from n = 400 on (spiral, 2 000 directions, beta = 1e-2 / 1e-3, alternating:
-# n = 400 8.3-8.6 / 13.8-15.8 -> 5.9-6.1 / 8.2 s, n = 700 36.6 -> 15.5 s at 1e-2), not at
-# n = 200 (2.9-3.1 / 3.6-3.8 -> 3.7-4.2 / 3.6-4.0 s)
+# Sampled cells in R^3 get their facets by LP (_facets_by_lp) from this many points: on fewer,
+# one LP per cell costs more than the constraint-generation rounds it saves
 _LP_FACETS_MIN_N = 300
 _LP_FACETS = ContentCache(maxsize=4)
 
@@ -113,15 +107,13 @@ def _settings(tol: float, large: bool = False):
     s.tol_ktratio = 1e-8
     s.max_iter = 200
     s.presolve_enable = True
-    # Iterative refinement of each KKT solve costs a third of the solve time here (extra
-    # triangular solves through the dense coupling's fill). Off everywhere: every gap is still
-    # certified over all cells from the returned solution (path n=100 3.44 -> 3.06 s, cold
-    # n=100 0.36/0.61/0.71 -> 0.31/0.46/0.59 s, same process, best of 3).
+    # Iterative refinement of each KKT solve is expensive here (extra triangular solves through
+    # the dense coupling's fill) and not needed: every gap is certified over all cells from the
+    # returned solution.
     s.iterative_refinement_enable = False
     if large:
-        # faer's supernodal LDL on one thread: 284 -> 192 ms per solve at n = 200 (~300
-        # blocks); on small programs slower than qdldl (logistic n = 30: 0.14 -> 0.24 s with
-        # faer everywhere, unchanged from 200 block coordinates on); on two threads no faster.
+        # faer's supernodal LDL pays on large programs; qdldl stays faster on small ones
+        # (_FAER_MIN). One thread: a second does not help at these sizes.
         s.direct_solve_method = "faer"
         s.max_threads = 1
     return s
@@ -129,7 +121,8 @@ def _settings(tol: float, large: bool = False):
 
 def block_coefficients(D, act, blocks_i, blocks_s):
     """``C`` (m, n): block j's coefficient on each sample, ``s_j`` times the activation slopes
-    of its pattern (the prediction is ``sum_j C_j * (Xb z_j)``, :func:`cvx_core.ipm.predict`)."""
+    of its pattern (the prediction is ``sum_j C_j * (Xb z_j)``,
+    :func:`cvx_core.solvers.ipm.predict`)."""
     return np.asarray(blocks_s)[:, None] * act.slopes(D[blocks_i])
 
 
@@ -163,8 +156,8 @@ def _chained_predictions(Xb, D, act, blocks_i, blocks_s, nvar, ih, iw):
     ``M z`` at point k is ``x_k' sum_j C_jk z_j``. Along a tour of the points on which few
     blocks change their coefficient (:func:`_tour`), ``w_i = w_{i-1} + sum_j (C_{j,i} - C_{j,i-1}) z_j``
     and the i-th point's prediction is ``x_k' w_i``: each ``z_j`` appears only where its cell's
-    boundary separates consecutive points (n = 200, ~300 blocks: ~2 000 entries instead of
-    ~31 000), and Clarabel's factorisation of the accurate rounds is 1.2-1.5x faster. Rows:
+    boundary separates consecutive points, so the matrix, and Clarabel's factorisation of the
+    accurate rounds, are much sparser than with ``M``'s dense rows. Rows:
     ``h_k - x_k' w_pos(k) = -y_k`` (n, first: their multipliers are lambda), then
     ``w_i - w_{i-1} - dC_i' z = 0`` (n d). Variables ``w`` (n d) from column ``iw``.
     """
@@ -286,10 +279,10 @@ def _blas() -> ThreadpoolController:
 
 
 def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
-    """A loose round by :func:`cvx_core.ipm.solve_rows` on the blocks' rows (their cells' facets,
-    or heuristic and generated rows) -- a compiled BLAS interior point, 2-4x faster than
-    Clarabel from n = 40 to 200, and closer to the optimum at the same tolerance. One BLAS
-    thread: two were 2.5x slower on these sizes. Returns (Z, lambda, status) like
+    """A loose round by :func:`cvx_core.solvers.ipm.solve_rows` on the blocks' rows (their
+    cells' facets, or heuristic and generated rows) -- a compiled BLAS interior point, cheaper
+    than Clarabel at these sizes and closer to the optimum at the same tolerance. One BLAS
+    thread: the matrices are too small for more threads to pay. Returns (Z, lambda, status) like
     :func:`_solve_small`; the caller falls back to Clarabel unless the status is "Solved" or
     "AlmostSolved"."""
     jr, A = _row_list(Xb, D, bi, rows)
@@ -315,8 +308,8 @@ def _facets_by_lp(Xb: np.ndarray, D_i: np.ndarray) -> np.ndarray | None:
     ``q_k = -(a_k' E) / (a_k' u)`` (E a basis of u's complement), and the rows that matter are
     the vertices of ``conv({0} and all q_k)`` other than 0 (the polar of the polygon). A facet
     that lies wholly behind ``u`` would be missed; constraint generation, which stays on for
-    sampled patterns, then adds it. Sampled patterns in the plane: spiral with 2 000 directions,
-    beta = 1e-2 / 1e-3, n = 400: 57 / 76 -> 20 / 27 rounds (used from ``_LP_FACETS_MIN_N`` points).
+    sampled patterns, then adds it. Knowing the facets from the start saves most of the
+    constraint-generation rounds of sampled patterns (used from ``_LP_FACETS_MIN_N`` points).
     """
     from scipy.optimize import linprog
     from scipy.spatial import ConvexHull, QhullError
@@ -370,8 +363,8 @@ def _spread(U: np.ndarray, signs: np.ndarray, limit: int, cos_min: float, chunk:
     of the same sign has cosine above ``cos_min`` with it; at most ``limit`` kept.
 
     Same result as the one-by-one loop, but each chunk is first screened against everything
-    kept before it in one matrix product (the loop's per-candidate products were ~0.3 s of a
-    cold solve at n = 200); only the chunk's survivors are compared one by one.
+    kept before it in one matrix product (one product per chunk, not one per candidate); only
+    the chunk's survivors are compared one by one.
     """
     kept = {1: np.zeros((limit, U.shape[1])), -1: np.zeros((limit, U.shape[1]))}
     n_kept = {1: 0, -1: 0}
@@ -411,15 +404,15 @@ def _ragged(values, ptr, rows):
 def _best_adjacent(Xb, D, lam, act, index, ties, facets=None):
     """For face candidates touching several cells, the cell whose own maximum
     ``||Proj_K(s g_D)||`` is largest (at a local maximum they tie and any one represents the
-    neuron). All cells' projections at once (:func:`cone_projection_norms`; one NNLS per cell
-    was a tenth of a cold n = 100 solve). Returns (cell, sign, direction) triples."""
+    neuron). All cells' projections at once (:func:`cone_projection_norms`), not one NNLS call
+    per cell. Returns (cell, sign, direction) triples."""
     cells = np.concatenate([np.asarray(t[2], dtype=np.intp) for t in ties])
     owner = np.repeat(np.arange(len(ties)), [len(t[2]) for t in ties])
     sgn = np.array([t[0] for t in ties], dtype=float)[owner]
     G = sgn[:, None] * ((act.slopes(D[cells]) * lam) @ Xb)
     if facets is not None:  # each cone is cut out by its facets alone; its rays are known too
         # in chunks of cells with similar facet counts: padding all to the largest (some cells
-        # have a dozen facets, most three to five) made the projections 10x the work
+        # have a dozen facets, most three to five) would multiply the projections' work
         val = np.empty(cells.size)
         by = np.argsort(facets.ptr[cells + 1] - facets.ptr[cells], kind="stable")
         for a in range(0, by.size, 256):
@@ -601,7 +594,7 @@ def solve_working_set(
     warm : (blocks_i, blocks_s) or (blocks_i, blocks_s, Z), optional
         Blocks to start from (e.g. the active blocks at a neighbouring beta). With their values
         ``Z`` (nonempty) the first round solves on these blocks alone: adding the violators at
-        that solution's dual doubled the working set with near-duplicates of its neurons.
+        that solution's dual would fill the working set with near-duplicates of its neurons.
 
     Returns
     -------
