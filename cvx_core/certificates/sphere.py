@@ -18,7 +18,7 @@ projection. Each candidate is a local maximum of ``+-phi`` over a face, so the
 candidates above beta are exactly the neurons a working-set solver should add.
 
 Valid only when the pattern list is complete (exact enumeration); for sampled patterns use
-:func:`cvx_core.certificate.cell_values`.
+:func:`cvx_core.certificates.cells.cell_values`.
 """
 from __future__ import annotations
 
@@ -226,7 +226,7 @@ class SphereCertifier:
             raise ValueError(f"expected a design matrix with at most 3 columns, got {d}")
         self.Xb, self.D, self.act = Xb, D, act
         self.n, self.d = n, d
-        self.DfT = np.ascontiguousarray(D.T, dtype=float)  # (n, P): lx' DfT is 2x faster than Df lx
+        self.DfT = np.ascontiguousarray(D.T, dtype=float)  # (n, P): lx' DfT reads memory in order
         self.xnorm = np.linalg.norm(Xb, axis=1)
         self._max_memo: OrderedDict[bytes, tuple[float, np.ndarray, int]] = OrderedDict()
         # Vertices (d >= 2) and the two directions of the line (d == 1).

@@ -16,7 +16,7 @@ structure of the optimum -- which blocks are nonzero and which of their cone row
 to machine precision (z_j = N_j w_j over the null space of its tight rows), as an active-set
 method: steps stop at loose rows (which turn tight), a tight row with a negative multiplier is
 released, blocks driven to zero leave. The certificate over all patterns at the polished point
-(or at the interior point's own, if better) decides; if it does not certify, ``fit_convex``
+(or at the interior point's own, if better) decides; if it does not certify, ``solvers.solve_column``
 falls back to the cvxpy reference.
 """
 from __future__ import annotations
@@ -176,7 +176,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     is certified over all of ``D`` (``exact``: D holds every cell, as for ``fit_convex``'s
     certificate).
 
-    At beta >= beta_max ``fit_convex`` returns the zero network without calling this.
+    At beta >= beta_max ``solvers.solve_column`` returns the zero network without calling this.
     """
 
     t0 = time.perf_counter()

@@ -26,7 +26,7 @@ and no constraint generation is needed.
 Accuracy: near the optimum each active block's ``H_j`` has a tiny eigenvalue (along its ray)
 that a low-rank correction restores (see ``factor``), but these normal equations still stall
 near a relative gap of 1e-8 (a dense solve of the same systems stalls there too; Clarabel's
-quasi-definite KKT system does not). :mod:`cvx_core.interior` therefore uses this method to
+quasi-definite KKT system does not). :mod:`cvx_core.solvers.interior` therefore uses this method to
 find the optimum's structure and finishes with Newton's method on it.
 """
 from __future__ import annotations
@@ -444,8 +444,8 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
     instead of as (m, n) masks, ``t`` eliminated block by block (the Newton matrix on ``z`` is
     ``S + E'E`` with each ``S_j`` only d x d), and ``I + E S^-1 E'`` formed by one BLAS
     product of an n x m d factor: per iteration one n x n Cholesky factorisation and loops
-    over the blocks and rows, compiled (:mod:`cvx_core.kernels.rows`; at n = 100 an iteration
-    takes ~0.6 ms, the NumPy version of the same method 1.7-2.2 ms, mostly call overhead). Near
+    over the blocks and rows, compiled (:mod:`cvx_core.kernels.rows`: as NumPy the method is
+    mostly call overhead). Near
     the optimum (relative gap below 1e-3) each Newton solve is refined against the exact
     operator; there is no low-rank correction, so it stalls near a relative gap of 1e-8: meant
     for the loose rounds of the working-set solver (tol ~1e-6), whose accurate rounds stay with
