@@ -26,7 +26,7 @@ def _compile_solver() -> threading.Thread:
     kernels in a background thread, once per server, after the first page is out: the
     default page's small fits do not use them, and loading them beside the first script run
     delayed the first page by 1.2-1.7 s (benchmarks/cold_start.py)."""
-    from cvx_core.compiled import warm_up
+    from cvx_core.solvers import warm_up
 
     thread = threading.Thread(target=warm_up, name="compile-solver", daemon=True)
     thread.start()

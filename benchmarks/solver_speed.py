@@ -54,7 +54,7 @@ def main():
     # The compiled kernels of ipm.solve_rows are compiled on first use after installation and
     # loaded from numba's on-disk cache once per process after that (as a C extension is
     # loaded at import); both happen here, outside the timed fits, and are reported.
-    from cvx_core.compiled import warm_up
+    from cvx_core.solvers import warm_up
 
     print(f"numba kernels ready in {warm_up():.2f} s (compiled on first use, then loaded from the on-disk cache)")
     print(f"{'case':<34} {'patterns':>7} {'time_s':>9} {'ref_s':>9} {'ratio':>8} {'obj_diff':>9} {'gap':>9}")
@@ -101,7 +101,7 @@ def main():
         note="gap column = worst gap on the path")
 
     # Sampled patterns in R^11 (the issue's data, smaller): solver="auto" poses the whole
-    # program to the structured interior point (cvx_core.interior) up to its verified size.
+    # program to the structured interior point (cvx_core.solvers.interior) up to its verified size.
     Xs, ys, Ds = sampled_data(300)
     for beta in (1.0, 0.1):
         f, t = timed(lambda: fit_convex(Xs, ys, beta, patterns=Ds))

@@ -7,19 +7,10 @@ See docs/math.md (the project's convention) and the README. Public API:
 - :func:`certify` -> :class:`Certificate` for any :class:`TwoLayerNet`
 - :mod:`cvx_core.datasets` built-in data sets
 """
-from .convex import (
-    ACTIVE_TOL,
-    OPTIMAL_GAP,
-    STATUSES,
-    Certificate,
-    ConvexFit,
-    beta_max,
-    certify,
-    fit_convex,
-    network_from_blocks,
-)
-from .path import PathResult, regularization_path
+from .certification import Certificate, certify
+from .convex import ConvexFit, beta_max, fit_convex
 from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
+from .path import PathResult, regularization_path
 from .patterns import (
     MAX_EXACT_PATTERNS,
     cover_bound,
@@ -29,6 +20,8 @@ from .patterns import (
     predicted_pattern_count,
     sample_patterns,
 )
+from .recovery import network_from_blocks
+from .tolerances import ACTIVE_TOL, OPTIMAL_GAP, STATUSES
 
 __all__ = [
     "ACTIVE_TOL", "OPTIMAL_GAP", "STATUSES", "Activation", "PathResult", "regularization_path", "Certificate", "ConvexFit", "Loss", "MAX_EXACT_PATTERNS",

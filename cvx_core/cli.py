@@ -1,8 +1,10 @@
-"""Command line: ``python -m cvx_core solve DATA.csv --beta B [...] --json``.
+"""Command line: ``python -m cvx_core solve DATA.csv --beta B [...] [--json]``.
 
-CSV format: a header row, the feature columns, the target last. Prints one JSON object with
-``objective``, ``lower_bound``, ``gap``, ``certificate``, ``n_patterns``, ``n_neurons``,
-``solve_time_s`` and ``status``. Bad input prints a one-line error on stderr and exits 2.
+CSV format: a header row, the feature columns, the target last. Prints a short summary (status
+and what it means, objective, certified lower bound and gap, neurons, solver), or with
+``--json`` one JSON object with ``objective``, ``lower_bound``, ``gap``, ``certificate``,
+``n_patterns``, ``n_neurons``, ``solve_time_s``, ``status``, ``exact_patterns``, ``solver`` and
+``beta``. Bad input prints a one-line error on stderr and exits 2.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from .convex import fit_convex
 from .model import ACTIVATIONS, LOSSES
+from .tolerances import STATUSES
 
 
 class UsageError(ValueError):
@@ -87,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--patterns", type=_patterns_arg, default="exact", help="'exact' or a number of sampled directions")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--solver", default="auto")
-    s.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
+    s.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
     return p
 
 
@@ -117,5 +120,12 @@ def main(argv=None) -> int:
         "solver": fit.solver,
         "beta": fit.beta,
     }
-    print(json.dumps(out))
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"status      {fit.status} ({STATUSES[fit.status]})")
+    print(f"objective   {fit.objective:.10g}")
+    print(f"lower bound {fit.lower_bound:.10g}  (certified relative gap {fit.gap:.2e})")
+    print(f"neurons     {fit.n_neurons} active, {fit.n_patterns} {'patterns (all)' if fit.exact_patterns else 'sampled patterns'}")
+    print(f"solver      {fit.solver}, {fit.solve_time:.3f} s")
     return 0

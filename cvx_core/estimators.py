@@ -58,9 +58,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .convex import ConvexFit, fit_convex, fit_status, network_from_blocks, resolve_patterns
+from .convex import combine_fits, fit_convex
 from .model import ACTIVATIONS, LOSSES, add_bias, make_activation
-from .patterns import predicted_pattern_count
+from .patterns import auto_choice, resolve_patterns
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -85,31 +85,6 @@ def _seed_from(random_state) -> int:
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-def _combine(fits: list[ConvexFit], D: np.ndarray, exact: bool, elapsed: float) -> ConvexFit:
-    """One :class:`ConvexFit` for a vector target from per-column scalar fits on the same patterns.
-
-    Mirrors what :func:`fit_convex` does for a vector target: objectives and lower bounds add
-    up (the programs are independent), the certificate is the largest over columns.
-    """
-    f0 = fits[0]
-    objective = float(sum(f.objective for f in fits))
-    lower = float(sum(f.lower_bound for f in fits))
-    gap = (objective - lower) / max(abs(objective), 1e-300)
-    k = int(np.argmax([f.certificate for f in fits]))
-    V = np.stack([f.V for f in fits])
-    W = np.stack([f.W for f in fits])
-    status = fit_status([f.status for f in fits], gap)
-    net = network_from_blocks(V, W, f0.activation, f0.leak, f0.bias)
-    return ConvexFit(
-        objective=objective, lower_bound=lower, gap=float(gap), certificate=float(fits[k].certificate),
-        patterns=D, V=V, W=W, network=net, n_neurons=net.n_neurons, solve_time=float(elapsed),
-        status=status, beta=f0.beta, activation=f0.activation, leak=f0.leak, loss=f0.loss, bias=f0.bias,
-        solver=f0.solver, exact_patterns=bool(exact), dual=np.stack([f.dual for f in fits], axis=1),
-        predictions=np.stack([f.predictions for f in fits], axis=1), u_star=fits[k].u_star,
-        info={"columns": [f.info for f in fits]},
-    )
 
 
 def _fit_column(X, y, beta, kwargs, D):
@@ -158,8 +133,7 @@ class _ConvexReLUBase(BaseEstimator):
     def _resolve_patterns(self, X):
         """The ``patterns`` argument for ``fit_convex`` ("auto" decided from Cover's count)."""
         if isinstance(self.patterns, str) and self.patterns == "auto":
-            Xb = add_bias(X, self.bias)
-            return "exact" if predicted_pattern_count(Xb) <= AUTO_EXACT_MAX else AUTO_SAMPLES
+            return auto_choice(add_bias(X, self.bias), max_exact=AUTO_EXACT_MAX, n_samples=AUTO_SAMPLES)
         return self.patterns
 
     # ------------------------------------------------------------------ fitting
@@ -181,7 +155,7 @@ class _ConvexReLUBase(BaseEstimator):
             exact = exact or (isinstance(patterns, str) and patterns == "exact")
             fits = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_column)(X, Y[:, c], self.beta, kwargs, D) for c in range(Y.shape[1]))
-            fit = _combine(fits, D, exact, time.perf_counter() - t0)
+            fit = combine_fits(fits, D, exact, time.perf_counter() - t0)
             if fit.gap > 1e-4:
                 warnings.warn(f"certified relative gap {fit.gap:.2e} at beta={fit.beta:g} (status {fit.status})",
                               RuntimeWarning, stacklevel=3)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+
 ACTIVATIONS = ("relu", "leaky", "abs")
 LOSSES = ("squared", "logistic", "hinge")
 
@@ -61,17 +62,6 @@ class Activation:
     def symmetric(self) -> bool:
         """True when ``D`` and ``I - D`` give the same neurons (absolute value)."""
         return self.a == -self.b
-
-
-def positive_float(name: str, v) -> float:
-    """``float(v)`` for a finite ``v > 0``; otherwise a ``ValueError`` naming ``name``."""
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected {name} as a positive number, got {v!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"expected {name} > 0, got {v}")
-    return v
 
 
 def make_activation(activation: str = "relu", leak: float = 0.1) -> Activation:
@@ -157,6 +147,19 @@ def add_bias(X: np.ndarray, bias: bool) -> np.ndarray:
     if not bias:
         return X
     return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def data_scale(Xb: np.ndarray) -> float:
+    """A power of two near the largest row norm of ``Xb`` when that is far from 1 (else 1).
+
+    The program on ``Xb / c`` with ``beta / c`` and blocks ``c z`` is the same program
+    (docs/math.md section 9); solved on the unit scale, the solvers' absolute tolerances mean
+    the same for data at 1e-6 or 1e6. A power of two makes the division exact.
+    """
+    top = float(np.linalg.norm(Xb, axis=1).max(initial=0.0))
+    if top == 0.0 or 1 / 16 <= top <= 16:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(top)))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ A *neuron* of the path is a pair (pattern ``i``, sign ``s``): ``s = +1`` is the 
 (output weight ``alpha > 0``), ``s = -1`` the block ``w_i`` (``alpha < 0``). Its group norm
 ``||v_i||`` or ``||w_i||`` equals ``||u|| |alpha|`` of the balanced neuron, so the objective
 reported at every beta is ``L(yhat, y) + beta * sum of group norms`` (docs/math.md section 9).
-Widths count blocks above :data:`cvx_core.convex.ACTIVE_TOL` times the largest block, after
+Widths count blocks above :data:`cvx_core.tolerances.ACTIVE_TOL` times the largest block, after
 pruning (the engine's one tolerance).
 
 Validation (when test data is given): the per-sample loss ``l_k = L(yhat_k, y_k)`` on the test
@@ -37,8 +37,10 @@ from typing import Callable
 
 import numpy as np
 
-from .convex import ACTIVE_TOL, ConvexFit, _check_Xy, beta_max, fit_convex
+from .convex import ConvexFit, beta_max, fit_convex
 from .model import TwoLayerNet, make_loss
+from .tolerances import ACTIVE_TOL
+from .validation import check_Xy
 from .patterns import pattern_labels
 
 TASKS = ("auto", "classification", "regression")
@@ -306,12 +308,12 @@ def regularization_path(
     """
     t0 = time.perf_counter()
     lossf = make_loss(loss)
-    X, y = _check_Xy(X, y, lossf)
+    X, y = check_Xy(X, y, lossf.name)
     if (X_test is None) != (y_test is None):
         raise ValueError("expected both X_test and y_test, got only one of them")
     has_test = y_test is not None and len(np.asarray(y_test)) > 0
     if has_test:
-        X_test, y_test = _check_Xy(X_test, y_test, lossf)
+        X_test, y_test = check_Xy(X_test, y_test, lossf.name)
         if X_test.shape[1] != X.shape[1] or y_test.shape[1:] != y.shape[1:]:
             raise ValueError(f"expected test data with {X.shape[1]} features and targets shaped like y, "
                              f"got X_test {X_test.shape}, y_test {y_test.shape}")

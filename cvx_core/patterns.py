@@ -17,17 +17,21 @@ general position, found recursively otherwise). Rank-deficient X is handled in i
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
-from collections import OrderedDict
 from math import comb, e
 
 import numpy as np
+
+from .caching import ContentCache, content_key
+from .model import Activation
+from .validation import check_X
 
 #: Refuse exact enumeration when Cover's count predicts more cells than this.
 MAX_EXACT_PATTERNS = 200_000
 #: Refuse when the number of (r-1)-subsets to visit exceeds this.
 MAX_SUBSETS = 2_000_000
+#: Gaussian directions sampled by :func:`auto_patterns` when enumeration is out of reach.
+AUTO_SAMPLES = 5_000
 
 _TIE_TOL = 1e-10
 
@@ -60,17 +64,6 @@ def _row_space(X: np.ndarray) -> np.ndarray:
     _, s, Vt = np.linalg.svd(X, full_matrices=False)
     r = int(np.sum(s > 1e-10 * s[0])) if s.size and s[0] > 0 else 0
     return X @ Vt[:r].T
-
-
-def _check_X(X) -> np.ndarray:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"expected X as a 2-D array (n, d), got {X.ndim}-D with shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError("expected at least one sample in X, got 0 rows")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("expected finite values in X, found NaN or inf")
-    return X
 
 
 def _unique_rows(D: np.ndarray) -> np.ndarray:
@@ -149,11 +142,11 @@ def _cells(Q: np.ndarray) -> np.ndarray:
 
 def predicted_pattern_count(X) -> int:
     """Cover's count for X's size and rank: exact in general position, an upper bound otherwise."""
-    X = _check_X(X)
+    X = check_X(X)
     return cover_count(X.shape[0], data_rank(X))
 
 
-_ENUM_CACHE: "OrderedDict[bytes, np.ndarray]" = OrderedDict()
+_ENUMERATIONS = ContentCache(maxsize=8)
 
 
 def enumerate_patterns(X, *, max_patterns: int = MAX_EXACT_PATTERNS) -> np.ndarray:
@@ -177,7 +170,7 @@ def enumerate_patterns(X, *, max_patterns: int = MAX_EXACT_PATTERNS) -> np.ndarr
         For bad input, or when the predicted count exceeds ``max_patterns`` (the message gives
         the predicted count and suggests :func:`sample_patterns`).
     """
-    X = _check_X(X)
+    X = check_X(X)
     n = X.shape[0]
     if np.all(X == 0):
         return np.ones((1, n), dtype=bool)
@@ -191,17 +184,13 @@ def enumerate_patterns(X, *, max_patterns: int = MAX_EXACT_PATTERNS) -> np.ndarr
             f"limit {max_patterns:,}); sample patterns instead, e.g. patterns=2000 "
             f"(sample_patterns(X, 2000))"
         )
-    # Interactive use re-solves the same data at many beta: keep the last few enumerations.
-    key = hashlib.sha1(np.ascontiguousarray(X).tobytes() + str(X.shape).encode()).digest()
-    D = _ENUM_CACHE.get(key)
-    if D is None:
+    def build():
         D = _cells(Q)
-        D.flags.writeable = False
-        _ENUM_CACHE[key] = D
-        while len(_ENUM_CACHE) > 8:
-            _ENUM_CACHE.popitem(last=False)
-    else:
-        _ENUM_CACHE.move_to_end(key)
+        D.flags.writeable = False  # shared by every caller of the cache
+        return D
+
+    # interactive use re-solves the same data at many beta: the last few enumerations are kept
+    D = _ENUMERATIONS.get(content_key("enumerate", X), build)
     return D
 
 
@@ -216,7 +205,7 @@ def sample_patterns(X, n_samples: int, seed: int = 0, *, symmetric: bool = False
     -------
     D : ndarray of bool, shape (P, n), P <= n_samples, in order of first discovery.
     """
-    X = _check_X(X)
+    X = check_X(X)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"expected n_samples as a positive integer, got {n_samples!r}")
     rng = np.random.default_rng(seed)
@@ -240,3 +229,56 @@ def pattern_labels(D: np.ndarray, max_len: int = 64) -> list[str]:
         s = "".join("1" if b else "0" for b in row)
         out.append(s if len(s) <= max_len else s[: max_len - 1] + "…")
     return out
+
+
+def resolve_patterns(Xb: np.ndarray, patterns, act: Activation, seed: int = 0) -> tuple[np.ndarray, bool]:
+    """Patterns from the ``patterns`` argument: "exact", an int (Gaussian samples) or an array.
+
+    Returns (D of shape (P, n), exact flag).
+    """
+    n = Xb.shape[0]
+    if isinstance(patterns, str):
+        if patterns != "exact":
+            raise ValueError(f"expected patterns='exact', an int or a (P, {n}) bool array, got {patterns!r}")
+        D, exact = enumerate_patterns(Xb), True
+    elif isinstance(patterns, (int, np.integer)) and not isinstance(patterns, bool):
+        if patterns < 1:
+            raise ValueError(f"expected a positive number of sampled patterns, got {patterns}")
+        D, exact = sample_patterns(Xb, int(patterns), seed=seed), False
+    else:
+        D = np.asarray(patterns)
+        if D.ndim != 2 or D.shape[1] != n:
+            raise ValueError(f"expected a patterns array of shape (P, {n}), got shape {D.shape}")
+        if D.dtype != bool:
+            if not np.all(np.isin(D, (0, 1))):
+                raise ValueError("expected a boolean (0/1) patterns array")
+            D = D.astype(bool)
+        exact = False
+    if act.symmetric:
+        D = canonical_symmetric(D)
+    return D, exact
+
+
+def auto_choice(Xb: np.ndarray, *, max_exact: int = MAX_EXACT_PATTERNS, n_samples: int = AUTO_SAMPLES):
+    """"exact" when Cover's count for ``Xb`` is at most ``max_exact``, else ``n_samples`` (the
+    number of Gaussian directions to sample): the rule of :func:`auto_patterns` as a
+    ``patterns`` argument for :func:`cvx_core.fit_convex`."""
+    return "exact" if predicted_pattern_count(Xb) <= max_exact else int(n_samples)
+
+
+def auto_patterns(Xb: np.ndarray, act: Activation, *, max_exact: int = MAX_EXACT_PATTERNS,
+                  n_samples: int = AUTO_SAMPLES, seed: int = 0, extra: np.ndarray | None = None):
+    """The one "auto" policy: every pattern when Cover's count for ``Xb`` is at most
+    ``max_exact``, otherwise ``n_samples`` Gaussian directions plus the rows of ``extra`` (for
+    example a network's own patterns). Callers choose the limits (an interactive page, an
+    estimator and a certificate want different sizes), never the rule.
+
+    Returns (D of shape (P, n), exact flag), canonical for symmetric activations.
+    """
+    choice = auto_choice(Xb, max_exact=max_exact, n_samples=n_samples)
+    if choice == "exact":
+        return resolve_patterns(Xb, "exact", act)
+    D = sample_patterns(Xb, choice, seed=seed)
+    if extra is not None and len(extra):
+        D = _unique_rows(np.vstack([D, np.asarray(extra, dtype=bool)]))
+    return resolve_patterns(Xb, D, act)

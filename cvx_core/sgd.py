@@ -41,8 +41,8 @@ from typing import Callable
 
 import numpy as np
 
-from .convex import _check_beta, _check_Xy
-from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss, positive_float
+from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
+from .validation import check_beta, check_Xy, positive_float
 
 OPTIMIZERS = ("gd", "sgd", "adam")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
@@ -141,7 +141,7 @@ class _Workspace:
     """Objective and gradient of R runs at once, with reusable (R, n, m) buffers.
 
     Reusing the buffers matters: fresh temporaries of a few hundred kB each step go through
-    mmap/munmap in glibc and cost ten times the arithmetic.
+    mmap/munmap in glibc, which costs more than the arithmetic.
     """
 
     def __init__(self, beta: float, act: Activation, lossf: Loss):
@@ -189,7 +189,7 @@ def objective_and_gradient(net: TwoLayerNet, X, y, beta: float, loss: str = "squ
     grad_alpha : ndarray of shape (m,)
     """
     lossf = make_loss(loss)
-    X, y = _check_Xy(X, y, lossf)
+    X, y = check_Xy(X, y, lossf.name)
     _check_scalar_target(y)
     Xb = add_bias(X, net.bias)
     F, gU, gA = _forward_backward(Xb, y, float(beta), net.sigma, lossf, net.U[None], net.alpha[None])
@@ -353,9 +353,9 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
 def _prepare(X, y, beta, loss, activation, leak):
     lossf = make_loss(loss)
     act = make_activation(activation, leak)
-    X, y = _check_Xy(X, y, lossf)
+    X, y = check_Xy(X, y, lossf.name)
     _check_scalar_target(y)
-    return X, y, _check_beta(beta), lossf, act
+    return X, y, check_beta(beta), lossf, act
 
 
 def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activation: str = "relu",

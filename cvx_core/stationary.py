@@ -34,11 +34,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .certificate import cell_values
-from .convex import Certificate, ConvexFit, _check_beta, _check_Xy, certify, fit_convex, resolve_patterns
+from .certificates.cells import cell_values
+from .certification import Certificate, certify
+from .convex import ConvexFit, fit_convex
 from .model import TwoLayerNet, add_bias, make_loss
-from .patterns import MAX_EXACT_PATTERNS, predicted_pattern_count, sample_patterns
+from .patterns import MAX_EXACT_PATTERNS, auto_patterns
 from .sgd import objective_and_gradient
+from .validation import check_beta, check_Xy
 
 #: Neurons with ||u_j|| |alpha_j| <= LIVE_TOL * max_j ||u_j|| |alpha_j| count as dead.
 LIVE_TOL = 1e-6
@@ -213,12 +215,7 @@ def certify_network(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squared
     """
     Xb = add_bias(np.asarray(X, dtype=float), net.bias)
     act = net.sigma
-    exact = predicted_pattern_count(Xb) <= max_exact_patterns
-    if exact:
-        D, _ = resolve_patterns(Xb, "exact", act)
-    else:
-        own = (Xb @ net.U.T >= 0).T
-        D, _ = resolve_patterns(Xb, np.vstack([sample_patterns(Xb, 5000, seed=seed), own]), act)
+    D, exact = auto_patterns(Xb, act, max_exact=max_exact_patterns, seed=seed, extra=(Xb @ net.U.T >= 0).T)
     cert = certify(net, X, y, beta, loss=loss, patterns=D)
     cv = cell_values(Xb, D, np.asarray(cert.dual, dtype=float), act)
     vals = np.where(cv.exact, cv.values, -np.inf)
@@ -348,8 +345,8 @@ def analyse_stationary(net: TwoLayerNet, X, y, beta: float, *, loss: str = "squa
     if not isinstance(net, TwoLayerNet):
         raise TypeError(f"expected a TwoLayerNet, got {type(net).__name__}")
     lossf = make_loss(loss)
-    X, y = _check_Xy(X, y, lossf)
-    beta = _check_beta(beta)
+    X, y = check_Xy(X, y, lossf.name)
+    beta = check_beta(beta)
     kink_tol = float(kink_tol)
     if not (kink_tol >= 0 and np.isfinite(kink_tol)):
         raise ValueError(f"expected kink_tol >= 0, got {kink_tol}")

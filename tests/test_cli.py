@@ -35,6 +35,16 @@ def test_solve_json_matches_engine(csv_file):
     assert obj["n_patterns"] == f.n_patterns
 
 
+def test_default_output_is_a_summary_with_the_status(csv_file):
+    p, X, y = csv_file
+    out = run("solve", str(p), "--beta", "0.05")
+    assert out.returncode == 0, out.stderr
+    f = fit_convex(X, y, 0.05)
+    lines = dict(line.split(None, 1) for line in out.stdout.strip().splitlines())
+    assert lines["status"].startswith(f.status + " (")
+    assert float(lines["objective"]) == pytest.approx(f.objective, rel=1e-9)
+
+
 def test_options(csv_file):
     p, X, y = csv_file
     out = run("solve", str(p), "--beta", "0.05", "--activation", "abs", "--loss", "hinge", "--no-bias",

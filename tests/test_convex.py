@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cvx_core import TwoLayerNet, add_bias, beta_max, certify, fit_convex, make_activation
-from cvx_core.convex import ACTIVE_TOL
+from cvx_core.tolerances import ACTIVE_TOL
 
 
 def xor_data(n=14, seed=0):
@@ -52,7 +52,7 @@ def test_certificate_is_one_and_gap_tiny_at_optimum():
 
 
 def independent_cvxpy(X, y, beta, D, activation="relu"):
-    """The convex program written out here, independently of cvx_core.formulation."""
+    """The convex program written out here, independently of cvx_core.solvers.reference."""
     act = make_activation(activation)
     Xb = np.hstack([X, np.ones((len(X), 1))])
     P, d = D.shape[0], Xb.shape[1]
@@ -237,7 +237,7 @@ def test_working_set_reaches_certified_gap_after_pruning(loss):
 
 def test_at_most_n_neurons_with_unchanged_predictions():
     """Caratheodory reduction: dense solutions come back with <= n neurons, same predictions."""
-    from cvx_core.convex import _caratheodory
+    from cvx_core.recovery import caratheodory as _caratheodory
 
     X, y = xor_data(8, 10)
     Xb = add_bias(X, True)
@@ -252,7 +252,7 @@ def test_at_most_n_neurons_with_unchanged_predictions():
         u = u if np.all(np.where(f.patterns[i], 1, -1) * (Xb @ u) >= 0) else None
         if u is None:  # use the cell's own maximiser direction instead
             g = np.where(f.patterns[i], 1.0, 0.0) @ Xb
-            from cvx_core.certificate import _project_cell
+            from cvx_core.certificates.cells import project_onto_cell as _project_cell
             _, u = _project_cell(Xb, np.where(f.patterns[i], 1.0, -1.0), g)
         if np.linalg.norm(u) > 0:
             blocks.append((i, 1, u * rng.uniform(0.5, 2)))

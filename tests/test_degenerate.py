@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cvx_core
-from cvx_core.convex import OPTIMAL_GAP, fit_status
+from cvx_core.tolerances import OPTIMAL_GAP, fit_status
 from cvx_core.model import add_bias, make_activation
 from cvx_core.patterns import canonical_symmetric
 from reference import RefProblem, brute_patterns, ref_beta_max

@@ -27,9 +27,14 @@ def test_fenchel_young_and_tightness(name):
         z = rng.standard_normal(8) * 2
         lam = loss.clip_dual(rng.standard_normal(8), y)
         assert loss.dual(lam, y) <= loss.value(z, y) + lam @ z + 1e-12
-    z = rng.standard_normal(8) * 0.3 + 2 * y  # margins > 1 for hinge: differentiable
-    lam = loss.dual_variable(z, y)
-    assert loss.dual(lam, y) == pytest.approx(loss.value(z, y) + lam @ z, rel=1e-10, abs=1e-12)
+    # away from the hinge's kink, on both sides (margins near 2: loss 0; near 0.2: loss > 0)
+    for shift in (2.0, 0.2):
+        z = rng.uniform(-0.1, 0.1, 8) + shift * y
+        lam = loss.dual_variable(z, y)
+        value = loss.value(z, y) + lam @ z
+        assert loss.dual(lam, y) == pytest.approx(value, rel=1e-10, abs=1e-12)
+        if shift < 1:
+            assert value > 1  # the comparison is not 0 == 0
 
 
 def test_network_objective_balanced_and_json_round_trip():

@@ -11,7 +11,7 @@ where each block ``j`` is a pair (cell ``i_j``, sign ``s_j``): ``s = +1`` blocks
 Structure exploited:
 
 * Sparsity: an optimum has at most n + 1 nonzero blocks, so the program is solved on a small
-  *working set* of blocks. The dual certificate (``cvx_core.certificate``) evaluated over
+  *working set* of blocks. The dual certificate (``cvx_core.certificates``) evaluated over
   **all** cells at the working set's dual variable names exactly the cells whose constraint
   ``c(D, s) <= beta`` is violated; those are added and the small program re-solved (column
   generation). It stops when the certified relative gap, computed from the returned solution
@@ -25,64 +25,61 @@ Structure exploited:
 The small programs are second-order-cone programs solved by Clarabel's interior-point method
 (the squared loss posed on the residual, the hinge loss as an LP/SOCP, and the logistic loss
 by a proximal-Newton sequence of quadratic models with a line search on the true objective,
-which avoids exponential cones). Solving the small program's dual instead was tried: each
-solve was about 2x cheaper, but its less exact multipliers doubled the rounds at small beta.
-With the squared loss and ``_ROWS_MIN_N`` to ``_ROWS_MAX_N`` points the loose rounds use
-:func:`cvx_core.ipm.solve_rows` (on the cells' facets when the patterns are exact, on the
-generated rows when they are sampled), a compiled interior point whose Newton systems are one n x n
-BLAS product (2-4x faster than Clarabel from n = 40 to 200, and nearer the optimum at the same
-tolerance). The accurate round stays with Clarabel (with the predictions through running sums
-along a tour of the points for large programs, ``_chained_predictions``): solve_rows stalls
-near a relative gap of 1e-8, and although its certified gap there was usually within
-tolerance, its solutions keep blocks outside the optimum's support at ~1e-5 of the largest,
-which the pruning cannot drop without losing the certificate (the n = 100 path showed 8
-neurons just below beta_max instead of 2; the path took 1.75 instead of 2.15-2.36 s).
+which avoids exponential cones). The primal small program is solved, not its dual: its
+multipliers, which name the violated cells, are more exact, and that keeps the rounds few at
+small beta. With the squared loss and ``_ROWS_MIN_N`` to ``_ROWS_MAX_N`` points the loose
+rounds use :func:`cvx_core.solvers.ipm.solve_rows` (on the cells' facets when the patterns are
+exact, on the generated rows when they are sampled), a compiled interior point whose Newton
+systems are one n x n BLAS product (cheaper than Clarabel at these sizes, and nearer the
+optimum at the same tolerance). The accurate round stays with Clarabel (with the predictions
+through running sums along a tour of the points for large programs, ``_chained_predictions``):
+solve_rows stalls near a relative gap of 1e-8 and leaves small blocks outside the optimum's
+support, which the pruning cannot drop without losing the certificate.
 
 ``fit_convex(solver="auto")`` uses this solver for design matrices with at most 3 columns (2-D
 data with bias, 1-D data); in higher dimension cells have many facets and constraint
-generation needs many rounds, and it routes to :mod:`cvx_core.interior` (squared loss) or to
-the cvxpy reference (see benchmarks/solver_speed.py).
+generation needs many rounds, and it routes to :mod:`cvx_core.solvers.interior` (squared loss)
+or to the cvxpy reference (see benchmarks/solver_speed.py).
 """
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 
 import clarabel
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
-from .certificate import cell_values, cone_projection_norms, lower_bound
-from . import compiled
+from .. import kernels
+from ..caching import ContentCache, content_key
+from ..certificates.arrangement import arrangement_geometry
+from ..certificates.cells import cell_values, cone_projection_norms, lower_bound
+from ..model import Activation, Loss
+from ..tolerances import ACTIVE_TOL
 from .ipm import predict, solve_rows
-from .sphere import SphereCertifier, pattern_hashes
-from .model import Activation, Loss
 
 _FEAS_TOL = 1e-8
-_SEPARATION = 0.2  # radians; 0.15 and 0.25 were ~10% slower on spiral/moons/circles/xor/blobs, n = 60..200
+_SEPARATION = 0.2  # radians: additions closer than this to a kept one are near-duplicates
 _PRUNE_SLACK = 5e-7  # pruning may cost at most this relative gap before we re-solve
 _FAER_MIN = 200  # block coordinates from which faer's LDL is used (see _settings)
 _IPM_TOL_FALLBACK = 1e-8  # inner tolerance after an accurate solve failed numerically
 # n^2 m from which Clarabel gets the predictions through running sums (_chained_predictions):
-# at n = 200 with 100-330 blocks 1.2-1.5x faster; at n = 100 it is slower
+# the sparser factorisation pays for the n d extra variables only on large programs
 _CHAIN_MIN = 4_000_000
 _ACCURATE_CERT = 1e-4  # with solve_rows, rounds turn accurate once cert <= beta (1 + this)
-# Fewer points than this: loose rounds stay with Clarabel. A fit of 40 points takes 30-50 ms
-# with solve_rows and 50-100 ms without, but a fresh process pays ~0.5 s once to import numba and
-# load the compiled kernels: the dashboard's first page (40 points) was drawn 0.5 s later
-# (benchmarks/cold_start.py: 4.9 -> 5.4 s).
+# Fewer points than this: loose rounds stay with Clarabel. On small fits solve_rows saves less
+# than a fresh process pays once to import numba and load the compiled kernels (the dashboard's
+# first page is such a fit).
 _ROWS_MIN_N = 50
-# More points than this: Clarabel again (solve_rows factors a dense n x n matrix per iteration).
-# Spiral with 2 000 sampled directions, beta = 1e-2: n = 700 36.6 s with solve_rows, 80.7 s
-# without; n = 1 000 159.7 vs 141.8 s.
+# More points than this: Clarabel again (solve_rows factors a dense n x n matrix per iteration,
+# which on more points costs more than Clarabel's sparse factorisation).
 _ROWS_MAX_N = 700
-# Sampled cells in R^3 get their facets by LP (_facets_by_lp) from this many points: the LP
-# (~3 ms) pays from n = 400 on (spiral, 2 000 directions, beta = 1e-2 / 1e-3, alternating:
-# n = 400 8.3-8.6 / 13.8-15.8 -> 5.9-6.1 / 8.2 s, n = 700 36.6 -> 15.5 s at 1e-2), not at
-# n = 200 (2.9-3.1 / 3.6-3.8 -> 3.7-4.2 / 3.6-4.0 s)
+# Sampled cells in R^3 get their facets by LP (_facets_by_lp) from this many points: on fewer,
+# one LP per cell costs more than the constraint-generation rounds it saves
 _LP_FACETS_MIN_N = 300
+_LP_FACETS = ContentCache(maxsize=4)
 
 
 @dataclass
@@ -110,15 +107,13 @@ def _settings(tol: float, large: bool = False):
     s.tol_ktratio = 1e-8
     s.max_iter = 200
     s.presolve_enable = True
-    # Iterative refinement of each KKT solve costs a third of the solve time here (extra
-    # triangular solves through the dense coupling's fill). Off everywhere: every gap is still
-    # certified over all cells from the returned solution (path n=100 3.44 -> 3.06 s, cold
-    # n=100 0.36/0.61/0.71 -> 0.31/0.46/0.59 s, same process, best of 3).
+    # Iterative refinement of each KKT solve is expensive here (extra triangular solves through
+    # the dense coupling's fill) and not needed: every gap is certified over all cells from the
+    # returned solution.
     s.iterative_refinement_enable = False
     if large:
-        # faer's supernodal LDL on one thread: 284 -> 192 ms per solve at n = 200 (~300
-        # blocks); on small programs slower than qdldl (logistic n = 30: 0.14 -> 0.24 s with
-        # faer everywhere, unchanged from 200 block coordinates on); on two threads no faster.
+        # faer's supernodal LDL pays on large programs; qdldl stays faster on small ones
+        # (_FAER_MIN). One thread: a second does not help at these sizes.
         s.direct_solve_method = "faer"
         s.max_threads = 1
     return s
@@ -126,7 +121,8 @@ def _settings(tol: float, large: bool = False):
 
 def block_coefficients(D, act, blocks_i, blocks_s):
     """``C`` (m, n): block j's coefficient on each sample, ``s_j`` times the activation slopes
-    of its pattern (the prediction is ``sum_j C_j * (Xb z_j)``, :func:`cvx_core.ipm.predict`)."""
+    of its pattern (the prediction is ``sum_j C_j * (Xb z_j)``,
+    :func:`cvx_core.solvers.ipm.predict`)."""
     return np.asarray(blocks_s)[:, None] * act.slopes(D[blocks_i])
 
 
@@ -160,8 +156,8 @@ def _chained_predictions(Xb, D, act, blocks_i, blocks_s, nvar, ih, iw):
     ``M z`` at point k is ``x_k' sum_j C_jk z_j``. Along a tour of the points on which few
     blocks change their coefficient (:func:`_tour`), ``w_i = w_{i-1} + sum_j (C_{j,i} - C_{j,i-1}) z_j``
     and the i-th point's prediction is ``x_k' w_i``: each ``z_j`` appears only where its cell's
-    boundary separates consecutive points (n = 200, ~300 blocks: ~2 000 entries instead of
-    ~31 000), and Clarabel's factorisation of the accurate rounds is 1.2-1.5x faster. Rows:
+    boundary separates consecutive points, so the matrix, and Clarabel's factorisation of the
+    accurate rounds, are much sparser than with ``M``'s dense rows. Rows:
     ``h_k - x_k' w_pos(k) = -y_k`` (n, first: their multipliers are lambda), then
     ``w_i - w_{i-1} - dC_i' z = 0`` (n d). Variables ``w`` (n d) from column ``iw``.
     """
@@ -276,19 +272,22 @@ def _row_list(Xb, D, blocks_i, rows):
     return jr, np.where(D[blocks_i[jr], ks], 1.0, -1.0)[:, None] * Xb[ks]
 
 
-_BLAS = ThreadpoolController()
+@cache
+def _blas() -> ThreadpoolController:
+    """The BLAS thread controls, inspected once (it lists the loaded libraries)."""
+    return ThreadpoolController()
 
 
 def _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
-    """A loose round by :func:`cvx_core.ipm.solve_rows` on the blocks' rows (their cells' facets,
-    or heuristic and generated rows) -- a compiled BLAS interior point, 2-4x faster than
-    Clarabel from n = 40 to 200, and closer to the optimum at the same tolerance. One BLAS
-    thread: two were 2.5x slower on these sizes. Returns (Z, lambda, status) like
+    """A loose round by :func:`cvx_core.solvers.ipm.solve_rows` on the blocks' rows (their
+    cells' facets, or heuristic and generated rows) -- a compiled BLAS interior point, cheaper
+    than Clarabel at these sizes and closer to the optimum at the same tolerance. One BLAS
+    thread: the matrices are too small for more threads to pay. Returns (Z, lambda, status) like
     :func:`_solve_small`; the caller falls back to Clarabel unless the status is "Solved" or
     "AlmostSolved"."""
     jr, A = _row_list(Xb, D, bi, rows)
     C = block_coefficients(D, act, bi, bs)
-    with _BLAS.limit(limits=1, user_api="blas"):
+    with _blas().limit(limits=1, user_api="blas"):
         res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
     return res.Z, y - predict(Xb, C, res.Z), res.status
 
@@ -309,8 +308,8 @@ def _facets_by_lp(Xb: np.ndarray, D_i: np.ndarray) -> np.ndarray | None:
     ``q_k = -(a_k' E) / (a_k' u)`` (E a basis of u's complement), and the rows that matter are
     the vertices of ``conv({0} and all q_k)`` other than 0 (the polar of the polygon). A facet
     that lies wholly behind ``u`` would be missed; constraint generation, which stays on for
-    sampled patterns, then adds it. Sampled patterns in the plane: spiral with 2 000 directions,
-    beta = 1e-2 / 1e-3, n = 400: 57 / 76 -> 20 / 27 rounds (used from ``_LP_FACETS_MIN_N`` points).
+    sampled patterns, then adds it. Knowing the facets from the start saves most of the
+    constraint-generation rounds of sampled patterns (used from ``_LP_FACETS_MIN_N`` points).
     """
     from scipy.optimize import linprog
     from scipy.spatial import ConvexHull, QhullError
@@ -359,158 +358,13 @@ def _objective(Xb, y, D, act, loss, beta, blocks_i, blocks_s, Z):
     return loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum()), yhat
 
 
-def coincident_groups(Xb: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Group label (n,) of each row's hyperplane ``{u : x_k' u = 0}``: rows that are nonzero
-    multiples of each other (duplicated points; without bias, points on a line through the
-    origin) share a label. Zero rows, which carry no hyperplane, get label -1."""
-    n = Xb.shape[0]
-    nrm = np.linalg.norm(Xb, axis=1)
-    nz = nrm > 0
-    U = np.zeros_like(Xb, dtype=float)
-    U[nz] = Xb[nz] / nrm[nz, None]
-    # one sign per line: the first clearly nonzero coordinate positive
-    lead = np.argmax(np.abs(U) > 1e-6, axis=1)
-    U *= np.where(U[np.arange(n), lead] < 0, -1.0, 1.0)[:, None]
-    label = np.full(n, -1, dtype=np.intp)
-    label[nz] = np.flatnonzero(nz)
-    idx = np.flatnonzero(nz)
-    # a row joins the first earlier row on its line (pairwise, in chunks: n^2 d work)
-    for a in range(0, idx.size, 512):
-        rows = idx[a:a + 512]
-        dist = np.linalg.norm(U[rows][:, None, :] - U[idx][None, :, :], axis=2)
-        same = dist <= tol
-        label[rows] = idx[np.argmax(same, axis=1)]
-    _, label[nz] = np.unique(label[nz], return_inverse=True)
-    return label
-
-
-class PatternIndex:
-    """Row lookup for a pattern matrix ``D (P, n)`` of the rows of ``Xb``: packed pattern bytes
-    -> row index.
-
-    Facet tests use a linear 64-bit hash ``h(D) = sum_k D_k w_k`` (random ``w``, arithmetic mod
-    2^64): flipping the bits of one hyperplane moves it by a known amount, so the neighbours of
-    a cell are hashed in one vector operation and looked up in the sorted hashes of all cells.
-    A collision could only report an extra row, whose half-space contains the cell anyway (a
-    redundant constraint).
-    """
-
-    def __init__(self, D: np.ndarray, symmetric: bool, Xb: np.ndarray):
-        self.symmetric = symmetric
-        self.D = D
-        packed = np.packbits(D, axis=1)
-        self.map = {row.tobytes(): i for i, row in enumerate(packed)}
-        self._facets: dict[int, np.ndarray] = {}
-        self.known = None  # every cell's facets (sphere.CellFacets), set by geometry()
-        n = D.shape[1]
-        self._w = np.random.default_rng(20261127).integers(0, np.iinfo(np.uint64).max, size=n,
-                                                            dtype=np.uint64, endpoint=True)
-        self._w_all = self._w.sum()  # hash of the all-ones pattern
-        h = pattern_hashes(D, self._w)
-        self._hashes = np.sort(h)
-        # Rows on one hyperplane (duplicated points) flip together: crossing a facet changes
-        # the bits of every row whose hyperplane carries it.
-        self.group = coincident_groups(Xb)
-        live = np.flatnonzero(self.group >= 0)
-        self._by_group = live[np.argsort(self.group[live], kind="stable")]
-        g_sorted = self.group[self._by_group]
-        self._group_start = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]]) if live.size else \
-            np.zeros(0, np.intp)
-
-    def cell_facets(self, i: int) -> np.ndarray:
-        """:meth:`facets` of cell ``i``: from the sphere certifier's list of all cells' facets
-        when it has one (:func:`geometry`), else by hashing (cached: a path asks for the same
-        cells at every beta)."""
-        if self.known is not None:
-            return self.known.row[self.known.ptr[i]:self.known.ptr[i + 1]]
-        f = self._facets.get(i)
-        if f is None:
-            f = self._facets[i] = self.facets(self.D[i])
-        return f
-
-    def find(self, pattern: np.ndarray) -> int:
-        if self.symmetric and not pattern[0]:
-            pattern = ~pattern
-        return self.map.get(np.packbits(pattern).tobytes(), -1)
-
-    def facets(self, D_i: np.ndarray) -> np.ndarray:
-        """Rows k whose hyperplane carries a facet of cell ``D_i``: flipping the bits of that
-        hyperplane's rows gives a cell. Exact when the pattern list is complete."""
-        if not self._by_group.size or not len(self._hashes):
-            return np.zeros(0, np.intp)
-        h = self._w[D_i].sum()
-        step = np.where(D_i, np.uint64(0) - self._w, self._w)[self._by_group]
-        q = h + np.add.reduceat(step, self._group_start)  # one flipped pattern per hyperplane
-        if self.symmetric:  # cells are stored with first bit 1: complement the others
-            first = D_i[0] ^ (self.group[self._by_group][self._group_start] == self.group[0])
-            q = np.where(first, q, self._w_all - q)
-        hs = self._hashes
-        pos = np.minimum(np.searchsorted(hs, q), len(hs) - 1)
-        hit = np.flatnonzero(hs[pos] == q)
-        return np.sort(self._by_group[np.isin(self.group[self._by_group], self.group[self._by_group][self._group_start[hit]])]).astype(np.intp)
-
-    def adjacent(self, Xb: np.ndarray, u: np.ndarray, max_ties: int = 8) -> list[int]:
-        """Indices of the full-dimensional cells whose closure contains direction ``u``: the
-        cells that agree with ``u``'s pattern off the rows through ``u``."""
-        z = Xb @ u
-        tie = np.abs(z) <= 1e-9 * np.linalg.norm(Xb, axis=1)
-        base = z > 0
-        T = np.flatnonzero(tie)
-        if T.size > max_ties:  # many rows through u (a line of a grid): scan every cell
-            off = ~tie
-            hit = np.all(self.D[:, off] == base[off], axis=1)
-            if self.symmetric:
-                hit |= np.all(self.D[:, off] != base[off], axis=1)
-            return np.flatnonzero(hit).tolist()
-        out = []
-        for bits in range(2 ** T.size):
-            pat = base.copy()
-            pat[T] = [(bits >> k) & 1 == 1 for k in range(T.size)]
-            i = self.find(pat)
-            if i >= 0:
-                out.append(i)
-        return list(dict.fromkeys(out))
-
-
-_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
-
-
-def _memo(Xb: np.ndarray, D: np.ndarray, tag, build):
-    """``build()`` cached per (``Xb``, ``D``, ``tag``), a few entries: a regularisation path
-    reuses it at every beta. The entry holds a reference to ``D`` so its identity stays valid
-    as a key."""
-    key = (id(D), D.shape, Xb.shape, Xb.tobytes(), tag)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is D:
-        _CACHE.move_to_end(key)
-        return hit[1]
-    value = build()
-    _CACHE[key] = (D, value)
-    while len(_CACHE) > 4:
-        _CACHE.popitem(last=False)
-    return value
-
-
-def geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternIndex, SphereCertifier]:
-    """Pattern index and sphere certifier for complete patterns ``D`` of ``Xb`` (d <= 3).
-
-    Cached (:func:`_memo`) because a regularisation path reuses them at every beta.
-    """
-    def build():
-        index, sphere = PatternIndex(D, act.symmetric, Xb), SphereCertifier(Xb, D, act)
-        index.known = sphere.facets  # found once for all cells: no per-cell lookups
-        return index, sphere
-
-    return _memo(Xb, D, act, build)
-
-
 def _spread(U: np.ndarray, signs: np.ndarray, limit: int, cos_min: float, chunk: int = 64) -> np.ndarray:
     """Greedy selection in the given order: keep direction ``U[k]`` unless an already kept one
     of the same sign has cosine above ``cos_min`` with it; at most ``limit`` kept.
 
     Same result as the one-by-one loop, but each chunk is first screened against everything
-    kept before it in one matrix product (the loop's per-candidate products were ~0.3 s of a
-    cold solve at n = 200); only the chunk's survivors are compared one by one.
+    kept before it in one matrix product (one product per chunk, not one per candidate); only
+    the chunk's survivors are compared one by one.
     """
     kept = {1: np.zeros((limit, U.shape[1])), -1: np.zeros((limit, U.shape[1]))}
     n_kept = {1: 0, -1: 0}
@@ -550,15 +404,15 @@ def _ragged(values, ptr, rows):
 def _best_adjacent(Xb, D, lam, act, index, ties, facets=None):
     """For face candidates touching several cells, the cell whose own maximum
     ``||Proj_K(s g_D)||`` is largest (at a local maximum they tie and any one represents the
-    neuron). All cells' projections at once (:func:`cone_projection_norms`; one NNLS per cell
-    was a tenth of a cold n = 100 solve). Returns (cell, sign, direction) triples."""
+    neuron). All cells' projections at once (:func:`cone_projection_norms`), not one NNLS call
+    per cell. Returns (cell, sign, direction) triples."""
     cells = np.concatenate([np.asarray(t[2], dtype=np.intp) for t in ties])
     owner = np.repeat(np.arange(len(ties)), [len(t[2]) for t in ties])
     sgn = np.array([t[0] for t in ties], dtype=float)[owner]
     G = sgn[:, None] * ((act.slopes(D[cells]) * lam) @ Xb)
     if facets is not None:  # each cone is cut out by its facets alone; its rays are known too
         # in chunks of cells with similar facet counts: padding all to the largest (some cells
-        # have a dozen facets, most three to five) made the projections 10x the work
+        # have a dozen facets, most three to five) would multiply the projections' work
         val = np.empty(cells.size)
         by = np.argsort(facets.ptr[cells + 1] - facets.ptr[cells], kind="stable")
         for a in range(0, by.size, 256):
@@ -620,6 +474,95 @@ def _violators(Xb, D, lam, act, beta, index, sphere, limit):
     return cert, out, cv.directions[i, col]
 
 
+class _WorkingSet:
+    """The blocks of the small program: (cell, sign) pairs with the cone rows imposed on each,
+    and the rows of blocks dropped on the way (a final re-solve may need them)."""
+
+    def __init__(self, Xb, D, index, lp_facets):
+        self.Xb, self.D, self.index, self.lp_facets = Xb, D, index, lp_facets
+        self.cells: list[int] = []
+        self.signs: list[int] = []
+        self.rows: list[np.ndarray] = []
+        self.position: dict[tuple[int, int], int] = {}
+        self.retired: dict[tuple[int, int], np.ndarray] = {}
+        self.previous: set = set()
+
+    def arrays(self):
+        return np.array(self.cells, dtype=np.intp), np.array(self.signs, dtype=np.intp)
+
+    def add(self, i, s, u) -> bool:
+        """Add block (cell i, sign s) unless present; its rows are the cell's facets when
+        known, else the rows nearest the direction ``u`` (constraint generation adds more)."""
+        key = (int(i), int(s))
+        if key in self.position:
+            return False
+        self.position[key] = len(self.cells)
+        self.cells.append(key[0])
+        self.signs.append(key[1])
+        Xb, D = self.Xb, self.D
+        n, d = Xb.shape
+        if self.index is not None:
+            f = self.index.cell_facets(key[0])
+        else:  # sampled cells in R^3: their facets by one LP each (constraint generation stays on)
+            if d == 3 and n >= _LP_FACETS_MIN_N and key[0] not in self.lp_facets:
+                self.lp_facets[key[0]] = _facets_by_lp(Xb, D[key[0]])
+            f = self.lp_facets.get(key[0])
+        self.rows.append(f if f is not None and f.size else _initial_rows(Xb, D[key[0]], u, 2 * d + 2))
+        return True
+
+    def drop_zeros(self, Z, znorm, drop_tol):
+        """Drop blocks that were present last round and are still zero (the current solution
+        stays feasible, so the objective cannot increase); returns the kept rows of ``Z``."""
+        old = np.array([k in self.previous for k in zip(self.cells, self.signs)], dtype=bool)
+        drop = old & (znorm <= drop_tol * max(znorm.max(initial=0.0), 1e-300))
+        if np.any(drop):
+            self.retired.update({(self.cells[j], self.signs[j]): self.rows[j] for j in np.flatnonzero(drop)})
+            keep = np.flatnonzero(~drop)
+            self.cells = [self.cells[j] for j in keep]
+            self.signs = [self.signs[j] for j in keep]
+            self.rows = [self.rows[j] for j in keep]
+            self.position = {k: j for j, k in enumerate(zip(self.cells, self.signs))}
+            Z = Z[keep]
+        self.previous = set(zip(self.cells, self.signs))
+        return Z
+
+    def rows_of(self) -> dict:
+        """The imposed rows of every block ever in the set."""
+        return {**self.retired, **{k: self.rows[j] for k, j in self.position.items()}}
+
+
+def _inner_solve(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, tol, use_rows):
+    """One solve of the small program: the compiled row-list interior point when ``use_rows``
+    (loose rounds, squared loss), else Clarabel (proximal Newton for the logistic loss).
+    Returns (Z, lambda, status)."""
+    status = None
+    if use_rows:
+        Z, lam, status = _solve_rows(Xb, y, D, act, beta, bi, bs, rows, tol)
+    if status not in ("Solved", "AlmostSolved"):  # Clarabel (also when solve_rows failed)
+        if loss.name == "logistic":
+            Z, lam, status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, tol)
+        else:
+            Z, lam, status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, tol)
+    return Z, lam, status
+
+
+def _certify_round(Xb, y, D, act, loss, beta, lam_ipm, yhat, obj, tol, loose, both, index, sphere, max_add):
+    """The best certified bound of a round over the inner solver's dual vector and, when
+    ``both``, ``-grad L`` at the round's predictions; and the violators at the solver's dual.
+    Returns ((lower bound, lambda, cert, u_max), violators)."""
+    best, viol_ipm = None, []
+    for lam in ((lam_ipm, loss.dual_variable(yhat, y)) if both else (lam_ipm,)):
+        cert, viol, u_max = _violators(Xb, D, lam, act, beta, index, sphere, max_add)
+        lb = lower_bound(loss, lam, y, cert, beta)
+        if best is None or lb > best[0]:
+            best = (lb, lam, cert, u_max)
+        if lam is lam_ipm:
+            viol_ipm = viol
+            if not loose and obj - lb <= tol * max(abs(obj), 1e-300):
+                break  # certified already: the second dual vector cannot be needed
+    return best, viol_ipm
+
+
 def solve_working_set(
     Xb: np.ndarray,
     y: np.ndarray,
@@ -644,13 +587,14 @@ def solve_working_set(
     beta : float
     exact : bool
         True when ``D`` holds every cell of the arrangement; with ``d <= 3`` the certificate is
-        then evaluated on the sphere (:mod:`cvx_core.sphere`) without per-cell projections.
+        then evaluated on the sphere (:mod:`cvx_core.certificates.sphere`) without per-cell
+        projections.
     tol : float
         Target certified relative gap ``(objective - lower_bound) / objective``.
     warm : (blocks_i, blocks_s) or (blocks_i, blocks_s, Z), optional
         Blocks to start from (e.g. the active blocks at a neighbouring beta). With their values
         ``Z`` (nonempty) the first round solves on these blocks alone: adding the violators at
-        that solution's dual doubled the working set with near-duplicates of its neurons.
+        that solution's dual would fill the working set with near-duplicates of its neurons.
 
     Returns
     -------
@@ -659,88 +603,52 @@ def solve_working_set(
     t0 = time.perf_counter()
     n, d = Xb.shape
     use_sphere = exact and d <= 3
-    index, sphere = geometry(Xb, D, act) if use_sphere else (None, None)
+    index, sphere = arrangement_geometry(Xb, D, act) if use_sphere else (None, None)
     lam0 = loss.dual_variable(np.zeros(n), y)
     # The sphere path spreads its additions (at most one per ~_SEPARATION cap); per-cell
     # certificates in higher dimension add the most violated cells, a bounded number a round.
     max_add = max(10, 2 * n) if use_sphere else min(max(10, n // 10), 60)
     seeded = warm is not None and len(warm) > 2 and len(warm[2]) > 0  # see ``warm`` above
     cert0, viol0, _ = _violators(Xb, D, lam0, act, beta, index, sphere, 0 if seeded else max_add)
-    zero_obj = loss.value(np.zeros(n), y)
     if cert0 <= beta or (not seeded and not viol0):
         lb = lower_bound(loss, lam0, y, cert0, beta)
         return WorkingSetResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, d)), lam0, cert0,
-                                zero_obj, lb, "optimal", 0, time.perf_counter() - t0)
+                                loss.value(np.zeros(n), y), lb, "optimal", 0, time.perf_counter() - t0)
 
-    k_rows = 2 * d + 2
-    ws_i: list[int] = []
-    ws_s: list[int] = []
-    rows: list[np.ndarray] = []
-    seen: dict[tuple[int, int], int] = {}
-    lp_facets = _memo(Xb, D, "lp-facets", dict) if index is None else {}  # cell -> facets or None
-
-    def add_block(i, s, u):
-        key = (int(i), int(s))
-        if key in seen:
-            return False
-        seen[key] = len(ws_i)
-        ws_i.append(key[0])
-        ws_s.append(key[1])
-        if index is not None:
-            f = index.cell_facets(int(i))
-        else:  # sampled cells in R^3: their facets by one LP each (constraint generation stays on)
-            if d == 3 and n >= _LP_FACETS_MIN_N and int(i) not in lp_facets:
-                lp_facets[int(i)] = _facets_by_lp(Xb, D[i])
-            f = lp_facets.get(int(i))
-        rows.append(f if f is not None and f.size else _initial_rows(Xb, D[i], u, k_rows))
-        return True
-
+    # cell -> facets or None, kept across the betas of a path through the same data
+    lp_facets = _LP_FACETS.get(content_key("lp-facets", Xb, D), dict) if index is None else {}
+    ws = _WorkingSet(Xb, D, index, lp_facets)
     if warm is not None:
         for i, s in zip(warm[0], warm[1]):
             G = act.slopes(D[i]) * lam0 @ Xb
-            add_block(i, s, s * G / (np.linalg.norm(G) + 1e-300))
+            ws.add(i, s, s * G / (np.linalg.norm(G) + 1e-300))
     for i, s, u in viol0:
-        add_block(i, s, u)
+        ws.add(i, s, u)
 
     Z = np.zeros((0, d))
     best = None
     status = "max_rounds"
-    n_rounds = 0
-    n_row_rounds = 0
-    prev_keys: set = set()
-    retired: dict = {}  # rows of dropped blocks
+    n_rounds = n_row_rounds = 0
     gap_prev = np.inf
     force_accurate = False
     rows_ok = (d <= 3 and loss.name == "squared" and _ROWS_MIN_N <= n <= _ROWS_MAX_N
-               and compiled.available())  # loose rounds by solve_rows (module docstring)
+               and kernels.available())  # loose rounds by solve_rows (module docstring)
     for n_rounds in range(1, max_rounds + 1):
-        bi, bs = np.array(ws_i, dtype=np.intp), np.array(ws_s, dtype=np.intp)
+        bi, bs = ws.arrays()
         Zprev = np.vstack([Z, np.zeros((len(bi) - Z.shape[0], d))])
-        # Far from the optimum (no round yet, or a certified gap above 1e-2) only the violated
-        # cells matter: solve loosely (measured: ~13% less time over n = 60..200). A seeded warm
-        # start too: its working set was complete at only ~10 of 40 path steps, and a loose first
-        # round saved ~4% of the path (n = 100, 40 betas, same process, 3 runs each).
-        # With the cheap loose solver, rounds stay loose until the certificate is violated by at
-        # most 1e-4 (relative): the accurate rounds after a switch at gap 1e-2 were still adding
-        # cells (n = 200, beta = 1e-3: 7 Clarabel rounds at cert - 1 from 4e-3 down; now 1; 24
-        # fits of spiral/moons/circles/xor at n = 150, 200: 26.9-29.1 -> 24.7-24.9 s)
+        # Far from the optimum only the violated cells matter, so rounds are solved loosely
+        # until the certified gap is below 1e-2 (with solve_rows: until the certificate is
+        # violated by at most _ACCURATE_CERT), then accurately.
         loose = not force_accurate and (best is None or gap_prev > 1e-2
                                         or (rows_ok and best.cert > beta * (1 + _ACCURATE_CERT)))
         round_tol = 1e-6 if loose else ipm_tol
-        ipm_status = None
-        if loose and rows_ok:
-            Z, lam_ipm, ipm_status = _solve_rows(Xb, y, D, act, beta, bi, bs, rows, round_tol)
-        if ipm_status not in ("Solved", "AlmostSolved"):  # Clarabel (also when solve_rows failed)
-            if loss.name == "logistic":
-                Z, lam_ipm, ipm_status = _prox_newton(Xb, y, D, act, loss, beta, bi, bs, rows, Zprev, round_tol)
-            else:
-                Z, lam_ipm, ipm_status = _solve_small(Xb, y, D, act, loss, beta, bi, bs, rows, None, round_tol)
+        Z, lam_ipm, ipm_status = _inner_solve(Xb, y, D, act, loss, beta, bi, bs, ws.rows, Zprev,
+                                              round_tol, loose and rows_ok)
         if ipm_status not in ("Solved", "AlmostSolved"):
             status = f"inner solver: {ipm_status}"
             if best is not None and not loose and ipm_tol < _IPM_TOL_FALLBACK:
-                # An accurate solve that stalls numerically (seen with sampled patterns in
-                # R^11: InsufficientProgress at 1e-10, the result left at a loose round's gap
-                # of ~1.5e-6) is retried less tightly: the gap is certified either way.
+                # an accurate solve that stalls numerically is retried less tightly: the gap is
+                # certified either way
                 ipm_tol = _IPM_TOL_FALLBACK
                 continue
             if best is not None:
@@ -749,24 +657,14 @@ def solve_working_set(
         znorm = np.linalg.norm(Z, axis=1)
         # Constraint generation, for heuristic row sets only: with exact facets (complete
         # patterns) every other row is implied, so a violation is interior-point rounding, and
-        # fit_convex projects each kept block onto its cone afterwards.
-        if index is None and _add_violated_rows(Xb, D, bi, Z, znorm, rows):
+        # fit_convex moves each kept block into its cone afterwards.
+        if index is None and _add_violated_rows(Xb, D, bi, Z, znorm, ws.rows):
             n_row_rounds += 1
             continue
         obj, yhat = _objective(Xb, y, D, act, loss, beta, bi, bs, Z)
-        lam_ipm = loss.clip_dual(lam_ipm, y)
-        best_round = None
-        lams = (lam_ipm,) if gap_prev > 1e-3 else (lam_ipm, loss.dual_variable(yhat, y))
-        for lam in lams:
-            cert, viol, u_max = _violators(Xb, D, lam, act, beta, index, sphere, max_add)
-            lb = lower_bound(loss, lam, y, cert, beta)
-            if best_round is None or lb > best_round[0]:
-                best_round = (lb, lam, cert, u_max)
-            if lam is lam_ipm:
-                viol_ipm = viol
-                if not loose and obj - lb <= tol * max(abs(obj), 1e-300):
-                    break  # certified already: the second dual vector cannot be needed
-        lb, lam, cert, u_max = best_round
+        (lb, lam, cert, u_max), viol_ipm = _certify_round(
+            Xb, y, D, act, loss, beta, loss.clip_dual(lam_ipm, y), yhat, obj, tol, loose,
+            gap_prev <= 1e-3, index, sphere, max_add)
         gap = (obj - lb) / max(abs(obj), 1e-300)
         best = WorkingSetResult(bi, bs, Z, lam, cert, obj, lb, "", n_rounds, 0.0, u_star=u_max)
         gap_prev = gap
@@ -775,24 +673,8 @@ def solve_working_set(
                 status = "optimal"
                 break
             continue  # certified from a loose solve: polish it (the next round is accurate)
-        # Drop blocks that stayed at zero (keeps the small program small; the objective cannot
-        # increase since the current solution stays feasible), then add the violated blocks.
-        old = np.array([(ws_i[j], ws_s[j]) in prev_keys for j in range(len(ws_i))])
-        drop_tol = 1e-7 if round_tol <= 1e-9 else 1e-4  # zero as far as the solve was accurate
-        drop = old & (znorm <= drop_tol * max(znorm.max(initial=0.0), 1e-300))
-        if np.any(drop):
-            # the best result so far may still hold dropped blocks (the final re-solve needs their rows)
-            retired.update({(ws_i[j], ws_s[j]): rows[j] for j in np.flatnonzero(drop)})
-            keep = np.flatnonzero(~drop)
-            ws_i[:] = [ws_i[j] for j in keep]
-            ws_s[:] = [ws_s[j] for j in keep]
-            rows[:] = [rows[j] for j in keep]
-            Z = Z[keep]
-            seen.clear()
-            seen.update({(a, b): j for j, (a, b) in enumerate(zip(ws_i, ws_s))})
-        prev_keys = set(zip(ws_i, ws_s))
-        added = sum(add_block(i, s, u) for i, s, u in viol_ipm)
-        if added == 0:
+        Z = ws.drop_zeros(Z, znorm, 1e-7 if round_tol <= 1e-9 else 1e-4)  # zero as far as solved
+        if sum(ws.add(i, s, u) for i, s, u in viol_ipm) == 0:
             if loose:  # no violator at a loose solve's dual: the next round is accurate
                 force_accurate = True
                 continue
@@ -803,8 +685,7 @@ def solve_working_set(
             break
     if best is None:
         raise RuntimeError(f"working-set solver found no feasible solution at beta={beta:g}")
-    rows_of = {**retired, **{k: rows[j] for k, j in seen.items()}}
-    best = _resolve_on_support(Xb, y, D, act, loss, beta, best, rows_of=rows_of,
+    best = _resolve_on_support(Xb, y, D, act, loss, beta, best, rows_of=ws.rows_of(),
                                index=index, sphere=sphere, ipm_tol=ipm_tol)
     best.status = status
     best.n_row_rounds = n_row_rounds
@@ -819,8 +700,6 @@ def _resolve_on_support(Xb, y, D, act, loss, beta, res, rows_of, index, sphere, 
     turns into a visible objective increase; re-solving on the pruned support recovers the
     optimum. Kept only when it is at least as good (same certificate evaluation).
     """
-    from .convex import ACTIVE_TOL
-
     zn = np.linalg.norm(res.Z, axis=1)
     if zn.size == 0 or zn.max() == 0:
         return res

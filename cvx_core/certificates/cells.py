@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
-from . import compiled
-from .model import Activation
+from .. import kernels
+from ..model import Activation
 
 _INTERIOR_TOL = 1e-12
 
@@ -57,7 +57,7 @@ class CellValues:
         return float(self.values.max()) if self.values.size else 0.0
 
 
-def _project_cell(Xb: np.ndarray, sgn_row: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
+def project_onto_cell(Xb: np.ndarray, sgn_row: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
     """``||Proj_K(z)||`` and the projection, for ``K = {u : diag(sgn) Xb u >= 0}``."""
     A = (sgn_row[:, None] * Xb).T  # (d, n): columns are the inward facet normals
     gamma, rnorm = nnls(A, -z, maxiter=50 * A.shape[1])
@@ -73,7 +73,7 @@ def cone_projection_norms(N: np.ndarray, mask: np.ndarray, V: np.ndarray,
     cone is its feasible candidate of largest norm among ``v`` itself, the orthogonal
     projections onto the rows' planes, onto the extreme rays (d = 3: the cross products of two
     rows that lie in the cone) and the apex, since every such candidate ``c`` has
-    ``||v - c||^2 = ||v||^2 - ||c||^2``. The same values as :func:`_project_cell`'s
+    ``||v - c||^2 = ||v||^2 - ||c||^2``. The same values as :func:`project_onto_cell`'s
     non-negative least squares, without one solve per cone. ``rays`` (p, r, d) with
     ``ray_mask``, when given, are the cones' extreme rays (unit vectors), otherwise found among
     the rows' cross products (f^3 work per cone).
@@ -179,16 +179,16 @@ def cell_values(
                 break
         # Many cells left: a chunk at a time through the compiled projection (the cells past
         # the stopping point in a chunk just get exact values too); a few: one NNLS each,
-        # without importing numba (~0.5 s in a fresh process)
-        batch = len(cand) - pos >= _CHUNK and compiled.available()
+        # without importing numba (a slow import in a fresh process)
+        batch = len(cand) - pos >= _CHUNK and kernels.available()
         chunk = cand[pos:pos + _CHUNK] if batch else cand[pos:pos + 1]
         s = np.where(chunk[:, 1] == 0, 1.0, -1.0)
         if batch:
-            from .cone_kernel import project
+            from ..kernels.cones import project  # numba: loaded only for many cells
 
             v, p = project(Xb, D[chunk[:, 0]], s, G[chunk[:, 0]])
         else:
-            v0, p0 = _project_cell(Xb, sgn[i], s[0] * G[i])
+            v0, p0 = project_onto_cell(Xb, sgn[i], s[0] * G[i])
             v, p = np.array([v0]), p0[None, :]
         values[chunk[:, 0], chunk[:, 1]] = v
         exact[chunk[:, 0], chunk[:, 1]] = True

@@ -2,7 +2,7 @@
 
 For sampled patterns (or data of higher rank) the cells have many facets and no sphere
 certificate, and the program over all P patterns is small enough to solve at once:
-:func:`cvx_core.ipm.solve_blocks` handles every block (2 P of them) and every cone row
+:func:`cvx_core.solvers.ipm.solve_blocks` handles every block (2 P of them) and every cone row
 (2 P n) with one dense n x n factorisation per iteration. Its normal equations limit the
 accuracy to a relative gap of about 1e-8, and a dual vector ``lambda = y - yhat`` taken from a
 primal point that is 1e-8 optimal is only ~1e-4 accurate (the loss is quadratic in
@@ -16,7 +16,7 @@ structure of the optimum -- which blocks are nonzero and which of their cone row
 to machine precision (z_j = N_j w_j over the null space of its tight rows), as an active-set
 method: steps stop at loose rows (which turn tight), a tight row with a negative multiplier is
 released, blocks driven to zero leave. The certificate over all patterns at the polished point
-(or at the interior point's own, if better) decides; if it does not certify, ``fit_convex``
+(or at the interior point's own, if better) decides; if it does not certify, ``solvers.solve_column``
 falls back to the cvxpy reference.
 """
 from __future__ import annotations
@@ -26,9 +26,12 @@ import time
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from .certificate import lower_bound
+from ..certificates.cells import lower_bound
+from ..certificates.evaluate import cert_max
+from ..model import Activation, Loss
+from ..recovery import caratheodory
 from .ipm import predict, solve_blocks
-from .model import Activation, Loss
+from .working_set import WorkingSetResult, block_coefficients
 
 _SUPPORT_TOL = 1e-6  # blocks below this fraction of the largest norm are zero
 _ZERO = 1e-9  # a block Newton shrinks below this fraction of the largest has left the support
@@ -124,7 +127,7 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
 def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int = 100):
     """Newton's method on the support of ``Z`` with the ``tight`` rows as equalities.
 
-    Parameters are those of :func:`cvx_core.ipm.solve_blocks` restricted to the support
+    Parameters are those of :func:`cvx_core.solvers.ipm.solve_blocks` restricted to the support
     (every block of ``Z`` nonzero). Blocks that Newton drives to zero leave the support and
     loose rows it violates become tight, a few rounds at most. Returns ``(Z, kept)`` (the
     polished blocks and their indices into ``Z``), or None when no structure was found.
@@ -169,13 +172,12 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
 def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
                    *, tol: float = 1e-7, exact: bool = False):
     """The program over all patterns ``D`` (squared loss) by one interior-point solve and a
-    Newton polish; returns a :class:`cvx_core.solver.WorkingSetResult` whose gap is certified
-    over all of ``D`` (``exact``: D holds every cell, as for ``fit_convex``'s certificate).
+    Newton polish; returns a :class:`cvx_core.solvers.working_set.WorkingSetResult` whose gap
+    is certified over all of ``D`` (``exact``: D holds every cell, as for ``fit_convex``'s
+    certificate).
 
-    At beta >= beta_max ``fit_convex`` returns the zero network without calling this.
+    At beta >= beta_max ``solvers.solve_column`` returns the zero network without calling this.
     """
-    from .convex import _caratheodory, _cert_max
-    from .solver import WorkingSetResult, block_coefficients
 
     t0 = time.perf_counter()
     n, d = Xb.shape
@@ -195,7 +197,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         Z0 = np.zeros_like(res.Z)
         Z0[keep] = res.Z[keep]
         if keep.size > n:  # an interior point spreads a degenerate optimum over many blocks
-            kept = {(int(i), int(s)): z for i, s, z in _caratheodory(Xb, D, act, [(bi[j], bs[j], res.Z[j]) for j in keep])}
+            kept = {(int(i), int(s)): z for i, s, z in caratheodory(Xb, D, act, [(bi[j], bs[j], res.Z[j]) for j in keep])}
             Z0[:] = 0.0
             for j in keep:
                 z = kept.get((int(bi[j]), int(bs[j])))
@@ -212,7 +214,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         yhat = predict(Xb, C, Z)
         obj = loss.value(yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum())
         lam = loss.dual_variable(yhat, y)
-        cert, u, _ = _cert_max(Xb, D, lam, act, exact)
+        cert, u, _ = cert_max(Xb, D, lam, act, exact)
         lb = lower_bound(loss, lam, y, cert, beta)
         if best is None or obj - lb < best[0]:
             best = (obj - lb, Z, lam, cert, obj, lb, u, how)

@@ -1,11 +1,11 @@
-"""The structured interior point (cvx_core.ipm) and the whole-program solver built on it
-(cvx_core.interior), against cvxpy + Clarabel on the same patterns."""
+"""The structured interior point (cvx_core.solvers.ipm) and the whole-program solver built on it
+(cvx_core.solvers.interior), against cvxpy + Clarabel on the same patterns."""
 import numpy as np
 import pytest
 
 from cvx_core import add_bias, fit_convex, make_activation, sample_patterns
-from cvx_core.interior import polish, solve_interior
-from cvx_core.ipm import _soc_apply, _soc_inv_prod, _soc_max_step, _soc_scaling, solve_blocks
+from cvx_core.solvers.interior import polish, solve_interior
+from cvx_core.solvers.ipm import _soc_apply, _soc_inv_prod, _soc_max_step, _soc_scaling, solve_blocks
 from cvx_core.model import make_loss
 
 
@@ -105,7 +105,7 @@ def test_solve_rows_matches_the_reference_with_rows_in_any_order(activation, see
     """The row-list interior point (loose rounds of 2-D working sets) on random blocks with a
     few cone rows each (some blocks with none), rows shuffled: the reference's objective to
     its tolerance, every imposed row satisfied, the same predictions for another row order."""
-    from cvx_core.ipm import solve_rows
+    from cvx_core.solvers.ipm import solve_rows
 
     Xb, y, C, sgn = _blocks(seed, 30, 15, activation)
     beta = [0.05, 0.005][seed]
@@ -159,7 +159,7 @@ def test_polish_drops_blocks_that_are_not_in_the_optimum():
     Z0 = np.zeros((idx.size, Xb.shape[1]))
     Z0[: opt.size] = res.Z
     # spurious blocks: small feasible points of their cells (projected random directions)
-    from cvx_core.certificate import _project_cell
+    from cvx_core.certificates.cells import project_onto_cell as _project_cell
 
     for k, j in enumerate(extra):
         Z0[opt.size + k] = 1e-3 * _project_cell(Xb, sgn_all[j], rng.standard_normal(Xb.shape[1]))[1]
@@ -198,7 +198,8 @@ def test_solve_rows_asked_past_its_accuracy_reports_instead_of_raising(monkeypat
     solve_rows stalls): a step that divides by zero must end as a reported status with the
     best iterate (the compiled kernels use IEEE division; with Python's, one of these programs
     raised ZeroDivisionError), and that iterate is as good as the loose solve's."""
-    from cvx_core import ipm, solver
+    from cvx_core.solvers import ipm
+    from cvx_core.solvers import working_set as solver
     from cvx_core.datasets import make_dataset
     from cvx_core.path import regularization_path
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from cvx_core import add_bias, enumerate_patterns, make_activation
-from cvx_core.certificate import cell_values
-from cvx_core.sphere import SphereCertifier
+from cvx_core.certificates.cells import cell_values
+from cvx_core.certificates.sphere import SphereCertifier
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -70,7 +70,7 @@ def test_max_is_remembered_without_aliasing():
 
 @pytest.mark.parametrize("name", ["relu", "abs"])
 def test_pattern_index_finds_rows_and_facets_like_a_dictionary(name):
-    from cvx_core.solver import PatternIndex
+    from cvx_core.certificates.arrangement import PatternIndex
 
     rng = np.random.default_rng(3)
     Xb = add_bias(rng.standard_normal((14, 2)), True)
@@ -103,7 +103,7 @@ def test_pattern_index_finds_rows_and_facets_like_a_dictionary(name):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_spread_selection_equals_the_one_by_one_greedy_rule(seed):
-    from cvx_core.solver import _spread
+    from cvx_core.solvers.working_set import _spread
 
     rng = np.random.default_rng(seed)
     U = rng.standard_normal((700, 3))
@@ -146,7 +146,7 @@ def test_closed_form_cone_projection_equals_the_nnls(d):
     """cone_projection_norms (all cones at once, candidates on faces) against the NNLS of
     _project_cell on random nonempty cones, padded to different row counts, and on vectors
     inside, outside and opposite the cone."""
-    from cvx_core.certificate import _project_cell, cone_projection_norms
+    from cvx_core.certificates.cells import cone_projection_norms, project_onto_cell as _project_cell
 
     rng = np.random.default_rng(d)
     f_max, p = 6, 120
@@ -170,8 +170,8 @@ def test_closed_form_cone_projection_equals_the_nnls(d):
 def test_closed_form_cone_projection_on_the_cells_of_an_arrangement():
     """The cells' own facets (as the working-set solver passes them) give the same projection
     norms as the NNLS over all n rows of each cell."""
-    from cvx_core.certificate import _project_cell, cone_projection_norms
-    from cvx_core.solver import PatternIndex
+    from cvx_core.certificates.cells import cone_projection_norms, project_onto_cell as _project_cell
+    from cvx_core.certificates.arrangement import PatternIndex
 
     rng = np.random.default_rng(7)
     Xb = add_bias(rng.uniform(-1, 1, (15, 2)), True)
@@ -194,7 +194,7 @@ def test_facets_from_vertices_are_the_flip_neighbours(name):
     flip gives another cell, and candidates() with the facets (facet screen, phi at vertices
     from the cells) returns the same candidates as the screen over all rows."""
     from cvx_core.patterns import canonical_symmetric
-    from cvx_core.solver import PatternIndex
+    from cvx_core.certificates.arrangement import PatternIndex
 
     act = make_activation(name)
     rng = np.random.default_rng(11)
@@ -244,7 +244,8 @@ def test_tie_break_with_known_rays_equals_the_generic_projection():
     """_best_adjacent with the cells' facets and rays picks a cell of largest own maximum (NNLS
     over all rows), as it does with the rows found by the pattern index (rays from cross
     products), on the face candidates of a real certificate."""
-    from cvx_core.solver import _best_adjacent, geometry
+    from cvx_core.certificates.arrangement import arrangement_geometry as geometry
+    from cvx_core.solvers.working_set import _best_adjacent
 
     rng = np.random.default_rng(5)
     Xb = add_bias(rng.uniform(-1, 1, (25, 2)), True)
@@ -262,7 +263,7 @@ def test_tie_break_with_known_rays_equals_the_generic_projection():
     assert len(ties) > 50
     a = _best_adjacent(Xb, D, lam, act, index, ties, S.facets)
     b = _best_adjacent(Xb, D, lam, act, index, ties, None)
-    from cvx_core.certificate import _project_cell
+    from cvx_core.certificates.cells import project_onto_cell as _project_cell
 
     def value(i, s):  # the cell's own maximum, by the NNLS over all its rows
         return _project_cell(Xb, np.where(D[i], 1.0, -1.0), s * (act.slopes(D[i]) * lam) @ Xb)[0]
@@ -278,7 +279,8 @@ def test_chained_predictions_pose_the_same_program(name, monkeypatch):
     """The working-set program with the predictions written through running sums along a tour
     of the points (used for large working sets) has the same optimum and the same lambda as
     with the dense prediction rows; the tour changes few blocks between neighbours."""
-    import cvx_core.solver as S
+    import cvx_core.solvers.working_set as S
+    from cvx_core.certificates.arrangement import arrangement_geometry
     from cvx_core.model import make_loss
     from cvx_core.patterns import canonical_symmetric
 
@@ -289,7 +291,7 @@ def test_chained_predictions_pose_the_same_program(name, monkeypatch):
     y = np.sign(X[:, 0] * X[:, 1])
     D = enumerate_patterns(Xb)
     D = canonical_symmetric(D) if act.symmetric else D
-    index, _ = S.geometry(Xb, D, act)
+    index, _ = arrangement_geometry(Xb, D, act)
     bi = np.repeat(rng.choice(len(D), 30, replace=False), 2)
     bs = np.tile([1, -1], 30)
     rows = [index.cell_facets(int(i)) for i in bi]
@@ -314,8 +316,8 @@ def test_compiled_cone_projection_equals_the_nnls(d):
     random sign patterns (mostly cones that are only the apex or thin), the cells of sampled
     directions, and points given twice (dependent columns)."""
     from cvx_core import sample_patterns
-    from cvx_core.certificate import _project_cell
-    from cvx_core.cone_kernel import project
+    from cvx_core.certificates.cells import project_onto_cell as _project_cell
+    from cvx_core.kernels.cones import project
 
     rng = np.random.default_rng(d)
     for n in (5, 30, 200):
@@ -336,7 +338,8 @@ def test_cell_values_in_compiled_chunks_equal_one_nnls_per_cell(monkeypatch):
     """The batched projection (chunks of 64 in order of the upper bound) gives the same
     certificate values as one NNLS per cell: the exact maximum and every cell above a
     threshold."""
-    from cvx_core import certificate, sample_patterns
+    from cvx_core import sample_patterns
+    from cvx_core.certificates import cells as certificate
 
     rng = np.random.default_rng(5)
     Xb = add_bias(rng.uniform(-1, 1, (60, 2)), True)
@@ -362,7 +365,8 @@ def test_facets_by_lp_are_the_flip_neighbours_of_every_cell():
     whose flip gives another cell of the arrangement, for every cell of two small exact
     arrangements (random points, and points on a grid: collinear points, so several
     hyperplanes meet in one line and a cell's corner has more than two rows through it)."""
-    from cvx_core.solver import PatternIndex, _facets_by_lp
+    from cvx_core.certificates.arrangement import PatternIndex
+    from cvx_core.solvers.working_set import _facets_by_lp
 
     rng = np.random.default_rng(7)
     for Xb in (add_bias(rng.standard_normal((16, 2)), True),

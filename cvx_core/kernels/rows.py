@@ -1,23 +1,22 @@
-"""Compiled kernels of :func:`cvx_core.ipm.solve_rows` (numba).
+"""Compiled kernels of :func:`cvx_core.solvers.ipm.solve_rows` (numba).
 
-The working-set programs of 2-D data are small (n = 100 points, 50-300 blocks of 3
-coordinates, a few facet rows each), so the NumPy version of the method spent most of each
-iteration in the overhead of ~350 small array calls, not in arithmetic: at n = 100 the BLAS
-work of an iteration (the n x n product ``I + F F'`` and its Cholesky factor) is ~0.25 ms of
-1.7-2.2 ms. Here the per-cone algebra (Nesterov-Todd scaling, Jordan products, steps to the
-cone boundary), the per-block d x d Schur complements and the segment sums over each block's
-rows are plain compiled loops, and the matrix-vector products go to BLAS through ``np.dot``:
-~0.6 ms per iteration, the same iterates.
+The working-set programs of 2-D data are small (tens to hundreds of blocks of 3 coordinates,
+a few facet rows each), so written in NumPy an iteration is spent in the overhead of hundreds
+of small array calls, not in arithmetic (the BLAS work, the n x n product ``I + F F'`` and its
+Cholesky factor, is a small part). Here the per-cone algebra (Nesterov-Todd scaling, Jordan
+products, steps to the cone boundary), the per-block d x d Schur complements and the segment
+sums over each block's rows are plain compiled loops, and the matrix-vector products go to BLAS
+through ``np.dot``: the same iterates, without the call overhead.
 
-:func:`cvx_core.ipm.solve_rows` drives these kernels (per iteration: the residuals, the
+:func:`cvx_core.solvers.ipm.solve_rows` drives these kernels (per iteration: the residuals, the
 scalings and blocks' factors, then -- after it forms ``I + F F'`` with scipy's ``dsyrk`` and
 factors it -- the predictor-corrector step) and documents the method: primal-dual path
 following with Nesterov-Todd scaling and Mehrotra's predictor-corrector, ``t`` eliminated
 block by block, refinement against the exact operator once the relative gap is below 1e-3.
 Its constants are passed in, not read as globals (numba's cache would keep a global's value
 from compilation time). ``cache=True`` keeps the compiled code beside this file: the first
-use after installation compiles (~20 s; :func:`cvx_core.compiled.warm_up`), later processes
-load it (~0.3 s).
+use after installation compiles (slowly; :func:`cvx_core.solvers.warm_up` does it ahead of
+time), later processes load it.
 """
 from __future__ import annotations
 
@@ -262,7 +261,7 @@ def _newton(Wi2, Q, Sinv, LK, E, r, n_refine):
 
 @_jit
 def _median(v):
-    """Median of a short vector (insertion sort: np.median costs seconds of compilation)."""
+    """Median of a short vector (insertion sort: numba's np.median is slow to compile)."""
     s = v.copy()
     for i in range(1, s.shape[0]):
         x = s[i]

@@ -18,7 +18,7 @@ projection. Each candidate is a local maximum of ``+-phi`` over a face, so the
 candidates above beta are exactly the neurons a working-set solver should add.
 
 Valid only when the pattern list is complete (exact enumeration); for sampled patterns use
-:func:`cvx_core.certificate.cell_values`.
+:func:`cvx_core.certificates.cells.cell_values`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .model import Activation
+from ..model import Activation
+from .hashing import hash_weights, pattern_hashes
 
 _TOL = 1e-12
 
@@ -49,13 +50,6 @@ class SphereCandidates:
     @property
     def max(self) -> float:
         return float(self.values.max()) if self.values.size else 0.0
-
-
-def pattern_hashes(B: np.ndarray, w: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Linear hashes ``sum_k B_k w_k`` (arithmetic mod 2^64) of the rows of a bool matrix."""
-    if not len(B):
-        return np.zeros(0, np.uint64)
-    return np.concatenate([(B[a:a + chunk].astype(np.uint64) * w).sum(axis=1) for a in range(0, len(B), chunk)])
 
 
 @dataclass(frozen=True)
@@ -88,8 +82,7 @@ def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets |
     """
     n = Xb.shape[0]
     P = D.shape[0]
-    w = np.random.default_rng(20261202).integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64,
-                                                 endpoint=True)
+    w = hash_weights(n)
     hc = pattern_hashes(D, w)
     order = np.argsort(hc)
     hs = hc[order]
@@ -144,43 +137,19 @@ def _cell_facets(Xb, D, symmetric, V, vi, vj, chunk: int = 2048) -> CellFacets |
     return CellFacets(cell, row, Xs, ptr, vcell, vsign, rays, ray_ptr)
 
 
-class SphereCertifier:
-    """Precomputed arrangement geometry of ``Xb`` (n, d <= 3) with all its cells ``D`` (P, n)."""
+class GreatCircles:
+    """The great circles ``{x_k' u = 0}`` of an arrangement in R^3, cut into arcs by the other
+    circles. On an arc ``phi`` is ``a cos(theta) + b sin(theta)`` in the circle's angle, so its
+    maximum there is ``hypot(a, b)`` when the angle ``atan2(b, a)`` lies on the arc; ``(a, b)``
+    of every arc follows from the first arc's by a cumulative sum of each breakpoint's jump
+    (the point whose sign changes there)."""
 
-    def __init__(self, Xb: np.ndarray, D: np.ndarray, act: Activation):
-        n, d = Xb.shape
-        if d > 3:
-            raise ValueError(f"expected a design matrix with at most 3 columns, got {d}")
-        self.Xb, self.D, self.act = Xb, D, act
-        self.n, self.d = n, d
-        self.DfT = np.ascontiguousarray(D.T, dtype=float)  # (n, P): lx' DfT is 2x faster than Df lx
-        self.xnorm = np.linalg.norm(Xb, axis=1)
-        self._max_memo: OrderedDict[bytes, tuple[float, np.ndarray, int]] = OrderedDict()
-        # Vertices (d >= 2) and the two directions of the line (d == 1).
-        if d == 1:
-            V = np.array([[1.0], [-1.0]])
-        elif d == 2:
-            V = np.stack([-Xb[:, 1], Xb[:, 0]], axis=1)
-        else:
-            i, j = np.triu_indices(n, 1)
-            V = np.cross(Xb[i], Xb[j])
-        vn = np.linalg.norm(V, axis=1)
-        keep = vn > 1e-12 * max(vn.max(initial=0.0), 1e-300)
-        V = V[keep]
-        V = V / np.linalg.norm(V, axis=1, keepdims=True)
-        if d >= 2:
-            V = np.vstack([V, -V])
-        self.V = V
-        self.facets = None
-        if d == 3:
-            self._init_arcs()
-            if keep.all():  # no two rows parallel: every vertex is where exactly two circles cross
-                self.facets = _cell_facets(Xb, D, act.symmetric, V, np.concatenate([i, i]), np.concatenate([j, j]))
-
-    def _init_arcs(self):
-        Xb, act = self.Xb, self.act
-        ok = self.xnorm > 0
-        Xk = Xb[ok] / self.xnorm[ok, None]
+    def __init__(self, Xb: np.ndarray, act: Activation):
+        self.act = act
+        self.n = Xb.shape[0]
+        xnorm = np.linalg.norm(Xb, axis=1)
+        ok = xnorm > 0
+        Xk = Xb[ok] / xnorm[ok, None]
         m = Xk.shape[0]
         ref = np.where(np.abs(Xk[:, :1]) < 0.9, np.array([[1.0, 0, 0]]), np.array([[0, 1.0, 0]]))
         e1 = np.cross(Xk, ref)
@@ -220,7 +189,8 @@ class SphereCertifier:
         self.arc_lo, self.arc_hi = lo - 1e-12, hi + 1e-12  # a maximiser on an end still counts
         self.e1, self.e2 = e1, e2
 
-    def _arcs(self, lam):
+    def candidates(self, lam: np.ndarray):
+        """Arc maxima of ``+-phi``: (values, unit directions, signs)."""
         m = self.arc_ang.shape[0]
         jump = (self.act.a - self.act.b) * lam[self.arc_pt]
         a0 = self.arc_S0A @ lam
@@ -241,85 +211,131 @@ class SphereCertifier:
             out_s.append(np.full(kk.size, s))
         return np.concatenate(out_v), np.vstack(out_u), np.concatenate(out_s)
 
+
+def _gather(GT, rows):
+    """``G[rows]`` from the coordinate rows ``GT (d, P)``."""
+    return np.stack([g[rows] for g in GT], axis=1)
+
+
+class SphereCertifier:
+    """Precomputed arrangement geometry of ``Xb`` (n, d <= 3) with all its cells ``D`` (P, n)."""
+
+    def __init__(self, Xb: np.ndarray, D: np.ndarray, act: Activation):
+        n, d = Xb.shape
+        if d > 3:
+            raise ValueError(f"expected a design matrix with at most 3 columns, got {d}")
+        self.Xb, self.D, self.act = Xb, D, act
+        self.n, self.d = n, d
+        self.DfT = np.ascontiguousarray(D.T, dtype=float)  # (n, P): lx' DfT reads memory in order
+        self.xnorm = np.linalg.norm(Xb, axis=1)
+        self._max_memo: OrderedDict[bytes, tuple[float, np.ndarray, int]] = OrderedDict()
+        # Vertices (d >= 2) and the two directions of the line (d == 1).
+        if d == 1:
+            V = np.array([[1.0], [-1.0]])
+        elif d == 2:
+            V = np.stack([-Xb[:, 1], Xb[:, 0]], axis=1)
+        else:
+            i, j = np.triu_indices(n, 1)
+            V = np.cross(Xb[i], Xb[j])
+        vn = np.linalg.norm(V, axis=1)
+        keep = vn > 1e-12 * max(vn.max(initial=0.0), 1e-300)
+        V = V[keep]
+        V = V / np.linalg.norm(V, axis=1, keepdims=True)
+        if d >= 2:
+            V = np.vstack([V, -V])
+        self.V = V
+        self.facets = None
+        self.circles = GreatCircles(Xb, act) if d == 3 else None
+        if d == 3:
+            if keep.all():  # no two rows parallel: every vertex is where exactly two circles cross
+                self.facets = _cell_facets(Xb, D, act.symmetric, V, np.concatenate([i, i]), np.concatenate([j, j]))
+
     def candidates(self, lam: np.ndarray, threshold: float | None = None) -> SphereCandidates:
         """Face-wise local maxima of ``+-phi``.
 
         Interior (cell) candidates are examined only for cells whose ``||g_D||`` exceeds
         ``min(threshold, best face value)``; the maximum is always exact.
         """
-        act, Xb = self.act, self.Xb
-        # Interior: g_D = b Xb' lambda + (a - b) Xb' (D * lambda).
-        lx = lam[:, None] * Xb
-        GT = lx.T @ self.DfT  # (d, P): coordinate rows, contiguous for the gathers below
-        if act.a != 1.0 or act.b != 0.0:
-            GT *= act.a - act.b
-            GT += act.b * lx.sum(axis=0)[:, None]
-        G = GT.T
-
-        def gather(rows):  # G[rows] from the contiguous coordinate rows
-            return np.stack([g[rows] for g in GT], axis=1)
-
-        if self.facets is not None:
-            # phi is linear on each closed cell and the rows through a vertex vanish there, so
-            # phi(v) = v' g_D for any cell D around v: 3 numbers per vertex instead of n.
-            F = self.facets
-            ph = np.einsum("kd,kd->k", self.V, gather(F.vertex_cell)) * F.vertex_sign
-        else:
-            ph = self.HV @ lam
+        GT = self._cell_gradients(lam)
+        ph = self._vertex_values(GT, lam)
         vals = [ph, -ph]
         dirs = [self.V, self.V]
         signs = [np.ones(ph.size), -np.ones(ph.size)]
         cells = [np.full(ph.size, -1), np.full(ph.size, -1)]
-        if self.d == 3:
-            v, u, s = self._arcs(lam)
+        if self.circles is not None:
+            v, u, s = self.circles.candidates(lam)
             vals.append(v), dirs.append(u), signs.append(s), cells.append(np.full(v.size, -1))
         best = max((float(v.max()) for v in vals if v.size), default=0.0)
         bar = best if threshold is None else min(best, threshold)
         gn = np.sqrt(np.einsum("dp,dp->p", GT, GT))
         idx = np.flatnonzero(gn > bar)
-        if idx.size and self.facets is not None:
-            # g_D is inside cell D (s = +1) iff it satisfies D's facet inequalities, inside for
-            # s = -1 iff it violates all of them; a few rows per cell instead of all n.
-            F = self.facets
-            if 3 * idx.size > G.shape[0]:
-                v = np.einsum("fd,fd->f", F.X, gather(F.cell))
-                lo = np.minimum.reduceat(v, F.ptr[:-1])[idx]
-                hi = np.maximum.reduceat(v, F.ptr[:-1])[idx]
-            else:  # the facet entries of the cells in idx only
-                cnt = F.ptr[idx + 1] - F.ptr[idx]
-                start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-                e = np.repeat(F.ptr[idx] - start, cnt) + np.arange(int(cnt.sum()))
-                v = np.einsum("fd,fd->f", F.X[e], gather(F.cell[e]))
-                lo, hi = np.minimum.reduceat(v, start), np.maximum.reduceat(v, start)
-            tol = _TOL * gn[idx] * self.xnorm.max()
-            for s, ok in ((1.0, lo >= -tol), (-1.0, hi <= tol)):
-                k = idx[ok]
+        if idx.size:
+            inside = self._inside_by_facets if self.facets is not None else self._inside_by_screen
+            for s, k in inside(GT, gn, idx):
                 vals.append(gn[k])
-                dirs.append(s * gather(k) / gn[k, None])
+                dirs.append(s * _gather(GT, k) / gn[k, None])
                 signs.append(np.full(k.size, s))
                 cells.append(k)
-        elif idx.size:
-            # g_D is inside cell D (sign s = +1) iff its own pattern is D, and inside for s = -1
-            # iff its pattern is the complement; entries within rounding of 0 match either way.
-            # A single-precision screen keeps the few rows that can pass; those are re-checked
-            # in double precision (the screen's margin is far above single-precision rounding).
-            if idx.size > G.shape[0] // 2:  # most cells: one pass over all beats gathering rows
-                lo, hi = self._screen(G.astype(np.float32))
-                lo, hi = lo[idx], hi[idx]
-            else:
-                lo, hi = self._screen(G[idx].astype(np.float32), idx)
-            margin = (1e-4 * gn[idx] * self.xnorm.max()).astype(np.float32)
-            for s, ok in ((1.0, lo > -margin), (-1.0, hi < margin)):
-                r = idx[ok]
-                if r.size:
-                    XG = s * np.where(self.D[r], 1.0, -1.0) * (G[r] @ Xb.T)
-                    k = r[~np.any(XG < -(_TOL * gn[r] * self.xnorm.max())[:, None], axis=1)]
-                    vals.append(gn[k])
-                    dirs.append(s * G[k] / gn[k, None])
-                    signs.append(np.full(k.size, s))
-                    cells.append(k)
         return SphereCandidates(np.concatenate(vals), np.vstack(dirs), np.concatenate(signs).astype(int),
                                 np.concatenate(cells).astype(int))
+
+    def _cell_gradients(self, lam):
+        """``g_D = Xb' S_D lambda`` of every cell as coordinate rows (d, P), contiguous for the
+        gathers: ``g_D = b Xb' lambda + (a - b) Xb' (D * lambda)``."""
+        act = self.act
+        lx = lam[:, None] * self.Xb
+        GT = lx.T @ self.DfT
+        if act.a != 1.0 or act.b != 0.0:
+            GT *= act.a - act.b
+            GT += act.b * lx.sum(axis=0)[:, None]
+        return GT
+
+    def _vertex_values(self, GT, lam):
+        """``phi`` at every vertex."""
+        if self.facets is not None:
+            # phi is linear on each closed cell and the rows through a vertex vanish there, so
+            # phi(v) = v' g_D for any cell D around v: 3 numbers per vertex instead of n.
+            F = self.facets
+            return np.einsum("kd,kd->k", self.V, _gather(GT, F.vertex_cell)) * F.vertex_sign
+        return self.HV @ lam
+
+    def _inside_by_facets(self, GT, gn, idx):
+        """The cells of ``idx`` whose ``s g_D`` lies in the cell, for s = +1 and -1: ``g_D`` is
+        inside iff it satisfies D's facet inequalities, ``-g_D`` iff it violates all of them
+        (a few rows per cell instead of all n). Yields (s, cells)."""
+        F = self.facets
+        if 3 * idx.size > GT.shape[1]:
+            v = np.einsum("fd,fd->f", F.X, _gather(GT, F.cell))
+            lo = np.minimum.reduceat(v, F.ptr[:-1])[idx]
+            hi = np.maximum.reduceat(v, F.ptr[:-1])[idx]
+        else:  # the facet entries of the cells in idx only
+            cnt = F.ptr[idx + 1] - F.ptr[idx]
+            start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+            e = np.repeat(F.ptr[idx] - start, cnt) + np.arange(int(cnt.sum()))
+            v = np.einsum("fd,fd->f", F.X[e], _gather(GT, F.cell[e]))
+            lo, hi = np.minimum.reduceat(v, start), np.maximum.reduceat(v, start)
+        tol = _TOL * gn[idx] * self.xnorm.max()
+        yield 1.0, idx[lo >= -tol]
+        yield -1.0, idx[hi <= tol]
+
+    def _inside_by_screen(self, GT, gn, idx):
+        """As :meth:`_inside_by_facets` without the facets: ``g_D`` is inside cell D iff its own
+        pattern is D, ``-g_D`` iff its pattern is the complement (entries within rounding of 0
+        match either way). A single-precision screen keeps the few cells that can pass; those
+        are re-checked in double precision (the screen's margin is far above single-precision
+        rounding). Yields (s, cells)."""
+        G = GT.T
+        if idx.size > G.shape[0] // 2:  # most cells: one pass over all beats gathering rows
+            lo, hi = self._screen(G.astype(np.float32))
+            lo, hi = lo[idx], hi[idx]
+        else:
+            lo, hi = self._screen(G[idx].astype(np.float32), idx)
+        margin = (1e-4 * gn[idx] * self.xnorm.max()).astype(np.float32)
+        for s, ok in ((1.0, lo > -margin), (-1.0, hi < margin)):
+            r = idx[ok]
+            if r.size:
+                XG = s * np.where(self.D[r], 1.0, -1.0) * (G[r] @ self.Xb.T)
+                yield s, r[~np.any(XG < -(_TOL * gn[r] * self.xnorm.max())[:, None], axis=1)]
 
     @cached_property
     def HV(self) -> np.ndarray:

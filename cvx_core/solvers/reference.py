@@ -14,7 +14,7 @@ import warnings
 import cvxpy as cp
 import numpy as np
 
-from .model import Activation, Loss
+from ..model import Activation, Loss
 
 _OK = {cp.OPTIMAL}
 _INACCURATE = {cp.OPTIMAL_INACCURATE}

@@ -1,12 +1,13 @@
 """A dual vector that certifies: the dual program over a few cells, solved directly.
 
 Any ``lambda`` gives the lower bound ``g(lambda / kappa)`` with ``kappa = max(1, cert(lambda) /
-beta)`` (:mod:`cvx_core.certificate`). A primal solver's own ``lambda`` (its multipliers, or
-``-grad L`` at its predictions) is accurate only to its tolerances in *absolute* terms, while
-the dual constraint ``cert(lambda) <= beta`` is relative to ``beta``: at small ``beta`` a
-primal solve accurate to 1e-10 leaves ``kappa - 1`` near 1e-5 (the hinge loss, whose dual is
-not unique, is the worst case). This module asks the dual question itself, over a set ``J`` of
-(cell, sign) pairs, with ``lambda = beta mu`` so that the constraints are on the unit scale:
+beta)`` (:mod:`cvx_core.certificates.cells`). A primal solver's own ``lambda`` (its multipliers,
+or ``-grad L`` at its predictions) is accurate only to its tolerances in *absolute* terms, while
+the dual constraint ``cert(lambda) <= beta`` is relative to ``beta``: at small ``beta`` even a
+very accurate primal solve can leave ``kappa - 1`` far above its tolerance (the hinge loss,
+whose dual is not unique, is the worst case). This module asks the dual question itself, over a
+set ``J`` of (cell, sign) pairs, with ``lambda = beta mu`` so that the constraints are on the
+unit scale:
 
     max_{mu, gamma}  g(beta mu)
     s.t.  || s_j Xb' S_{i_j} mu + Xb' (2 D_{i_j} - I) gamma_j ||_2 <= 1,  gamma_j >= 0,  j in J,
@@ -27,8 +28,8 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
-from .certificate import cell_values, lower_bound
-from .model import Activation, Loss
+from ..model import Activation, Loss
+from .cells import cell_values, lower_bound
 
 #: Losses whose dual program is posed here (the logistic one with exponential cones).
 POLISHED_LOSSES = ("squared", "hinge", "logistic")

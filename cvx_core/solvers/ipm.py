@@ -26,7 +26,7 @@ and no constraint generation is needed.
 Accuracy: near the optimum each active block's ``H_j`` has a tiny eigenvalue (along its ray)
 that a low-rank correction restores (see ``factor``), but these normal equations still stall
 near a relative gap of 1e-8 (a dense solve of the same systems stalls there too; Clarabel's
-quasi-definite KKT system does not). :mod:`cvx_core.interior` therefore uses this method to
+quasi-definite KKT system does not). :mod:`cvx_core.solvers.interior` therefore uses this method to
 find the optimum's structure and finishes with Newton's method on it.
 """
 from __future__ import annotations
@@ -132,7 +132,7 @@ def _soc_max_step(u0, u1, v0, v1):
 
 def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows):
     """One predictor-corrector step (Mehrotra) of :func:`solve_blocks` (solve_rows' is compiled,
-    :func:`cvx_core.rows_kernel.step`).
+    :func:`cvx_core.kernels.rows.step`).
 
     ``direction(rs0, rs1, rsR)`` returns the search direction (dT, dZ, ds0, ds1, dS, dz0, dz1,
     dU) for a complementarity right-hand side; ``state`` = (T, Z, s0, s1, S, z0, z1, U) is
@@ -184,6 +184,13 @@ def predict(X, C, Z):
     return np.einsum("mn,nm->n", C, X @ Z.T)
 
 
+def _unfinished_status(status: str, score: float, accept: float) -> str:
+    """The status of a run that stopped before its tolerance: "AlmostSolved" (its best iterate
+    is returned) when that iterate's larger of relative gap and residual is at most
+    ``accept``, else the reason it stopped. Each method says what it accepts and why."""
+    return "AlmostSolved" if score <= accept else status
+
+
 class _Blocks:
     """The data of one program and the products with ``E`` (``C_j * X``) and the cone rows."""
 
@@ -204,44 +211,29 @@ class _Blocks:
         return (self.C * w) @ self.X
 
 
-def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 100) -> IPMResult:
-    """Solve the program of the module docstring.
+class _NewtonSystem:
+    """The Newton systems ``(H + E'E) x = r`` of one program: ``H`` block diagonal (one
+    (d+1) x (d+1) block per cone, from the scaling), ``E'E`` dense through the n x n matrix
+    ``K = I + F F'`` factored once per iteration.
 
-    Parameters
-    ----------
-    X : ndarray (n, d)
-    C : ndarray (m, n)
-        Coefficient of each block on each sample (``s_j`` times the activation slopes).
-    sgn : ndarray (m, n)
-        +-1: the side of sample k's hyperplane on which block j's cell lies.
-    R : ndarray of bool (m, n)
-        The cone rows imposed for each block.
-    y : ndarray (n,)
-    beta : float
-    tol : float
-        Relative tolerance on the complementarity gap and the residuals.
+    Near the optimum each active block's ``H_j`` has one tiny eigenvalue (the direction along
+    its ray, which only ``E'E`` curves), so ``H^-1`` in the Woodbury formula would cancel
+    catastrophically. Eigenvalues below ``tau`` are raised to ``tau`` (``H_big``, whose inverse
+    is bounded) and restored by a second, low-rank Woodbury correction
+    ``H = H_big - V diag(tau - ev) V'`` over those few directions; its capacitance matrix
+    ``diag(1/(tau - ev) - 1/tau) + (E V / tau)' K^-1 (E V / tau)`` is formed without
+    cancellation.
     """
-    P = _Blocks(np.asarray(X, float), np.asarray(C, float), np.asarray(sgn, float),
-                np.asarray(R, bool), np.asarray(y, float))
-    beta = float(beta)
-    m, d, n = P.m, P.d, P.n
-    Rf = P.R.astype(float)
-    nu = m + P.nrows  # degree of the cone
-    q_norm = np.sqrt(beta * beta * m + np.sum(P.Et(P.y) ** 2))
-    tau = _TAU * max(1.0, float(np.mean(P.C ** 2) * np.sum(P.X ** 2)) / d)  # ~ diag of E'E
 
-    def factor(Wi2, Q):
+    def __init__(self, P: "_Blocks", tau: float):
+        self.P, self.tau = P, tau
+        self.fac = None
+
+    def factor(self, Wi2, Q):
         """Factor ``H + E'E``: ``Wi2`` (m, d+1, d+1) the cones' scaled inverses, ``Q`` (m, d, d)
-        the cone rows' ``sum_k w_jk x_k x_k'``.
-
-        Near the optimum each active block's ``H_j`` has one tiny eigenvalue (the direction
-        along its ray, which only ``E'E`` curves), so ``H^-1`` in the Woodbury formula would
-        cancel catastrophically. Eigenvalues below ``tau`` are raised to ``tau`` (``H_big``,
-        whose inverse is bounded) and restored by a second, low-rank Woodbury correction
-        ``H = H_big - V diag(tau - ev) V'`` over those few directions; its capacitance matrix
-        ``diag(1/(tau - ev) - 1/tau) + (E V / tau)' K^-1 (E V / tau)`` is formed without
-        cancellation.
-        """
+        the cone rows' ``sum_k w_jk x_k x_k'``."""
+        P, tau = self.P, self.tau
+        m, d, n = P.m, P.d, P.n
         H = Wi2.copy()
         H[:, 1:, 1:] += Q
         ev, V = np.linalg.eigh(H)
@@ -268,32 +260,38 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             cap[np.diag_indices_from(cap)] += lam / (tau * (tau - lam))
             cap[np.diag_indices_from(cap)] += 1e-15 * np.max(np.diag(cap), initial=0.0)
             low = (js, Vl, cho_factor(cap, lower=True, check_finite=False))
-        return H, Hinv, (LK, True), low
+        self.fac = (H, Hinv, (LK, True), low)
 
-    def newton(fac, r):
-        """``(H + E'E)^-1 r`` for r (m, d+1), with iterative refinement against ``H`` itself."""
-        H, Hinv, cK, low = fac
+    def _woodbury(self, r):
+        """``(H_big + E'E)^-1 r``."""
+        _, Hinv, cK, _ = self.fac
+        P = self.P
+        a = np.einsum("jab,jb->ja", Hinv, r)
+        w = cho_solve(cK, P.predict(a[:, 1:]), check_finite=False)
+        b = r.copy()
+        b[:, 1:] -= P.Et(w)
+        return np.einsum("jab,jb->ja", Hinv, b)
 
-        def woodbury(r):  # (H_big + E'E)^-1 r
-            a = np.einsum("jab,jb->ja", Hinv, r)
-            w = cho_solve(cK, P.predict(a[:, 1:]), check_finite=False)
-            b = r.copy()
-            b[:, 1:] -= P.Et(w)
-            return np.einsum("jab,jb->ja", Hinv, b)
+    def _once(self, r):
+        """``(H + E'E)^-1 r`` by the two Woodbury steps."""
+        x = self._woodbury(r)
+        low = self.fac[3]
+        if low is None:
+            return x
+        js, Vl, cc = low
+        c = np.einsum("pa,pa->p", Vl, x[js])
+        yv = cho_solve(cc, c, check_finite=False)
+        r2 = np.zeros_like(r)
+        np.add.at(r2, js, Vl * yv[:, None])
+        return x + self._woodbury(r2)
 
-        def once(r):
-            x = woodbury(r)
-            if low is None:
-                return x
-            js, Vl, cc = low
-            c = np.einsum("pa,pa->p", Vl, x[js])
-            yv = cho_solve(cc, c, check_finite=False)
-            r2 = np.zeros_like(r)
-            np.add.at(r2, js, Vl * yv[:, None])
-            return x + woodbury(r2)
-
-        x = once(r)
-        res = None
+    def solve(self, r):
+        """``(H + E'E)^-1 r`` for r (m, d+1), with iterative refinement against ``H`` itself
+        (stopped when a step no longer halves the residual)."""
+        H = self.fac[0]
+        P = self.P
+        x = self._once(r)
+        res = x_prev = None
         for _ in range(_REFINE):
             Ax = np.einsum("jab,jb->ja", H, x)
             Ax[:, 1:] += P.Et(P.predict(x[:, 1:]))
@@ -303,17 +301,44 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
                 x = x_prev
                 break
             res, x_prev = en, x
-            x = x + once(e)
+            x = x + self._once(e)
         return x
 
+
+def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 100) -> IPMResult:
+    """Solve the program of the module docstring.
+
+    Parameters
+    ----------
+    X : ndarray (n, d)
+    C : ndarray (m, n)
+        Coefficient of each block on each sample (``s_j`` times the activation slopes).
+    sgn : ndarray (m, n)
+        +-1: the side of sample k's hyperplane on which block j's cell lies.
+    R : ndarray of bool (m, n)
+        The cone rows imposed for each block.
+    y : ndarray (n,)
+    beta : float
+    tol : float
+        Relative tolerance on the complementarity gap and the residuals.
+    """
+    P = _Blocks(np.asarray(X, float), np.asarray(C, float), np.asarray(sgn, float),
+                np.asarray(R, bool), np.asarray(y, float))
+    beta = float(beta)
+    m, d = P.m, P.d
+    Rf = P.R.astype(float)
+    nu = m + P.nrows  # degree of the cone
+    q_norm = np.sqrt(beta * beta * m + np.sum(P.Et(P.y) ** 2))
+    tau = _TAU * max(1.0, float(np.mean(P.C ** 2) * np.sum(P.X ** 2)) / d)  # ~ diag of E'E
+
     # ---- initial point (CVXOPT's): the least-squares solve with W = I, shifted into the cones
+    system = _NewtonSystem(P, tau)
     Wi2 = np.broadcast_to(np.eye(d + 1), (m, d + 1, d + 1))
-    Q = (Rf @ P.Xouter).reshape(m, d, d)
-    fac = factor(Wi2, Q)
+    system.factor(Wi2, (Rf @ P.Xouter).reshape(m, d, d))
     rhs = np.zeros((m, d + 1))
     rhs[:, 0] = -beta
     rhs[:, 1:] = P.Et(P.y)
-    x = newton(fac, rhs)
+    x = system.solve(rhs)
     T, Z = x[:, 0].copy(), x[:, 1:].copy()
     XZ = (Z @ P.X.T)  # (m, n)
     s0, s1 = T.copy(), Z.copy()  # s = -G x
@@ -375,7 +400,7 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
         wR = np.where(P.R, np.sqrt(S / np.where(P.R, U, 1.0)), 1.0)  # W of the cone rows
         Wi2 = _soc_inverse_square(eta, w0, w1)
         try:
-            fac = factor(Wi2, (ratio @ P.Xouter).reshape(m, d, d))
+            system.factor(Wi2, (ratio @ P.Xouter).reshape(m, d, d))
         except (np.linalg.LinAlgError, ValueError):
             status = "NumericalError"
             break
@@ -393,7 +418,7 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             r = np.empty((m, d + 1))
             r[:, 0] = rxT - v0
             r[:, 1:] = rxZ - v1 - (P.SR * ratio * xiR) @ P.X
-            dx = newton(fac, r)
+            dx = system.solve(r)
             dT, dZ = dx[:, 0], dx[:, 1:]
             ds0, ds1 = rzT + dT, rzZ + dZ
             dS = (rzR + P.SR * (dZ @ P.X.T)) * Rf
@@ -411,8 +436,8 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             break
     score, Zb, g, r, act_rows, bdual = best
     if status != "Solved":
-        if score <= max(1e3 * tol, 1e-7):
-            status = "AlmostSolved"
+        # it only has to find the optimum's structure (interior.py polishes the point)
+        status = _unfinished_status(status, score, max(1e3 * tol, 1e-7))
         Z, gap_rel, res_rel = Zb, g, r
     return IPMResult(Z, status, it, float(gap_rel), float(res_rel), act_rows, bdual)
 
@@ -426,14 +451,14 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
     instead of as (m, n) masks, ``t`` eliminated block by block (the Newton matrix on ``z`` is
     ``S + E'E`` with each ``S_j`` only d x d), and ``I + E S^-1 E'`` formed by one BLAS
     product of an n x m d factor: per iteration one n x n Cholesky factorisation and loops
-    over the blocks and rows, compiled (:mod:`cvx_core.rows_kernel`; at n = 100 an iteration
-    takes ~0.6 ms, the NumPy version of the same method 1.7-2.2 ms, mostly call overhead). Near
+    over the blocks and rows, compiled (:mod:`cvx_core.kernels.rows`: as NumPy the method is
+    mostly call overhead). Near
     the optimum (relative gap below 1e-3) each Newton solve is refined against the exact
     operator; there is no low-rank correction, so it stalls near a relative gap of 1e-8: meant
     for the loose rounds of the working-set solver (tol ~1e-6), whose accurate rounds stay with
     Clarabel. Rows may come in any order; blocks may have none.
     """
-    from . import rows_kernel as kernel  # compiled on first use (numba), then cached on disk
+    from ..kernels import rows as kernel  # compiled on first use (numba), then cached on disk
 
     X = np.ascontiguousarray(X, dtype=float)
     C = np.ascontiguousarray(C, dtype=float)
@@ -492,7 +517,7 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
             break
     score, Zb, g, r = best
     if status != "Solved":
-        if score <= 10 * tol:
-            status = "AlmostSolved"
+        # a loose round's point: its certificate is checked over all cells anyway
+        status = _unfinished_status(status, score, 10 * tol)
         Z, gap_rel, res_rel = Zb, g, r
     return IPMResult(Z, status, it, float(gap_rel), float(res_rel))

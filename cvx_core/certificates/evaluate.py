@@ -1,0 +1,41 @@
+"""``cert(lambda)`` over a pattern list, and the best bound over candidate dual vectors.
+
+With every cell of an arrangement in at most three dimensions the maximum is taken on the
+sphere (:mod:`.sphere`, exact without projections); otherwise cell by cell
+(:func:`cvx_core.certificates.cells.cell_values`, one non-negative least squares per cell that
+can matter). Both are exact over the patterns given (docs/math.md section 5).
+"""
+from __future__ import annotations
+
+from ..tolerances import GAP_TOL
+from .arrangement import arrangement_geometry
+from .cells import cell_values, lower_bound
+
+
+def cert_max(Xb, D, lam, act, exact):
+    """``cert(lambda)`` over the patterns D, its maximiser and sign (exact either way)."""
+    if exact and Xb.shape[1] <= 3:
+        return arrangement_geometry(Xb, D, act)[1].max(lam)
+    cv = cell_values(Xb, D, lam, act)
+    i, col = cv.argmax()
+    return cv.max, cv.directions[i, col], 1 if col == 0 else -1
+
+
+def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None):
+    """Best certified lower bound over candidate dual vectors (each is a valid bound).
+
+    With ``objective`` given, stops at the first candidate whose relative gap is below
+    ``GAP_TOL / 10`` (the others could only tighten an already certified bound).
+    Returns (lower bound, lambda, cert(lambda), maximiser u, its sign).
+    """
+    cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
+    best = None
+    for lam in cands:
+        lam = loss.clip_dual(lam, yc)
+        cert, u, s = cert_max(Xb, D, lam, act, exact)
+        lb = lower_bound(loss, lam, yc, cert, beta)
+        if best is None or lb > best[0]:
+            best = (lb, lam, cert, u, s)
+        if objective is not None and objective - best[0] <= 0.1 * GAP_TOL * max(abs(objective), 1e-300):
+            break
+    return best
