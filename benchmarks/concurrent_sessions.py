@@ -142,7 +142,7 @@ class Session:
                 elif ek == "slider":
                     run.sliders[_key_of(el.slider.id)] = el.slider
                 elif ek in ("plotly_chart", "component_instance"):
-                    # st.plotly_chart, or a live chart (pages/common/live_chart.py: the spec is an argument)
+                    # st.plotly_chart, or a live chart (pages/common/export/live_chart.py: the spec is an argument)
                     key = _key_of(getattr(el, ek).id)
                     run.figures[key] = (el.plotly_chart.spec if ek == "plotly_chart"
                                         else json.loads(el.component_instance.json_args).get("spec", ""))

@@ -20,7 +20,7 @@ import streamlit.runtime.pages_manager as pages_manager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from cvx_core.path import regularization_path  # noqa: E402
-from pages.common import cache_path  # noqa: E402
+from pages.common.cache import path as cache_path  # noqa: E402
 
 
 class _NoDir:

@@ -194,7 +194,7 @@ def metric_number(pg, label: str) -> float:
 
 
 # The plotly graph div of the chart in the element with selector ``sel``: an st.plotly_chart
-# draws it in the page, a live chart (pages/common/live_chart.py) inside its iframe.
+# draws it in the page, a live chart (pages/common/export/live_chart.py) inside its iframe.
 GD_JS = """const GD = (sel) => {
   const c = typeof sel === 'string' ? document.querySelector(sel) : sel;
   if (!c) return null;
