@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .certificates.arrangement import arrangement_geometry
+from .certificates.arrangement import cells_containing, facet_lookup
 from .certificates.cells import lower_bound
 from .certificates.dual import polish_dual
 from .certificates.evaluate import cert_max
@@ -65,17 +65,6 @@ class Certificate:
         return self.gap <= OPTIMAL_GAP
 
 
-def cells_containing(Xb, D, u, symmetric, tol=1e-9):
-    """Indices of the cells of ``D`` whose closure contains direction ``u``: those agreeing with
-    ``u``'s pattern on every row that ``u`` is not (within ``tol``) on."""
-    z = Xb @ u
-    off = np.abs(z) > tol * np.linalg.norm(Xb, axis=1) * np.linalg.norm(u)
-    hit = np.all(D[:, off] == (z[off] > 0), axis=1)
-    if symmetric:
-        hit |= np.all(D[:, off] == (z[off] < 0), axis=1)
-    return np.flatnonzero(hit)
-
-
 def hinge_subgradient(lam, yhat, y):
     """The hinge dual vector in the subdifferential at ``yhat`` nearest ``lam``: ``y`` where the
     margin is below 1, 0 above, ``y clip(y lam, 0, 1)`` at a margin of 1 (within rounding)."""
@@ -124,8 +113,9 @@ def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="au
         raise ValueError(f"expected X with {net.n_inputs} feature columns for this network, got {X.shape[1]}")
     act = net.sigma
     Xb = add_bias(X, net.bias)
+    own = Xb @ net.U.T >= 0  # (n, m): each neuron's pattern
     if isinstance(patterns, str) and patterns == "auto":
-        D, exact = auto_patterns(Xb, act, seed=seed, extra=(Xb @ net.U.T >= 0).T)
+        D, exact = auto_patterns(Xb, act, seed=seed, extra=own.T)
     else:
         D, exact = resolve_patterns(Xb, patterns, act, seed)
     yhat = net.predict(X)
@@ -134,13 +124,10 @@ def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="au
     Yh = yhat[:, None] if yhat.ndim == 1 else yhat
     A = net.alpha[:, None] if net.alpha.ndim == 1 else net.alpha
     # certified on the unit scale (see fit_convex): the same values, better conditioned solves
-    own = Xb @ net.U.T >= 0  # (n, m)
     c_scale = data_scale(Xb)
     Xb, beta = Xb / c_scale, beta / c_scale
     row_of = {r.tobytes(): i for i, r in enumerate(np.packbits(D, axis=1))} if refine else {}
-    facets = None
-    if refine and exact and Xb.shape[1] <= 3:
-        facets = arrangement_geometry(Xb, D, act)[0].cell_facets
+    facets = facet_lookup(Xb, D, act, exact) if refine else None
     lb = 0.0
     cert = -1.0
     lams = []
@@ -163,9 +150,9 @@ def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="au
                                       lambda l: cert_max(Xb, D, l, act, exact), facets, lam_start=lam,
                                       target=target)
             if polished is not None:
-                lb_c = max(lb_c, polished[0])
+                lb_c = max(lb_c, polished.lower_bound)
                 if lossf.name == "hinge":
-                    sub = hinge_subgradient(polished[1], Yh[:, c], Y[:, c])
+                    sub = hinge_subgradient(polished.lam, Yh[:, c], Y[:, c])
                     c_sub, u_sub, s_sub = cert_max(Xb, D, sub, act, exact)
                     lb_c = max(lb_c, lower_bound(lossf, sub, Y[:, c], c_sub, beta))
                     if c_sub < cmax:

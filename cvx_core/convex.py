@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .certificates.arrangement import arrangement_geometry
+from .certificates.arrangement import facet_lookup
 from .certificates.dual import polish_dual
 from .certificates.evaluate import best_bound, cert_max
 from .model import TwoLayerNet, add_bias, data_scale, make_activation, make_loss
@@ -104,7 +104,7 @@ class ConvexFit:
 
 
 
-def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, certified, exact):
+def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, bound, exact):
     """Pruned, exactly feasible blocks of one column with their certified lower bound.
 
     Every kept block is moved into its cone, so the recovered network reproduces the
@@ -115,17 +115,16 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, certified, exact):
     solver's point does not certify, the dual program is solved directly
     (:func:`cvx_core.certificates.dual.polish_dual`), and its primal point competes too.
 
-    Returns (V, W, objective, yhat, (lower bound, lambda, cert(lambda), maximiser u)).
+    ``bound``: the solver's own :class:`~cvx_core.certificates.cells.Bound`, or None.
+    Returns (V, W, objective, yhat, Bound).
     """
-    bound = None
-    if certified is not None:
-        u_c = certified.u if certified.u is not None else cert_max(Xb, D, certified.lam, act, exact)[1]
-        bound = (certified.lower_bound, certified.lam, certified.cert, u_c)
+    if bound is not None and bound.u is None:
+        bound = replace(bound, u=cert_max(Xb, D, bound.lam, act, exact)[1])
 
     def certified_by(b, obj):
-        return b is not None and obj - b[0] <= GAP_TOL * max(abs(obj), 1e-300)
+        return b is not None and obj - b.lower_bound <= GAP_TOL * max(abs(obj), 1e-300)
 
-    def candidates(V, W):
+    def candidates(V, W):  # lazily: the second only when the first does not certify
         for tol in (ACTIVE_TOL, 0.0):
             Vp, Wp = prune(Xb, D, act, V, W, tol)
             yield (Vp, Wp, *column_objective(Xb, yc, D, act, loss, beta, Vp, Wp))
@@ -134,8 +133,8 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, certified, exact):
     for cand in candidates(V, W):
         if not certified_by(bound, cand[2]):
             found = best_bound(Xb, yc, D, beta, act, loss, cand[3], lam_c, exact, objective=cand[2])
-            if bound is None or found[0] > bound[0]:
-                bound = found[:4]
+            if bound is None or found.lower_bound > bound.lower_bound:
+                bound = found
         if chosen is None or cand[2] < chosen[2] or certified_by(bound, cand[2]):
             chosen = cand
         if certified_by(bound, cand[2]):
@@ -144,12 +143,9 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, certified, exact):
     # may be off by the primal solver's tolerance: ask the dual program itself
     support = [(i, 1) for i in np.flatnonzero(np.any(V != 0, axis=1))] + \
               [(i, -1) for i in np.flatnonzero(np.any(W != 0, axis=1))]
-    facets = None
-    if exact and Xb.shape[1] <= 3:
-        facets = arrangement_geometry(Xb, D, act)[0].cell_facets
     polished, primals = polish_dual(Xb, yc, D, beta, act, loss, support,
-                                    lambda lam: cert_max(Xb, D, lam, act, exact), facets)
-    if polished is not None and polished[0] > bound[0]:
+                                    lambda lam: cert_max(Xb, D, lam, act, exact), facet_lookup(Xb, D, act, exact))
+    if polished is not None and polished.lower_bound > bound.lower_bound:
         bound = polished
     for cells, Z in reversed(primals):
         Vd, Wd = blocks_to_VW(D.shape[0], Xb.shape[1], [i for i, _ in cells], [s for _, s in cells], Z)
@@ -233,11 +229,15 @@ def fit_convex(
         D, exact = warm_start.patterns, warm_start.exact_patterns
     else:
         D, exact = resolve_patterns(Xb, patterns, act, seed)
+    # The program on Xb / c with beta / c and blocks c z is the same program; solved on the
+    # unit scale, the solvers' absolute tolerances mean the same for data at 1e-6 or 1e6.
+    c_scale = data_scale(Xb)
+    column = dict(Xs=Xb / c_scale, c_scale=c_scale, D=D, exact=exact, beta=beta, act=act, leak=leak,
+                  lossf=lossf, bias=bias, solver=solver, warm_start=warm_start)
     if y.ndim == 1:
-        fit = _fit_column(Xb, y, D, exact, beta, act, leak, lossf, bias, solver, warm_start, None)
+        fit = _fit_column(y, None, **column)
     else:
-        fits = [_fit_column(Xb, y[:, c], D, exact, beta, act, leak, lossf, bias, solver, warm_start, c)
-                for c in range(y.shape[1])]
+        fits = [_fit_column(y[:, c], c, **column) for c in range(y.shape[1])]
         fit = combine_fits(fits, D, exact, 0.0)
     fit = replace(fit, solve_time=time.perf_counter() - t0)
     if fit.gap > 1e-4:
@@ -246,12 +246,10 @@ def fit_convex(
     return fit
 
 
-def _fit_column(Xb, yc, D, exact, beta, act, leak, lossf, bias, solver, warm_start, c) -> ConvexFit:
-    """The fit of one output column ``yc (n,)`` (column ``c`` of a vector target's warm start)."""
-    # The program on Xb / c with beta / c and blocks c z is the same program; solved on the
-    # unit scale, the solvers' absolute tolerances mean the same for data at 1e-6 or 1e6.
-    c_scale = data_scale(Xb)
-    Xs, beta_s = Xb / c_scale, beta / c_scale
+def _fit_column(yc, c, *, Xs, c_scale, D, exact, beta, act, leak, lossf, bias, solver, warm_start) -> ConvexFit:
+    """The fit of one output column ``yc (n,)`` (column ``c`` of a vector target's warm start),
+    solved on the unit-scale design matrix ``Xs = Xb / c_scale``."""
+    beta_s = beta / c_scale
     warm = None
     if warm_start is not None and warm_start.patterns is D:
         Vw = warm_start.V if c is None else warm_start.V[c]
@@ -261,16 +259,16 @@ def _fit_column(Xb, yc, D, exact, beta, act, leak, lossf, bias, solver, warm_sta
         warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]),
                 c_scale * np.vstack([Vw[iv], Ww[iw]]))
     res = solve_column(Xs, yc, D, beta_s, act, lossf, solver, warm, exact)
-    V, W, obj, yhat, (lb, lam, cmax, u_c) = _finish_column(
+    V, W, obj, yhat, bound = _finish_column(
         Xs, yc, D, beta_s, act, lossf, res.V, res.W, list(res.lam_candidates), res.bound, exact)
     V, W = V / c_scale, W / c_scale
-    gap = (obj - lb) / max(abs(obj), 1e-300)
+    gap = (obj - bound.lower_bound) / max(abs(obj), 1e-300)
     net = network_from_blocks(V, W, act.name, leak, bias)
     return ConvexFit(
-        objective=float(obj), lower_bound=float(lb), gap=float(gap), certificate=float(cmax / beta_s),
+        objective=float(obj), lower_bound=float(bound.lower_bound), gap=float(gap), certificate=float(bound.cert / beta_s),
         patterns=D, V=V, W=W, network=net, n_neurons=net.n_neurons, solve_time=0.0,
         status=fit_status([res.status], gap), beta=beta, activation=act.name, leak=float(leak), loss=lossf.name,
-        bias=bool(bias), solver=res.solver, exact_patterns=exact, dual=lam, predictions=yhat, u_star=u_c,
+        bias=bool(bias), solver=res.solver, exact_patterns=exact, dual=bound.lam, predictions=yhat, u_star=bound.u,
         info={"columns": [{**res.info, "solver_status": res.status}]},
     )
 

@@ -120,11 +120,7 @@ class PatternIndex:
         base = z > 0
         T = np.flatnonzero(tie)
         if T.size > max_ties:  # many rows through u (a line of a grid): scan every cell
-            off = ~tie
-            hit = np.all(self.D[:, off] == base[off], axis=1)
-            if self.symmetric:
-                hit |= np.all(self.D[:, off] != base[off], axis=1)
-            return np.flatnonzero(hit).tolist()
+            return cells_containing(Xb, self.D, u, self.symmetric).tolist()
         out = []
         for bits in range(2 ** T.size):
             pat = base.copy()
@@ -133,6 +129,25 @@ class PatternIndex:
             if i >= 0:
                 out.append(i)
         return list(dict.fromkeys(out))
+
+
+def cells_containing(Xb: np.ndarray, D: np.ndarray, u: np.ndarray, symmetric: bool, tol: float = 1e-9) -> np.ndarray:
+    """Indices of the cells of ``D`` whose closure contains direction ``u``: those agreeing with
+    ``u``'s pattern on every row that ``u`` is not (within ``tol``) on."""
+    z = Xb @ u
+    off = np.abs(z) > tol * np.linalg.norm(Xb, axis=1) * np.linalg.norm(u)
+    hit = np.all(D[:, off] == (z[off] > 0), axis=1)
+    if symmetric:
+        hit |= np.all(D[:, off] == (z[off] < 0), axis=1)
+    return np.flatnonzero(hit)
+
+
+def facet_lookup(Xb: np.ndarray, D: np.ndarray, act: Activation, exact: bool):
+    """``i -> facet rows of cell i`` when ``D`` holds every cell in at most three dimensions
+    (the facets are then known exactly), else None (every row of a cell is kept)."""
+    if exact and Xb.shape[1] <= 3:
+        return arrangement_geometry(Xb, D, act)[0].cell_facets
+    return None
 
 
 def arrangement_geometry(Xb: np.ndarray, D: np.ndarray, act: Activation) -> tuple[PatternIndex, SphereCertifier]:

@@ -206,3 +206,15 @@ def lower_bound(loss, lam: np.ndarray, y: np.ndarray, cert: float, beta: float) 
     if not np.isfinite(kappa):
         return -np.inf
     return loss.dual(lam / kappa, y)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A certified lower bound on the optimum over the patterns: ``g(lambda / kappa)`` with
+    ``kappa = max(1, cert / beta)``, the dual vector ``lam``, ``cert = cert(lam)`` and its
+    maximiser ``u`` (None when not computed)."""
+
+    lower_bound: float
+    lam: np.ndarray
+    cert: float
+    u: np.ndarray | None

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..model import Activation, Loss
-from .cells import cell_values, lower_bound
+from .cells import Bound, cell_values, lower_bound
 
 #: Losses whose dual program is posed here (the logistic one with exponential cones).
 POLISHED_LOSSES = ("squared", "hinge", "logistic")
@@ -144,7 +144,7 @@ def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: 
 
     Returns
     -------
-    bound : (lower bound, lambda, cert(lambda), maximiser u) or None
+    bound : Bound or None
         None when ``loss`` is not polished here or no dual solve succeeded.
     primals : list of (cells, Z)
         Each solve's primal blocks ``Z`` (len(cells), d) on its (cell, sign) pairs; they can
@@ -169,9 +169,9 @@ def polish_dual(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: 
         lam = loss.clip_dual(lam, y)
         cert, u, _ = cert_max(lam)
         lb = lower_bound(loss, lam, y, cert, beta)
-        if best is None or lb > best[0]:
-            best = (lb, lam, cert, u)
-        if cert <= beta * (1 + 1e-10) or best[0] >= target:
+        if best is None or lb > best.lower_bound:
+            best = Bound(lb, lam, cert, u)
+        if cert <= beta * (1 + 1e-10) or best.lower_bound >= target:
             break
         known = set(J)
         new = [c for c in _most_violated(Xb, D, lam, act, beta, add_per_round) if c not in known]

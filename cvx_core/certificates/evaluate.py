@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..tolerances import GAP_TOL
 from .arrangement import arrangement_geometry
-from .cells import cell_values, lower_bound
+from .cells import Bound, cell_values, lower_bound
 
 
 def cert_max(Xb, D, lam, act, exact):
@@ -26,16 +26,16 @@ def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, ob
 
     With ``objective`` given, stops at the first candidate whose relative gap is below
     ``GAP_TOL / 10`` (the others could only tighten an already certified bound).
-    Returns (lower bound, lambda, cert(lambda), maximiser u, its sign).
+    Returns the best :class:`Bound`.
     """
     cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
     best = None
     for lam in cands:
         lam = loss.clip_dual(lam, yc)
-        cert, u, s = cert_max(Xb, D, lam, act, exact)
+        cert, u, _ = cert_max(Xb, D, lam, act, exact)
         lb = lower_bound(loss, lam, yc, cert, beta)
-        if best is None or lb > best[0]:
-            best = (lb, lam, cert, u, s)
-        if objective is not None and objective - best[0] <= 0.1 * GAP_TOL * max(abs(objective), 1e-300):
+        if best is None or lb > best.lower_bound:
+            best = Bound(lb, lam, cert, u)
+        if objective is not None and objective - best.lower_bound <= 0.1 * GAP_TOL * max(abs(objective), 1e-300):
             break
     return best

@@ -18,7 +18,8 @@ from ..recovery import blocks_to_VW
 from ..tolerances import GAP_TOL
 from .interior import fits, solve_interior
 from .ipm import solve_rows
-from .result import Bound, SolverResult
+from ..certificates.cells import Bound
+from .result import SolverResult
 from .working_set import solve_working_set
 
 

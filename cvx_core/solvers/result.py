@@ -5,17 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Bound:
-    """A certified lower bound on the optimum over the patterns: ``g(lambda / kappa)`` with
-    ``kappa = max(1, cert / beta)``, the dual vector ``lam``, ``cert = cert(lam)`` and its
-    maximiser ``u`` (None when not computed)."""
-
-    lower_bound: float
-    lam: np.ndarray
-    cert: float
-    u: np.ndarray | None
+from ..certificates.cells import Bound
 
 
 @dataclass(frozen=True)
