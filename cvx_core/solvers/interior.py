@@ -31,7 +31,8 @@ from ..certificates.evaluate import cert_max
 from ..model import Activation, Loss
 from ..recovery import caratheodory
 from .ipm import predict, solve_blocks
-from .working_set import WorkingSetResult, block_coefficients
+from .small_program import block_coefficients
+from .working_set import WorkingSetResult
 
 _SUPPORT_TOL = 1e-6  # blocks below this fraction of the largest norm are zero
 _ZERO = 1e-9  # a block Newton shrinks below this fraction of the largest has left the support

@@ -103,7 +103,7 @@ def test_pattern_index_finds_rows_and_facets_like_a_dictionary(name):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_spread_selection_equals_the_one_by_one_greedy_rule(seed):
-    from cvx_core.solvers.working_set import _spread
+    from cvx_core.solvers.pricing import spread as _spread
 
     rng = np.random.default_rng(seed)
     U = rng.standard_normal((700, 3))
@@ -245,7 +245,7 @@ def test_tie_break_with_known_rays_equals_the_generic_projection():
     over all rows), as it does with the rows found by the pattern index (rays from cross
     products), on the face candidates of a real certificate."""
     from cvx_core.certificates.arrangement import arrangement_geometry as geometry
-    from cvx_core.solvers.working_set import _best_adjacent
+    from cvx_core.solvers.pricing import best_adjacent as _best_adjacent
 
     rng = np.random.default_rng(5)
     Xb = add_bias(rng.uniform(-1, 1, (25, 2)), True)
@@ -279,7 +279,7 @@ def test_chained_predictions_pose_the_same_program(name, monkeypatch):
     """The working-set program with the predictions written through running sums along a tour
     of the points (used for large working sets) has the same optimum and the same lambda as
     with the dense prediction rows; the tour changes few blocks between neighbours."""
-    import cvx_core.solvers.working_set as S
+    import cvx_core.solvers.small_program as S
     from cvx_core.certificates.arrangement import arrangement_geometry
     from cvx_core.model import make_loss
     from cvx_core.patterns import canonical_symmetric
@@ -299,9 +299,9 @@ def test_chained_predictions_pose_the_same_program(name, monkeypatch):
     runs = []
     for chain_min in (10**12, 0):
         monkeypatch.setattr(S, "_CHAIN_MIN", chain_min)
-        Z, lam, st = S._solve_small(Xb, y, D, act, loss, 0.01, bi, bs, rows, None, 1e-10)
+        Z, lam, st = S.solve_small(Xb, y, D, act, loss, 0.01, bi, bs, rows, None, 1e-10)
         assert st == "Solved"
-        runs.append((S._objective(Xb, y, D, act, loss, 0.01, bi, bs, Z)[0], lam))
+        runs.append((S.program_objective(Xb, y, D, act, loss, 0.01, bi, bs, Z)[0], lam))
     assert runs[1][0] == pytest.approx(runs[0][0], rel=1e-8)
     np.testing.assert_allclose(runs[1][1], runs[0][1], atol=1e-7)
     tour = S._tour(D[bi])
@@ -366,7 +366,7 @@ def test_facets_by_lp_are_the_flip_neighbours_of_every_cell():
     arrangements (random points, and points on a grid: collinear points, so several
     hyperplanes meet in one line and a cell's corner has more than two rows through it)."""
     from cvx_core.certificates.arrangement import PatternIndex
-    from cvx_core.solvers.working_set import _facets_by_lp
+    from cvx_core.solvers.cone_rows import facets_by_lp as _facets_by_lp
 
     rng = np.random.default_rng(7)
     for Xb in (add_bias(rng.standard_normal((16, 2)), True),

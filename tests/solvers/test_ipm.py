@@ -199,7 +199,7 @@ def test_solve_rows_asked_past_its_accuracy_reports_instead_of_raising(monkeypat
     best iterate (the compiled kernels use IEEE division; with Python's, one of these programs
     raised ZeroDivisionError), and that iterate is as good as the loose solve's."""
     from cvx_core.solvers import ipm
-    from cvx_core.solvers import working_set as solver
+    from cvx_core.solvers import small_program as solver
     from cvx_core.datasets import make_dataset
     from cvx_core.path import regularization_path
 
