@@ -282,6 +282,19 @@ def _timed(fn, *args, **kw):
         signal.alarm(0)
 
 
+def _fit_or_crash(rec: dict, records: list, *args, **kw):
+    """``fit_convex(*args, **kw)`` timed into ``rec``; on an exception ``rec`` is labelled
+    CRASH and recorded, and None is returned."""
+    import cvx_core
+
+    fit, err, rec["fit_time"] = _timed(cvx_core.fit_convex, *args, **kw)
+    if err:
+        rec["error"] = err
+        rec["labels"].append("CRASH")
+        records.append(rec)
+    return fit
+
+
 def _canon(D: np.ndarray, symmetric: bool) -> np.ndarray:
     D = np.asarray(D, dtype=bool)
     return np.where(D[:, :1], D, ~D) if symmetric else D
@@ -482,12 +495,8 @@ def run_group(ds: dict, act: str, loss: str, fractions, part: str = "plane") -> 
         else:
             rec.update(p_ref=None)
             rec["labels"].append("REF_FAIL")
-        fit, err, dt = _timed(cvx_core.fit_convex, X, Y, beta, activation=act, loss=loss, bias=bias)
-        rec["fit_time"] = dt
-        if err:
-            rec["error"] = err
-            rec["labels"].append("CRASH")
-            records.append(rec)
+        fit = _fit_or_crash(rec, records, X, Y, beta, activation=act, loss=loss, bias=bias)
+        if fit is None:
             continue
         if _as_set(fit.patterns, sym) != _as_set(B, sym):
             rec["labels"].append("PATTERN_MISMATCH")
@@ -535,13 +544,8 @@ def run_highd_group(ds: dict, act: str, loss: str, fractions) -> list[dict]:
     cell_ok: dict = {}
     for frac, beta in betas:
         rec = dict(base, check="fit", beta=beta, frac=frac, beta_max_ref=bm_ref, labels=[])
-        fit, err, dt = _timed(cvx_core.fit_convex, X, y, beta, activation=act, loss=loss, bias=bias,
-                              patterns=P, seed=pseed)
-        rec["fit_time"] = dt
-        if err:
-            rec["error"] = err
-            rec["labels"].append("CRASH")
-            records.append(rec)
+        fit = _fit_or_crash(rec, records, X, y, beta, activation=act, loss=loss, bias=bias, patterns=P, seed=pseed)
+        if fit is None:
             continue
         D = np.asarray(fit.patterns, bool)
         rec["routing"] = [c.get("routing") for c in fit.info.get("columns", [])]
