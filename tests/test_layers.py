@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "cvx_core"
 #: Lower layers first; a module may import from its own layer or below, never above.
 LAYERS = [
     {"validation", "tolerances", "caching", "kernels", "kernels.cones", "kernels.rows"},
-    {"model", "datasets", "geometry"},
+    {"model", "datasets", "geometry", "signals"},
     {"patterns"},
     {"certificates", "certificates.hashing", "certificates.cells", "certificates.sphere",
      "certificates.arrangement", "certificates.evaluate", "certificates.dual"},
@@ -24,7 +24,7 @@ LAYERS = [
     {"solvers", "solvers.result", "solvers.ipm", "solvers.small_program", "solvers.cone_rows",
      "solvers.pricing", "solvers.working_set", "solvers.interior", "solvers.reference"},
     {"convex", "certification"},
-    {"path", "sgd"},
+    {"path", "sgd", "cnn"},
     {"stationary", "estimators"},
     {"cli", "__main__", ""},
 ]

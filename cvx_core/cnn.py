@@ -1,0 +1,779 @@
+"""Two-layer convolutional networks, trained by convex optimisation (docs/math.md section 10).
+
+Signals ``X (n, L)`` (or images ``X (n, H, W)``) are cut into K patches of filter size h and
+stride s (:func:`patches`); with a bias every patch gets a trailing 1 (``h' = h + 1``). The
+network, with pooling factor ``p = 1`` ("sum") or ``1/K`` ("mean"),
+
+    f(x) = sum_j alpha_j p sum_k sigma(x~_k' u_j),
+    p*   = min L(f(X), y) + (beta/2) sum_j (||u_j||^2 + alpha_j^2),
+
+has the convex program, over the joint patterns ``D_i`` of the stacked patch matrix
+``Z = [X~_1; ...; X~_K]`` (nK, h'), row ``k n + j`` = patch k of sample j,
+
+    min  L( sum_i A_i (v_i - w_i), y ) + beta sum_i (||v_i|| + ||w_i||)
+    s.t. (2 D_i - I) Z v_i >= 0,  (2 D_i - I) Z w_i >= 0,
+    A_i = p sum_k S_i^k X~_k   (n, h'),
+
+whose optimum equals p* once the patterns are all of them. The certificate of a dual vector
+``lambda (n,)`` is the plain engine's on the rows of Z: ``A_i' lambda = Z' S_i lambda_Z`` with
+``lambda_Z = p [lambda; ...; lambda]`` (K copies), so ``cert(lambda)`` over all cells is
+:func:`cvx_core.certificates.evaluate.cert_max` of ``Z`` at ``lambda_Z`` (the sphere when every
+cell in at most three dimensions is known) and the lower bound is ``g(lambda / kappa)`` as in
+section 5.
+
+:func:`fit_convex_cnn` solves the program by working sets: the blocks that price highest at
+``lambda_0 = -grad L(0)`` first, then, after each solve of the working set (one call, the
+inner solver), the cells whose value at the solve's dual vector exceeds beta, until the
+certified relative gap is at most ``GAP_TOL``.
+
+Symbols: ``X (n, L)`` or ``(n, H, W)``, ``y (n,)``, ``Z (nK, h')`` patch matrix, ``D (P, nK)``
+bool patterns, ``V, W (P, h')`` convex weights, ``U (m, h')`` filters, ``alpha (m,)``.
+"""
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import clarabel
+import numpy as np
+import scipy.sparse as sp
+
+from .certificates.arrangement import arrangement_geometry
+from .certificates.cells import lower_bound
+from .certificates.evaluate import cert_max
+from .certification import Certificate
+from .convex import ConvexFit
+from .model import Activation, Loss, data_scale, make_activation, make_loss
+from .patterns import auto_patterns, resolve_patterns
+from .recovery import prune
+from .solvers.pricing import violators
+from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
+from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
+from .validation import check_beta, positive_float
+
+POOLINGS = ("sum", "mean")
+CNN_OPTIMIZERS = ("gd", "adam")
+#: Working-set rounds before the solver gives up ("max_rounds").
+MAX_ROUNDS = 60
+#: Cone rows violated by more than this (relative to ||row|| ||z||) are imposed and re-solved:
+#: the inner solver's feasibility tolerance; smaller violations are removed by pruning.
+_ROW_TOL = 1e-8
+
+
+# --------------------------------------------------------------------------- patches
+def _check_int(name: str, v, lo: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise ValueError(f"expected {name} as an integer >= {lo}, got {v!r}")
+    return int(v)
+
+
+def _check_signals(X) -> np.ndarray:
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("expected numeric signals X (n, L) or images X (n, H, W)") from None
+    if X.ndim not in (2, 3):
+        raise ValueError(f"expected signals X of shape (n, L) or images X of shape (n, H, W), got shape {X.shape}")
+    if X.shape[0] < 1:
+        raise ValueError("expected at least one signal in X, got 0")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("expected finite values in X, found NaN or inf")
+    return X
+
+
+def n_patches(shape: tuple, filter_size: int, stride: int = 1) -> int:
+    """K for signals of shape (n, L) or images of shape (n, H, W)."""
+    h, s = filter_size, stride
+    if len(shape) == 2:
+        return (shape[1] - h) // s + 1
+    return ((shape[1] - h) // s + 1) * ((shape[2] - h) // s + 1)
+
+
+def patches(X, filter_size: int, stride: int = 1) -> np.ndarray:
+    """The patches of signals or images.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, L) or (n, H, W)
+        Signals (one per row) or images.
+    filter_size : int
+        h: windows of h samples (signals) or h x h pixels (images).
+    stride : int
+
+    Returns
+    -------
+    ndarray of shape (n, K, h) or (n, K, h*h)
+        ``K = floor((L - h)/s) + 1``; images: the K windows in row-major order, each flattened
+        row-major.
+
+    Raises
+    ------
+    ValueError
+        Filter size or stride not a positive integer, a signal shorter than the filter, an
+        image smaller than the h x h filter, NaN or inf.
+    """
+    X = _check_signals(X)
+    h = _check_int("filter_size", filter_size, 1)
+    s = _check_int("stride", stride, 1)
+    if X.ndim == 2:
+        L = X.shape[1]
+        if L < h:
+            raise ValueError(f"expected signals of at least filter_size = {h} samples, got length {L}")
+        starts = np.arange(0, L - h + 1, s)
+        return X[:, starts[:, None] + np.arange(h)[None, :]]
+    H, W = X.shape[1:]
+    if H < h or W < h:
+        raise ValueError(f"expected images of at least {h} x {h} pixels for a {h} x {h} filter, got {H} x {W}")
+    r = np.arange(0, H - h + 1, s)
+    c = np.arange(0, W - h + 1, s)
+    rows = (r[:, None, None, None] + np.arange(h)[None, None, :, None])  # (Kr, 1, h, 1)
+    cols = (c[None, :, None, None] + np.arange(h)[None, None, None, :])  # (1, Kc, 1, h)
+    win = X[:, rows, cols]  # (n, Kr, Kc, h, h)
+    return win.reshape(X.shape[0], len(r) * len(c), h * h)
+
+
+def patch_matrix(X, filter_size: int, stride: int = 1, bias: bool = True) -> np.ndarray:
+    """``Z = [X~_1; ...; X~_K]`` of shape (n K, h'): row ``k n + j`` is patch k of sample j
+    (with a trailing 1 when ``bias``)."""
+    P3 = patches(X, filter_size, stride)
+    n, K, h = P3.shape
+    Z = P3.transpose(1, 0, 2).reshape(n * K, h)
+    return np.hstack([Z, np.ones((n * K, 1))]) if bias else Z
+
+
+def _pool(pooling: str, K: int) -> float:
+    if pooling not in POOLINGS:
+        raise ValueError(f"expected pooling in {POOLINGS}, got {pooling!r}")
+    return 1.0 if pooling == "sum" else 1.0 / K
+
+
+# --------------------------------------------------------------------------- the network
+@dataclass(frozen=True)
+class ConvNet:
+    """A two-layer CNN ``f(x) = sum_j alpha_j p sum_k sigma(x~_k' u_j)`` (module docstring).
+
+    Attributes
+    ----------
+    U : ndarray of shape (m, h') -- filters, bias last (regularised like the others)
+    alpha : ndarray of shape (m,) -- output weights
+    filter_size, stride : int
+    pooling : {"sum", "mean"}
+    activation : {"relu", "leaky", "abs"}
+    leak : float
+    bias : bool
+    """
+
+    U: np.ndarray
+    alpha: np.ndarray
+    filter_size: int
+    stride: int = 1
+    pooling: str = "sum"
+    activation: str = "relu"
+    leak: float = 0.1
+    bias: bool = True
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        U = np.asarray(self.U, dtype=float)
+        if U.ndim != 2:
+            raise ValueError(f"expected filters U of shape (m, h'), got shape {U.shape}")
+        alpha = np.asarray(self.alpha, dtype=float).reshape(-1)
+        if alpha.shape[0] != U.shape[0]:
+            raise ValueError(f"expected alpha with {U.shape[0]} entries (one per filter), got shape {alpha.shape}")
+        _check_int("filter_size", self.filter_size, 1)
+        _check_int("stride", self.stride, 1)
+        _pool(self.pooling, 1)
+        make_activation(self.activation, self.leak)
+        object.__setattr__(self, "U", U)
+        object.__setattr__(self, "alpha", alpha)
+
+    @property
+    def n_filters(self) -> int:
+        return int(self.U.shape[0])
+
+    @property
+    def n_neurons(self) -> int:
+        return self.n_filters
+
+    @property
+    def sigma(self) -> Activation:
+        return make_activation(self.activation, self.leak)
+
+    def patches(self, X) -> np.ndarray:
+        """The patches ``(n, K, h')`` this network sees (bias column appended)."""
+        P3 = patches(X, self.filter_size, self.stride)
+        if P3.shape[2] + int(self.bias) != self.U.shape[1]:
+            raise ValueError(f"expected inputs whose patches have {self.U.shape[1] - int(self.bias)} values "
+                             f"for these filters, got {P3.shape[2]}")
+        if self.bias:
+            P3 = np.concatenate([P3, np.ones(P3.shape[:2] + (1,))], axis=2)
+        return P3
+
+    def hidden(self, X) -> np.ndarray:
+        """Pooled hidden activations ``p sum_k sigma(x~_k' u_j)``, shape (n, m)."""
+        P3 = self.patches(X)
+        return _pool(self.pooling, P3.shape[1]) * self.sigma(P3 @ self.U.T).sum(axis=1)
+
+    def switched_on(self, X) -> np.ndarray:
+        """``1[x~_k' u_j >= 0]`` for every sample, patch and filter: bool (n, K, m)."""
+        return self.patches(X) @ self.U.T >= 0
+
+    def predict(self, X) -> np.ndarray:
+        return self.hidden(X) @ self.alpha
+
+    def penalty(self) -> float:
+        """``(1/2) sum_j (||u_j||^2 + alpha_j^2)`` (multiply by beta)."""
+        return 0.5 * float(np.sum(self.U**2) + np.sum(self.alpha**2))
+
+    def objective(self, X, y, beta: float, loss: str = "squared") -> float:
+        """``L(f(X), y) + beta * penalty()``."""
+        lossf = make_loss(loss)
+        y = _check_targets(y, _check_signals(X).shape[0], lossf.name)
+        return lossf.value(self.predict(X), y) + check_beta(beta) * self.penalty()
+
+    def to_dict(self) -> dict:
+        return {"format": "cvx_core.ConvNet/1", "filter_size": self.filter_size, "stride": self.stride,
+                "pooling": self.pooling, "activation": self.activation, "leak": self.leak, "bias": self.bias,
+                "U": self.U.tolist(), "alpha": self.alpha.tolist()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, obj: dict) -> "ConvNet":
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` naming what is missing or wrong."""
+        if not isinstance(obj, dict):
+            raise ValueError(f"expected a JSON object with keys U, alpha, filter_size; got {type(obj).__name__}")
+        missing = [k for k in ("U", "alpha", "filter_size") if k not in obj]
+        if missing:
+            raise ValueError(f"expected keys U, alpha and filter_size in the network JSON, missing {missing}")
+        try:
+            U = np.asarray(obj["U"], dtype=float)
+            alpha = np.asarray(obj["alpha"], dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"expected numeric arrays for U and alpha: {exc}") from None
+        if U.ndim != 2:
+            raise ValueError(f"expected U as a list of rows (2-D), got {U.ndim}-D")
+        if not (np.all(np.isfinite(U)) and np.all(np.isfinite(alpha))):
+            raise ValueError("expected finite numbers in U and alpha, found NaN or inf")
+        return cls(U, alpha, obj["filter_size"], obj.get("stride", 1), str(obj.get("pooling", "sum")),
+                   str(obj.get("activation", "relu")), float(obj.get("leak", 0.1)), bool(obj.get("bias", True)))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ConvNet":
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"expected valid JSON for a network: {exc}") from None
+        return cls.from_dict(obj)
+
+
+def _check_targets(y, n: int, loss_name: str) -> np.ndarray:
+    try:
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("expected numeric targets y") from None
+    if y.shape != (n,):
+        raise ValueError(f"expected y of shape ({n},) to match X, got {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("expected finite values in y, found NaN or inf")
+    if loss_name in ("logistic", "hinge") and not np.all(np.isin(y, (-1.0, 1.0))):
+        raise ValueError(f"expected labels -1/+1 for the {loss_name} loss, got values {np.unique(y)[:5].tolist()}")
+    return y
+
+
+# --------------------------------------------------------------------------- the program
+@dataclass(frozen=True)
+class CNNProgram:
+    """The convex program of one data set: patch matrix, patterns and block designs.
+
+    ``Z`` (nK, h') on the solver's unit scale (``Z_raw / scale``), ``D`` (P, nK), ``p`` the
+    pooling factor; :meth:`designs` gives ``A_i`` for any cells.
+    """
+
+    Z: np.ndarray
+    D: np.ndarray
+    n: int
+    K: int
+    p: float
+    act: Activation
+    scale: float
+    exact: bool
+
+    def designs(self, cells) -> np.ndarray:
+        """``A_i = p sum_k S_i^k X~_k`` for the given cells, shape (len(cells), n, h')."""
+        S = self.act.slopes(self.D[np.asarray(cells, dtype=np.intp)]).reshape(-1, self.K, self.n)
+        return self.p * np.einsum("ckn,knh->cnh", S, self.Z.reshape(self.K, self.n, -1))
+
+    def lam_rows(self, lam: np.ndarray) -> np.ndarray:
+        """``lambda_Z = p [lambda; ...; lambda]`` (nK,): ``A_i' lambda = Z' S_i lambda_Z``."""
+        return self.p * np.tile(lam, self.K)
+
+    def predictions(self, V: np.ndarray, W: np.ndarray) -> np.ndarray:
+        nz = np.flatnonzero(np.any(V != 0, axis=1) | np.any(W != 0, axis=1))
+        if nz.size == 0:
+            return np.zeros(self.n)
+        return np.einsum("cnh,ch->n", self.designs(nz), V[nz] - W[nz])
+
+
+def cnn_program(X, *, filter_size: int, stride: int = 1, pooling: str = "sum", activation: str = "relu",
+                leak: float = 0.1, bias: bool = True, patterns="exact", seed: int = 0) -> CNNProgram:
+    """The patch matrix and the patterns of the CNN program (module docstring).
+
+    ``patterns``: "exact" (every cell of the nK patch vectors' arrangement; refused with a
+    suggestion when Cover's count is too large), an int (Gaussian directions sampled) or a
+    (P, nK) bool array.
+    """
+    X = _check_signals(X)
+    act = make_activation(activation, leak)
+    Zraw = patch_matrix(X, filter_size, stride, bias)
+    n, K = X.shape[0], Zraw.shape[0] // X.shape[0]
+    p = _pool(pooling, K)
+    D, exact = resolve_patterns(Zraw, patterns, act, seed)
+    c = data_scale(Zraw)
+    return CNNProgram(Zraw / c, D, n, K, p, act, c, exact)
+
+
+def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9):
+    """The program on a working set, posed for Clarabel as a conic program:
+
+        min_{z_j}  L( sum_j A_j z_j , y ) + beta sum_j ||z_j||_2
+        s.t.       sgn_jk R_k' z_j >= 0   wherever sgn_jk != 0.
+
+    ``A`` (m, n, d), ``R`` (r, d), ``sgn`` (m, r) in {+1, -1, 0}. The squared loss is posed on
+    the residual, the logistic loss with exponential cones, the hinge loss as linear rows.
+    Returns (Z (m, d), yhat (n,), lam (n,), status).
+    """
+    m, n, d = A.shape
+    nz, it, iy = m * d, m * d, m * d + m
+    extra = {"squared": 0, "logistic": 3 * n, "hinge": n}[loss.name]
+    nvar = iy + n + extra
+    q = np.zeros(nvar)
+    q[it:it + m] = beta
+    Pq = sp.csc_matrix((nvar, nvar))
+    rows, b, cones = [], [], []
+    M = A.transpose(1, 0, 2).reshape(n, m * d)
+    if loss.name == "squared":  # variable h = yhat - y: tolerances relative to the loss itself
+        Pq = sp.csc_matrix((np.ones(n), (np.arange(iy, iy + n), np.arange(iy, iy + n))), shape=(nvar, nvar))
+        b0 = -y
+    else:
+        b0 = np.zeros(n)
+    rows.append(sp.hstack([sp.csc_matrix(-M), sp.csc_matrix((n, m)), sp.identity(n, format="csc"),
+                           sp.csc_matrix((n, extra))], format="csc"))
+    b.append(b0)
+    cones.append(clarabel.ZeroConeT(n))
+    jj, kk = np.nonzero(sgn)
+    nrow = len(jj)
+    coef = -(sgn[jj, kk][:, None] * R[kk])  # slack = sgn R_k' z_j >= 0
+    Ac = sp.csc_matrix((coef.ravel(), (np.repeat(np.arange(nrow), d), (jj[:, None] * d + np.arange(d)).ravel())),
+                       shape=(nrow, nvar))
+    rows.append(Ac)
+    b.append(np.zeros(nrow))
+    ie = iy + n
+    i_n = np.arange(n)
+    if loss.name == "hinge":  # e >= 1 - y yhat, e >= 0
+        q[ie:ie + n] = 1.0
+        rows.append(sp.csc_matrix((np.concatenate([-np.ones(n), -y, -np.ones(n)]),
+                                   (np.concatenate([i_n, i_n, n + i_n]), np.concatenate([ie + i_n, iy + i_n, ie + i_n]))),
+                                  shape=(2 * n, nvar)))
+        b.append(np.concatenate([-np.ones(n), np.zeros(n)]))
+        cones.append(clarabel.NonnegativeConeT(nrow + 2 * n))
+    elif loss.name == "logistic":  # s_i >= log(1 + exp(-y_i yhat_i)): u1 >= e^-s, u2 >= e^(-y yhat - s), u1 + u2 <= 1
+        i_s, i_u1, i_u2 = ie, ie + n, ie + 2 * n
+        q[i_s:i_s + n] = 1.0
+        rows.append(sp.csc_matrix((np.ones(2 * n), (np.repeat(i_n, 2), np.stack([i_u1 + i_n, i_u2 + i_n], 1).ravel())),
+                                  shape=(n, nvar)))
+        b.append(np.ones(n))
+        cones.append(clarabel.NonnegativeConeT(nrow + n))
+    else:
+        cones.append(clarabel.NonnegativeConeT(nrow))
+    # (t_j, z_j) in the second-order cone
+    cc = np.concatenate([(it + np.arange(m))[:, None], np.arange(m * d).reshape(m, d)], axis=1).ravel()
+    rows.append(sp.csc_matrix((-np.ones(m * (d + 1)), (np.arange(m * (d + 1)), cc)), shape=(m * (d + 1), nvar)))
+    b.append(np.zeros(m * (d + 1)))
+    cones += [clarabel.SecondOrderConeT(d + 1)] * m
+    if loss.name == "logistic":
+        r0 = np.arange(n) * 3
+        vals, rr, cl = [], [], []
+        # cone 1: (-s, 1, u1);  cone 2: (-y yhat - s, 1, u2)   (Clarabel: (x, y, z) with y e^(x/y) <= z)
+        rr += [r0, r0 + 2]
+        cl += [i_s + i_n, i_u1 + i_n]
+        vals += [np.ones(n), -np.ones(n)]
+        rr += [3 * n + r0, 3 * n + r0, 3 * n + r0 + 2]
+        cl += [iy + i_n, i_s + i_n, i_u2 + i_n]
+        vals += [y, np.ones(n), -np.ones(n)]
+        rows.append(sp.csc_matrix((np.concatenate(vals), (np.concatenate(rr), np.concatenate(cl))), shape=(6 * n, nvar)))
+        be = np.zeros(6 * n)
+        be[1::3] = 1.0
+        b.append(be)
+        cones += [clarabel.ExponentialConeT()] * (2 * n)
+    s = clarabel.DefaultSettings()
+    s.verbose = False
+    s.tol_gap_abs = 1e-12
+    s.tol_gap_rel = tol
+    s.tol_feas = tol
+    s.tol_ktratio = 1e-8
+    s.max_iter = 200
+    solver = clarabel.DefaultSolver(Pq, q, sp.vstack(rows, format="csc"), np.concatenate(b), cones, s)
+    sol = solver.solve()
+    x = np.asarray(sol.x)
+    Z = x[:nz].reshape(m, d)
+    yhat = np.einsum("mnd,md->n", A, Z)
+    if loss.name == "hinge":  # lambda = y mu, mu the multipliers of e + y yhat >= 1
+        lam = y * np.clip(np.asarray(sol.z)[n + nrow:n + nrow + n], 0.0, 1.0)
+    else:
+        lam = loss.dual_variable(yhat, y)
+    return Z, yhat, lam, str(sol.status)
+
+
+@dataclass
+class _WorkingSet:
+    """Blocks (cell, sign) with the cone rows imposed on each (facets, plus rows found violated)."""
+
+    prog: CNNProgram
+    facets: Callable | None
+    cells: list = field(default_factory=list)
+    signs: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    zero_before: set = field(default_factory=set)
+
+    def add(self, i: int, s: int) -> bool:
+        if any(c == i and t == s for c, t in zip(self.cells, self.signs)):
+            return False
+        self.cells.append(int(i))
+        self.signs.append(int(s))
+        nK = self.prog.Z.shape[0]
+        f = self.facets(int(i)) if self.facets is not None else None
+        mask = np.zeros(nK, dtype=bool)
+        if f is not None and len(f):
+            mask[f] = True
+        else:
+            mask[:] = True
+        self.rows.append(mask)
+        return True
+
+    def drop_zeros(self, Z: np.ndarray) -> np.ndarray:
+        """Drop blocks that were zero last round and still are (the point stays feasible, so
+        the objective cannot rise); returns the kept rows of ``Z``."""
+        zn = np.linalg.norm(Z, axis=1)
+        zero = zn <= 1e-9 * max(zn.max(initial=0.0), 1e-300)
+        drop = zero & np.array([(c, t) in self.zero_before for c, t in zip(self.cells, self.signs)], dtype=bool)
+        self.zero_before = {(c, t) for c, t, z in zip(self.cells, self.signs, zero) if z}
+        keep = np.flatnonzero(~drop)
+        self.cells = [self.cells[j] for j in keep]
+        self.signs = [self.signs[j] for j in keep]
+        self.rows = [self.rows[j] for j in keep]
+        return Z[keep]
+
+    def problem(self):
+        cells = np.array(self.cells, dtype=np.intp)
+        s = np.array(self.signs, dtype=float)
+        A = s[:, None, None] * self.prog.designs(cells)
+        sgn = np.where(self.prog.D[cells], 1.0, -1.0) * np.array(self.rows)
+        return A, sgn
+
+    def add_violated_rows(self, Z: np.ndarray) -> bool:
+        """Impose every row that a block violates beyond the inner solver's accuracy; True when
+        some were added. Blocks at the level of that accuracy are left out (pruning drops them)."""
+        Zr = self.prog.Z
+        slack = np.where(self.prog.D[self.cells], 1.0, -1.0) * (Z @ Zr.T)  # (m, nK)
+        zn = np.linalg.norm(Z, axis=1)
+        tol = _ROW_TOL * np.linalg.norm(Zr, axis=1)[None, :] * zn[:, None]
+        bad = (slack < -tol) & ~np.array(self.rows) & (zn > ACTIVE_TOL * zn.max(initial=0.0))[:, None]
+        for j in np.flatnonzero(bad.any(axis=1)):
+            self.rows[j] = self.rows[j] | bad[j]
+        return bool(bad.any())
+
+
+def _bound(prog: CNNProgram, lam, y, beta, loss: Loss):
+    lam = loss.clip_dual(lam, y)
+    cert, u, _ = cert_max(prog.Z, prog.D, prog.lam_rows(lam), prog.act, prog.exact)
+    return lower_bound(loss, lam, y, cert, beta), lam, cert, u
+
+
+def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum",
+                   activation: str = "relu", leak: float = 0.1, loss: str = "squared", bias: bool = True,
+                   patterns="exact", solver: str = "auto", seed: int = 0, tol: float = GAP_TOL) -> ConvexFit:
+    """Train a two-layer CNN by solving its convex program (module docstring).
+
+    Parameters
+    ----------
+    X : array_like of shape (n, L) or (n, H, W)
+    y : array_like of shape (n,)
+        Labels -1/+1 for the logistic and hinge losses.
+    beta : float
+    filter_size, stride : int
+    pooling : {"sum", "mean"}
+    activation : {"relu", "leaky", "abs"}
+    leak : float
+    loss : {"squared", "logistic", "hinge"}
+    bias : bool
+    patterns : "exact", int or ndarray of bool (P, nK)
+        Every pattern of the patch vectors (the default; exact enumeration refuses when Cover's
+        count is too large and suggests sampling), a number of Gaussian directions, or the
+        patterns themselves.
+    solver : {"auto", "working-set"}
+        The working set (both names mean it).
+    seed : int
+        Seed of pattern sampling.
+    tol : float
+        Target certified relative gap of the working set.
+
+    Returns
+    -------
+    ConvexFit
+        As :func:`cvx_core.fit_convex`, with ``network`` a :class:`ConvNet`, ``patterns``
+        (P, nK), ``V, W`` (P, h') and ``info`` holding ``rounds``, ``blocks`` (the last
+        working-set size), ``n_patches`` (K) and ``inner_time`` (seconds in the inner solver).
+
+    Raises
+    ------
+    ValueError
+        Bad input (shapes, filter size, stride, NaN, labels), or exact enumeration that
+        would be too large.
+    RuntimeError
+        When the inner solver fails (the message names its status and beta).
+    """
+    t0 = time.perf_counter()
+    lossf = make_loss(loss)
+    X = _check_signals(X)
+    y = _check_targets(y, X.shape[0], lossf.name)
+    beta = check_beta(beta)
+    if solver not in ("auto", "working-set"):
+        raise ValueError(f"expected solver 'auto' or 'working-set', got {solver!r}")
+    prog = cnn_program(X, filter_size=filter_size, stride=stride, pooling=pooling, activation=activation,
+                       leak=leak, bias=bias, patterns=patterns, seed=seed)
+    beta_s = beta / prog.scale
+    d = prog.Z.shape[1]
+    # every cell in at most three dimensions: the sphere certificate prices all cells at once
+    # and knows each cell's facets (the only cone rows a block needs)
+    index, sphere = arrangement_geometry(prog.Z, prog.D, prog.act) if prog.exact and d <= 3 else (None, None)
+    ws = _WorkingSet(prog, index.cell_facets if index is not None else None)
+    n_add = max(10, 2 * prog.n) if sphere is not None else min(max(10, prog.n // 2), 60)
+
+    def price(lam):  # cert(lambda) over all cells and the most violated blocks
+        cert, viol, _ = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add)
+        return cert, [(i, s) for i, s, _ in viol]
+
+    lam = lossf.dual_variable(np.zeros(prog.n), y)
+    _, viol = price(lam)
+    Z, yhat = np.zeros((0, d)), np.zeros(prog.n)
+    status, rounds, inner = "Solved", 0, 0.0
+    for i, s in viol:
+        ws.add(i, s)
+    while viol and rounds < MAX_ROUNDS:
+        rounds += 1
+        A, sgn = ws.problem()
+        ti = time.perf_counter()
+        Z, yhat, lam, status = solve_blocks(A, prog.Z, sgn, y, beta_s, lossf)
+        inner += time.perf_counter() - ti
+        if status not in ("Solved", "AlmostSolved"):
+            raise RuntimeError(f"inner solver returned status {status} at beta={beta:g}")
+        if ws.add_violated_rows(Z):
+            continue
+        obj = lossf.value(yhat, y) + beta_s * float(np.linalg.norm(Z, axis=1).sum())
+        lam = lossf.clip_dual(lam, y)
+        cert, viol = price(lam)
+        if obj - lower_bound(lossf, lam, y, cert, beta_s) <= tol * max(abs(obj), 1e-300):
+            break
+        Z = ws.drop_zeros(Z)
+        if not any([ws.add(i, s) for i, s in viol]):  # every violator is in already: the inner solve is the limit
+            break
+    P = prog.D.shape[0]
+    V, W = np.zeros((P, d)), np.zeros((P, d))
+    for i, s, z in zip(ws.cells, ws.signs, Z):
+        (V if s > 0 else W)[i] += z
+    fit_V, fit_W, obj, yhat, bound = None, None, None, None, None
+    for ptol in (ACTIVE_TOL, 0.0):  # the second only when pruning small blocks loses the certificate
+        Vp, Wp = prune(prog.Z, prog.D, prog.act, V, W, ptol)
+        yh = prog.predictions(Vp, Wp)
+        ob = lossf.value(yh, y) + beta_s * float(np.linalg.norm(Vp, axis=1).sum() + np.linalg.norm(Wp, axis=1).sum())
+        for cand in (lossf.dual_variable(yh, y), lam):
+            b = _bound(prog, cand, y, beta_s, lossf)
+            if bound is None or b[0] > bound[0]:
+                bound = b
+        if obj is None or ob < obj or ob - bound[0] <= OPTIMAL_GAP * abs(ob):
+            fit_V, fit_W, obj, yhat = Vp, Wp, ob, yh
+        if obj - bound[0] <= OPTIMAL_GAP * max(abs(obj), 1e-300):
+            break
+    lb, lam_b, cert, u = bound
+    gap = (obj - lb) / max(abs(obj), 1e-300)
+    V, W = fit_V / prog.scale, fit_W / prog.scale
+    net = _network(V, W, filter_size, stride, pooling, prog.act, leak, bias)
+    solver_status = "max_rounds" if rounds >= MAX_ROUNDS and viol else status
+    fit = ConvexFit(
+        objective=float(obj), lower_bound=float(lb), gap=float(gap), certificate=float(cert / beta_s),
+        patterns=prog.D, V=V, W=W, network=net, n_neurons=net.n_filters, solve_time=time.perf_counter() - t0,
+        status=fit_status([solver_status], gap), beta=beta, activation=prog.act.name, leak=float(leak),
+        loss=lossf.name, bias=bool(bias), solver="working-set (cnn, clarabel)", exact_patterns=prog.exact,
+        dual=lam_b, predictions=yhat, u_star=u,
+        info={"rounds": rounds, "blocks": len(ws.cells), "n_patches": prog.K, "inner_time": inner,
+              "columns": [{"solver_status": solver_status}]})
+    if gap > 1e-4:
+        warnings.warn(f"certified relative gap {gap:.2e} at beta={beta:g} (status {fit.status})",
+                      RuntimeWarning, stacklevel=2)
+    return fit
+
+
+def _network(V, W, filter_size, stride, pooling, act, leak, bias) -> ConvNet:
+    """docs/math.md section 4 for each nonzero block: ``u = z / sqrt||z||``, ``alpha = +-sqrt||z||``."""
+    U, A = [], []
+    for M, sign in ((V, 1.0), (W, -1.0)):
+        nrm = np.linalg.norm(M, axis=1)
+        for i in np.flatnonzero(nrm > 0):
+            r = np.sqrt(nrm[i])
+            U.append(M[i] / r)
+            A.append(sign * r)
+    return ConvNet(np.array(U).reshape(-1, V.shape[1]), np.array(A), int(filter_size), int(stride), pooling,
+                   act.name, float(leak), bool(bias))
+
+
+# --------------------------------------------------------------------------- certificates
+def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0) -> Certificate:
+    """How far any CNN is from the global optimum: its objective, and the certified lower bound
+    ``g(lambda / kappa)`` from its own dual vector ``lambda = -grad L(f(X))`` (module docstring).
+
+    ``patterns``: "auto" (every pattern of the patch vectors when Cover's count allows, else
+    5 000 Gaussian directions plus the network's own filters' patterns), "exact", an int or an
+    array. Returns a :class:`cvx_core.certification.Certificate`.
+    """
+    if not isinstance(net, ConvNet):
+        raise TypeError(f"expected a ConvNet, got {type(net).__name__}")
+    lossf = make_loss(loss)
+    X = _check_signals(X)
+    y = _check_targets(y, X.shape[0], lossf.name)
+    beta = check_beta(beta)
+    act = net.sigma
+    Zraw = patch_matrix(X, net.filter_size, net.stride, net.bias)
+    if Zraw.shape[1] != net.U.shape[1]:
+        raise ValueError(f"expected inputs whose patches have {net.U.shape[1] - int(net.bias)} values for this "
+                         f"network, got {Zraw.shape[1] - int(net.bias)}")
+    if isinstance(patterns, str) and patterns == "auto":
+        D, exact = auto_patterns(Zraw, act, seed=seed, extra=(Zraw @ net.U.T >= 0).T)
+    else:
+        D, exact = resolve_patterns(Zraw, patterns, act, seed)
+    n = X.shape[0]
+    K = Zraw.shape[0] // n
+    c = data_scale(Zraw)
+    prog = CNNProgram(Zraw / c, D, n, K, _pool(net.pooling, K), act, c, exact)
+    yhat = net.predict(X)
+    objective = lossf.value(yhat, y) + beta * net.penalty()
+    lb, lam, cert, u = _bound(prog, lossf.dual_variable(yhat, y), y, beta / c, lossf)
+    gap = (objective - lb) / max(abs(objective), 1e-300)
+    # the sign of the most violated block: which of +-g_i the maximiser u serves
+    g = prog.Z.T @ (act.slopes(prog.Z @ u >= 0) * prog.lam_rows(lam))
+    sign = 1 if float(g @ u) >= 0 else -1
+    return Certificate(float(objective), float(cert * c / beta), float(lb), float(gap), u, sign,
+                       (prog.Z @ u >= 0).copy(), bool(exact), int(D.shape[0]), lam)
+
+
+# --------------------------------------------------------------------------- gradient training
+def _cnn_forward_backward(P3, y, beta, act: Activation, lossf: Loss, p, U, A):
+    """Objective and gradient of R CNNs at once: ``P3`` (n, K, h'), ``U`` (R, m, h'), ``A`` (R, m).
+    Returns (F (R,), gU, gA)."""
+    pre = np.einsum("nkh,rmh->rnkm", P3, U)
+    slope = np.where(pre >= 0, act.a, act.b)
+    Hd = p * (pre * slope).sum(axis=2)  # (R, n, m)
+    yhat = np.einsum("rnm,rm->rn", Hd, A)
+    g = -lossf.dual_variable(yhat, y)
+    if lossf.name == "squared":
+        L = 0.5 * np.sum((yhat - y) ** 2, axis=1)
+    elif lossf.name == "logistic":
+        L = np.sum(np.logaddexp(0.0, -y * yhat), axis=1)
+    else:
+        L = np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=1)
+    F = L + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
+    gA = np.einsum("rn,rnm->rm", g, Hd) + beta * A
+    gU = p * np.einsum("rn,rm,rnkm,nkh->rmh", g, A, slope, P3, optimize=True) + beta * U
+    return F, gU, gA
+
+
+def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum", seeds=(0,),
+                   lrs=(0.01,), width: int = 8, activation: str = "relu", leak: float = 0.1,
+                   loss: str = "squared", bias: bool = True, optimizer: str = "adam", steps: int = 1000,
+                   init_scale: float = 1.0) -> list[TrainingHistory]:
+    """Train every (learning rate, seed) pair of CNNs together, full batch, on the objective
+    ``F(U, alpha) = L(f(X), y) + (beta/2)(||U||^2 + ||alpha||^2)`` of :class:`ConvNet`.
+
+    Gradient descent (``"gd"``) or Adam (``"adam"``, as in :mod:`cvx_core.sgd`: bias-corrected,
+    weight decay in the gradient). Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/h')``,
+    ``alpha_j ~ init_scale N(0, 1/m)``. Runs are ordered ``[(lr, seed) for lr in lrs for seed
+    in seeds]``; a run that diverges (objective not finite or above ``DIVERGENCE_FACTOR`` times
+    its start) is frozen at its last finite point with ``diverged_at`` set.
+
+    Returns
+    -------
+    list of TrainingHistory
+        ``network`` and ``initial`` are :class:`ConvNet`; ``last_flip`` is None.
+    """
+    lossf = make_loss(loss)
+    act = make_activation(activation, leak)
+    X = _check_signals(X)
+    y = _check_targets(y, X.shape[0], lossf.name)
+    beta = check_beta(beta)
+    if optimizer not in CNN_OPTIMIZERS:
+        raise ValueError(f"expected optimizer in {CNN_OPTIMIZERS}, got {optimizer!r}")
+    width = _check_int("width", width, 1)
+    T = _check_int("steps", steps, 0)
+    init_scale = positive_float("init_scale", init_scale)
+    pairs = [(positive_float("lr", lr), int(s)) for lr in lrs for s in seeds]
+    if not pairs:
+        raise ValueError("expected at least one learning rate and one seed")
+    probe = ConvNet(np.zeros((0, 1)), np.zeros(0), filter_size, stride, pooling, act.name, leak, bias)
+    P3 = patches(X, filter_size, stride)
+    if bias:
+        P3 = np.concatenate([P3, np.ones(P3.shape[:2] + (1,))], axis=2)
+    dim, K = P3.shape[2], P3.shape[1]
+    p = _pool(pooling, K)
+    U0, A0 = [], []
+    for _, s in pairs:
+        rng = np.random.default_rng(s)
+        U0.append(init_scale * rng.standard_normal((width, dim)) / np.sqrt(dim))
+        A0.append(init_scale * rng.standard_normal(width) / np.sqrt(width))
+    U, A = np.array(U0), np.array(A0)
+    lr = np.array([q for q, _ in pairs])
+    R = len(pairs)
+    obj = np.full((R, T + 1), np.nan)
+    gnorm = np.full((R, T + 1), np.nan)
+    t_start = time.perf_counter()
+    F, gU, gA = _cnn_forward_backward(P3, y, beta, act, lossf, p, U, A)
+    obj[:, 0], gnorm[:, 0] = F, np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
+    limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
+    alive = np.isfinite(F)
+    diverged = np.where(alive, -1, 0)
+    mU, mA, vU, vA = np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A)
+    for t in range(1, T + 1):
+        if optimizer == "adam":
+            mU = ADAM_B1 * mU + (1 - ADAM_B1) * gU
+            mA = ADAM_B1 * mA + (1 - ADAM_B1) * gA
+            vU = ADAM_B2 * vU + (1 - ADAM_B2) * gU**2
+            vA = ADAM_B2 * vA + (1 - ADAM_B2) * gA**2
+            c1, c2 = 1 - ADAM_B1**t, 1 - ADAM_B2**t
+            sU, sA = (mU / c1) / (np.sqrt(vU / c2) + ADAM_EPS), (mA / c1) / (np.sqrt(vA / c2) + ADAM_EPS)
+        else:
+            sU, sA = gU, gA
+        Un, An = U - lr[:, None, None] * sU, A - lr[:, None] * sA
+        with np.errstate(over="ignore", invalid="ignore"):
+            Fn, gUn, gAn = _cnn_forward_backward(P3, y, beta, act, lossf, p, Un, An)
+        bad = alive & ~(np.isfinite(Fn) & (Fn <= limit))
+        diverged[bad] = t
+        alive &= ~bad
+        U = np.where(alive[:, None, None], Un, U)
+        A = np.where(alive[:, None], An, A)
+        gU = np.where(alive[:, None, None], gUn, gU)
+        gA = np.where(alive[:, None], gAn, gA)
+        obj[:, t] = np.where(alive, Fn, np.nan)
+        gnorm[:, t] = np.where(alive, np.sqrt(np.sum(gUn**2, axis=(1, 2)) + np.sum(gAn**2, axis=1)), np.nan)
+    wall = time.perf_counter() - t_start
+    out = []
+    for r, (q, s) in enumerate(pairs):
+        last = T + 1 if diverged[r] < 0 else diverged[r]
+        mk = lambda Uc, Ac: ConvNet(Uc, Ac, probe.filter_size, probe.stride, pooling, act.name, float(leak), bool(bias))  # noqa: E731
+        out.append(TrainingHistory(
+            objective=obj[r, :last].copy(), grad_norm=gnorm[r, :last].copy(), network=mk(U[r], A[r]),
+            initial=mk(U0[r], A0[r]), wall_time=wall, beta=beta, optimizer=optimizer, lr=q, batch_size=X.shape[0],
+            init_scale=init_scale, seed=s, loss=lossf.name, diverged_at=int(diverged[r]), n_batched=R))
+    return out
