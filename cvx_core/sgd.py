@@ -23,6 +23,23 @@ Optimisers (the step size ``lr`` multiplies the gradient of F itself):
   gradient (full batch, or mini-batches when ``batch_size < n``). Weight decay is part of the
   gradient (the objective above), not decoupled.
 
+Step sizes: ``lr`` is constant, or with ``lr_halflife = H`` halves every H steps
+(``lr_t = lr 2^(-(t-1)/H)`` at global step t). A piecewise-linear network's optima sit on kinks
+(data points on a neuron's hyperplane), where a fixed step hops across instead of settling;
+a decaying step lets the iterates settle.
+
+Stationarity. At a kink the gradient above (the ``>= 0`` convention) is one element of the
+Clarke subdifferential and need not vanish even at the global optimum. :func:`stationarity`
+measures the smallest element instead: every pair (point k, neuron j) with
+``|x~_k' u_j| <= kink_tol ||x~_k|| ||u_j||`` may take any slope in ``[b, a]``, and
+
+    stationarity = min ||(grad_U, grad_alpha)||  over those slopes
+
+(one box-constrained least squares per neuron; ``grad_alpha`` does not depend on the slopes
+since ``sigma`` is continuous). It is at most the gradient norm, and 0 at a Clarke-stationary
+point whose kinks lie within ``kink_tol``. With ``tol``, training stops each run once its
+stationarity, polled every ``report_every`` steps, is at most ``tol`` (``stationary_at``).
+
 Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/d')``, ``alpha_j ~ init_scale N(0, 1/m)``.
 
 Several runs (learning rates x seeds) are trained together as one numpy tensor of shape
@@ -40,11 +57,15 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
+from scipy.optimize import lsq_linear
 
 from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
 from .validation import check_beta, check_Xy, positive_float
 
 OPTIMIZERS = ("gd", "sgd", "adam")
+#: Relative distance to a neuron's hyperplane within which :func:`stationarity` lets a point
+#: take any slope (the iterates of a decaying step settle to about this distance).
+KINK_TOL = 1e-3
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 #: A run has diverged when its objective is not finite or exceeds this factor times
 #: max(1, initial objective).
@@ -77,6 +98,12 @@ class TrainingHistory:
         True when ``should_stop`` ended the run early.
     diverged_at : int
         Step at which the run diverged, or -1.
+    stationary_at : int
+        Step at which the run reached the stationarity tolerance ``tol`` and stopped, or -1.
+    lr_halflife : int or None
+        Steps over which the learning rate halves (None: constant).
+    stationarity : float
+        :func:`stationarity` at the final weights.
     n_batched : int
         Number of runs trained in the same tensor.
     last_flip : ndarray of int, shape (n, m)
@@ -100,6 +127,9 @@ class TrainingHistory:
     moments: tuple = ()
     stopped: bool = False
     diverged_at: int = -1
+    stationary_at: int = -1
+    lr_halflife: int | None = None
+    stationarity: float = float("nan")
     n_batched: int = 1
     last_flip: np.ndarray | None = None
     info: dict = field(default_factory=dict, compare=False)
@@ -119,6 +149,10 @@ class TrainingHistory:
     @property
     def diverged(self) -> bool:
         return self.diverged_at >= 0
+
+    @property
+    def stationary(self) -> bool:
+        return self.stationary_at >= 0
 
     def recent_flips(self, window: int) -> np.ndarray:
         """(n, m) bool: pattern bits that changed within the last ``window`` steps."""
@@ -202,6 +236,42 @@ def gradient_norm(net: TwoLayerNet, X, y, beta: float, loss: str = "squared") ->
     return float(np.sqrt(np.sum(gU**2) + np.sum(gA**2)))
 
 
+def stationarity(net: TwoLayerNet, X, y, beta: float, loss: str = "squared", kink_tol: float = KINK_TOL) -> float:
+    """Norm of the smallest subgradient of F at the network (module docstring, "Stationarity").
+
+    Points within ``kink_tol`` (relative) of a neuron's hyperplane may take any slope in
+    ``[b, a]``. At most :func:`gradient_norm`; near 0 at a Clarke-stationary point, the global
+    optimum included, where the gradient itself need not be small.
+    """
+    lossf = make_loss(loss)
+    X, y = check_Xy(X, y, lossf.name)
+    _check_scalar_target(y)
+    return _stationarity(add_bias(X, net.bias), y, float(beta), net.sigma, lossf, net.U, net.alpha, float(kink_tol))
+
+
+def _stationarity(Xb, y, beta, act: Activation, lossf: Loss, U, A, kink_tol) -> float:
+    Z = Xb @ U.T
+    S = np.where(Z >= 0, act.a, act.b)
+    yhat = (Z * S) @ A
+    g = -lossf.dual_variable(yhat, y)  # dL/dyhat
+    gA = (Z * S).T @ g + beta * A
+    scale = np.linalg.norm(Xb, axis=1)[:, None] * np.linalg.norm(U, axis=1)[None, :]
+    kink = np.abs(Z) <= kink_tol * scale
+    S0 = np.where(kink, act.b, S)  # kinks start at slope b; the least squares adds t (a - b), t in [0, 1]
+    GU = ((g[:, None] * S0) * A[None, :]).T @ Xb + beta * U
+    total = float(gA @ gA)
+    for j in range(U.shape[0]):
+        k = np.flatnonzero(kink[:, j])
+        if k.size and A[j] != 0 and act.a != act.b:
+            M = ((act.a - act.b) * A[j] * g[k])[None, :] * Xb[k].T  # (d', |k|)
+            t = lsq_linear(M, -GU[j], bounds=(0.0, 1.0)).x
+            r = GU[j] + M @ t
+        else:
+            r = GU[j]
+        total += float(r @ r)
+    return float(np.sqrt(total))
+
+
 # --------------------------------------------------------------------------- validation
 def _check_scalar_target(y: np.ndarray) -> None:
     if y.ndim != 1:
@@ -265,11 +335,12 @@ def _batch_indices(n, B, seeds, step, cache=None):
 
 
 def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments, last_flip, *,
-         callback, should_stop, report_every, raise_on_divergence):
+         callback, should_stop, report_every, raise_on_divergence, lr_halflife=None, tol=None):
     """Advance R runs by T steps from global step ``t0``. Returns the trajectory and state.
 
     ``last_flip`` (R, n, m) int or None: last step at which each pattern bit
     ``1[x~_k' u_j >= 0]`` changed (0: never); updated in place of a copy and returned.
+    A run whose stationarity falls to ``tol`` is frozen there like a diverged one.
     """
     R = U.shape[0]
     n = Xb.shape[0]
@@ -286,6 +357,7 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
     limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
     alive = np.isfinite(F)
     diverged_at = np.where(alive, -1, t0)
+    stationary_at = np.full(R, -1)
     adam = optimizer == "adam"
     if adam:
         mU, mA, vU, vA = moments if moments else (np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A))
@@ -310,8 +382,9 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
             stepA = (mA / c1) / (np.sqrt(vA / c2) + ADAM_EPS)
         else:
             stepU, stepA = dU, dA
-        Un = U - lr[:, None, None] * stepU
-        An = A - lr[:, None] * stepA
+        lr_t = lr if lr_halflife is None else lr * 0.5 ** ((t - 1) / lr_halflife)
+        Un = U - lr_t[:, None, None] * stepU
+        An = A - lr_t[:, None] * stepA
         with np.errstate(over="ignore", invalid="ignore"):
             Fn, gUn, gAn = fb(Xb, y, Un, An)
         bad = alive & ~(np.isfinite(Fn) & (Fn <= limit))
@@ -341,13 +414,21 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
         gnorm[:, s] = np.where(alive, np.sqrt(np.sum(gUn**2, axis=(1, 2)) + np.sum(gAn**2, axis=1)), np.nan)
         done = s
         if s % report_every == 0 or s == T:
+            if tol is not None:
+                for r in np.flatnonzero(alive):
+                    if _stationarity(Xb, y, beta, act, lossf, U[r], A[r], KINK_TOL) <= tol:
+                        stationary_at[r] = t
+                        alive[r] = False
+                if not np.any(alive):
+                    break
             if callback is not None:
                 callback(t, obj[:, s] if R > 1 else float(obj[0, s]))
             if should_stop is not None and s < T and should_stop():
                 stopped = True
                 break
     out_moments = (mU, mA, vU, vA) if adam else ()
-    return U, A, obj[:, : done + 1], gnorm[:, : done + 1], out_moments, diverged_at, stopped, last_flip
+    return (U, A, obj[:, : done + 1], gnorm[:, : done + 1], out_moments, diverged_at, stopped, last_flip,
+            stationary_at)
 
 
 def _prepare(X, y, beta, loss, activation, leak):
@@ -361,8 +442,9 @@ def _prepare(X, y, beta, loss, activation, leak):
 def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activation: str = "relu",
                leak: float = 0.1, loss: str = "squared", bias: bool = True, optimizer: str = "gd",
                steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
-               init_scale: float = 1.0, callback: Callable | None = None,
-               should_stop: Callable[[], bool] | None = None, report_every: int = 50) -> list[TrainingHistory]:
+               init_scale: float = 1.0, lr_halflife: int | None = None, tol: float | None = None,
+               callback: Callable | None = None, should_stop: Callable[[], bool] | None = None,
+               report_every: int = 50) -> list[TrainingHistory]:
     """Train every (learning rate, seed) pair in one batched numpy tensor.
 
     Minimises ``F(U, alpha) = L(sigma(Xb U') alpha, y) + (beta/2)(||U||^2 + ||alpha||^2)``
@@ -385,6 +467,11 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
     batch_size : int, optional
         Samples per step for "sgd" and "adam" (default: full batch); ignored by "gd".
     init_scale : float
+    lr_halflife : int, optional
+        The learning rate halves every ``lr_halflife`` steps (default: constant).
+    tol : float, optional
+        Stop each run once its :func:`stationarity` is at most ``tol`` (polled every
+        ``report_every`` steps); ``steps`` or ``epochs`` is then the most it may take.
     callback : callable(step, objectives (R,)), optional
         Called every ``report_every`` steps.
     should_stop : callable() -> bool, optional
@@ -394,7 +481,8 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
     -------
     list of TrainingHistory
         One per run. A run that diverges is frozen at its last finite point with
-        ``diverged_at`` set; the others continue.
+        ``diverged_at`` set, one that reaches ``tol`` at that point with ``stationary_at``
+        set; the others continue.
 
     Raises
     ------
@@ -404,6 +492,7 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
     X, y, beta, lossf, act = _prepare(X, y, beta, loss, activation, leak)
     n = X.shape[0]
     B, T = _settings(n, optimizer, batch_size, steps, epochs)
+    lr_halflife, tol = _schedule(lr_halflife, tol)
     pairs = [(positive_float("lr", lr), int(seed)) for lr, seed in itertools.product(lrs, seeds)]
     if not pairs:
         raise ValueError("expected at least one learning rate and one seed")
@@ -412,20 +501,22 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
     A0 = np.stack([init[s][1] for _, s in pairs])
     Xb = add_bias(X, bias)
     t_start = time.perf_counter()
-    U, A, obj, gn, moments, div, stopped, flips = _run(
+    U, A, obj, gn, moments, div, stopped, flips, stat = _run(
         Xb, y, beta, act, lossf, U0, A0, [lr for lr, _ in pairs], optimizer, B, T, [s for _, s in pairs], 0, (), None,
-        callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=False)
+        callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=False,
+        lr_halflife=lr_halflife, tol=tol)
     wall = time.perf_counter() - t_start
     out = []
     for r, (lr, seed) in enumerate(pairs):
-        last = obj.shape[1] if div[r] < 0 else div[r]
+        last = div[r] if div[r] >= 0 else stat[r] + 1 if stat[r] >= 0 else obj.shape[1]
         out.append(TrainingHistory(
             objective=obj[r, :last].copy(), grad_norm=gn[r, :last].copy(),
             network=TwoLayerNet(U[r], A[r], act.name, float(leak), bool(bias)),
             initial=TwoLayerNet(U0[r], A0[r], act.name, float(leak), bool(bias)),
             wall_time=wall, beta=beta, optimizer=optimizer, lr=lr, batch_size=B, init_scale=float(init_scale),
             seed=seed, loss=lossf.name, moments=tuple(mm[r] for mm in moments), stopped=stopped,
-            diverged_at=int(div[r]), n_batched=len(pairs), last_flip=flips[r]))
+            diverged_at=int(div[r]), stationary_at=int(stat[r]), lr_halflife=lr_halflife, n_batched=len(pairs),
+            last_flip=flips[r], stationarity=_stationarity(Xb, y, beta, act, lossf, U[r], A[r], KINK_TOL)))
     return out
 
 
@@ -433,8 +524,8 @@ def train_sgd(X, y, beta, *, width: int = 50, activation: str = "relu", leak: fl
               loss: str = "squared", bias: bool = True, optimizer: str = "gd", lr: float = 0.01,
               steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
               init_scale: float = 1.0, seed: int = 0, init: TwoLayerNet | None = None,
-              callback: Callable | None = None, should_stop: Callable[[], bool] | None = None,
-              report_every: int = 50) -> TrainingHistory:
+              lr_halflife: int | None = None, tol: float | None = None, callback: Callable | None = None,
+              should_stop: Callable[[], bool] | None = None, report_every: int = 50) -> TrainingHistory:
     """Train one network by minimising the nonconvex objective (module docstring).
 
     Parameters are those of :func:`train_runs` for a single ``lr`` and ``seed``; ``init``
@@ -457,6 +548,7 @@ def train_sgd(X, y, beta, *, width: int = 50, activation: str = "relu", leak: fl
         steps = 2000
     B, T = _settings(n, optimizer, batch_size, steps, epochs)
     lr = positive_float("lr", lr)
+    lr_halflife, tol = _schedule(lr_halflife, tol)
     if init is None:
         U0, A0 = initial_weights(X.shape[1], width, bias=bias, init_scale=init_scale, seed=seed)
     else:
@@ -468,16 +560,20 @@ def train_sgd(X, y, beta, *, width: int = 50, activation: str = "relu", leak: fl
     start = TrainingHistory(
         objective=np.zeros(0), grad_norm=np.zeros(0), network=TwoLayerNet(U0, A0, act.name, float(leak), bool(bias)),
         initial=TwoLayerNet(U0, A0, act.name, float(leak), bool(bias)), wall_time=0.0, beta=beta,
-        optimizer=optimizer, lr=lr, batch_size=B, init_scale=float(init_scale), seed=int(seed), loss=lossf.name)
-    return _continue(start, X, y, T, callback, should_stop, report_every)
+        optimizer=optimizer, lr=lr, batch_size=B, init_scale=float(init_scale), seed=int(seed), loss=lossf.name,
+        lr_halflife=lr_halflife)
+    return _continue(start, X, y, T, callback, should_stop, report_every, tol)
 
 
-def resume_training(history: TrainingHistory, X, y, steps: int, *, callback: Callable | None = None,
-                    should_stop: Callable[[], bool] | None = None, report_every: int = 50) -> TrainingHistory:
+def resume_training(history: TrainingHistory, X, y, steps: int, *, tol: float | None = None,
+                    callback: Callable | None = None, should_stop: Callable[[], bool] | None = None,
+                    report_every: int = 50) -> TrainingHistory:
     """Continue a run by ``steps`` more updates with its own settings and optimiser state.
 
     Chunks reproduce one long run exactly (the mini-batch order depends only on the seed and
-    the epoch). The returned history holds the whole trajectory.
+    the epoch, the learning rate only on the global step). The returned history holds the
+    whole trajectory. With ``tol``, the run stops once its :func:`stationarity` is at most
+    ``tol`` (polled every ``report_every`` steps, counted from the chunk's start).
 
     Raises
     ------
@@ -490,22 +586,34 @@ def resume_training(history: TrainingHistory, X, y, steps: int, *, callback: Cal
     X, y, _, _, _ = _prepare(X, y, history.beta, history.loss, net.activation, net.leak)
     if X.shape[1] != net.n_inputs:
         raise ValueError(f"expected X with {net.n_inputs} feature columns for this run, got {X.shape[1]}")
-    return _continue(history, X, y, _positive_int("steps", steps, 0), callback, should_stop, report_every)
+    _, tol = _schedule(None, tol)
+    return _continue(history, X, y, _positive_int("steps", steps, 0), callback, should_stop, report_every, tol)
 
 
-def _continue(h: TrainingHistory, X, y, T, callback, should_stop, report_every) -> TrainingHistory:
+def _schedule(lr_halflife, tol):
+    if lr_halflife is not None:
+        lr_halflife = _positive_int("lr_halflife", lr_halflife)
+    if tol is not None:
+        tol = positive_float("tol", tol)
+    return lr_halflife, tol
+
+
+def _continue(h: TrainingHistory, X, y, T, callback, should_stop, report_every, tol=None) -> TrainingHistory:
     net = h.network
     Xb = add_bias(X, net.bias)
     t0 = max(h.n_steps, 0)
     t_start = time.perf_counter()
-    U, A, obj, gn, moments, _, stopped, flips = _run(
+    U, A, obj, gn, moments, _, stopped, flips, stat = _run(
         Xb, y, h.beta, net.sigma, make_loss(h.loss), net.U[None], net.alpha[None], [h.lr], h.optimizer,
         h.batch_size, T, [h.seed], t0, tuple(mm[None] for mm in h.moments),
         None if h.last_flip is None else h.last_flip[None],
-        callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=True)
+        callback=callback, should_stop=should_stop, report_every=report_every, raise_on_divergence=True,
+        lr_halflife=h.lr_halflife, tol=tol)
     wall = time.perf_counter() - t_start
     keep = 1 if h.objective.size else 0  # the chunk's first point repeats the previous last point
     return replace(
         h, objective=np.concatenate([h.objective, obj[0, keep:]]), grad_norm=np.concatenate([h.grad_norm, gn[0, keep:]]),
         network=TwoLayerNet(U[0], A[0], net.activation, net.leak, net.bias), wall_time=h.wall_time + wall,
-        moments=tuple(mm[0] for mm in moments), stopped=stopped, last_flip=flips[0])
+        moments=tuple(mm[0] for mm in moments), stopped=stopped, last_flip=flips[0],
+        stationary_at=int(stat[0]) if stat[0] >= 0 else h.stationary_at,
+        stationarity=_stationarity(Xb, y, h.beta, net.sigma, make_loss(h.loss), U[0], A[0], KINK_TOL))

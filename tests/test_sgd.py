@@ -15,6 +15,7 @@ from cvx_core.sgd import (
     initial_weights,
     objective_and_gradient,
     resume_training,
+    stationarity,
     train_runs,
     train_sgd,
 )
@@ -106,6 +107,66 @@ def test_chunked_training_reproduces_one_long_run(optimizer):
     np.testing.assert_array_equal(part.initial.U, whole.initial.U)
 
 
+def test_stationarity_vanishes_at_the_global_optimum_where_the_gradient_does_not():
+    """The convex optimum's neurons pass through data points: the gradient (the >= 0 convention)
+    stays large there, the smallest Clarke subgradient vanishes."""
+    X, y = _data("spiral", 12)
+    fit = cvx_core.fit_convex(X, y, BETA)
+    assert fit.gap < 1e-6
+    assert gradient_norm(fit.network, X, y, BETA) > 1.0
+    assert stationarity(fit.network, X, y, BETA) < 1e-5
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
+def test_stationarity_is_the_gradient_norm_away_from_kinks_and_at_most_it_near_them(activation):
+    X, y = _data("moons", 10)
+    h = train_sgd(X, y, BETA, width=5, activation=activation, steps=30)
+    net = h.network
+    g = gradient_norm(net, X, y, BETA)
+    assert stationarity(net, X, y, BETA, kink_tol=0.0) == pytest.approx(g, rel=1e-12)
+    loose = stationarity(net, X, y, BETA, kink_tol=0.3)
+    assert loose <= g * (1 + 1e-12) and loose < 0.999 * g  # a loose tolerance finds a smaller subgradient
+    assert h.stationarity == pytest.approx(stationarity(net, X, y, BETA))
+
+
+def test_tol_stops_each_run_once_stationary():
+    X, y = _data("xor", 10)
+    kw = dict(width=6, optimizer="adam", lr_halflife=500, tol=1e-3, report_every=100)
+    runs = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.01, 0.05), steps=6000, **kw)
+    stopped = [h for h in runs if h.stationary]
+    assert stopped and len(stopped) < len(runs)  # some stop early, the others run to the end
+    for h in runs:
+        if h.stationary:
+            assert h.n_steps == h.stationary_at < 6000 and h.stationary_at % 100 == 0
+            assert h.stationarity <= 1e-3
+            assert np.all(np.isfinite(h.objective))
+        else:
+            assert h.n_steps == 6000 and h.stationarity > 1e-3
+    h = stopped[0]  # one run alone, in chunks, stops at the same step
+    single = train_sgd(X, y, BETA, lr=h.lr, seed=h.seed, steps=2000, **kw)
+    while not single.stationary:
+        single = resume_training(single, X, y, 2000, tol=1e-3, report_every=100)
+    assert single.stationary_at == h.stationary_at
+    np.testing.assert_allclose(single.objective, h.objective, rtol=1e-9)
+
+
+def test_halving_learning_rate_in_chunks_reproduces_one_long_run():
+    X, y = _data("xor", 10)
+    kw = dict(width=5, optimizer="gd", lr=0.05, seed=1, lr_halflife=20)
+    whole = train_sgd(X, y, BETA, steps=90, **kw)
+    part = train_sgd(X, y, BETA, steps=33, **kw)
+    part = resume_training(part, X, y, 57)
+    np.testing.assert_allclose(part.objective, whole.objective, rtol=1e-12)
+    constant = train_sgd(X, y, BETA, steps=90, **{**kw, "lr_halflife": None})
+    assert constant.objective[1] == whole.objective[1]  # the first step uses lr itself
+    # gradient descent's step is lr times the gradient: after 40 steps it is lr / 4
+    h40 = train_sgd(X, y, BETA, steps=40, **kw)
+    h41 = train_sgd(X, y, BETA, steps=41, **kw)
+    _, gU, gA = objective_and_gradient(h40.network, X, y, BETA)
+    np.testing.assert_allclose(h41.network.U, h40.network.U - 0.05 / 4 * gU, rtol=1e-12)
+    assert not np.allclose(constant.network.U, whole.network.U)
+
+
 def test_initialisation_depends_only_on_the_seed():
     X, y = _data()
     a = train_sgd(X, y, BETA, width=6, seed=4, steps=5)
@@ -190,6 +251,8 @@ def test_history_is_a_frozen_record():
     (dict(steps=10, epochs=2), "exactly one"),
     (dict(batch_size=0, optimizer="sgd"), "batch_size"),
     (dict(init_scale=0.0), "init_scale"),
+    (dict(lr_halflife=0), "lr_halflife"),
+    (dict(tol=-1.0), "tol"),
 ])
 def test_bad_settings(kwargs, match):
     X, y = _data()
