@@ -345,7 +345,7 @@ def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9):
 
     ``A`` (m, n, d), ``R`` (r, d), ``sgn`` (m, r) in {+1, -1, 0}. The squared loss is posed on
     the residual, the logistic loss with exponential cones, the hinge loss as linear rows.
-    Returns (Z (m, d), yhat (n,), lam (n,), status).
+    Returns (Z (m, d), yhat (n,), lam (n,) the multipliers of the predictions, status).
     """
     m, n, d = A.shape
     nz, it, iy = m * d, m * d, m * d + m
@@ -422,10 +422,9 @@ def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9):
     x = np.asarray(sol.x)
     Z = x[:nz].reshape(m, d)
     yhat = np.einsum("mnd,md->n", A, Z)
-    if loss.name == "hinge":  # lambda = y mu, mu the multipliers of e + y yhat >= 1
-        lam = y * np.clip(np.asarray(sol.z)[n + nrow:n + nrow + n], 0.0, 1.0)
-    else:
-        lam = loss.dual_variable(yhat, y)
+    # the multipliers of yhat = sum_j A_j z_j are lambda = -grad L: accurate to the solver's
+    # tolerance, where -grad L at the primal point is only as accurate as its square root
+    lam = np.asarray(sol.z)[:n].copy()
     return Z, yhat, lam, str(sol.status)
 
 
@@ -632,9 +631,17 @@ def _network(V, W, filter_size, stride, pooling, act, leak, bias) -> ConvNet:
 
 
 # --------------------------------------------------------------------------- certificates
-def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0) -> Certificate:
-    """How far any CNN is from the global optimum: its objective, and the certified lower bound
-    ``g(lambda / kappa)`` from its own dual vector ``lambda = -grad L(f(X))`` (module docstring).
+def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0,
+                refine: bool = True) -> Certificate:
+    """How far any CNN is from the global optimum: its objective, and a certified lower bound
+    ``g(lambda / kappa)`` on the optimum (module docstring).
+
+    The network's own dual vector ``lambda = -grad L(f(X))`` gives ``certificate`` (``cert /
+    beta``) and a bound. With ``refine``, the program restricted to the network's own cells
+    (each filter's joint pattern and the sign of its output weight) is also solved and its
+    multipliers bound the optimum too: the network's own ``lambda`` is only as accurate as the
+    square root of its objective's, so an optimal network is certified to the solver's
+    accuracy this way.
 
     ``patterns``: "auto" (every pattern of the patch vectors when Cover's count allows, else
     5 000 Gaussian directions plus the network's own filters' patterns), "exact", an int or an
@@ -662,6 +669,22 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
     yhat = net.predict(X)
     objective = lossf.value(yhat, y) + beta * net.penalty()
     lb, lam, cert, u = _bound(prog, lossf.dual_variable(yhat, y), y, beta / c, lossf)
+    if refine and net.n_filters:
+        row_of = {r.tobytes(): i for i, r in enumerate(np.packbits(D, axis=1))}
+        ws = _WorkingSet(prog, arrangement_geometry(prog.Z, D, act)[0].cell_facets if exact and prog.Z.shape[1] <= 3
+                         else None)
+        for j, pat in enumerate((prog.Z @ net.U.T >= 0).T):
+            pat = ~pat if act.symmetric and not pat[0] else pat
+            i = row_of.get(np.packbits(pat).tobytes(), -1)
+            if i >= 0 and net.alpha[j] != 0:  # a filter on a hyperplane of Z has no cell of its own
+                ws.add(i, 1 if net.alpha[j] > 0 else -1)
+        for _ in range(3 if ws.cells else 0):
+            A, sgn = ws.problem()
+            Zs, _, lam_r, status = solve_blocks(A, prog.Z, sgn, y, beta / c, lossf)
+            if status not in ("Solved", "AlmostSolved") or not ws.add_violated_rows(Zs):
+                break
+        if ws.cells and status in ("Solved", "AlmostSolved"):
+            lb = max(lb, _bound(prog, lam_r, y, beta / c, lossf)[0])
     gap = (objective - lb) / max(abs(objective), 1e-300)
     # the sign of the most violated block: which of +-g_i the maximiser u serves
     g = prog.Z.T @ (act.slopes(prog.Z @ u >= 0) * prog.lam_rows(lam))
