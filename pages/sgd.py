@@ -11,8 +11,8 @@ from pages.common.controls import sgd as ctl
 from pages.common.controls.routing import through_app
 from pages.common.data.registry import data_for
 from pages.common.export.chart import cached, chart
-from pages.common.figures.sgd import (certificate_figure, final_gaps_table, objective_curves_figure, pattern_figure,
-                                      run_label, sensitivity_figure, side_by_side_figure)
+from pages.common.figures.sgd import (certificate_figure, final_gaps_table, gap_meaning, objective_curves_figure,
+                                      pattern_figure, run_label, sensitivity_figure, side_by_side_figure)
 from pages.common.real_data_section import KEY as RD_KEY, render_real_data_section
 
 through_app()  # a fresh server may run this file alone (legacy pages/ mode)
@@ -34,6 +34,7 @@ with st.spinner("Solving the convex program over all activation patterns (cached
 p_star = fit.objective if fit is not None else None
 s = ctl.setup_for(c)
 steps = int(ss["sgd_steps"])
+tol = ctl.tol()
 h = errors.attempt(lambda: ctl.live(s, X, y), doing="training", bad="Cannot train")
 if h is None:
     st.stop()
@@ -41,9 +42,9 @@ if h is None:
 st.subheader("Live run")
 b = st.container(horizontal=True, gap="small")  # buttons as wide as their labels (columns truncate them at 1024 px)
 b.button("Play", key="sgd_play", on_click=ctl.set_playing, args=(True,), icon=":material/play_arrow:",
-         disabled=h.n_steps >= steps)
+         disabled=ctl.finished(h, steps))
 b.button("Pause", key="sgd_pause", on_click=ctl.set_playing, args=(False,), icon=":material/pause:")
-b.button(f"Step +{ctl.chunk(steps)}", key="sgd_step", on_click=ctl.step, args=(s, X, y, ctl.chunk(steps)),
+b.button(f"Step +{ctl.chunk(steps)}", key="sgd_step", on_click=ctl.step, args=(s, X, y, ctl.chunk(steps), steps),
          icon=":material/skip_next:", help=f"train {ctl.chunk(steps)} more steps")
 b.button("Reset", key="sgd_reset", on_click=ctl.reset, icon=":material/replay:", help="same initialisation")
 b.button("New seed", key="sgd_newseed", on_click=ctl.new_seed, icon=":material/casino:")
@@ -61,16 +62,20 @@ def live_view():
     hl = ctl.live(s, X, y)
     if ss.get(ctl.ERROR):
         errors.bad_input(ss[ctl.ERROR])
-    st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {steps}" + (" (playing)" if ss.get(ctl.PLAYING) else ""))
+    st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {'at most ' if tol else ''}{steps}"
+                + (" (playing)" if ss.get(ctl.PLAYING) else "") + (" (stationary)" if tol and hl.stationary else ""))
     m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
     m[0].metric("SGD objective", f"{hl.final_objective:.5g}", help="F at the current weights (same function as the engine's)")
     m[1].metric("Convex p*", f"{p_star:.5g}" if p_star else "n/a",
                 help=f"certified convex optimum {p_star:.10g} (gap {fit.gap:.1e})" if fit else None)
     m[2].metric("Gap to p*", f"{(hl.final_objective - p_star) / p_star:.3g}" if p_star else "n/a",
                 help="(SGD objective - certified convex optimum) / convex optimum")
-    m[3].metric("Gradient norm", f"{hl.grad_norm[-1]:.1e}")
+    m[3].metric("Stationarity", f"{hl.stationarity:.1e}",
+                help=f"smallest subgradient of F (any slope at a kink); the gradient itself is {hl.grad_norm[-1]:.1e}")
     m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
     m[5].metric("Convex solve", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
+    st.markdown(f"**Live run, what the gap means:** {gap_meaning(hl, p_star, float(ss['sgd_tol']))}" if hl.n_steps else
+                "**Live run:** at its initialisation; press Play.")
     nets = {f"{ctl.SHORT[s.optimizer]}, step {hl.n_steps}": hl.network.predict}  # short: two titles share the row
     if fit is not None:
         nets["Convex optimum"] = fit.network.predict
@@ -88,16 +93,16 @@ live_view()
 st.subheader("Several runs: learning rate x seed")
 lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
 seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
-runs = cs.runs(s, steps, lrs, seeds, data)
+runs = cs.runs(s, steps, lrs, seeds, data, tol)
 live_run = ctl.live(s, X, y)  # after the live view: its state at the end of this run
-runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds))
+runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds), tol)
 chart(cached(runs_key + ("curves", _fingerprint(live_run)),
                            lambda: objective_curves_figure(runs, p_star, highlight=live_run)),
              key="sgd_fig_curves", filename="sgd_objectives")
 lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
                 "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
                 "cross. Hover for the exact gap.")
-table = final_gaps_table(runs, p_star)
+table = final_gaps_table(runs, p_star, float(ss["sgd_tol"]))
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
 d = st.columns(3)
@@ -107,7 +112,8 @@ if fit is not None:
     d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
 chart(cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
              key="sgd_fig_grid", filename="sgd_sensitivity")
-lecture.explain(f"How to read this: final objective of each (learning rate, seed) after {steps} steps, with its gap to p*; "
+lecture.explain(f"How to read this: final objective of each (learning rate, seed) at the end of its run "
+                f"({'once stationary, ' if tol else ''}at most {steps} steps), with its gap to p*; "
                 f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
                 f"in {runs[0].wall_time:.2f} s (one batched numpy tensor).")
 

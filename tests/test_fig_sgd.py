@@ -3,12 +3,15 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+import cvx_core
 from cvx_core.datasets import make_dataset
 from cvx_core.sgd import train_runs, train_sgd
 from cvx_core.stationary import analyse_stationary
 from pages.common.figures.sgd import (
     certificate_figure,
+    AT_OPTIMUM,
     final_gaps_table,
+    gap_meaning,
     objective_curves_figure,
     pattern_figure,
     sensitivity_figure,
@@ -64,11 +67,29 @@ def test_objective_curves_with_optimum_and_divergence(setup):
 
 def test_final_gaps_table(setup):
     _, _, runs = setup
-    df = final_gaps_table(runs, 0.5)
+    df = final_gaps_table(runs, 0.5, tol=1e-2)
     assert len(df) == 4
     assert df["final objective"].tolist() == [h.final_objective for h in runs]
     np.testing.assert_allclose(df["gap to p* (relative)"], (df["final objective"] - 0.5) / 0.5)
     assert df["status"].str.startswith("diverged").sum() == 2
+    assert df["stationarity"].tolist() == [h.stationarity for h in runs]
+    meaning = df["what the gap means"]
+    assert meaning[df["status"].str.startswith("diverged")].str.startswith("diverged").all()
+    assert meaning[~df["status"].str.startswith("diverged")].str.startswith("unfinished").all()  # 100 steps
+
+
+def test_gap_meaning_tells_unfinished_spurious_and_optimal_apart():
+    X, y = make_dataset("xor", 10, 0.0, 0)
+    p_star = cvx_core.fit_convex(X, y, BETA).objective
+    (h,) = train_runs(X, y, BETA, lrs=(0.05,), width=6, optimizer="adam", steps=6000, lr_halflife=500, tol=1e-3,
+                      report_every=100)
+    assert h.stationary and h.stationarity <= 1e-3
+    gap = (h.final_objective - p_star) / p_star
+    assert gap_meaning(h, p_star, 1e-3).startswith("stationary at the global optimum" if gap <= AT_OPTIMUM
+                                                   else "stationary above p*")
+    assert gap_meaning(h, h.final_objective / (1 + 10 * AT_OPTIMUM), 1e-3).startswith("stationary above p*")
+    assert gap_meaning(h, h.final_objective, 1e-3).startswith("stationary at the global optimum")
+    assert gap_meaning(h, p_star, h.stationarity / 2).startswith("unfinished")
 
 
 def test_sensitivity_grid(setup):

@@ -13,6 +13,10 @@ PAGE = "pages/sgd.py"
 N = 12
 BETA = 0.01  # the shared default log10 beta = -2
 SMALL = {"sgd_steps": "100", "sgd_width": "6", "sgd_nseeds": "2"}
+TOL = 0.01  # the default stationarity tolerance; 100 steps never reach it
+#: The page's defaults (Adam, full batch, a halving step), polled for stationarity every
+#: steps // 20 = 5 steps like the page.
+RUN_KW = dict(optimizer="adam", batch_size=400, lr_halflife=3000, tol=TOL, report_every=5)
 
 
 def _open(**params):
@@ -26,7 +30,7 @@ def _data(name="spiral"):
 
 
 def _kw(**over):
-    kw = dict(width=6, optimizer="gd", lr=0.003, seed=0, batch_size=10, init_scale=1.0)
+    kw = dict(width=6, lr=0.01, seed=0, init_scale=1.0, **RUN_KW)
     kw.update(over)
     return kw
 
@@ -42,7 +46,7 @@ def test_numbers_equal_the_engine(at):
     assert _metric(at, "Convex p*") == f"{fit.objective:.5g}"
     h0 = train_sgd(X, y, BETA, steps=0, **_kw())
     assert _metric(at, "SGD objective") == f"{h0.final_objective:.5g}"
-    runs = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003, 0.01), width=6, steps=100, batch_size=10)
+    runs = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003, 0.01), width=6, steps=100, **RUN_KW)
     df = at.dataframe[0].value
     assert len(df) == 4
     np.testing.assert_allclose(df["final objective"], [h.final_objective for h in runs], rtol=1e-9)
@@ -62,16 +66,16 @@ def test_player_step_play_pause_reset_and_new_seed():
     assert _metric(at, "SGD objective") == f"{train_sgd(X, y, BETA, steps=5, **_kw()).final_objective:.5g}"
     at.button(key="sgd_play").click().run()
     assert at.session_state["sgd_playing"]
-    assert "step 10 of 100 (playing)" in at.get("progress")[0].proto.text
+    assert "step 10 of at most 100 (playing)" in at.get("progress")[0].proto.text
     at.run()
-    assert "step 15 of 100" in at.get("progress")[0].proto.text
+    assert "step 15 of at most 100" in at.get("progress")[0].proto.text
     at.button(key="sgd_pause").click().run()
     assert not at.session_state["sgd_playing"]
     at.run()
-    assert "step 15 of 100" in at.get("progress")[0].proto.text  # paused: no progress
+    assert "step 15 of at most 100" in at.get("progress")[0].proto.text  # paused: no progress
     assert _metric(at, "SGD objective") == f"{train_sgd(X, y, BETA, steps=15, **_kw()).final_objective:.5g}"
     at.button(key="sgd_reset").click().run()
-    assert "step 0 of 100" in at.get("progress")[0].proto.text
+    assert "step 0 of at most 100" in at.get("progress")[0].proto.text
     assert _metric(at, "SGD objective") == f"{train_sgd(X, y, BETA, steps=0, **_kw()).final_objective:.5g}"
     at.button(key="sgd_newseed").click().run()
     assert at.session_state["sgd_seed"] == 1
@@ -87,7 +91,7 @@ def test_play_runs_to_the_end():
             break
         at.run()
     assert not at.session_state["sgd_playing"]
-    assert "step 40 of 40" in at.get("progress")[0].proto.text
+    assert "step 40 of at most 40" in at.get("progress")[0].proto.text
     assert at.button(key="sgd_play").disabled
     X, y = _data()
     assert _metric(at, "Run objective") == f"{train_sgd(X, y, BETA, steps=40, **_kw()).final_objective:.5g}"
@@ -111,8 +115,8 @@ def test_every_training_control():
     at.multiselect(key="sgd_lrs").set_value(["0.001", "0.01", "0.03"]).run()
     at.number_input(key="sgd_nseeds").set_value(1).run()
     df = at.dataframe[0].value
-    runs = train_runs(X, y, BETA, seeds=(3,), lrs=(0.001, 0.01, 0.03), width=5, optimizer="adam", steps=60,
-                      batch_size=4, init_scale=0.3)
+    runs = train_runs(X, y, BETA, seeds=(3,), lrs=(0.001, 0.01, 0.03), width=5, steps=60, init_scale=0.3,
+                      **{**RUN_KW, "batch_size": 4, "report_every": 3})
     np.testing.assert_allclose(df["final objective"], [h.final_objective for h in runs], rtol=1e-9)
     assert df["steps"].tolist() == [60, 60, 60]
     assert not at.exception and not at.error
@@ -122,7 +126,7 @@ def test_stationary_controls_and_insertion():
     at = _open()
     X, y = _data()
     at.selectbox(key="sgd_run").set_value("1").run()  # lr=0.003, seed=1
-    h = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003,), width=6, steps=100, batch_size=10)[1]
+    h = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003,), width=6, steps=100, **RUN_KW)[1]
     a = analyse_stationary(h.network, X, y, BETA, flips=h.recent_flips(5))
     assert _metric(at, "Run objective") == f"{a.objective:.5g}"
     assert _metric(at, "Points on a kink") == str(a.n_kink_points)
@@ -144,7 +148,7 @@ def test_stationary_controls_and_insertion():
 
 
 def test_divergence_is_reported_not_raised():
-    at = _open(sgd_lr="0.3", sgd_init="3", sgd_lrs="0.3,0.001", sgd_width="50")
+    at = _open(sgd_opt="gd", sgd_lr="0.3", sgd_init="3", sgd_lrs="0.3,0.001", sgd_width="50")
     at.button(key="sgd_step").click().run()
     assert any("lower the learning rate" in e.value for e in at.error)
     df = at.dataframe[0].value
@@ -160,7 +164,7 @@ def test_figures_and_metrics_carry_the_engines_numbers(params):
     name, bias = params.get("dataset", "spiral"), params.get("bias") != "0"
     X, y = _data(name)
     fit = cvx_core.fit_convex(X, y, BETA, bias=bias)
-    runs = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003, 0.01), width=6, steps=100, batch_size=10, bias=bias)
+    runs = train_runs(X, y, BETA, seeds=(0, 1), lrs=(0.003, 0.01), width=6, steps=100, bias=bias, **RUN_KW)
     h0 = train_sgd(X, y, BETA, steps=0, bias=bias, **_kw())
     assert _metric(at, "Convex p*") == f"{fit.objective:.5g}"
     assert _metric(at, "SGD objective") == f"{h0.final_objective:.5g}"
@@ -200,3 +204,49 @@ def test_url_binding():
     assert at.multiselect(key="sgd_lrs").value == ["0.001"]
     assert at.select_slider(key="sgd_kink").value == 1e-4  # invalid value ignored
     assert len(at.dataframe[0].value) == 1
+
+
+def test_defaults_converge_and_say_what_the_gap_means():
+    """The lecture defaults on the default data (n = 40): every run of the comparison ends
+    stationary, above the certified p*, and the table says so; the numbers are the engine's."""
+    at = open_page(PAGE, {})
+    assert any(c.value.startswith("Defaults: Adam") for c in at.caption)
+    X, y = load_dataset("spiral", 40, 0.0, 0, 0.0).X, load_dataset("spiral", 40, 0.0, 0, 0.0).y
+    p_star = cvx_core.fit_convex(X, y, BETA).objective
+    runs = train_runs(X, y, BETA, seeds=(0, 1, 2), lrs=(0.003, 0.01), width=50, steps=30000,
+                      **{**RUN_KW, "report_every": 1500})
+    df = at.dataframe[0].value
+    np.testing.assert_allclose(df["final objective"], [h.final_objective for h in runs], rtol=1e-9)
+    assert df["steps"].tolist() == [h.stationary_at for h in runs] and (df["steps"] < 30000).all()
+    assert (df["stationarity"] <= TOL).all()
+    assert (df["final objective"] >= p_star).all()
+    stationary_above = df["gap to p* (relative)"] > 1e-3
+    assert df["what the gap means"][stationary_above].str.startswith("stationary above p*").all()
+    assert df["what the gap means"][~stationary_above].str.startswith("stationary at the global optimum").all()
+    assert not at.error and not at.warning
+    # "stationary above p*" means another pattern set: the certificate then names a neuron to add
+    first_above = str(int(np.flatnonzero(stationary_above.to_numpy())[0]))
+    at.selectbox(key="sgd_run").set_value(first_above).run()
+    assert float(_metric(at, "cert / beta")) > 1 and not at.button(key="sgd_insert").disabled
+
+
+def test_play_stops_once_stationary_and_without_the_option_runs_all_steps():
+    at = _open(sgd_steps="2000", sgd_tol="0.1")  # lr 0.01, seed 0 reaches 0.1 after 700 steps
+    at.button(key="sgd_play").click().run()
+    for _ in range(30):
+        if not at.session_state["sgd_playing"]:
+            break
+        at.run()
+    X, y = _data()
+    ref = train_sgd(X, y, BETA, steps=2000, **_kw(tol=0.1, report_every=100))
+    assert ref.stationary and ref.n_steps < 2000
+    assert f"step {ref.n_steps} of at most 2000 (stationary)" in at.get("progress")[0].proto.text
+    assert at.button(key="sgd_play").disabled
+    assert _metric(at, "Stationarity") == f"{ref.stationarity:.1e}"
+    assert any("what the gap means:** stationary" in str(m.value) for m in at.markdown)
+    at.checkbox(key="sgd_until").uncheck().run()  # without the option the same run goes on to 2000 steps
+    assert not at.button(key="sgd_play").disabled
+    df = at.dataframe[0].value
+    assert (df["steps"] == 2000).all()
+    unfinished = df["stationarity"] > 0.1
+    assert unfinished.any() and df["what the gap means"][unfinished].str.startswith("unfinished").all()

@@ -288,13 +288,13 @@ def test_path(page, browser, app_url):
 
 # --------------------------------------------------------------------------- SGD vs convex
 def _step_count(pg) -> int:
-    txt = pg.get_by_text(re.compile(r"^step \d+ of \d+")).first.inner_text()
+    txt = pg.get_by_text(re.compile(r"^step \d+ of (at most )?\d+")).first.inner_text()
     return int(re.match(r"step (\d+)", txt).group(1))
 
 
 def test_sgd(page, browser, app_url):
     pg = page
-    H.open_page(pg, H.page_url(app_url, "sgd", N))
+    H.open_page(pg, H.page_url(app_url, "sgd", N + "&sgd_steps=2000"))  # frames of 100 steps
     _no_problems(pg, "SGD vs convex on load")
     m0 = H.metrics(pg)
     assert _step_count(pg) == 0
@@ -313,7 +313,7 @@ def test_sgd(page, browser, app_url):
     H.press_slider(pg, "sgd_lr", 1)
     H.wait_changed(pg, lambda: H.figure_signature(pg, "sgd_fig_curves"), curves0, what="the curves after lr")
     names = [t["name"] for t in H.figure_traces(pg, "sgd_fig_curves")]
-    assert "live run: lr=0.01, seed=0" in names, names
+    assert "live run: lr=0.03, seed=0" in names, names
     state = H.metrics(pg)
     _no_problems(pg, "SGD vs convex after sliders")
 
@@ -342,7 +342,7 @@ def test_sgd(page, browser, app_url):
     try:
         _no_problems(pg2, "SGD vs convex from the link")
         assert _stable(H.metrics(pg2)) == _stable(state)
-        assert H.slider_value(pg2, "sgd_lr") == "0.01"
+        assert H.slider_value(pg2, "sgd_lr") == "0.03"
         assert _step_count(pg2) == 0
     finally:
         ctx.close()

@@ -31,33 +31,45 @@ class Setup:
     batch_size: int
     init_scale: float
     seed: int
+    lr_halflife: int | None = None
+
+
+#: A live run advances by steps // FRAMES per frame; stationarity is polled as often.
+FRAMES = 20
+
+
+def chunk(steps: int) -> int:
+    """Steps per frame of the live run, and between two stationarity checks of any run (the
+    same for both, so the live run stops where its twin in the comparison does)."""
+    return max(1, int(steps) // FRAMES)
 
 
 def train_kw(s: Setup) -> dict:
     """The keyword arguments of ``train_sgd`` / ``train_runs`` that ``s`` fixes."""
     return dict(width=s.width, activation=s.activation, leak=s.leak, loss=s.loss, bias=s.bias, optimizer=s.optimizer,
-                batch_size=s.batch_size, init_scale=s.init_scale)
+                batch_size=s.batch_size, init_scale=s.init_scale, lr_halflife=s.lr_halflife)
 
 
-def runs(s: Setup, steps: int, lrs, seeds, data: Dataset) -> list[TrainingHistory]:
-    """All (lr, seed) runs of the comparison, batched and cached (``s.data`` identifies ``data``).
+def runs(s: Setup, steps: int, lrs, seeds, data: Dataset, tol: float | None = None) -> list[TrainingHistory]:
+    """All (lr, seed) runs of the comparison, batched and cached (``s.data`` identifies ``data``);
+    with ``tol`` each run stops once stationary, ``steps`` being the most it may take.
 
     The live run's own learning rate and seed do not enter the cache key.
     """
     return _runs(replace(s, lr=0.0, seed=0), int(steps), tuple(float(v) for v in lrs), tuple(int(v) for v in seeds),
-                 _data=data)
+                 tol, _data=data)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _runs(s: Setup, steps: int, lrs: tuple, seeds: tuple, _data: Dataset) -> list[TrainingHistory]:
+def _runs(s: Setup, steps: int, lrs: tuple, seeds: tuple, tol: float | None, _data: Dataset) -> list[TrainingHistory]:
     bar = st.progress(0.0, text=f"Training {len(lrs) * len(seeds)} runs (batched) ...")
 
     def progress(t: int, _F) -> None:
-        bar.progress(min(t / steps, 1.0), text=f"Step {t} of {steps}, {len(lrs) * len(seeds)} runs batched ...")
+        bar.progress(min(t / steps, 1.0), text=f"Step {t} of at most {steps}, {len(lrs) * len(seeds)} runs batched ...")
 
     try:
-        return train_runs(_data.X, _data.y, s.beta, seeds=seeds, lrs=lrs, steps=steps, callback=progress,
-                          report_every=max(1, steps // 20), **train_kw(s))
+        return train_runs(_data.X, _data.y, s.beta, seeds=seeds, lrs=lrs, steps=steps, tol=tol, callback=progress,
+                          report_every=chunk(steps), **train_kw(s))
     finally:
         bar.empty()
 

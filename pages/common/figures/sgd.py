@@ -114,15 +114,36 @@ def objective_curves_figure(runs: Sequence[TrainingHistory], p_star: float | Non
                    yaxis=dict(title="objective F (log scale)", type="log", tickformat=",.2~r"))  # full values, not "2", "5"
 
 
-def final_gaps_table(runs: Sequence[TrainingHistory], p_star: float | None) -> pd.DataFrame:
-    """One row per run: final objective, relative gap to p*, gradient norm, status."""
+#: A stationary run within this relative gap of p* counts as having found the global optimum.
+AT_OPTIMUM = 1e-3
+
+
+def gap_meaning(h: TrainingHistory, p_star: float | None, tol: float) -> str:
+    """What a run's remaining gap to ``p*`` means, from its stationarity against ``tol``."""
+    if h.diverged:
+        return "diverged: lower the learning rate"
+    if h.stationarity > tol:
+        return f"unfinished: not stationary ({h.stationarity:.1e} > {tol:g}), part of the gap is training left to do"
+    if p_star is None:
+        return "stationary"
+    if (h.final_objective - p_star) / abs(p_star) <= AT_OPTIMUM:
+        return "stationary at the global optimum p*"
+    return ("stationary above p*: a spurious stationary point (another pattern set); "
+            "the certificate below names a neuron to add")
+
+
+def final_gaps_table(runs: Sequence[TrainingHistory], p_star: float | None, tol: float) -> pd.DataFrame:
+    """One row per run: final objective, relative gap to p*, gradient norm, stationarity, status
+    and what the gap means (:func:`gap_meaning`)."""
     rows = []
     for h in runs:
+        status = (f"diverged at step {h.diverged_at}" if h.diverged else f"stationary at step {h.stationary_at}"
+                  if h.stationary and h.n_steps == h.stationary_at else "stopped" if h.stopped else "finished")
         rows.append({
             "learning rate": h.lr, "seed": h.seed, "steps": h.n_steps, "final objective": h.final_objective,
             "gap to p* (relative)": (h.final_objective - p_star) / abs(p_star) if p_star else np.nan,
-            "gradient norm": float(h.grad_norm[-1]),
-            "status": f"diverged at step {h.diverged_at}" if h.diverged else ("stopped" if h.stopped else "finished"),
+            "gradient norm": float(h.grad_norm[-1]), "stationarity": h.stationarity,
+            "status": status, "what the gap means": gap_meaning(h, p_star, tol),
         })
     return pd.DataFrame(rows)
 
