@@ -8,6 +8,7 @@ from pages.common.cache import sgd as cs
 from pages.common.cache.fit import fit_for
 from pages.common.cache.keys import fingerprint
 from pages.common.controls import sgd as ctl
+from pages.common.controls import stop
 from pages.common.controls.routing import through_app
 from pages.common.data.registry import data_for
 from pages.common.export.chart import cached, chart
@@ -93,32 +94,35 @@ live_view()
 st.subheader("Several runs: learning rate x seed")
 lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
 seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
-runs = cs.runs(s, steps, lrs, seeds, data, tol)
-live_run = ctl.live(s, X, y)  # after the live view: its state at the end of this run
 runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds), tol)
-chart(cached(runs_key + ("curves", _fingerprint(live_run)),
-                           lambda: objective_curves_figure(runs, p_star, highlight=live_run)),
-             key="sgd_fig_curves", filename="sgd_objectives")
-lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, dash = "
-                "seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no run can "
-                "cross. Hover for the exact gap.")
-table = final_gaps_table(runs, p_star, float(ss["sgd_tol"]))
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
+runs = stop.run_or_offer("sgd_runs", runs_key, "The comparison", lambda: cs.runs(s, steps, lrs, seeds, data, tol))
+live_run = ctl.live(s, X, y)  # after the live view: its state at the end of this run
+if runs is not None:
+    chart(cached(runs_key + ("curves", _fingerprint(live_run)),
+                 lambda: objective_curves_figure(runs, p_star, highlight=live_run)),
+          key="sgd_fig_curves", filename="sgd_objectives")
+    lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, "
+                    "dash = seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no "
+                    "run can cross. Hover for the exact gap.")
+    table = final_gaps_table(runs, p_star, float(ss["sgd_tol"]))
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
 d = st.columns(3)
-d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_runs.csv", "text/csv", key="sgd_dl_csv")
+if runs is not None:
+    d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_runs.csv", "text/csv", key="sgd_dl_csv")
 d[1].download_button("Live network (JSON)", live_run.network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
 if fit is not None:
     d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
-chart(cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
-             key="sgd_fig_grid", filename="sgd_sensitivity")
-lecture.explain(f"How to read this: final objective of each (learning rate, seed) at the end of its run "
-                f"({'once stationary, ' if tol else ''}at most {steps} steps), with its gap to p*; "
-                f"right, the convex optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together "
-                f"in {runs[0].wall_time:.2f} s (one batched numpy tensor).")
+if runs is not None:
+    chart(cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
+          key="sgd_fig_grid", filename="sgd_sensitivity")
+    lecture.explain(f"How to read this: final objective of each (learning rate, seed) at the end of its run "
+                    f"({'once stationary, ' if tol else ''}at most {steps} steps), with its gap to p*; right, the convex "
+                    f"optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together in "
+                    f"{runs[0].wall_time:.2f} s (one batched numpy tensor).")
 
 st.subheader("Stationary-point view")
-labels = {"live": "live run"} | {str(i): run_label(r) for i, r in enumerate(runs)}
+labels = {"live": "live run"} | {str(i): run_label(r) for i, r in enumerate(runs or [])}
 if ss["sgd_run"] not in labels:
     ss["sgd_run"] = "live"
 r = st.columns([2, 1])
@@ -126,8 +130,9 @@ r[0].selectbox("Run to analyse", list(labels), key="sgd_run", format_func=labels
 r[1].select_slider("Kink tolerance", ctl.KINK_OPTIONS, key="sgd_kink", format_func=lambda v: f"{v:g}",
                    help="a point is on a kink of neuron j when |x~'u_j| <= tol ||x~|| ||u_j|| (or its pattern bit kept flipping late in the run)")
 run = live_run if ss["sgd_run"] == "live" else runs[int(ss["sgd_run"])]
-a = errors.attempt(lambda: cs.analysis_for(run, X, y, ss["sgd_kink"]), doing="analysing the run",
-                   bad="Cannot analyse the run")
+with st.spinner("Analysing the run: the convex program over its own patterns and its certificate (cached) ..."):
+    a = errors.attempt(lambda: cs.analysis_for(run, X, y, ss["sgd_kink"]), doing="analysing the run",
+                       bad="Cannot analyse the run")
 if a is None:
     st.stop()
 m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
@@ -160,7 +165,8 @@ with right:
 key = (ss["sgd_run"], run.n_steps, astuple(s))
 st.button("Insert the violating neuron", key="sgd_insert", on_click=ctl.insert_one, args=(key,), icon=":material/add_circle:",
           disabled=a.certificate.certificate <= 1 + 1e-6 or a.n_live == 0)
-chain = ctl.insertions(key, a, run, X, y)
+with st.spinner("Inserting the violating neuron and re-solving (cached) ..."):
+    chain = ctl.insertions(key, a, run, X, y)
 for i, ins in enumerate(chain, 1):
     if not ins.added:
         st.success(f"Insertion {i}: cert/beta = {ins.certificate_before.certificate:.6f} <= 1, nothing left to insert.")

@@ -14,6 +14,7 @@ from cvx_core.datasets import Dataset
 from cvx_core.path import PathResult
 
 from . import errors
+from .controls import stop
 from .cache import fit as cfit
 from .cache.keys import Controls, data_key
 from .cache.path import solve_path
@@ -76,8 +77,8 @@ def path(c: Controls, data: Dataset, n_betas: int, min_ratio: float) -> PathResu
 
     def call() -> PathResult:
         cfit.check_size(data.X, c.bias, pat)
-        return solve_path(data_key(c), c.activation, c.leak, c.loss, c.bias, int(n_betas), float(min_ratio), pat,
-                          c.seed, _data=data)
+        args = (data_key(c), c.activation, c.leak, c.loss, c.bias, int(n_betas), float(min_ratio), pat, c.seed)
+        return stop.run_or_offer("path", args, "The path", lambda: solve_path(*args, _data=data))
 
     out = errors.attempt(call, doing="solving the path", bad="Cannot compute the path",
                          hint="Try a larger smallest beta, another loss, or fewer points.",

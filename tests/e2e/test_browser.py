@@ -349,6 +349,25 @@ def test_sgd(page, browser, app_url):
     _screenshots(pg, "sgd")
 
 
+def test_stop_ends_a_long_comparison(page, app_url):
+    """Stop, clicked while the comparison trains, ends it within a progress update; the page then
+    offers to run it again instead of restarting it."""
+    pg = page
+    pg.goto(H.page_url(app_url, "sgd", "n=40&sgd_nseeds=6&sgd_steps=50000&sgd_until=0"))  # 12 runs, ~10 s
+    stop = _button(pg, "sgd_runs_stop")
+    H.wait_for(stop.is_visible, timeout=60, what="the Stop button while the comparison trains")
+    stop.click()
+    stopped = pg.get_by_text("The comparison was stopped before it finished")
+    H.wait_for(stopped.is_visible, timeout=10, what="the comparison to stop")
+    H.wait_idle(pg)
+    assert H.chart_key(pg, "sgd_fig_curves") is None, "no curves of a stopped comparison"
+    _no_problems(pg, "after Stop")
+    _button(pg, "sgd_runs_restart").click()
+    H.wait_for(stop.is_visible, timeout=30, what="the comparison to run again")
+    stop.click()
+    H.wait_for(stopped.is_visible, timeout=10, what="the comparison to stop again")
+
+
 # --------------------------------------------------------------------------- a fresh server
 def test_fresh_server_page_link(browser):
     """The first request a new server gets is a shared link to the Sparsity path.
