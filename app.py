@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/arrangements.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
     st.Page("pages/path.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
     st.Page("pages/sgd.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
+    st.Page("pages/cnn.py", title="Convolutional networks", icon=":material/waves:", url_path="cnn"),
 ]
 
 

@@ -697,10 +697,12 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
 def _cnn_forward_backward(P3, y, beta, act: Activation, lossf: Loss, p, U, A):
     """Objective and gradient of R CNNs at once: ``P3`` (n, K, h'), ``U`` (R, m, h'), ``A`` (R, m).
     Returns (F (R,), gU, gA)."""
-    pre = np.einsum("nkh,rmh->rnkm", P3, U)
+    R, m, h = U.shape
+    n, K, _ = P3.shape
+    pre = (P3.reshape(n * K, h) @ U.transpose(0, 2, 1)).reshape(R, n, K, m)
     slope = np.where(pre >= 0, act.a, act.b)
     Hd = p * (pre * slope).sum(axis=2)  # (R, n, m)
-    yhat = np.einsum("rnm,rm->rn", Hd, A)
+    yhat = (Hd @ A[:, :, None])[:, :, 0]
     g = -lossf.dual_variable(yhat, y)
     if lossf.name == "squared":
         L = 0.5 * np.sum((yhat - y) ** 2, axis=1)
@@ -709,8 +711,10 @@ def _cnn_forward_backward(P3, y, beta, act: Activation, lossf: Loss, p, U, A):
     else:
         L = np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=1)
     F = L + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
-    gA = np.einsum("rn,rnm->rm", g, Hd) + beta * A
-    gU = p * np.einsum("rn,rm,rnkm,nkh->rmh", g, A, slope, P3, optimize=True) + beta * U
+    gA = (g[:, None, :] @ Hd)[:, 0, :] + beta * A
+    slope *= (p * g)[:, :, None, None]
+    slope *= A[:, None, None, :]
+    gU = slope.reshape(R, n * K, m).transpose(0, 2, 1) @ P3.reshape(n * K, h) + beta * U
     return F, gU, gA
 
 

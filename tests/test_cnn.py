@@ -37,7 +37,7 @@ def test_optimum_equals_the_cvxpy_model(activation, loss, pooling):
     assert fit.lower_bound <= ref * (1 + 1e-7)
 
 
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
 def test_optimum_with_bias_equals_the_cvxpy_model(loss):
     X, y = _signals(loss, n=4, length=4, seed=1)
     fit = fit_convex_cnn(X, y, 0.05, filter_size=2, loss=loss, stride=1)

@@ -1,0 +1,127 @@
+"""Cached calls of the Convolutional networks page: data, the convex fit, the filter-space
+picture, pattern counts and the batched gradient runs, keyed by a small frozen :class:`Setup`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cvx_core import cnn
+from cvx_core import geometry as geo
+from cvx_core.model import make_activation
+from cvx_core.patterns import auto_choice, cover_bound, cover_count, data_rank, enumerate_patterns
+from cvx_core.signals import IMAGES, make_signals
+
+from ..figures.arrangements import pattern_text
+
+#: Exact enumeration up to this Cover's count of the patch vectors, else sampled directions.
+UI_MAX_PATTERNS = 10_000
+#: Gaussian directions sampled when enumeration is out of reach (images: rank h*h + 1).
+UI_SAMPLES = 2_000
+#: Cells drawn in filter space up to this many (polygons), hover text up to the second.
+MAX_DRAWN, MAX_LABELLED = 12_000, 3_000
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything that fixes the data and the program except beta (hashable)."""
+
+    data: str
+    n: int
+    length: int
+    noise: float
+    seed: int
+    filter_size: int
+    stride: int
+    pooling: str
+    activation: str
+    leak: float
+    loss: str
+    bias: bool
+
+    @property
+    def images(self) -> bool:
+        return self.data in IMAGES
+
+    def fit_kw(self) -> dict:
+        return dict(filter_size=self.filter_size, stride=self.stride, pooling=self.pooling,
+                    activation=self.activation, leak=self.leak, loss=self.loss, bias=self.bias)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def data(s: Setup) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` of the built-in set (labels -1/+1; the patches are checked here too)."""
+    X, y = make_signals(s.data, s.n, s.length, noise=s.noise, seed=s.seed)
+    cnn.patches(X, s.filter_size, s.stride)  # a filter larger than the signal: the error names both
+    return X, y
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def patch_design(s: Setup) -> np.ndarray:
+    """The patch matrix ``Z`` (nK, h') of the data."""
+    return cnn.patch_matrix(data(s)[0], s.filter_size, s.stride, s.bias)
+
+
+def patterns_choice(s: Setup):
+    """"exact" when Cover's count of the patch vectors is at most :data:`UI_MAX_PATTERNS`, else
+    the number of directions to sample."""
+    return auto_choice(patch_design(s), max_exact=UI_MAX_PATTERNS, n_samples=UI_SAMPLES)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def fit(s: Setup, beta: float):
+    X, y = data(s)
+    return cnn.fit_convex_cnn(X, y, beta, patterns=patterns_choice(s), seed=s.seed, **s.fit_kw())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def filter_space(s: Setup) -> dict:
+    """The arrangement of the patch vectors in filter space (h' = 2 or 3): the planar pictures,
+    each cell's row in the fit's pattern list, and hover labels (None when too many)."""
+    Z = patch_design(s)
+    D = enumerate_patterns(Z)
+    pics = geo.arrangement_pictures(Z)
+    out = {"n_cells": int(D.shape[0]), "pictures": pics, "labels": None,
+           "index": tuple(geo.match_patterns(p.patterns, D) for p in pics)}
+    if D.shape[0] <= MAX_LABELLED:
+        out["labels"] = tuple(pattern_text(p.patterns) for p in pics)
+    return out
+
+
+def cell_norms(pictures, fit_) -> tuple:
+    """The fit's group norms ``||v_i||, ||w_i||`` for every drawn cell (NaN where unused)."""
+    G = fit_.group_norms()
+    sym = make_activation(fit_.activation, fit_.leak).symmetric
+    out = []
+    for pic in pictures:
+        rows = geo.match_patterns(pic.patterns, fit_.patterns, symmetric=sym)
+        out.append(np.where(rows[:, None] >= 0, G[np.maximum(rows, 0)], np.nan))
+    return tuple(out)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def counts(s: Setup) -> dict:
+    """Exact pattern counts of the patch vectors of the first m samples against Cover's count in
+    rank h' (the bound a general-position arrangement reaches), m on a small grid."""
+    X, _ = data(s)
+    out = {"nK": [], "engine": [], "cover": [], "bound": []}
+    for m in np.unique(np.round(np.geomspace(1, s.n, 6)).astype(int)):
+        Z = cnn.patch_matrix(X[:m], s.filter_size, s.stride, s.bias)
+        r = data_rank(Z)
+        if cover_count(len(Z), r) > UI_MAX_PATTERNS:
+            break
+        out["nK"].append(len(Z))
+        out["engine"].append(int(enumerate_patterns(Z).shape[0]))
+        out["cover"].append(cover_count(len(Z), Z.shape[1]))
+        out["bound"].append(cover_bound(len(Z), Z.shape[1]))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def runs(s: Setup, beta: float, optimizer: str, lrs: tuple, n_seeds: int, width: int, steps: int):
+    """Gradient runs (every lr x seed) on the same CNN objective, batched in one tensor."""
+    X, y = data(s)
+    kw = s.fit_kw()
+    return cnn.train_cnn_runs(X, y, beta, seeds=tuple(range(n_seeds)), lrs=lrs, width=width, optimizer=optimizer,
+                              steps=steps, **kw)

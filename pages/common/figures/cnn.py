@@ -1,0 +1,123 @@
+"""Plotly builders of the Convolutional networks page: pure functions ``data -> go.Figure``.
+
+Signals and images coloured by label (+1 orange, -1 blue), filters as stems (signals) or tiles
+(images) titled with their output weight, which patches switch a filter on, and the gradient
+runs' objectives against the certified convex optimum.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..palette import BLACK, DIVERGING, GREY, LABEL, OFF_ON, SERIES, SIGN
+
+#: At most this many samples drawn (signals) or tiled (images), and filters drawn.
+MAX_SAMPLES, MAX_FILTERS = 12, 12
+
+
+def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
+    fig.update_layout(title=title, margin=dict(l=10, r=10, t=60, b=10), height=height,
+                      legend=dict(orientation="h", y=-0.15), **kw)
+    return fig
+
+
+def _grid(k: int, cols: int) -> tuple[int, int]:
+    return max(1, -(-k // cols)), min(cols, max(k, 1))
+
+
+def signals_figure(X: np.ndarray, y: np.ndarray, predictions: np.ndarray | None = None) -> go.Figure:
+    """The first samples: signals as lines over their positions, images as tiles; the title of
+    each tile (and the hover of each line) gives the label and the fit's prediction."""
+    k = min(len(X), MAX_SAMPLES)
+    pred = (lambda j: f", f = {predictions[j]:+.2f}") if predictions is not None else (lambda j: "")
+    if X.ndim == 2:
+        fig = go.Figure()
+        for j in range(k):
+            fig.add_trace(go.Scatter(x=np.arange(X.shape[1]), y=X[j], mode="lines+markers",
+                                     line=dict(color=LABEL[float(y[j])], width=2), marker=dict(size=5),
+                                     name=f"y = {y[j]:+g}", legendgroup=str(y[j]), showlegend=j == int(np.argmax(y == y[j])),
+                                     hovertemplate=f"sample {j}, y = {y[j]:+g}{pred(j)}<br>position %{{x}}: %{{y:.3f}}<extra></extra>"))
+        return _layout(fig, f"First {k} signals (colour: label)", 320, xaxis=dict(title="position"),
+                       yaxis=dict(title="value"))
+    rows, cols = _grid(k, 6)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"{j}: y = {y[j]:+g}{pred(j)}" for j in range(k)],
+                        horizontal_spacing=0.02, vertical_spacing=0.12)
+    for j in range(k):
+        fig.add_trace(go.Heatmap(z=X[j][::-1], colorscale=DIVERGING, zmid=0, showscale=False,
+                                 hovertemplate=f"sample {j}<br>value %{{z:.2f}}<extra></extra>"), j // cols + 1, j % cols + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    return _layout(fig, f"First {k} images", 140 * rows + 60)
+
+
+def filters_figure(U: np.ndarray, alpha: np.ndarray, filter_size: int, bias: bool, images: bool) -> go.Figure:
+    """Each filter ``u_j``: stems over its h positions (signals) or an h x h tile (images), the
+    bias as a grey stem/caption, titled with ``alpha_j`` (vermillion > 0, blue < 0); largest
+    ``|alpha_j|`` first."""
+    order = np.argsort(-np.abs(alpha))[:MAX_FILTERS]
+    k = len(order)
+    rows, cols = _grid(k, 6)
+    titles = [f"<span style='color:{SIGN[1.0 if alpha[j] > 0 else -1.0]}'>alpha = {alpha[j]:+.3f}</span>"
+              + (f", b = {U[j, -1]:+.2f}" if bias else "") for j in order]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or ["no filter: beta above beta_max"],
+                        horizontal_spacing=0.04, vertical_spacing=0.18)
+    top = float(np.abs(U).max()) if U.size else 1.0
+    for t, j in enumerate(order):
+        r, c = t // cols + 1, t % cols + 1
+        w = U[j, :-1] if bias else U[j]
+        colour = SIGN[1.0 if alpha[j] > 0 else -1.0]
+        if images:
+            fig.add_trace(go.Heatmap(z=w.reshape(filter_size, filter_size)[::-1], colorscale=DIVERGING, zmin=-top,
+                                     zmax=top, showscale=False, hovertemplate="weight %{z:.3f}<extra></extra>"), r, c)
+            fig.update_yaxes(scaleanchor=f"x{t + 1 if t else ''}", row=r, col=c)
+        else:
+            fig.add_trace(go.Bar(x=np.arange(filter_size), y=w, marker=dict(color=colour), width=0.25,
+                                 hovertemplate="position %{x}: %{y:.3f}<extra></extra>", showlegend=False), r, c)
+            fig.update_yaxes(range=[-1.1 * top, 1.1 * top], row=r, col=c)
+    fig.update_xaxes(showticklabels=not images, visible=not images, dtick=1)
+    fig.update_yaxes(showticklabels=False, zeroline=True, zerolinecolor=BLACK)
+    fig.update_annotations(font_size=11)
+    return _layout(fig, f"Learned filters (largest |alpha| first, {k} of {len(alpha)})", 170 * rows + 70)
+
+
+def switched_on_figure(on: np.ndarray, y: np.ndarray, j: int) -> go.Figure:
+    """Which patches switch filter j on: ``1[x~_k' u_j >= 0]`` per sample (rows, label in the
+    axis) and patch position k (columns)."""
+    n, K = on.shape
+    labels = [f"{i} ({y[i]:+g})" for i in range(n)]
+    fig = go.Figure(go.Heatmap(z=on.astype(float), x=np.arange(K), y=labels, colorscale=OFF_ON, zmin=0, zmax=1,
+                               showscale=False, xgap=1, ygap=1,
+                               hovertemplate="sample %{y}<br>patch %{x}: %{z}<extra></extra>"))
+    return _layout(fig, f"Filter {j}: patches that switch it on (green)", max(220, 18 * n + 90),
+                   xaxis=dict(title="patch position k", dtick=1 if K <= 30 else None),
+                   yaxis=dict(title="sample (label)", autorange="reversed"))
+
+
+def runs_figure(histories, p_star: float | None) -> go.Figure:
+    """Objective of every gradient run against its step, with the certified convex optimum p*."""
+    fig = go.Figure()
+    lrs = sorted({h.lr for h in histories})
+    for h in histories:
+        colour = SERIES[lrs.index(h.lr) % len(SERIES)]
+        fig.add_trace(go.Scatter(x=np.arange(len(h.objective)), y=h.objective, mode="lines",
+                                 line=dict(color=colour, width=2), name=f"lr={h.lr:g}, seed={h.seed}",
+                                 hovertemplate="step %{x}<br>F = %{y:.6g}<extra>" + f"lr={h.lr:g}, seed={h.seed}</extra>"))
+    shapes = []
+    if p_star is not None:
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=p_star, y1=p_star,
+                           line=dict(color=BLACK, width=2, dash="dash")))
+        fig.add_trace(go.Scatter(x=[0], y=[p_star], mode="markers", marker=dict(color=BLACK, size=1), name="convex p*",
+                                 hovertemplate=f"certified convex optimum {p_star:.6g}<extra></extra>"))
+    return _layout(fig, "Gradient runs on the same objective (dashed: certified convex optimum)", 380,
+                   shapes=shapes, xaxis=dict(title="step"), yaxis=dict(title="objective F", type="log"))
+
+
+def counts_figure(nK, engine, cover, bound) -> go.Figure:
+    """Exact pattern counts of the patch vectors against n K, with Cover's count and bound."""
+    traces = [go.Scatter(x=nK, y=bound, mode="lines", name="bound 2r(e(nK-1)/r)^r", line=dict(color=GREY, dash="dash")),
+              go.Scatter(x=nK, y=cover, mode="lines", name="Cover's count (rank h')", line=dict(color=SERIES[0], width=3)),
+              go.Scatter(x=nK, y=engine, mode="markers", name="enumerated (engine)",
+                         marker=dict(color=SERIES[1], size=10, symbol="circle-open", line=dict(width=2.5)))]
+    return _layout(go.Figure(traces), "Patterns against the number of patch vectors", 360,
+                   xaxis=dict(title="patch vectors n K", type="log"), yaxis=dict(title="patterns P", type="log"))
