@@ -1,8 +1,17 @@
 """Many users at once: websocket sessions moving sliders on different pages of one server.
 
-Run: ``python benchmarks/concurrent_sessions.py [--users 20] [--duration 60] [--think 1.0]``
-(from the repository root; starts ``streamlit run app.py`` on a free port in 8610-8650 unless
-``--url`` names a running server).
+Run: ``python benchmarks/concurrent_sessions.py [--users 20] [--duration 60] [--think 1.0] [--servers 1]``
+(from the repository root; starts ``--servers`` processes of ``streamlit run app.py`` on free
+ports in 8610-8650 (or ``--ports``) unless ``--url`` names running servers, comma-separated, or a
+reverse proxy in front of them; ``--via`` sends the sessions through a proxy in front of the
+servers it started; README, "Serving a class").
+
+Several servers: sessions are dealt round-robin over them (a session is one websocket, so it
+stays on its server, as behind a proxy with sticky sessions). Through a proxy each session first
+loads the page (``GET /``) and sends the cookies it got on its websocket, as a browser does, so
+a cookie-sticky proxy routes it like a browser. For the servers it started, the benchmark also
+reports each process's resident memory before the sessions open, once they are open and idle,
+and at the end: memory per session is the growth divided by the sessions.
 
 Each virtual user is one Streamlit session speaking the browser's own protocol on
 ``/_stcore/stream`` (protobuf ``BackMsg`` / ``ForwardMsg``): it opens its page with the app's
@@ -85,17 +94,26 @@ def _key_of(widget_id: str) -> str:
     return widget_id.split("-", 2)[2] if widget_id.startswith("$$ID-") and widget_id.count("-") >= 2 else widget_id
 
 
+def _page_cookies(url: str, timeout: float) -> str:
+    """The cookies a browser would get loading the page (a sticky proxy sets its route there)."""
+    with urllib.request.urlopen(url + "/", timeout=timeout) as r:
+        return "; ".join(c.split(";", 1)[0] for c in r.headers.get_all("Set-Cookie") or [])
+
+
 class Session:
     """One Streamlit session over a websocket."""
 
     def __init__(self, url: str, page: str, query: str):
+        self.url = url
         self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
         self.page, self.query, self.page_hash = page, query, ""
         self.ws = None
 
     async def open(self, timeout: float) -> Run:
+        cookies = await asyncio.to_thread(_page_cookies, self.url, timeout)
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
-                                           open_timeout=timeout, ping_interval=None)
+                                           open_timeout=timeout, ping_interval=None,
+                                           additional_headers={"Cookie": cookies} if cookies else None)
         return await self.rerun([], timeout)
 
     async def close(self) -> None:
@@ -251,19 +269,34 @@ def pct(xs: list, q: float) -> float:
     return xs[min(len(xs) - 1, max(0, int(round(q / 100 * (len(xs) - 1)))))]
 
 
-async def main_async(args, url: str) -> int:
+def rss_mb(pids: list) -> list:
+    """Resident memory of each process, MB (Linux /proc)."""
+    out = []
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out.append(int(line.split()[1]) / 1024)
+    return out
+
+
+async def main_async(args, urls: list, pids: list) -> int:
     pages = list(SCENARIOS)
     stats = {p: Stats(p) for p in pages}
     start = asyncio.Event()
-    # warm the caches once per page (the first solve is cold start, not concurrency)
-    print(f"warming up each page once ({url}) ...", flush=True)
-    for p in pages:
-        s = Session(url, SCENARIOS[p].page, args.query)
-        r = await s.open(args.timeout)
-        await s.close()
-        print(f"  {p:13s} first run {r.t_run:6.2f} s" + (f"  ERRORS {r.errors}" if r.errors else ""), flush=True)
+    url = urls[0]
+    # warm the caches once per page and server (the first solve is cold start, not concurrency;
+    # behind a proxy the warm-up sessions land where the proxy sends them)
+    for u in urls:
+        print(f"warming up each page once ({u}) ...", flush=True)
+        for p in pages:
+            s = Session(u, SCENARIOS[p].page, args.query)
+            r = await s.open(args.timeout)
+            await s.close()
+            print(f"  {p:13s} first run {r.t_run:6.2f} s" + (f"  ERRORS {r.errors}" if r.errors else ""), flush=True)
+    mem0 = rss_mb(pids)
     names = [pages[i % len(pages)] for i in range(args.users)]
-    tasks = [asyncio.create_task(user(i, n, url, args.query, args.duration, args.think, args.timeout, stats[n], start))
+    tasks = [asyncio.create_task(user(i, n, urls[i % len(urls)], args.query, args.duration, args.think, args.timeout,
+                                      stats[n], start))
              for i, n in enumerate(names)]
     await asyncio.sleep(0)
     print(f"{args.users} sessions opening, then moving sliders for {args.duration:.0f} s (think time {args.think} s) ...",
@@ -271,14 +304,18 @@ async def main_async(args, url: str) -> int:
     # let every session load its page before the clock starts
     while sum(len(st.first_load) for st in stats.values()) + sum(1 for t in tasks if t.done()) < args.users:
         await asyncio.sleep(0.2)
+    mem_open = rss_mb(pids)
     start.set()
     t0 = time.perf_counter()
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
 
-    # the server keeps answering
-    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
-        health = r.read().decode()
+    mem_end = rss_mb(pids)
+    # every server keeps answering
+    health = []
+    for u in urls:
+        with urllib.request.urlopen(f"{u}/_stcore/health", timeout=10) as r:
+            health.append(r.read().decode())
     s = Session(url, "", args.query)
     after = await s.open(args.timeout)
     await s.close()
@@ -304,6 +341,13 @@ async def main_async(args, url: str) -> int:
           f"{wall:.0f} s wall, {len(allr) / wall:.1f} moves/s served)")
     print(f"after the run: health {health!r}, a fresh session drew the Overview in {after.t_run:.2f} s"
           + (f" with errors {after.errors}" if after.errors else " without errors"))
+    if pids:
+        per = (sum(mem_open) - sum(mem0)) / max(1, args.users)
+        print(f"memory (MB, resident, per server process): warm {', '.join(f'{m:.0f}' for m in mem0)}; "
+              f"{args.users} sessions open {', '.join(f'{m:.0f}' for m in mem_open)}; at the end "
+              f"{', '.join(f'{m:.0f}' for m in mem_end)}; per idle session {per:.1f} MB, per session at the end "
+              f"{(sum(mem_end) - sum(mem0)) / max(1, args.users):.1f} MB")
+    print(f"{len(urls)} server(s): " + ", ".join(urls))
     for p in pages:
         for e in stats[p].errors[:5] + stats[p].violations[:5]:
             print("  ", e)
@@ -323,20 +367,26 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=1.0, help="seconds between a finished run and the next move")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds one run may take before it counts as an error")
     ap.add_argument("--query", default="", help="extra query string for every session, e.g. n=20 (default: app defaults)")
-    ap.add_argument("--url", help="a running server (default: start one)")
+    ap.add_argument("--url", help="running servers, comma-separated, or a proxy in front of them (default: start them)")
+    ap.add_argument("--servers", type=int, default=1, help="server processes to start (without --url)")
+    ap.add_argument("--ports", help="their ports, comma-separated (default: free ports in 8610-8650)")
+    ap.add_argument("--via", help="send the sessions through this proxy in front of the started servers")
     ap.add_argument("--json", help="write the raw latencies to this file")
     args = ap.parse_args()
-    server = None
-    url = args.url
-    if url is None:
-        server = H.Server()
-        server.wait_healthy()
-        url = server.url
+    servers = []
     try:
-        return asyncio.run(main_async(args, url))
+        if args.url:
+            urls = [u.rstrip("/") for u in args.url.split(",")]
+        else:
+            ports = [int(p) for p in args.ports.split(",")] if args.ports else [None] * args.servers
+            for port in ports:  # one after the other: each takes the next free port
+                servers.append(H.Server(port))
+                servers[-1].wait_healthy()
+            urls = [args.via.rstrip("/")] if args.via else [sv.url for sv in servers]
+        return asyncio.run(main_async(args, urls, [sv.proc.pid for sv in servers]))
     finally:
-        if server is not None:
-            server.stop()
+        for sv in servers:
+            sv.stop()
 
 
 if __name__ == "__main__":
