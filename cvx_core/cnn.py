@@ -49,6 +49,7 @@ from .convex import ConvexFit
 from .model import Activation, Loss, data_scale, make_activation, make_loss
 from .patterns import auto_patterns, resolve_patterns
 from .recovery import prune
+from .solvers.cone_rows import initial_rows
 from .solvers.pricing import violators
 from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
 from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
@@ -439,14 +440,19 @@ class _WorkingSet:
     rows: list = field(default_factory=list)
     zero_before: set = field(default_factory=set)
 
-    def add(self, i: int, s: int) -> bool:
+    def add(self, i: int, s: int, u: np.ndarray | None = None) -> bool:
+        """Add block (cell i, sign s) unless present. Its rows: the cell's facets when known,
+        else the rows nearest a direction ``u`` of the cell (constraint generation adds the
+        others it needs), else all rows."""
         if any(c == i and t == s for c, t in zip(self.cells, self.signs)):
             return False
         self.cells.append(int(i))
         self.signs.append(int(s))
-        nK = self.prog.Z.shape[0]
+        Zr = self.prog.Z
         f = self.facets(int(i)) if self.facets is not None else None
-        mask = np.zeros(nK, dtype=bool)
+        if (f is None or not len(f)) and u is not None:
+            f = initial_rows(Zr, self.prog.D[i], u, 2 * Zr.shape[1] + 2)
+        mask = np.zeros(Zr.shape[0], dtype=bool)
         if f is not None and len(f):
             mask[f] = True
         else:
@@ -555,14 +561,14 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
 
     def price(lam):  # cert(lambda) over all cells and the most violated blocks
         cert, viol, _ = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add)
-        return cert, [(i, s) for i, s, _ in viol]
+        return cert, viol
 
     lam = lossf.dual_variable(np.zeros(prog.n), y)
     _, viol = price(lam)
     Z, yhat = np.zeros((0, d)), np.zeros(prog.n)
     status, rounds, inner = "Solved", 0, 0.0
-    for i, s in viol:
-        ws.add(i, s)
+    for i, s, u in viol:
+        ws.add(i, s, u)
     while viol and rounds < MAX_ROUNDS:
         rounds += 1
         A, sgn = ws.problem()
@@ -579,7 +585,7 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         if obj - lower_bound(lossf, lam, y, cert, beta_s) <= tol * max(abs(obj), 1e-300):
             break
         Z = ws.drop_zeros(Z)
-        if not any([ws.add(i, s) for i, s in viol]):  # every violator is in already: the inner solve is the limit
+        if not any([ws.add(i, s, u) for i, s, u in viol]):  # every violator is in already: the inner solve is the limit
             break
     P = prog.D.shape[0]
     V, W = np.zeros((P, d)), np.zeros((P, d))
@@ -677,8 +683,8 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
             pat = ~pat if act.symmetric and not pat[0] else pat
             i = row_of.get(np.packbits(pat).tobytes(), -1)
             if i >= 0 and net.alpha[j] != 0:  # a filter on a hyperplane of Z has no cell of its own
-                ws.add(i, 1 if net.alpha[j] > 0 else -1)
-        for _ in range(3 if ws.cells else 0):
+                ws.add(i, 1 if net.alpha[j] > 0 else -1, net.U[j])
+        for _ in range(20 if ws.cells else 0):
             A, sgn = ws.problem()
             Zs, _, lam_r, status = solve_blocks(A, prog.Z, sgn, y, beta / c, lossf)
             if status not in ("Solved", "AlmostSolved") or not ws.add_violated_rows(Zs):
