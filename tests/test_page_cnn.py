@@ -1,0 +1,81 @@
+"""The Convolutional networks page (AppTest, tiny data): metrics equal the engine's, every
+figure drawn, the beta slider re-solves, URL parameters seed the controls, bad input is an error."""
+import numpy as np
+import pytest
+import streamlit.runtime.pages_manager as pages_manager
+from apptest_helpers import chart_spec, metric, open_page
+
+from cvx_core.cnn import fit_convex_cnn, train_cnn_runs
+from cvx_core.signals import make_signals
+
+SMALL = {"cnn_n": "6", "cnn_len": "6", "cnn_steps": "200", "cnn_width": "4", "cnn_seeds": "1", "cnn_lrs": "0.03"}
+
+
+class _NoDir:
+    def exists(self) -> bool:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _navigation_only(monkeypatch):
+    """Every run through app.py and st.navigation, as in a browser (see test_page_path.py)."""
+    real = pages_manager.Path
+    monkeypatch.setattr(pages_manager, "Path", lambda *a: _NoDir() if real(*a).name == "pages" else real(*a))
+
+
+def _app(**own):
+    return open_page("pages/cnn.py", {}, {**SMALL, **own}, timeout=60)
+
+
+def test_metrics_and_figures_match_the_engine():
+    at = _app()
+    X, y = make_signals("bump", 6, 6, noise=0.1, seed=0)
+    fit = fit_convex_cnn(X, y, 0.1, filter_size=2)
+    assert metric(at, "Convex optimum p*") == f"{fit.objective:.6g}"
+    assert metric(at, "Patterns") == f"{fit.n_patterns:,}"
+    assert metric(at, "Filters") == str(fit.n_neurons)
+    assert metric(at, "Patch vectors n K") == "6 x 5 = 30"
+    assert float(metric(at, "Certified gap")) <= 1e-6
+    # filters: one stem trace per filter, heights the network's weights (largest |alpha| first)
+    spec = chart_spec(at, "cnn_filters_fig")
+    order = np.argsort(-np.abs(fit.network.alpha))
+    np.testing.assert_allclose(spec["data"][0]["y"], fit.network.U[order[0], :-1], rtol=1e-9)
+    # filter space: the two bias slices of the 30 patch vectors' arrangement
+    assert len(chart_spec(at, "cnn_space_fig")["data"]) > 2
+    # switched on: filter 0's bits per sample and patch
+    on = chart_spec(at, "cnn_on_fig")["data"][0]["z"]
+    np.testing.assert_array_equal(np.asarray(on) > 0.5, fit.network.switched_on(X)[:, :, order[0]])
+    # the gradient run is the engine's, above p*
+    run = train_cnn_runs(X, y, 0.1, filter_size=2, seeds=(0,), lrs=(0.03,), width=4, steps=200)[0]
+    curve = chart_spec(at, "cnn_runs_fig")["data"][0]["y"]
+    assert float(curve[-1]) == pytest.approx(run.final_objective, rel=1e-12)
+    assert run.final_objective >= fit.objective
+    assert len(at.get("plotly_chart")) == 6
+
+
+def test_beta_slider_resolves_and_the_url_follows():
+    at = _app()
+    before = metric(at, "Convex optimum p*")
+    at.slider(key="cnn_log_beta").set_value(-2.0)
+    at.run()
+    assert not at.exception
+    X, y = make_signals("bump", 6, 6, noise=0.1, seed=0)
+    assert metric(at, "Convex optimum p*") == f"{fit_convex_cnn(X, y, 0.01, filter_size=2).objective:.6g}" != before
+    assert at.query_params["cnn_log_beta"] in ("-2", ["-2"])
+
+
+def test_url_seeds_images_without_bias_and_mean_pooling():
+    at = open_page("pages/cnn.py", {"bias": "0", "loss": "logistic"},
+                   {**SMALL, "cnn_data": "bars_crosses", "cnn_len": "4", "cnn_pool": "mean", "cnn_stride": "2"},
+                   timeout=60)
+    X, y = make_signals("bars_crosses", 6, 4, noise=0.1, seed=0)
+    fit = fit_convex_cnn(X, y, 0.1, filter_size=2, stride=2, pooling="mean", bias=False, loss="logistic")
+    assert fit.exact_patterns  # 24 patch vectors in R^4: Cover's count 4 048
+    assert metric(at, "Convex optimum p*") == f"{fit.objective:.6g}"
+    assert any("Filter space is drawn for filter size 2" in i.value for i in at.info)
+
+
+def test_a_filter_longer_than_the_signal_is_a_clear_error():
+    at = _app(cnn_len="4", cnn_h="5")
+    assert any("at least filter_size = 5 samples, got length 4" in e.value for e in at.error)
+    assert not at.exception
