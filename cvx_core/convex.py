@@ -191,12 +191,11 @@ def fit_convex(
         All patterns (exact enumeration), a number of Gaussian directions to sample, or the
         patterns themselves.
     solver : "auto", "working-set", "interior" or a cvxpy solver name
-        "working-set" is the solver of :mod:`cvx_core.solvers.working_set`; "interior" solves
-        the whole program by the structured interior point of :mod:`cvx_core.solvers.interior`
-        (squared loss); "auto" is the working set for design matrices with at most 3 columns
-        and otherwise the interior point (squared loss, at most
-        ``cvx_core.solvers.interior.fits`` in size) or the reference
-        (``info["columns"][c]["routing"]`` says which); any installed cvxpy solver (e.g.
+        "auto" and "working-set" are the working-set solver: of cells and their facets for
+        design matrices with at most 3 columns (:mod:`cvx_core.solvers.working_set`), of
+        blocks with every cone row beyond (:mod:`cvx_core.solvers.high_dim`; every loss);
+        "interior" solves the whole program by the structured interior point of
+        :mod:`cvx_core.solvers.interior` (squared loss); any installed cvxpy solver (e.g.
         "clarabel") solves the full program with cvxpy (the reference).
     seed : int
         Seed for pattern sampling.

@@ -264,24 +264,23 @@ def test_at_most_n_neurons_with_unchanged_predictions():
     assert sum(np.linalg.norm(z) for *_, z in red) <= sum(np.linalg.norm(z) for *_, z in blocks) * (1 + 1e-12)
 
 
-def test_higher_dimension_routes_to_the_interior_point_or_the_reference():
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+def test_higher_dimension_routes_to_the_block_working_set(loss):
     rng = np.random.default_rng(5)
     X = rng.standard_normal((40, 4))
     y = np.sign(X[:, 0] * X[:, 1] + 0.2)
     from cvx_core import sample_patterns
 
     D = sample_patterns(add_bias(X, True), 60, seed=0)
-    auto = fit_convex(X, y, 0.5, patterns=D)
-    ref = fit_convex(X, y, 0.5, patterns=D, solver="clarabel")
-    ws = fit_convex(X, y, 0.5, patterns=D, solver="working-set")
-    assert auto.solver == "interior" and "interior point" in auto.info["columns"][0]["routing"]
-    assert auto.status == "optimal" and auto.gap <= 5e-7
-    assert ws.solver == "working-set" and ws.gap <= 1e-6
+    auto = fit_convex(X, y, 0.5, patterns=D, loss=loss)
+    ref = fit_convex(X, y, 0.5, patterns=D, loss=loss, solver="clarabel")
+    assert auto.solver == "working-set" and "working set of blocks" in auto.info["columns"][0]["routing"]
+    assert auto.status == "optimal" and auto.gap <= 1e-6
     assert auto.objective == pytest.approx(ref.objective, rel=1e-6)
-    assert ws.objective == pytest.approx(ref.objective, rel=1e-6)
-    # losses the interior point does not pose go to the reference, and say why
-    hinge = fit_convex(X, y, 0.5, patterns=D, loss="hinge")
-    assert hinge.solver == "cvxpy/clarabel" and "hinge loss" in hinge.info["columns"][0]["routing"]
+    assert auto.network.objective(X, y, 0.5, loss) == pytest.approx(auto.objective, rel=1e-9)
+    if loss == "squared":
+        interior = fit_convex(X, y, 0.5, patterns=D, solver="interior")
+        assert interior.solver == "interior" and interior.objective == pytest.approx(ref.objective, rel=1e-6)
     with pytest.raises(ValueError, match="interior"):
         fit_convex(X, y, 0.5, patterns=D, solver="no-such-solver")
     with pytest.raises(ValueError, match="loss='squared'"):

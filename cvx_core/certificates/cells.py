@@ -121,6 +121,7 @@ def cell_values(
     threshold: float | None = None,
     signs: tuple[int, ...] = (1, -1),
     top_k: int | None = None,
+    floor: float | None = None,
 ) -> CellValues:
     """Certificate values of every cell at ``lam``.
 
@@ -136,6 +137,10 @@ def cell_values(
     act : Activation
     threshold : float, optional
     signs : which signs s to evaluate (both by default).
+    floor : float, optional
+        Cells whose value is at most ``floor`` may keep an upper bound ``<= floor`` instead of
+        their exact value (pricing only asks which cells exceed beta; the maximum stays exact
+        when it exceeds ``floor``, and is otherwise bounded by it).
     """
     P = D.shape[0]
     d = Xb.shape[1]
@@ -155,7 +160,10 @@ def cell_values(
             dirs[:, col] = 0.0
             continue
         inside = np.all(s * sgn * XG >= -tol, axis=1) | (gnorm == 0)
-        values[:, col] = gnorm
+        # a tighter upper bound than ||g||: g minus its projection onto the most violated
+        # row's polar ray (one step of the projection), ||Proj_K g|| <= ||g - p|| for p in K's polar
+        cut = np.max(np.maximum(-s * sgn * XG, 0.0) / np.where(xnorm > 0, xnorm, 1.0)[None, :], axis=1)
+        values[:, col] = np.where(inside, gnorm, np.sqrt(np.maximum(gnorm ** 2 - cut ** 2, 0.0)))
         exact[:, col] = inside
         dirs[:, col] = s * G / safe
     # Exact values where needed, in order of decreasing upper bound: always the maximum; with
@@ -184,16 +192,18 @@ def cell_values(
         chunk = cand[pos:pos + _CHUNK] if batch else cand[pos:pos + 1]
         s = np.where(chunk[:, 1] == 0, 1.0, -1.0)
         if batch:
-            from ..kernels.cones import project  # numba: loaded only for many cells
+            from ..kernels.cones import project_above  # numba: loaded only for many cells
 
-            v, p = project(Xb, D[chunk[:, 0]], s, G[chunk[:, 0]])
+            v, p = project_above(Xb, D[chunk[:, 0]], s, G[chunk[:, 0]], floor or 0.0)
         else:
             v0, p0 = project_onto_cell(Xb, sgn[i], s[0] * G[i])
             v, p = np.array([v0]), p0[None, :]
+        done = v >= 0  # negative: an upper bound -v <= floor
+        v = np.abs(v)
         values[chunk[:, 0], chunk[:, 1]] = v
-        exact[chunk[:, 0], chunk[:, 1]] = True
-        dirs[chunk[:, 0], chunk[:, 1]] = np.where(v[:, None] > 0, p / np.where(v > 0, v, 1.0)[:, None], 0.0)
-        best = max(best, float(v.max()))
+        exact[chunk[:, 0], chunk[:, 1]] = done
+        dirs[chunk[done, 0], chunk[done, 1]] = np.where(v[done, None] > 0, p[done] / np.where(v[done] > 0, v[done], 1.0)[:, None], 0.0)
+        best = max(best, float(v[done].max(initial=0.0)))
         if top_k is not None and threshold is not None:
             top = sorted(top + v[v > threshold].tolist(), reverse=True)[:top_k]
         pos += len(chunk)

@@ -56,11 +56,13 @@ def _solve_active(Xb, sg, active, k, b, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _project_one(Xb, sg, z, proj):
+def _project_one(Xb, sg, z, proj, floor):
     """``||Proj_K(z)||`` for ``K = {u : sg_j x_j' u >= 0}``; the projection into ``proj``.
 
     Lawson-Hanson on the polar cone: ``min ||A gamma + z||, gamma >= 0`` with ``A = [sg_j x_j]``;
-    the projection is ``z + A gamma``."""
+    the projection is ``z + A gamma``. Every iterate keeps ``gamma >= 0``, so its residual norm
+    bounds the value above: once it is at most ``floor`` the method stops and returns that
+    bound with a negative sign (the caller only needed to know the value is below ``floor``)."""
     n, d = Xb.shape
     b = -z
     scale = 0.0
@@ -138,6 +140,14 @@ def _project_one(Xb, sg, z, proj):
             r[a] = acc
         if t == -2:  # no column can enter: the last consistent solution stands
             break
+        if floor > 0.0:
+            rn = 0.0
+            for a in range(d):
+                rn += r[a] * r[a]
+            if math.sqrt(rn) <= floor:
+                for a in range(d):
+                    proj[a] = -r[a]
+                return -math.sqrt(rn)
     nr = 0.0
     for a in range(d):
         proj[a] = -r[a]
@@ -146,9 +156,10 @@ def _project_one(Xb, sg, z, proj):
 
 
 @njit(cache=True, error_model="numpy")
-def project(Xb, D, signs, G):
-    """``||Proj_K(g)||`` and the projections for cells ``D`` (k, n) bool, vectors ``signs * G``
-    (k,) and (k, d): ``K = {u : (2 D - 1) Xb u >= 0}``."""
+def project_above(Xb, D, signs, G, floor):
+    """As :func:`project`, exact for the cells whose value exceeds ``floor`` (> 0); the others
+    get ``-b`` for an upper bound ``b <= floor`` (found sooner: pricing only asks which cells
+    exceed beta)."""
     k, d = G.shape
     n = Xb.shape[0]
     vals = np.empty(k)
@@ -160,5 +171,12 @@ def project(Xb, D, signs, G):
             sg[j] = 1.0 if D[i, j] else -1.0
         for a in range(d):
             z[a] = signs[i] * G[i, a]
-        vals[i] = _project_one(Xb, sg, z, P[i])
+        vals[i] = _project_one(Xb, sg, z, P[i], floor)
     return vals, P
+
+
+@njit(cache=True, error_model="numpy")
+def project(Xb, D, signs, G):
+    """``||Proj_K(g)||`` and the projections for cells ``D`` (k, n) bool, vectors ``signs * G``
+    (k,) and (k, d): ``K = {u : (2 D - 1) Xb u >= 0}``."""
+    return project_above(Xb, D, signs, G, 0.0)

@@ -16,10 +16,11 @@ from ..certificates.evaluate import cert_max
 from ..model import Activation, Loss
 from ..recovery import blocks_to_VW
 from ..tolerances import GAP_TOL
-from .interior import fits, solve_interior
+from .interior import solve_interior
 from .ipm import solve_rows
 from ..certificates.cells import Bound
 from .result import SolverResult
+from .high_dim import solve_high_dim
 from .working_set import solve_working_set
 
 
@@ -27,10 +28,11 @@ def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "au
                  exact: bool = False) -> SolverResult:
     """Solve the convex program of one output column ``yc (n,)`` over the patterns ``D``.
 
-    ``solver``: "auto" (the working set for design matrices with at most 3 columns; otherwise
-    the interior point for the squared loss when the whole program fits, else the reference),
-    "working-set", "interior", or a cvxpy solver name. A failing route falls back to cvxpy +
-    Clarabel (then SCS, ECOS); the fallback is noted in ``info["fallback"]``.
+    ``solver``: "auto" or "working-set" (the working set: of cells and their facets for design
+    matrices with at most 3 columns, :mod:`.working_set`; of blocks with every cone row
+    otherwise, :mod:`.high_dim`), "interior" (squared loss: every pattern in one interior-point
+    solve), or a cvxpy solver name (the independent reference). A failing route falls back to
+    cvxpy + Clarabel (then SCS, ECOS); the fallback is noted in ``info["fallback"]``.
 
     Raises
     ------
@@ -41,24 +43,21 @@ def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "au
     """
     P, d = D.shape[0], Xb.shape[1]
     routed = fallback = None
-    if solver == "auto" and d > 3:
-        # Cells in higher dimension have many facets and no exact sphere certificate: working
-        # sets need many constraint-generation rounds there, while the whole program fits one
-        # structured interior-point solve (benchmarks/solver_speed.py measures both).
-        if loss.name == "squared" and fits(Xb.shape[0], P):
-            solver = "interior"
-            routed = f"auto -> interior point over all {P} patterns (design matrix has {d} > 3 columns)"
-        else:
-            solver = "clarabel"
-            why = f"{loss.name} loss" if loss.name != "squared" else f"{P} patterns x {Xb.shape[0]} samples too large to pose at once"
-            routed = f"auto -> cvxpy/clarabel (design matrix has {d} > 3 columns; {why})"
     if solver == "interior" and loss.name != "squared":
         raise ValueError(f"expected loss='squared' with solver='interior', got loss={loss.name!r}")
     if solver in ("auto", "working-set"):
+        # in the plane, cells have few facets and an exact sphere certificate (working_set);
+        # beyond it, working sets of blocks with every cone row imposed (high_dim)
+        high = d > 3
         try:
-            res = solve_working_set(Xb, yc, D, beta, act, loss, exact=exact, tol=GAP_TOL, warm=warm)
+            if high:
+                res = solve_high_dim(Xb, yc, D, beta, act, loss, tol=GAP_TOL, warm=warm)
+            else:
+                res = solve_working_set(Xb, yc, D, beta, act, loss, exact=exact, tol=GAP_TOL, warm=warm)
             V, W = blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
             info = {"rounds": res.n_rounds, "working_set": len(res.blocks_i)}
+            if high and solver == "auto":
+                info["routing"] = f"auto -> working set of blocks (design matrix has {d} > 3 columns)"
             return SolverResult(V, W, (res.lam,), Bound(res.lower_bound, res.lam, res.cert, res.u_star),
                                 res.status, "working-set", info)
         except RuntimeError as exc:

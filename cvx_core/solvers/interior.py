@@ -36,16 +36,6 @@ from .working_set import WorkingSetResult
 
 _SUPPORT_TOL = 1e-6  # blocks below this fraction of the largest norm are zero
 _ZERO = 1e-9  # a block Newton shrinks below this fraction of the largest has left the support
-# blocks x samples up to which solver="auto" poses the whole program at once (memory: about 15
-# arrays of this many doubles): the largest verified size, n = 1000, d = 10, 1000 patterns
-# (benchmarks/solver_speed.py --sampled)
-_MAX_ENTRIES = 2_000_000
-
-
-def fits(n: int, P: int) -> bool:
-    """True when ``solver="auto"`` poses the program over ``P`` patterns of ``n`` samples at once."""
-    return 2 * P * n <= _MAX_ENTRIES
-
 
 def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
     """Newton's method with a backtracking line search on the support ``Z`` (all blocks

@@ -37,9 +37,9 @@ import numpy as np
 from scipy.linalg import blas, cho_factor, cho_solve, lapack, solve_triangular
 
 _CHUNK_COLS = 4096  # columns of E per product when forming I + E H^-1 E'
-_STEP = 0.99  # fraction of the step to the boundary
-_TAU = 1e-6  # eigenvalues of H_j below tau * diag(E'E) are corrected by a low-rank update
-_STALL = 3  # iterations without a better iterate before stopping
+STEP = 0.99  # fraction of the step to the boundary
+TAU = 1e-6  # eigenvalues of H_j below tau * diag(E'E) are corrected by a low-rank update
+STALL = 3  # iterations without a better iterate before stopping
 _REFINE = 2  # iterative refinement steps per Newton solve
 
 
@@ -54,7 +54,7 @@ class IPMResult:
     block_dual: np.ndarray | None = None  # (m,) ||v_j|| / tau_j of each cone's multiplier (-> 1 on active blocks)
 
 
-def _soc_scaling(s0, s1, z0, z1):
+def soc_scaling(s0, s1, z0, z1):
     """Nesterov-Todd scaling of second-order cones (one per row): ``W z = W^-1 s = lam``.
 
     Returns ``(eta, w0, w1)`` with ``W = eta [[w0, w1'], [w1, I + w1 w1' / (1 + w0)]]``.
@@ -71,8 +71,8 @@ def _soc_scaling(s0, s1, z0, z1):
     return eta, w0, w1
 
 
-def _soc_apply(eta, w0, w1, a0, a1, inverse=False):
-    """``W a`` (or ``W^-1 a``) for the scalings of :func:`_soc_scaling`."""
+def soc_apply(eta, w0, w1, a0, a1, inverse=False):
+    """``W a`` (or ``W^-1 a``) for the scalings of :func:`soc_scaling`."""
     w1a1 = np.einsum("ij,ij->i", w1, a1)
     if inverse:
         b0 = w0 * a0 - w1a1
@@ -83,7 +83,7 @@ def _soc_apply(eta, w0, w1, a0, a1, inverse=False):
     return eta * b0, eta[:, None] * b1
 
 
-def _soc_inverse_square(eta, w0, w1):
+def soc_inverse_square(eta, w0, w1):
     """``W^-2 = eta^-2 (2 J w w' J - J)`` of each cone, (m, d+1, d+1)."""
     m, d = w1.shape
     Wi2 = np.empty((m, d + 1, d + 1))
@@ -95,7 +95,7 @@ def _soc_inverse_square(eta, w0, w1):
     return Wi2
 
 
-def _soc_inv_prod(l0, l1, r0, r1):
+def soc_inv_prod(l0, l1, r0, r1):
     """``x`` with ``l o x = r`` (Jordan product of the second-order cone)."""
     l1r1 = np.einsum("ij,ij->i", l1, r1)
     det = l0 * l0 - np.einsum("ij,ij->i", l1, l1)
@@ -104,7 +104,7 @@ def _soc_inv_prod(l0, l1, r0, r1):
     return x0, x1
 
 
-def _soc_max_step(u0, u1, v0, v1):
+def soc_max_step(u0, u1, v0, v1):
     """Largest ``a >= 0`` with ``u + a v`` in the cone (``u`` interior); ``inf`` if unbounded."""
     a = v0 * v0 - np.einsum("ij,ij->i", v1, v1)
     b = u0 * v0 - np.einsum("ij,ij->i", u1, v1)
@@ -145,7 +145,7 @@ def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows):
 
     def max_step(ds0, ds1, dS, dz0, dz1, dU):
         # both cone families at once (one call each for the cones and the rows)
-        a = np.min(_soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
+        a = np.min(soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
                                  np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
         for v, dv in ((S, dS), (U, dU)):  # the rows (dense (m, n): no concatenated copies)
             neg = dv < 0
@@ -165,13 +165,13 @@ def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows):
     sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
     # corrector: rs = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e; on the cone rows
     # (W^-1 dS) o (W dU) is dS dU
-    A0, A1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
-    B0, B1 = _soc_apply(eta, w0, w1, dz0, dz1)
+    A0, A1 = soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+    B0, B1 = soc_apply(eta, w0, w1, dz0, dz1)
     c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
     c1 = A0[:, None] * B1 + B0[:, None] * A1
     rR = -llR - dS * dU + sigma * mu
     comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, np.where(rows, rR, 0.0))
-    alpha = min(1.0, _STEP * max_step(*comb[2:]))
+    alpha = min(1.0, STEP * max_step(*comb[2:]))
     if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb):
         return None
     for x, dx in zip(state, comb):
@@ -210,8 +210,20 @@ class _Blocks:
         """``E' w`` as (m, d)."""
         return (self.C * w) @ self.X
 
+    def columns(self, Vs, a, k):
+        """``[E_j Vs_j]`` for blocks ``a..a+k`` laid out (n, k (d+1)) (``Vs`` (k, d+1, d+1))."""
+        d = self.d
+        # one product: no transposed copy
+        F = self.X @ Vs[:, 1:, :].transpose(1, 0, 2).reshape(d, k * (d + 1))
+        F *= np.repeat(self.C[a:a + k].T, d + 1, axis=1)
+        return F
 
-class _NewtonSystem:
+    def ray_columns(self, js, V):
+        """``E_j v`` for block ``js[p]`` and z-part ``V[p]``, as (n, p)."""
+        return (self.C[js] * (V @ self.X.T)).T
+
+
+class NewtonSystem:
     """The Newton systems ``(H + E'E) x = r`` of one program: ``H`` block diagonal (one
     (d+1) x (d+1) block per cone, from the scaling), ``E'E`` dense through the n x n matrix
     ``K = I + F F'`` factored once per iteration.
@@ -239,21 +251,18 @@ class _NewtonSystem:
         ev, V = np.linalg.eigh(H)
         Vs = V / np.sqrt(np.maximum(ev, tau))[:, None, :]  # H_big^-1/2
         Hinv = Vs @ Vs.transpose(0, 2, 1)
-        K = np.eye(n)
+        K = np.eye(n, order="F")
         step = max(1, _CHUNK_COLS // (d + 1))
         for a in range(0, m, step):
             k = min(step, m - a)
-            # F = [C_j * (X R_j)] laid out (n, k (d+1)) by one product: no transposed copy
-            R = Vs[a:a + k, 1:, :].transpose(1, 0, 2).reshape(d, k * (d + 1))
-            F = P.X @ R
-            F *= np.repeat(P.C[a:a + k].T, d + 1, axis=1)
-            K += F @ F.T
+            F = P.columns(Vs[a:a + k], a, k)
+            K = blas.dsyrk(1.0, F, beta=1.0, c=K, lower=1, overwrite_c=1)  # K += F F' (lower half)
         LK = np.linalg.cholesky(K)
         js, ks = np.nonzero(ev < tau)
         low = None
         if js.size:
             Vl = V[js, :, ks]  # (p, d+1) the raised directions
-            B = (P.C[js] * (Vl[:, 1:] @ P.X.T)).T / tau  # (n, p) = E H_big^-1 V
+            B = P.ray_columns(js, Vl[:, 1:]) / tau  # (n, p) = E H_big^-1 V
             Wb = solve_triangular(LK, B, lower=True, check_finite=False)
             lam = ev[js, ks]
             cap = Wb.T @ Wb
@@ -329,10 +338,10 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
     Rf = P.R.astype(float)
     nu = m + P.nrows  # degree of the cone
     q_norm = np.sqrt(beta * beta * m + np.sum(P.Et(P.y) ** 2))
-    tau = _TAU * max(1.0, float(np.mean(P.C ** 2) * np.sum(P.X ** 2)) / d)  # ~ diag of E'E
+    tau = TAU * max(1.0, float(np.mean(P.C ** 2) * np.sum(P.X ** 2)) / d)  # ~ diag of E'E
 
     # ---- initial point (CVXOPT's): the least-squares solve with W = I, shifted into the cones
-    system = _NewtonSystem(P, tau)
+    system = NewtonSystem(P, tau)
     Wi2 = np.broadcast_to(np.eye(d + 1), (m, d + 1, d + 1))
     system.factor(Wi2, (Rf @ P.Xouter).reshape(m, d, d))
     rhs = np.zeros((m, d + 1))
@@ -384,7 +393,7 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             since_best = 0
         else:
             since_best += 1
-            if since_best >= _STALL and best[0] < 1e-5:  # rounding limits the accuracy: keep the best iterate
+            if since_best >= STALL and best[0] < 1e-5:  # rounding limits the accuracy: keep the best iterate
                 break
         if gap_rel <= tol and res_rel <= tol:
             status = "Solved"
@@ -392,13 +401,13 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
         mu = gap / nu
 
         # ---- scaling
-        eta, w0, w1 = _soc_scaling(s0, s1, z0, z1)
-        l0, l1 = _soc_apply(eta, w0, w1, z0, z1)
+        eta, w0, w1 = soc_scaling(s0, s1, z0, z1)
+        l0, l1 = soc_apply(eta, w0, w1, z0, z1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(P.R, U / S, 0.0)  # W^-2 of the cone rows
         lR = np.sqrt(S * U)
         wR = np.where(P.R, np.sqrt(S / np.where(P.R, U, 1.0)), 1.0)  # W of the cone rows
-        Wi2 = _soc_inverse_square(eta, w0, w1)
+        Wi2 = soc_inverse_square(eta, w0, w1)
         try:
             system.factor(Wi2, (ratio @ P.Xouter).reshape(m, d, d))
         except (np.linalg.LinAlgError, ValueError):
@@ -407,9 +416,9 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
 
         def direction(rs0, rs1, rsR):
             """Search direction for the complementarity right-hand side ``rs`` (lambda space)."""
-            q0, q1 = _soc_inv_prod(l0, l1, rs0, rs1)
+            q0, q1 = soc_inv_prod(l0, l1, rs0, rs1)
             qR = np.where(P.R, rsR / np.where(P.R, lR, 1.0), 0.0)
-            Wq0, Wq1 = _soc_apply(eta, w0, w1, q0, q1)
+            Wq0, Wq1 = soc_apply(eta, w0, w1, q0, q1)
             xi0, xi1 = rzT - Wq0, rzZ - Wq1
             xiR = rzR - wR * qR
             # rhs = r_x + G' W^-2 xi  (G = -I on the cones, -sgn x_k' on the rows)
@@ -423,8 +432,8 @@ def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 1
             ds0, ds1 = rzT + dT, rzZ + dZ
             dS = (rzR + P.SR * (dZ @ P.X.T)) * Rf
             # dz = W^-1 (q - W^-1 ds)
-            a0, a1 = _soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
-            dz0, dz1 = _soc_apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
+            a0, a1 = soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+            dz0, dz1 = soc_apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
             with np.errstate(divide="ignore", invalid="ignore"):
                 dU = np.where(P.R, (qR - dS / wR) / wR, 0.0)
             return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
@@ -510,7 +519,7 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
         # then the refinement changes nothing measurable
         LK = gram_factor() if kernel.scale(A, starts, E, state, scaling, work) else None
         alpha = -1.0 if LK is None else kernel.step(
-            E, A, jr, state, rx, rz, gap, gap / (m + R), _REFINE if gap_rel < 1e-3 else 0, _STEP,
+            E, A, jr, state, rx, rz, gap, gap / (m + R), _REFINE if gap_rel < 1e-3 else 0, STEP,
             scaling, work, LK)
         if alpha < 1e-10:  # -1: a factorisation failed or the direction was not finite
             status = "NumericalError"

@@ -346,14 +346,14 @@ def test_cell_values_in_compiled_chunks_equal_one_nnls_per_cell(monkeypatch):
     D = sample_patterns(Xb, 600, seed=0)
     act = make_activation("relu")
     lam = rng.standard_normal(60)
-    for threshold in (None, 0.5 * np.abs(lam).sum()):
+    for threshold in (None, 0.0, 0.05 * np.abs(lam).sum()):
         batched = cell_values(Xb, D, lam, act, threshold=threshold)
         monkeypatch.setattr(certificate, "_CHUNK", 10**9)
         single = cell_values(Xb, D, lam, act, threshold=threshold)
         monkeypatch.undo()
         assert batched.max == pytest.approx(single.max, rel=1e-10)
         both = batched.exact & single.exact
-        assert both.sum() > 64
+        assert threshold is None or both.sum() > 64
         np.testing.assert_allclose(batched.values[both], single.values[both], rtol=1e-9, atol=1e-12)
         if threshold is not None:
             above = single.exact & (single.values > threshold)
@@ -381,3 +381,27 @@ def test_facets_by_lp_are_the_flip_neighbours_of_every_cell():
                 continue
             np.testing.assert_array_equal(f, index.facets(D[i]))
         assert n_missing == 0
+
+
+def test_cell_values_with_a_floor_are_exact_above_it_and_bounded_below():
+    """``floor``: pricing only asks which cells exceed beta. Cells above the floor get their
+    exact values; the others an upper bound no larger than the floor."""
+    from cvx_core import sample_patterns
+
+    rng = np.random.default_rng(2)
+    Xb = add_bias(rng.standard_normal((80, 5)), True)
+    D = sample_patterns(Xb, 300, seed=0)
+    act = make_activation("relu")
+    lam = rng.standard_normal(80)
+    full = cell_values(Xb, D, lam, act, threshold=0.0)
+    assert full.exact.all()
+    floor = float(np.quantile(full.values, 0.9))
+    cut = cell_values(Xb, D, lam, act, threshold=floor, floor=floor)
+    above = full.values > floor * (1 + 1e-9)
+    assert above.sum() > 10 and np.all(cut.exact[above])
+    np.testing.assert_allclose(cut.values[above], full.values[above], rtol=1e-9)
+    bounded = ~cut.exact
+    assert bounded.sum() > 0  # the floor saved projections
+    assert np.all(cut.values[bounded] >= full.values[bounded] * (1 - 1e-9))
+    assert np.all(cut.values[bounded] <= floor * (1 + 1e-12))
+    assert cut.max == pytest.approx(full.max, rel=1e-10)

@@ -5,7 +5,7 @@ import pytest
 
 from cvx_core import add_bias, fit_convex, make_activation, sample_patterns
 from cvx_core.solvers.interior import polish, solve_interior
-from cvx_core.solvers.ipm import _soc_apply, _soc_inv_prod, _soc_max_step, _soc_scaling, solve_blocks
+from cvx_core.solvers.ipm import soc_apply, soc_inv_prod, soc_max_step, soc_scaling, solve_blocks
 from cvx_core.model import make_loss
 
 
@@ -19,18 +19,18 @@ def test_nesterov_todd_scaling_maps_s_and_z_to_the_same_point():
     rng = np.random.default_rng(0)
     s0, s1 = _interior_points(rng, 50, 4)
     z0, z1 = _interior_points(rng, 50, 4)
-    eta, w0, w1 = _soc_scaling(s0, s1, z0, z1)
-    l_from_z = _soc_apply(eta, w0, w1, z0, z1)
-    l_from_s = _soc_apply(eta, w0, w1, s0, s1, inverse=True)
+    eta, w0, w1 = soc_scaling(s0, s1, z0, z1)
+    l_from_z = soc_apply(eta, w0, w1, z0, z1)
+    l_from_s = soc_apply(eta, w0, w1, s0, s1, inverse=True)
     np.testing.assert_allclose(l_from_z[0], l_from_s[0], rtol=1e-10)
     np.testing.assert_allclose(l_from_z[1], l_from_s[1], rtol=1e-9, atol=1e-12)
     # W^-1 undoes W
-    b0, b1 = _soc_apply(eta, w0, w1, *_soc_apply(eta, w0, w1, z0, z1), inverse=True)
+    b0, b1 = soc_apply(eta, w0, w1, *soc_apply(eta, w0, w1, z0, z1), inverse=True)
     np.testing.assert_allclose(b0, z0, rtol=1e-10)
     np.testing.assert_allclose(b1, z1, rtol=1e-9, atol=1e-12)
     # l o x = r solved by the inverse Jordan product
     r0, r1 = rng.standard_normal(50), rng.standard_normal((50, 4))
-    x0, x1 = _soc_inv_prod(s0, s1, r0, r1)
+    x0, x1 = soc_inv_prod(s0, s1, r0, r1)
     np.testing.assert_allclose(s0 * x0 + np.einsum("ij,ij->i", s1, x1), r0, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(s0[:, None] * x1 + x0[:, None] * s1, r1, rtol=1e-8, atol=1e-10)
 
@@ -39,7 +39,7 @@ def test_max_step_stops_on_the_cone_boundary():
     rng = np.random.default_rng(1)
     u0, u1 = _interior_points(rng, 200, 3)
     v0, v1 = rng.standard_normal(200), 3 * rng.standard_normal((200, 3))
-    a = _soc_max_step(u0, u1, v0, v1)
+    a = soc_max_step(u0, u1, v0, v1)
     finite = np.isfinite(a)
     assert finite.sum() > 100 and np.all(a > 0)
     p0, p1 = u0[finite] + a[finite] * v0[finite], u1[finite] + a[finite][:, None] * v1[finite]
@@ -48,7 +48,7 @@ def test_max_step_stops_on_the_cone_boundary():
     q = 0.999 * a[finite]
     assert np.all(u0[finite] + q * v0[finite] >= np.linalg.norm(u1[finite] + q[:, None] * v1[finite], axis=1))
     # directions that never leave the cone give inf
-    assert np.all(np.isinf(_soc_max_step(u0, u1, np.ones(200), np.zeros((200, 3)))))
+    assert np.all(np.isinf(soc_max_step(u0, u1, np.ones(200), np.zeros((200, 3)))))
 
 
 def _program(seed, n, dim, P, activation):
@@ -174,10 +174,10 @@ def test_polish_drops_blocks_that_are_not_in_the_optimum():
     assert obj == pytest.approx(res.objective, rel=1e-9)
 
 
-def test_auto_in_higher_dimension_matches_the_reference_on_random_programs():
-    """Random sizes, activations, targets and beta (seeded): solver="auto" takes the interior
-    point, certifies, and agrees with cvxpy + Clarabel. Trial 6 once lost a block to an NNLS
-    projection in the final pruning (objective 2.2x the reference)."""
+def test_interior_in_higher_dimension_matches_the_reference_on_random_programs():
+    """Random sizes, activations, targets and beta (seeded): solver="interior" certifies and
+    agrees with cvxpy + Clarabel. Trial 6 once lost a block to an NNLS projection in the final
+    pruning (objective 2.2x the reference)."""
     gen = np.random.default_rng(123)
     for trial in range(8):
         n, d, P = int(gen.integers(15, 80)), int(gen.integers(3, 9)), int(gen.integers(10, 80))
@@ -187,7 +187,7 @@ def test_auto_in_higher_dimension_matches_the_reference_on_random_programs():
         X = rng.standard_normal((n, d))
         y = np.sign(X[:, 0] * X[:, 1] + 0.3 * X[:, 2]) if trial % 2 else rng.standard_normal(n)
         D = sample_patterns(add_bias(X, True), P, seed=trial)
-        f = fit_convex(X, y, beta, activation=activation, leak=0.2, patterns=D)
+        f = fit_convex(X, y, beta, activation=activation, leak=0.2, patterns=D, solver="interior")
         ref = fit_convex(X, y, beta, activation=activation, leak=0.2, patterns=D, solver="clarabel")
         assert f.solver == "interior" and f.status == "optimal" and f.gap <= 5e-7, (trial, f.status, f.gap)
         assert f.objective == pytest.approx(ref.objective, rel=1e-6), trial

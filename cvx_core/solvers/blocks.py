@@ -1,0 +1,291 @@
+"""A primal-dual interior point for group-lasso programs with cone rows, any loss, any design.
+
+Over blocks ``j = 1..m`` with designs ``A_j (n, d)`` and shared row vectors ``R (r, d)``,
+
+    min_{z_j, t_j}  L( sum_j A_j z_j , y ) + beta sum_j t_j
+    s.t.            ||z_j|| <= t_j,    sgn_jk R_k' z_j >= 0   (sgn_jk != 0),
+
+for the squared, logistic and hinge losses. The plain program of docs/math.md section 3 is
+``A_j = s_j S_{i_j} Xb`` with the data rows as ``R``; a convolutional network's block sums its
+patches (``A_j = sum_k S^k_j X_k``) and its rows are the patch vectors.
+
+The method is that of :func:`cvx_core.solvers.ipm.solve_blocks` (Nesterov-Todd scaling,
+Mehrotra's predictor-corrector, the Newton matrix ``H + E' Dh E`` solved through one n x n
+Cholesky factor by :class:`cvx_core.solvers.ipm.NewtonSystem`), with the loss entering only
+through a diagonal ``Dh`` over the samples:
+
+* squared and logistic: the loss is a smooth objective; each iteration linearises the
+  gradient ``E'grad L`` and takes ``Dh = diag(L'')`` (a primal-dual method for a convex smooth
+  objective under conic constraints, as CVXOPT's ``cp``);
+* hinge: slacks ``xi >= 0``, ``xi + y * f >= 1`` (two orthants per sample), eliminated from the
+  Newton system, which leaves ``Dh = da db / (da + db)`` of their scalings.
+
+At a point with small residuals the duality gap ``s'u`` bounds the suboptimality, and the dual
+vector ``lambda = -grad L(f)`` (hinge: ``y * u_b``) is the certificate's candidate: the
+pricing over all patterns (:mod:`.high_dim`) decides.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Loss
+from .ipm import (STALL, STEP, TAU, NewtonSystem, soc_apply, soc_inv_prod, soc_inverse_square,
+                  soc_max_step, soc_scaling)
+
+
+@dataclass
+class DesignResult:
+    Z: np.ndarray  # (m, d) blocks
+    yhat: np.ndarray  # (n,) predictions sum_j A_j z_j
+    lam: np.ndarray  # (n,) dual vector
+    objective: float
+    status: str  # "Solved", "AlmostSolved", "MaxIterations" or "NumericalError"
+    iterations: int
+    gap: float  # relative complementarity gap at the returned point
+    residual: float  # largest relative primal or dual residual there
+
+
+class _Design:
+    """The blocks' designs as ``E = [A_1 .. A_m]`` (n, m d), with the loss curvature's square
+    root ``w`` applied in the products :class:`NewtonSystem` uses (``predict`` and ``Et``)."""
+
+    def __init__(self, A):
+        self.m, self.n, self.d = A.shape
+        self.A = A
+        self.E = np.ascontiguousarray(A.transpose(1, 0, 2).reshape(self.n, -1))
+        self.w = np.ones(self.n)
+
+    def raw_predict(self, Z):
+        return self.E @ Z.ravel()
+
+    def raw_Et(self, v):
+        return (v @ self.E).reshape(self.m, self.d)
+
+    def predict(self, Z):
+        return self.w * self.raw_predict(Z)
+
+    def Et(self, v):
+        return self.raw_Et(self.w * v)
+
+    def columns(self, Vs, a, k):
+        F = np.einsum("jnd,jde->nje", self.A[a:a + k], Vs[:, 1:, :], optimize=True)
+        return F.reshape(self.n, -1) * self.w[:, None]
+
+    def ray_columns(self, js, V):
+        return np.einsum("pnd,pd->np", self.A[js], V) * self.w[:, None]
+
+
+def _smooth(loss: Loss, f, y):
+    """Value, gradient and curvature of a smooth loss at ``f``."""
+    if loss.name == "squared":
+        r = f - y
+        return 0.5 * float(r @ r), r, np.ones_like(f)
+    m = y * f
+    p = 0.5 * (1.0 + np.tanh(-0.5 * m))  # sigma(-m) without overflow
+    return float(np.sum(np.logaddexp(0.0, -m))), -y * p, p * (1.0 - p)
+
+
+def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter: int = 100) -> DesignResult:
+    """Solve the program of the module docstring.
+
+    Parameters
+    ----------
+    A : ndarray (m, n, d)
+        Block j's design: the predictions are ``sum_j A[j] @ z_j``.
+    R : ndarray (r, d)
+        The cone rows' vectors.
+    sgn : ndarray (m, r)
+        +1 or -1 where block j imposes ``sgn R_k' z_j >= 0``, 0 where it imposes nothing.
+    y : ndarray (n,)
+    beta : float
+    loss : Loss
+    tol : float
+        Relative tolerance on the complementarity gap and the residuals.
+    """
+    A = np.asarray(A, float)
+    R = np.asarray(R, float)
+    y = np.asarray(y, float)
+    m, n, d = A.shape
+    SR = np.asarray(sgn, float)
+    M = SR != 0
+    Mf = M.astype(float)
+    Router = (R[:, :, None] * R[:, None, :]).reshape(R.shape[0], -1)
+    hinge = loss.name == "hinge"
+    beta = float(beta)
+    P = _Design(A)
+    nrows = int(M.sum())
+    nu = m + nrows + (2 * n if hinge else 0)
+    tau = TAU * max(1.0, float(np.sum(A ** 2)) / (m * d))  # ~ diag of E'E
+    system = NewtonSystem(P, tau)
+
+    # ---- initial point: one Newton solve with identity scalings, then shifted into the cones
+    f0 = np.zeros(n)
+    if hinge:
+        g0, h0 = -y, np.full(n, 0.5)
+    else:
+        _, g0, h0 = _smooth(loss, f0, y)
+    P.w = np.sqrt(h0)
+    system.factor(np.broadcast_to(np.eye(d + 1), (m, d + 1, d + 1)), (Mf @ Router).reshape(m, d, d))
+    rhs = np.zeros((m, d + 1))
+    rhs[:, 0] = -beta
+    rhs[:, 1:] = -P.raw_Et(g0)
+    x = system.solve(rhs)
+    T, Z = x[:, 0].copy(), x[:, 1:].copy()
+    S = SR * (Z @ R.T)
+    s0, s1, z0, z1, U = T.copy(), Z.copy(), -T, -Z, -S
+    a_s = max(np.max(np.linalg.norm(s1, axis=1) - s0, initial=-np.inf), np.max(-S[M], initial=-np.inf))
+    a_z = max(np.max(np.linalg.norm(z1, axis=1) - z0, initial=-np.inf), np.max(-U[M], initial=-np.inf))
+    if a_s >= 0:
+        s0, S = s0 + 1 + a_s, S + 1 + a_s
+    if a_z >= 0:
+        z0, U = z0 + 1 + a_z, U + 1 + a_z
+    S = np.where(M, S, 1.0)
+    U = np.where(M, U, 0.0)
+    if hinge:
+        f = P.raw_predict(Z)
+        xi = np.maximum(1.0 - y * f, 0.0) + 1.0
+        sa, sb = xi.copy(), xi + y * f - 1.0
+        ua, ub = np.full(n, 0.5), np.full(n, 0.5)
+    # dual residuals relative to beta: kappa - 1 in the certificate is their size over beta
+    q_norm = beta * np.sqrt(m)
+
+    status = "MaxIterations"
+    best = None
+    since_best = 0
+    it = 0
+    for it in range(1, max_iter + 1):
+        f = P.raw_predict(Z)
+        XZ = Z @ R.T
+        rxT = z0 - beta
+        rxZ = z1 + (U * SR) @ R
+        rzT, rzZ = T - s0, Z - s1
+        rzR = (SR * XZ - S) * Mf
+        gap = s0 @ z0 + np.einsum("ij,ij->", s1, z1) + np.einsum("ij,ij->", S * Mf, U)
+        if hinge:
+            rxZ += P.raw_Et(y * ub)
+            rxX = ua + ub - 1.0
+            rza, rzb = xi - sa, xi + y * f - 1.0 - sb
+            pobj = float(xi.sum()) + beta * T.sum()
+            gap += sa @ ua + sb @ ub
+            pres2 = rza @ rza + rzb @ rzb
+            dres2 = rxX @ rxX
+            lam = y * ub
+        else:
+            lval, g, h = _smooth(loss, f, y)
+            rxZ -= P.raw_Et(g)
+            pobj = lval + beta * T.sum()
+            pres2 = dres2 = 0.0
+            lam = -g
+        pres = np.sqrt(rzT @ rzT + np.sum(rzZ ** 2) + np.sum(rzR ** 2) + pres2) / (1.0 + np.sqrt(T @ T + np.sum(Z ** 2)))
+        dres = np.sqrt(rxT @ rxT + np.sum(rxZ ** 2) + dres2) / (1.0 + q_norm)
+        gap_rel = gap / max(abs(pobj), 1e-300)
+        res_rel = max(pres, dres)
+        score = max(gap_rel, res_rel)
+        if best is None or score < best[0]:
+            best = (score, Z.copy(), f.copy(), lam.copy(), pobj, gap_rel, res_rel)
+            since_best = 0
+        else:
+            since_best += 1
+            if since_best >= STALL and best[0] < 1e-5:
+                break
+        if gap_rel <= tol and res_rel <= tol:
+            status = "Solved"
+            break
+        mu = gap / nu
+
+        # ---- scalings
+        eta, w0, w1 = soc_scaling(s0, s1, z0, z1)
+        l0, l1 = soc_apply(eta, w0, w1, z0, z1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(M, U / S, 0.0)
+        lR = np.sqrt(S * U)
+        wR = np.where(M, np.sqrt(S / np.where(M, U, 1.0)), 1.0)
+        Wi2 = soc_inverse_square(eta, w0, w1)
+        if hinge:
+            da, db = ua / sa, ub / sb
+            la, lb = np.sqrt(sa * ua), np.sqrt(sb * ub)
+            wa, wb = np.sqrt(sa / ua), np.sqrt(sb / ub)
+            h = da * db / (da + db)
+        P.w = np.sqrt(h)
+        try:
+            system.factor(Wi2, (ratio @ Router).reshape(m, d, d))
+        except (np.linalg.LinAlgError, ValueError):
+            status = "NumericalError"
+            break
+
+        def direction(rs0, rs1, rsR, rsa=None, rsb=None):
+            q0, q1 = soc_inv_prod(l0, l1, rs0, rs1)
+            qR = np.where(M, rsR / np.where(M, lR, 1.0), 0.0)
+            Wq0, Wq1 = soc_apply(eta, w0, w1, q0, q1)
+            xi0, xi1 = rzT - Wq0, rzZ - Wq1
+            xiR = rzR - wR * qR
+            v = np.einsum("jab,jb->ja", Wi2, np.column_stack([xi0, xi1]))
+            r = np.empty((m, d + 1))
+            r[:, 0] = rxT - v[:, 0]
+            r[:, 1:] = rxZ - v[:, 1:] - (SR * ratio * xiR) @ R
+            if hinge:
+                qa, qb = rsa / la, rsb / lb
+                xia, xib = rza - wa * qa, rzb - wb * qb
+                rX = rxX - da * xia - db * xib
+                # xi eliminated: dxi = (rX - db y E dz) / (da + db)
+                r[:, 1:] -= P.raw_Et(y * db * xib + db * y * rX / (da + db))
+            dx = system.solve(r)
+            dT, dZ = dx[:, 0], dx[:, 1:]
+            ds0, ds1 = rzT + dT, rzZ + dZ
+            dS = (rzR + SR * (dZ @ R.T)) * Mf
+            a0, a1 = soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
+            dz0, dz1 = soc_apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
+            dU = np.where(M, (qR - dS / wR) / wR, 0.0)
+            out = [dT, dZ, ds0, ds1, dS, dz0, dz1, dU]
+            if hinge:
+                dF = y * P.raw_predict(dZ)
+                dX = (rX - db * dF) / (da + db)
+                dsa, dsb = rza + dX, rzb + dX + dF
+                out += [dX, dsa, (qa - dsa / wa) / wa, dsb, (qb - dsb / wb) / wb]
+            return out
+
+        def max_step(dd):
+            ds0, ds1, dS, dz0, dz1, dU = dd[2:8]
+            a = np.min(soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
+                                     np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
+            pairs = [(S, dS), (U, dU)]
+            if hinge:
+                pairs += [(sa, dd[9]), (ua, dd[10]), (sb, dd[11]), (ub, dd[12])]
+            for v, dv in pairs:
+                neg = dv < 0
+                if neg.any():
+                    a = min(a, float(np.min(-v[neg] / dv[neg])))
+            return a
+
+        # predictor: rs = -lam o lam
+        ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
+        ll1 = 2 * l0[:, None] * l1
+        extra = (-(la * la), -(lb * lb)) if hinge else ()
+        aff = direction(-ll0, -ll1, -(lR * lR), *extra)
+        a_aff = min(1.0, max_step(aff))
+        cur = [S, U] + ([sa, ua, sb, ub] if hinge else [])
+        daff = [aff[4], aff[7]] + (aff[9:] if hinge else [])
+        gap_aff = (np.vdot(s0 + a_aff * aff[2], z0 + a_aff * aff[5]) + np.vdot(s1 + a_aff * aff[3], z1 + a_aff * aff[6])
+                   + sum(np.vdot(cur[i] + a_aff * daff[i], cur[i + 1] + a_aff * daff[i + 1]) for i in range(0, len(cur), 2)))
+        sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
+        A0, A1 = soc_apply(eta, w0, w1, aff[2], aff[3], inverse=True)
+        B0, B1 = soc_apply(eta, w0, w1, aff[5], aff[6])
+        c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
+        c1 = A0[:, None] * B1 + B0[:, None] * A1
+        rR = np.where(M, -(lR * lR) - aff[4] * aff[7] + sigma * mu, 0.0)
+        if hinge:
+            extra = (-(la * la) - aff[9] * aff[10] + sigma * mu, -(lb * lb) - aff[11] * aff[12] + sigma * mu)
+        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, rR, *extra)
+        alpha = min(1.0, STEP * max_step(comb))
+        if not np.isfinite(alpha) or alpha < 1e-10 or not all(np.all(np.isfinite(v)) for v in comb):
+            status = "NumericalError"
+            break
+        T, Z, s0, s1, S, z0, z1, U = (v + alpha * dv for v, dv in zip((T, Z, s0, s1, S, z0, z1, U), comb[:8]))
+        if hinge:
+            xi, sa, ua, sb, ub = (v + alpha * dv for v, dv in zip((xi, sa, ua, sb, ub), comb[8:]))
+    score, Zb, fb, lamb, pobj, g, r = best
+    if status != "Solved":
+        status = "AlmostSolved" if score <= max(1e3 * tol, 1e-6) else status
+    return DesignResult(Zb, fb, lamb, float(pobj), status, it, float(g), float(r))

@@ -1,0 +1,162 @@
+"""Working sets of blocks for design matrices of any width, every loss.
+
+In the plane :mod:`.working_set` finds each cell's few facets and certifies on the sphere; in
+higher dimension a cell has up to n facets and the sphere certificate is gone, but the
+optimum still uses few blocks. So the working set here grows by *blocks* only:
+
+1. price every pattern at the current dual vector ``lambda`` -- block ``(i, s)``'s value is
+   ``||Proj_{K_i}(s X' S_i lambda)||`` (:func:`cvx_core.certificates.cells.cell_values`,
+   compiled projections, exact for every cell that can matter);
+2. stop when the bound ``g(lambda / kappa)`` certifies the objective (exact over all the
+   patterns given);
+3. otherwise add the most violated blocks (value above beta), drop the blocks at zero, and
+   solve the program on the working set with *all* n cone rows of each block imposed by
+   :func:`cvx_core.solvers.blocks.solve_design` (squared, logistic and hinge losses alike).
+
+Rows cost a d x d update per block in that interior point, so no row generation is needed;
+each round costs one n x n factorisation per interior-point iteration.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..certificates.cells import cell_values, lower_bound
+from ..model import Activation, Loss
+from .blocks import solve_design
+from .small_program import block_coefficients
+from .working_set import WorkingSetResult
+
+_FIRST = 48  # blocks in the first working set (at most)
+_ADD = 24  # most violated blocks added per round (at most)
+# blocks below this fraction of the largest norm are dropped when others enter (an interior
+# point leaves inactive blocks at about its tolerance; pricing brings back any that matter)
+_ZERO = {False: 1e-3, True: 1e-6}
+# blocks enter when their value exceeds beta by this factor (a loose round's lambda is only
+# accurate to about its tolerance)
+_ENTER = {False: 1e-3, True: 1e-9}
+# the interior point's tolerance while blocks are still entering (the next round re-solves
+# anyway), and once none does (what the certificate is built from)
+_LOOSE, _TIGHT = 1e-3, 1e-9
+_ROW_TOL = 1e-10  # a row is violated below this fraction of ||x|| ||z||
+
+
+def _violators(cv, beta, have, k):
+    """The ``k`` blocks of largest exact value above ``beta`` not already in ``have``, with
+    their maximisers (unit directions in the cell's cone)."""
+    vals = np.where(cv.exact, cv.values, -np.inf)
+    out = []
+    for flat in np.argsort(-vals, axis=None):
+        i, col = divmod(int(flat), 2)
+        if vals[i, col] <= beta:
+            break
+        key = (i, 1 if col == 0 else -1)
+        if key not in have:
+            out.append((key, cv.directions[i, col]))
+            if len(out) == k:
+                break
+    return out
+
+
+class _Rows:
+    """The cone rows imposed on each block: at entry the ``k`` rows nearest the block's
+    direction (every facet through it among them), later every row its solution violated."""
+
+    def __init__(self, Xb, D, k):
+        self.Xb, self.D, self.k = Xb, D, k
+        self.xn = np.linalg.norm(Xb, axis=1)
+        self.mask: dict[tuple[int, int], np.ndarray] = {}
+
+    def enter(self, key, u):
+        if key in self.mask:
+            return
+        sl = np.where(self.D[key[0]], 1.0, -1.0) * (self.Xb @ u) / np.where(self.xn > 0, self.xn, 1.0)
+        m = np.zeros(len(sl), bool)
+        m[np.argsort(sl)[:self.k]] = True
+        self.mask[key] = m
+
+    def signs(self, blocks):
+        """``sgn`` of :func:`solve_design`: +-1 on the imposed rows, 0 elsewhere."""
+        return np.stack([np.where(self.mask[b], np.where(self.D[b[0]], 1.0, -1.0), 0.0) for b in blocks])
+
+    def add_violated(self, blocks, Z) -> bool:
+        """Impose every row the blocks ``Z`` violate; True when there were any."""
+        sgn = np.where(self.D[[b[0] for b in blocks]], 1.0, -1.0)
+        zn = np.linalg.norm(Z, axis=1)
+        bad = sgn * (Z @ self.Xb.T) < -_ROW_TOL * zn[:, None] * self.xn[None, :]
+        xz = sgn * (Z @ self.Xb.T) / np.where(self.xn > 0, self.xn, 1.0)[None, :]
+        for b, row, sl in zip(blocks, bad, xz):
+            if row.any():  # the rows nearest the new point too: fewer rounds of rows
+                self.mask[b][np.argsort(sl)[:self.k]] = True
+                self.mask[b] |= row
+        return bool(bad.any())
+
+
+def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
+                   *, tol: float = 5e-7, warm=None, max_rounds: int = 60) -> WorkingSetResult:
+    """The program over the patterns ``D`` by working sets of blocks; the certificate is over
+    all of ``D``. ``warm``: ``(blocks_i, blocks_s, Z)`` to start from (e.g. the previous
+    beta's support). Returns a :class:`cvx_core.solvers.working_set.WorkingSetResult`.
+    """
+    t0 = time.perf_counter()
+    n, d = Xb.shape
+    rows = _Rows(Xb, D, min(n, 3 * d))
+    lam = loss.dual_variable(np.zeros(n), y)
+    cv = cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST, floor=beta)
+    entering = []
+    if warm is not None and len(warm) > 2:
+        for i, s, z in zip(warm[0], warm[1], warm[2]):
+            zn = np.linalg.norm(z)
+            if zn > 0:
+                entering.append(((int(i), int(s)), z / zn))
+    entering += _violators(cv, beta, {b for b, _ in entering}, _FIRST)
+    blocks: list[tuple[int, int]] = []
+    best = None
+    Z = np.zeros((0, d))
+    bi = bs = np.zeros(0, int)
+    obj = loss.value(np.zeros(n), y)
+    inner = "none"
+    tight = False
+    rnd = 0
+    for rnd in range(1, max_rounds + 1):
+        for key, u in entering:
+            rows.enter(key, u)
+            blocks.append(key)
+        entering = []
+        if blocks:
+            bi = np.array([b[0] for b in blocks])
+            bs = np.array([b[1] for b in blocks])
+            C = block_coefficients(D, act, bi, bs)
+            res = solve_design(C[:, :, None] * Xb[None, :, :], Xb, rows.signs(blocks), y, beta, loss,
+                               tol=_TIGHT if tight else _LOOSE)
+            inner, Z = res.status, res.Z
+            violated = rows.add_violated(blocks, Z)
+            lam = loss.clip_dual(res.lam, y)  # a valid dual candidate even when Z is not feasible
+            obj = loss.value(res.yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum())
+            cv = cell_values(Xb, D, lam, act, threshold=beta, top_k=len(blocks) + max(_ADD, len(blocks)), floor=beta)
+        else:
+            violated = False
+        if not violated:  # Z is a point of the program: its objective bounds the optimum above
+            cert = cv.max
+            lb = lower_bound(loss, lam, y, cert, beta)
+            i, col = cv.argmax()
+            if best is None or obj - lb < best[0]:
+                best = (obj - lb, bi, bs, Z, lam, cert, obj, lb, cv.directions[i, col])
+            if obj - lb <= tol * max(abs(obj), 1e-300):
+                break
+        # the working set at most doubles per round (each round is one interior-point solve)
+        entering = _violators(cv, beta * (1 + _ENTER[tight]), set(blocks), max(_ADD, len(blocks)))
+        if not entering and not violated:
+            if tight or not blocks:
+                break  # nothing left to add: the inner solve's accuracy limits the gap
+            tight = True
+            continue
+        zn = np.linalg.norm(Z, axis=1)
+        blocks = [b for b, z in zip(blocks, zn) if z > _ZERO[tight] * max(zn.max(initial=0.0), 1e-300)]
+    gap, bi, bs, Z, lam, cert, obj, lb, u = best if best is not None else (np.inf, bi, bs, Z, lam, 0.0, obj, -np.inf, None)
+    certified = gap <= tol * max(abs(obj), 1e-300)
+    status = "optimal" if certified else "max_rounds" if rnd == max_rounds else f"stalled (inner status {inner})"
+    nz = np.linalg.norm(Z, axis=1) > 0
+    return WorkingSetResult(bi[nz], bs[nz], Z[nz], lam, float(cert), float(obj), float(lb), status, rnd,
+                            time.perf_counter() - t0, u_star=u)

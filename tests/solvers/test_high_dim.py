@@ -1,0 +1,68 @@
+"""The working set of blocks beyond the plane (cvx_core.solvers.high_dim and .blocks)."""
+import numpy as np
+import pytest
+
+from cvx_core import fit_convex, sample_patterns
+from cvx_core.model import add_bias, make_activation, make_loss
+from cvx_core.solvers.blocks import solve_design
+
+from reference import RefProblem
+
+
+def test_auto_in_higher_dimension_matches_the_reference_on_random_programs():
+    """Random sizes, activations, losses, targets and beta (seeded): solver="auto" takes the
+    working set of blocks, certifies, reproduces its objective with the recovered network and
+    agrees with cvxpy + Clarabel on the same patterns."""
+    gen = np.random.default_rng(123)
+    for trial in range(9):
+        n, d, P = int(gen.integers(15, 80)), int(gen.integers(3, 9)), int(gen.integers(10, 80))
+        activation = ["relu", "leaky", "abs"][trial % 3]
+        loss = ["squared", "logistic", "hinge"][(trial // 3) % 3]
+        rng = np.random.default_rng(trial)
+        X = rng.standard_normal((n, d))
+        y = np.sign(X[:, 0] * X[:, 1] + 0.3 * X[:, 2]) if loss != "squared" or trial % 2 else rng.standard_normal(n)
+        D = sample_patterns(add_bias(X, True), P, seed=trial)
+        beta = float(10 ** gen.uniform(-2.5, 0)) * (1 if loss == "squared" else 3)
+        f = fit_convex(X, y, beta, activation=activation, leak=0.2, loss=loss, patterns=D)
+        ref = fit_convex(X, y, beta, activation=activation, leak=0.2, loss=loss, patterns=D, solver="clarabel")
+        assert f.solver == "working-set" and f.status == "optimal" and f.gap <= 1e-6, (trial, f.status, f.gap)
+        assert f.objective <= ref.objective * (1 + 1e-6) + 1e-12, trial
+        assert f.objective >= ref.lower_bound - 1e-9 * abs(ref.objective), trial
+        assert f.network.objective(X, y, beta, loss) == pytest.approx(f.objective, rel=1e-9), trial
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+def test_solve_design_matches_an_independent_model(loss):
+    """The interior point on a fixed set of blocks (every cone row imposed) against cvxpy +
+    Clarabel on the same restricted program (RefProblem on those patterns)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 5))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] - X[:, 1] ** 2 + 0.5) if loss != "squared" else X[:, 0] * X[:, 2]
+    act = make_activation("relu")
+    D = sample_patterns(Xb, 8, seed=1)
+    bi = np.repeat(np.arange(len(D)), 2)
+    bs = np.tile([1, -1], len(D))
+    A = (bs[:, None] * act.slopes(D[bi]))[:, :, None] * Xb[None]
+    sgn = np.where(D[bi], 1.0, -1.0)
+    beta = 0.3
+    res = solve_design(A, Xb, sgn, y, beta, make_loss(loss))
+    assert res.status in ("Solved", "AlmostSolved")
+    assert np.min(sgn * (res.Z @ Xb.T)) >= -1e-9 * np.abs(res.Z).max()
+    ref = RefProblem(Xb, y, D, 1.0, 0.0, loss).solve(beta)
+    assert ref.lower - 1e-9 <= res.objective <= ref.upper * (1 + 1e-6)
+
+
+def test_solve_design_leaves_unimposed_rows_free():
+    """sgn = 0 drops a row: with no rows imposed the program is the plain group lasso (gated
+    ReLU), whose optimum is at most the constrained one."""
+    rng = np.random.default_rng(0)
+    X = add_bias(rng.standard_normal((25, 3)), True)
+    y = rng.standard_normal(25)
+    D = sample_patterns(X, 5, seed=0)
+    A = D[:, :, None] * X[None]
+    loss = make_loss("squared")
+    full = solve_design(A, X, np.where(D, 1.0, -1.0), y, 0.2, loss)
+    free = solve_design(A, X, np.zeros_like(D, dtype=float), y, 0.2, loss)
+    assert free.objective < full.objective - 1e-6
+    assert np.min(np.where(D, 1.0, -1.0) * (free.Z @ X.T)) < 0  # some row it no longer respects
