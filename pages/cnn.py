@@ -76,10 +76,11 @@ st.subheader("Filter space: every patch vector a line")
 if dim in (2, 3) and fit.exact_patterns:
     view = errors.attempt(lambda: cc.filter_space(s), doing="drawing filter space", bad="Cannot draw filter space")
     if view is not None and view["n_cells"] <= cc.MAX_DRAWN:
-        chart(cached(("cnn_space", key), lambda: fa.arrangement_figure(
-            view["pictures"], view["index"], labels=view["labels"] or False,
-            norms=cc.cell_norms(view["pictures"], fit), axis_titles=("u1", "u2"))), key="cnn_space_fig",
-            filename="cnn_filter_space")
+        marks = fc.fit_cells_traces(view["pictures"], cc.cell_norms(view["pictures"], fit))
+        # the cells are drawn once per data set; the fit's cells over them (a live chart's overlay)
+        chart(cached(("cnn_space", s), lambda: fc.legend_entry(fa.arrangement_figure(
+            view["pictures"], view["index"], labels=view["labels"] or False, axis_titles=("u1", "u2")), marks[0])),
+            key="cnn_space_fig", filename="cnn_filter_space", live=True, overlay=marks)
         lecture.explain("How to read this: each patch vector x~_k of each sample is a line x~_k'u = 0 "
                         + ("through the origin; the cells are wedges. " if dim == 2 else "in the slice u_bias = +1 or "
                            "-1 (the two slices of the Arrangements page). ")
@@ -112,7 +113,7 @@ if lrs:
     if hs:
         chart(cached(("cnn_runs", key, ss["cnn_opt"], lrs, ss["cnn_seeds"], ss["cnn_width"], ss["cnn_steps"]),
                      lambda: fc.runs_figure(hs, fit.objective if fit.exact_patterns else None)),
-              key="cnn_runs_fig", filename="cnn_gradient_runs")
+              key="cnn_runs_fig", filename="cnn_gradient_runs", live=True)
         best = min(h.final_objective for h in hs)
         if fit.exact_patterns:
             st.metric("Best run above p*", f"{(best - fit.objective) / fit.objective:.2%}",

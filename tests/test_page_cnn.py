@@ -1,14 +1,28 @@
 """The Convolutional networks page (AppTest, tiny data): metrics equal the engine's, every
 figure drawn, the beta slider re-solves, URL parameters seed the controls, bad input is an error."""
+import json
+
 import numpy as np
 import pytest
 import streamlit.runtime.pages_manager as pages_manager
-from apptest_helpers import chart_spec, metric, open_page
+from apptest_helpers import _decode, chart_spec, metric, open_page
 
 from cvx_core.cnn import fit_convex_cnn, train_cnn_runs
 from cvx_core.signals import make_signals
 
 SMALL = {"cnn_n": "6", "cnn_len": "6", "cnn_steps": "200", "cnn_width": "4", "cnn_seeds": "1", "cnn_lrs": "0.03"}
+
+
+def _live(at, key):
+    """The arguments a live chart (pages/common/export/live_chart.py) was given: its figure under
+    "spec" (decoded) and, for its ``__overlay`` instance, the overlay traces."""
+    for el in at.get("component_instance"):
+        if el.proto.id.endswith(f"-{key}"):
+            args = json.loads(el.proto.json_args)
+            if "spec" in args:
+                args["spec"] = _decode(json.loads(args["spec"]))
+            return args
+    raise KeyError(f"no live chart {key!r}")
 
 
 class _NoDir:
@@ -40,17 +54,20 @@ def test_metrics_and_figures_match_the_engine():
     spec = chart_spec(at, "cnn_filters_fig")
     order = np.argsort(-np.abs(fit.network.alpha))
     np.testing.assert_allclose(spec["data"][0]["y"], fit.network.U[order[0], :-1], rtol=1e-9)
-    # filter space: the two bias slices of the 30 patch vectors' arrangement
-    assert len(chart_spec(at, "cnn_space_fig")["data"]) > 2
+    # filter space: the two bias slices of the 30 patch vectors' arrangement, the fit's cells over them
+    assert len(_live(at, "cnn_space_fig")["spec"]["data"]) > 2
+    marks = _live(at, "cnn_space_fig__overlay")["overlay"]
+    n_used = int((fit.group_norms() > 0).any(axis=1).sum())
+    assert 1 <= sum(len(t["x"]) for t in marks) <= 2 * n_used  # a cell crossing u_bias = 0 is in both slices
     # switched on: filter 0's bits per sample and patch
     on = chart_spec(at, "cnn_on_fig")["data"][0]["z"]
     np.testing.assert_array_equal(np.asarray(on) > 0.5, fit.network.switched_on(X)[:, :, order[0]])
     # the gradient run is the engine's, above p*
     run = train_cnn_runs(X, y, 0.1, filter_size=2, seeds=(0,), lrs=(0.03,), width=4, steps=200)[0]
-    curve = chart_spec(at, "cnn_runs_fig")["data"][0]["y"]
+    curve = _live(at, "cnn_runs_fig")["spec"]["data"][0]["y"]
     assert float(curve[-1]) == pytest.approx(run.final_objective, rel=1e-12)
     assert run.final_objective >= fit.objective
-    assert len(at.get("plotly_chart")) == 6
+    assert len(at.get("plotly_chart")) == 4 and len(at.get("component_instance")) == 3
 
 
 def test_beta_slider_resolves_and_the_url_follows():

@@ -10,10 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..palette import BLACK, DIVERGING, GREY, LABEL, OFF_ON, SERIES, SIGN
+from ..palette import BLACK, DIVERGING, GREY, LABEL, OFF_ON, PURPLE, SERIES, SIGN
 
 #: At most this many samples drawn (signals) or tiled (images), and filters drawn.
 MAX_SAMPLES, MAX_FILTERS = 12, 12
+#: Points drawn per training curve (every k-th step beyond this; the last always).
+MAX_CURVE_POINTS = 400
 
 
 def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
@@ -100,7 +102,9 @@ def runs_figure(histories, p_star: float | None) -> go.Figure:
     lrs = sorted({h.lr for h in histories})
     for h in histories:
         colour = SERIES[lrs.index(h.lr) % len(SERIES)]
-        fig.add_trace(go.Scatter(x=np.arange(len(h.objective)), y=h.objective, mode="lines",
+        steps = np.unique(np.r_[np.arange(0, len(h.objective), max(1, len(h.objective) // MAX_CURVE_POINTS)),
+                                len(h.objective) - 1])
+        fig.add_trace(go.Scatter(x=steps, y=h.objective[steps], mode="lines",
                                  line=dict(color=colour, width=2), name=f"lr={h.lr:g}, seed={h.seed}",
                                  hovertemplate="step %{x}<br>F = %{y:.6g}<extra>" + f"lr={h.lr:g}, seed={h.seed}</extra>"))
     shapes = []
@@ -121,3 +125,25 @@ def counts_figure(nK, engine, cover, bound) -> go.Figure:
                          marker=dict(color=SERIES[1], size=10, symbol="circle-open", line=dict(width=2.5)))]
     return _layout(go.Figure(traces), "Patterns against the number of patch vectors", 360,
                    xaxis=dict(title="patch vectors n K", type="log"), yaxis=dict(title="patterns P", type="log"))
+
+
+def fit_cells_traces(pictures, norms) -> list[dict]:
+    """The cells of the fit's filters on the filter-space pictures of
+    :func:`..figures.arrangements.arrangement_figure` (one diamond per cell with nonzero group
+    norm, hover: the norms), as trace dicts a live chart draws over the unchanged cells."""
+    out = []
+    for j, (pic, nv) in enumerate(zip(pictures, norms)):
+        sx = "" if j == 0 else str(j + 1)
+        live = np.flatnonzero(np.nansum(nv, axis=1) > 0)
+        out.append(dict(type="scatter", x=pic.anchors[live, 0], y=pic.anchors[live, 1], mode="markers",
+                        marker=dict(size=12, symbol="diamond-open", color=PURPLE, line=dict(width=2.5)),
+                        customdata=np.nan_to_num(nv[live]), name="cells of the fit's filters", showlegend=j == 0,
+                        hovertemplate="group norms ||v||=%{customdata[0]:.4g}, ||w||=%{customdata[1]:.4g}<extra></extra>",
+                        xaxis="x" + sx, yaxis="y" + sx))
+    return out
+
+
+def legend_entry(fig: go.Figure, trace: dict) -> go.Figure:
+    """``fig`` with a legend-only copy of ``trace`` (a live chart's overlay shows no legend)."""
+    fig.add_trace({**trace, "x": [None], "y": [None], "customdata": None, "showlegend": True})
+    return fig
