@@ -559,12 +559,17 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     ws = _WorkingSet(prog, index.cell_facets if index is not None else None)
     n_add = max(10, 2 * prog.n) if sphere is not None else min(max(10, prog.n // 2), 60)
 
-    def price(lam):  # cert(lambda) over all cells and the most violated blocks
-        cert, viol, _ = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add)
-        return cert, viol
+    def price(lam):
+        """cert(lambda) over all cells, the most violated blocks, and the bound of lambda
+        (kept: any lambda bounds the optimum, so the last one priced serves the fit's bound)."""
+        nonlocal bound
+        cert, viol, u = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add)
+        bound = (lower_bound(lossf, lam, y, cert, beta_s), lam, cert, u)
+        return viol
 
-    lam = lossf.dual_variable(np.zeros(prog.n), y)
-    _, viol = price(lam)
+    bound = None
+    lam = lossf.clip_dual(lossf.dual_variable(np.zeros(prog.n), y), y)
+    viol = price(lam)
     Z, yhat = np.zeros((0, d)), np.zeros(prog.n)
     status, rounds, inner = "Solved", 0, 0.0
     for i, s, u in viol:
@@ -581,8 +586,8 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
             continue
         obj = lossf.value(yhat, y) + beta_s * float(np.linalg.norm(Z, axis=1).sum())
         lam = lossf.clip_dual(lam, y)
-        cert, viol = price(lam)
-        if obj - lower_bound(lossf, lam, y, cert, beta_s) <= tol * max(abs(obj), 1e-300):
+        viol = price(lam)
+        if obj - bound[0] <= tol * max(abs(obj), 1e-300):
             break
         Z = ws.drop_zeros(Z)
         if not any([ws.add(i, s, u) for i, s, u in viol]):  # every violator is in already: the inner solve is the limit
@@ -591,14 +596,14 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     V, W = np.zeros((P, d)), np.zeros((P, d))
     for i, s, z in zip(ws.cells, ws.signs, Z):
         (V if s > 0 else W)[i] += z
-    fit_V, fit_W, obj, yhat, bound = None, None, None, None, None
+    fit_V, fit_W, obj, yhat = None, None, None, None
     for ptol in (ACTIVE_TOL, 0.0):  # the second only when pruning small blocks loses the certificate
         Vp, Wp = prune(prog.Z, prog.D, prog.act, V, W, ptol)
         yh = prog.predictions(Vp, Wp)
         ob = lossf.value(yh, y) + beta_s * float(np.linalg.norm(Vp, axis=1).sum() + np.linalg.norm(Wp, axis=1).sum())
-        for cand in (lossf.dual_variable(yh, y), lam):
-            b = _bound(prog, cand, y, beta_s, lossf)
-            if bound is None or b[0] > bound[0]:
+        if ob - bound[0] > OPTIMAL_GAP * max(abs(ob), 1e-300):  # not certified yet: -grad L at the pruned point
+            b = _bound(prog, lossf.dual_variable(yh, y), y, beta_s, lossf)
+            if b[0] > bound[0]:
                 bound = b
         if obj is None or ob < obj or ob - bound[0] <= OPTIMAL_GAP * abs(ob):
             fit_V, fit_W, obj, yhat = Vp, Wp, ob, yh
