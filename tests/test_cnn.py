@@ -46,6 +46,14 @@ def test_optimum_with_bias_equals_the_cvxpy_model(loss):
     assert abs(fit.objective - ref) <= 1e-6 * abs(ref)
 
 
+def test_block_interior_point_route_reaches_the_same_optimum():
+    X, y = _signals("squared", n=5, length=5, seed=11)
+    a = fit_convex_cnn(X, y, 0.05, filter_size=2)
+    b = fit_convex_cnn(X, y, 0.05, filter_size=2, solver="blocks")
+    assert a.status == b.status == "optimal" and "blocks" in b.solver
+    assert abs(a.objective - b.objective) <= 1e-6 * a.objective
+
+
 def test_recovered_network_reproduces_the_convex_objective_and_json():
     X, y = make_signals("edge", 8, 6, noise=0.1, seed=2)
     fit = fit_convex_cnn(X, y, 0.05, filter_size=2, activation="leaky", loss="logistic", pooling="mean")
