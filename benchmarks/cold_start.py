@@ -11,13 +11,21 @@ is shown any more (the start of that quiet period is taken, not the end of the w
 first answered, when the frontend first asked for a script run, when the first figure appeared,
 and the page actually reached (a deep link such as ``--page path`` must land on that page).
 
-Target (issue 8): under 5 s to the first page fully drawn.
+Baseline (issue 22): each repeat also starts a bare Streamlit app (one plotly chart, one
+metric; written to a temporary directory with the app's ``.streamlit/config.toml``) the same
+way, right before the app, and its time to fully drawn is reported beside the app's: on a
+shared machine only the ratio app / bare within one run is comparable across runs.
+
+Targets: under 5 s to the first page fully drawn (issue 8); median within 1.3x of the bare
+app (issue 22).
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,6 +54,25 @@ _WS_TIMES = """(() => {
 })();"""
 
 
+# The baseline: what any Streamlit app with one plotly figure and one metric costs to start.
+BARE_APP = """import plotly.graph_objects as go
+import streamlit as st
+
+st.title("Bare app")
+st.metric("Objective", "0.123")
+st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 0, 1])), key="fig")
+"""
+
+
+def bare_app_dir() -> Path:
+    """A temporary directory holding the bare app and the dashboard's Streamlit settings."""
+    d = Path(tempfile.mkdtemp(prefix="cvx_bare_app_"))
+    (d / "app.py").write_text(BARE_APP)
+    (d / ".streamlit").mkdir()
+    shutil.copy(ROOT / ".streamlit" / "config.toml", d / ".streamlit" / "config.toml")
+    return d
+
+
 def busy(pg) -> bool:
     """A script run is shown, an element is stale, or a chart is not drawn yet."""
     return pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
@@ -54,13 +81,13 @@ def busy(pg) -> bool:
              const g = c.querySelector('.js-plotly-plot'); return !(g && g._fullLayout); })""")
 
 
-def one(browser, page: str, query: str, timeout: float) -> dict:
+def one(browser, page: str, query: str, timeout: float, app_dir: Path = H.APP_DIR) -> dict:
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.add_init_script(_WS_TIMES)
     pg = ctx.new_page()
     pg.goto("about:blank")
     wall0 = time.time()
-    server = H.Server()  # the clock starts at the spawn (server.started)
+    server = H.Server(app_dir=app_dir)  # the clock starts at the spawn (server.started)
     try:
         t_health = server.wait_healthy(timeout)
         pg.goto(H.page_url(server.url, page, query), wait_until="domcontentloaded", timeout=timeout * 1000)
@@ -94,13 +121,20 @@ def main() -> int:
     ap.add_argument("--page", default="home", choices=list(H.PAGES))
     ap.add_argument("--query", default="", help="query string, e.g. n=20 (default: the app's defaults)")
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--no-baseline", action="store_true", help="skip the bare Streamlit app")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    rows = []
+    rows, bare = [], []
+    bare_dir = None if args.no_baseline else bare_app_dir()
     with sync_playwright() as pw:
         browser = H.launch(pw)
         for i in range(args.repeats):
+            if bare_dir is not None:
+                b = one(browser, "home", "", args.timeout, app_dir=bare_dir)
+                bare.append(b)
+                print(f"  run {i + 1}, bare app: health {b['health']:5.2f} s, first figure {b['figure']:5.2f} s, "
+                      f"fully drawn {b['drawn']:5.2f} s", flush=True)
             r = one(browser, args.page, args.query, args.timeout)
             rows.append(r)
             print(f"  run {i + 1}: health {r['health']:5.2f} s, first figure {r['figure']:5.2f} s, fully drawn "
@@ -115,6 +149,15 @@ def main() -> int:
     print(f"  server healthy {med['health']:.2f} | first figure {med['figure']:.2f} | fully drawn {med['drawn']:.2f} "
           f"(max {max(r['drawn'] for r in rows):.2f})")
     print(f"  target fully drawn < 5 s: {'met' if med['drawn'] < 5 else 'NOT met'}")
+    if bare:
+        mb = {k: statistics.median(r[k] for r in bare) for k in ("health", "figure", "drawn")}
+        ratio = med["drawn"] / mb["drawn"]
+        print(f"  bare Streamlit app, same run: server healthy {mb['health']:.2f} | first figure {mb['figure']:.2f} | "
+              f"fully drawn {mb['drawn']:.2f}")
+        print(f"  app / bare (medians of fully drawn): {ratio:.2f}x; per run: "
+              + ", ".join(f"{r['drawn'] / b['drawn']:.2f}x" for r, b in zip(rows, bare))
+              + f"; target within 1.3x: {'met' if ratio <= 1.3 else 'NOT met'}")
+        shutil.rmtree(bare_dir, ignore_errors=True)
     return 0
 
 
