@@ -20,7 +20,8 @@ round trip, the script rerun, the transfer and plotly's redraw are all inside). 
 - cached: the same Overview slider moved back over betas solved a moment ago;
 - re-solve: the Convolutional networks page's log10 beta at its defaults (issue 21: the convex
   fit over ~7 000 patterns and the batched gradient runs, both new for each beta), watched on
-  the filters (drawn right after the fit) and on the gradient runs (the page's last figure).
+  the filters (drawn right after the fit) and on the gradient runs (the page's last figure), and
+  its noise slider (new data: new patterns, fit, filter space, counts and runs).
 
 Targets (issue 8): median under 0.3 s for display-only changes, under 1 s for a re-solve at
 n = 100.
@@ -144,6 +145,8 @@ def main() -> int:
          "re-solve"),
         ("Convolutional networks: log10 beta, gradient runs", "cnn", "", "cnn_log_beta", "cnn_runs_fig", [1] * rr,
          "re-solve"),
+        ("Convolutional networks: noise (new data), gradient runs", "cnn", "", "cnn_noise", "cnn_runs_fig",
+         [1] * rr, "re-solve"),
     ]
     if args.resolve_n:
         cases.append((f"Overview: log10 beta, new betas (n={args.resolve_n})", "home", f"n={args.resolve_n}",

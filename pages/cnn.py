@@ -7,7 +7,6 @@ from pages.common.cache import cnn as cc
 from pages.common.controls import cnn as ctl
 from pages.common.controls.routing import through_app
 from pages.common.export.chart import cached, chart
-from pages.common.figures import arrangements as fa
 from pages.common.figures import cnn as fc
 
 through_app()  # a fresh server may run this file alone (legacy pages/ mode)
@@ -73,24 +72,20 @@ if net.n_filters:
                     "joint pattern is all of these bits at once, one cell of the arrangement below.")
 
 st.subheader("Filter space: every patch vector a line")
-if dim in (2, 3) and fit.exact_patterns:
-    view = errors.attempt(lambda: cc.filter_space(s), doing="drawing filter space", bad="Cannot draw filter space")
-    if view is not None and view["n_cells"] <= cc.MAX_DRAWN:
-        marks = fc.fit_cells_traces(view["pictures"], cc.cell_norms(view["pictures"], fit))
-        # the cells are drawn once per data set; the fit's cells over them (a live chart's overlay)
-        chart(cached(("cnn_space", s), lambda: fc.legend_entry(fa.arrangement_figure(
-            view["pictures"], view["index"], labels=view["labels"] or False, axis_titles=("u1", "u2")), marks[0])),
-            key="cnn_space_fig", filename="cnn_filter_space", live=True, overlay=marks)
-        lecture.explain("How to read this: each patch vector x~_k of each sample is a line x~_k'u = 0 "
-                        + ("through the origin; the cells are wedges. " if dim == 2 else "in the slice u_bias = +1 or "
-                           "-1 (the two slices of the Arrangements page). ")
-                        + "Each cell is one joint pattern D_i; purple diamonds mark the cells the fit's filters use "
-                          "(hover: group norms ||v||, ||w||).")
-    elif view is not None:
-        st.info(f"{view['n_cells']:,} cells are too many to draw (limit {cc.MAX_DRAWN:,}); use fewer samples.")
+if dim in (2, 3):
+    Z = cc.patch_design(s)
+    chart(cached(("cnn_space", key), lambda: fc.filter_space_figure(
+        Z, net.U, net.alpha, len(X), ("u1", "u_bias") if dim == 2 and s.bias else ("u1", "u2"))), key="cnn_space_fig",
+          filename="cnn_filter_space", live=True)
+    lecture.explain("How to read this: each patch x~_k of each sample is a line x~_k'u = 0 "
+                    + ("through the origin (no bias: the cells are wedges). " if dim == 2 else "in the slice u_bias = +1 "
+                       "or -1 (the two slices of the Arrangements page; each filter is drawn as u / |u_bias|). ")
+                    + "The lines cut filter space into cells, one per joint pattern; a diamond is a filter of the fit "
+                      "and the shaded polygon its cell (vermillion: alpha > 0, blue: alpha < 0). Hover a line's dot for "
+                      "its sample and patch.")
 else:
-    st.info("Filter space is drawn for filter size 2 (two weights, or three with the bias: the plane and its two "
-            "slices) with every pattern enumerated.")
+    st.info("Filter space is drawn for filter size 2 on signals (two weights, or three with the bias: the plane "
+            "and its two slices).")
 
 st.subheader("How many patterns? Polynomial in n K")
 cnt = cc.counts(s)

@@ -54,11 +54,12 @@ def test_metrics_and_figures_match_the_engine():
     spec = chart_spec(at, "cnn_filters_fig")
     order = np.argsort(-np.abs(fit.network.alpha))
     np.testing.assert_allclose(spec["data"][0]["y"], fit.network.U[order[0], :-1], rtol=1e-9)
-    # filter space: the two bias slices of the 30 patch vectors' arrangement, the fit's cells over them
-    assert len(_live(at, "cnn_space_fig")["spec"]["data"]) > 2
-    marks = _live(at, "cnn_space_fig__overlay")["overlay"]
-    n_used = int((fit.group_norms() > 0).any(axis=1).sum())
-    assert 1 <= sum(len(t["x"]) for t in marks) <= 2 * n_used  # a cell crossing u_bias = 0 is in both slices
+    # filter space: the two bias slices, one line per patch vector, one diamond per filter at u_xy / |u_bias|
+    space = _live(at, "cnn_space_fig")["spec"]["data"]
+    diamonds = [t for t in space if t.get("marker", {}).get("symbol") == "diamond"]
+    assert len(diamonds) == fit.n_neurons
+    want = sorted(tuple(np.round(u[:2] / abs(u[2]), 9)) for u in fit.network.U)
+    assert sorted(tuple(np.round([t["x"][0], t["y"][0]], 9)) for t in diamonds) == want
     # switched on: filter 0's bits per sample and patch
     on = chart_spec(at, "cnn_on_fig")["data"][0]["z"]
     np.testing.assert_array_equal(np.asarray(on) > 0.5, fit.network.switched_on(X)[:, :, order[0]])
@@ -67,7 +68,7 @@ def test_metrics_and_figures_match_the_engine():
     curve = _live(at, "cnn_runs_fig")["spec"]["data"][0]["y"]
     assert float(curve[-1]) == pytest.approx(run.final_objective, rel=1e-12)
     assert run.final_objective >= fit.objective
-    assert len(at.get("plotly_chart")) == 4 and len(at.get("component_instance")) == 3
+    assert len(at.get("plotly_chart")) == 4 and len(at.get("component_instance")) == 2
 
 
 def test_beta_slider_resolves_and_the_url_follows():
@@ -89,7 +90,7 @@ def test_url_seeds_images_without_bias_and_mean_pooling():
     fit = fit_convex_cnn(X, y, 0.1, filter_size=2, stride=2, pooling="mean", bias=False, loss="logistic")
     assert fit.exact_patterns  # 24 patch vectors in R^4: Cover's count 4 048
     assert metric(at, "Convex optimum p*") == f"{fit.objective:.6g}"
-    assert any("Filter space is drawn for filter size 2" in i.value for i in at.info)
+    assert any("Filter space is drawn for filter size 2 on signals" in i.value for i in at.info)
 
 
 def test_a_filter_longer_than_the_signal_is_a_clear_error():

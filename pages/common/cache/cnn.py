@@ -1,5 +1,5 @@
-"""Cached calls of the Convolutional networks page: data, the convex fit, the filter-space
-picture, pattern counts and the batched gradient runs, keyed by a small frozen :class:`Setup`."""
+"""Cached calls of the Convolutional networks page: data, the convex fit, pattern counts and the
+batched gradient runs, keyed by a small frozen :class:`Setup`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,19 +8,13 @@ import numpy as np
 import streamlit as st
 
 from cvx_core import cnn
-from cvx_core import geometry as geo
-from cvx_core.model import make_activation
 from cvx_core.patterns import auto_choice, cover_bound, cover_count, data_rank, enumerate_patterns
 from cvx_core.signals import IMAGES, make_signals
-
-from ..figures.arrangements import pattern_text
 
 #: Exact enumeration up to this Cover's count of the patch vectors, else sampled directions.
 UI_MAX_PATTERNS = 10_000
 #: Gaussian directions sampled when enumeration is out of reach (images: rank h*h + 1).
 UI_SAMPLES = 2_000
-#: Cells drawn in filter space up to this many (polygons), hover text up to the second.
-MAX_DRAWN, MAX_LABELLED = 12_000, 3_000
 
 
 @dataclass(frozen=True)
@@ -73,31 +67,6 @@ def patterns_choice(s: Setup):
 def fit(s: Setup, beta: float):
     X, y = data(s)
     return cnn.fit_convex_cnn(X, y, beta, patterns=patterns_choice(s), seed=s.seed, **s.fit_kw())
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def filter_space(s: Setup) -> dict:
-    """The arrangement of the patch vectors in filter space (h' = 2 or 3): the planar pictures,
-    each cell's row in the fit's pattern list, and hover labels (None when too many)."""
-    Z = patch_design(s)
-    D = enumerate_patterns(Z)
-    pics = geo.arrangement_pictures(Z)
-    out = {"n_cells": int(D.shape[0]), "pictures": pics, "labels": None,
-           "index": tuple(geo.match_patterns(p.patterns, D) for p in pics)}
-    if D.shape[0] <= MAX_LABELLED:
-        out["labels"] = tuple(pattern_text(p.patterns) for p in pics)
-    return out
-
-
-def cell_norms(pictures, fit_) -> tuple:
-    """The fit's group norms ``||v_i||, ||w_i||`` for every drawn cell (NaN where unused)."""
-    G = fit_.group_norms()
-    sym = make_activation(fit_.activation, fit_.leak).symmetric
-    out = []
-    for pic in pictures:
-        rows = geo.match_patterns(pic.patterns, fit_.patterns, symmetric=sym)
-        out.append(np.where(rows[:, None] >= 0, G[np.maximum(rows, 0)], np.nan))
-    return tuple(out)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

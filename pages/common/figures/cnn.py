@@ -127,23 +127,71 @@ def counts_figure(nK, engine, cover, bound) -> go.Figure:
                    xaxis=dict(title="patch vectors n K", type="log"), yaxis=dict(title="patterns P", type="log"))
 
 
-def fit_cells_traces(pictures, norms) -> list[dict]:
-    """The cells of the fit's filters on the filter-space pictures of
-    :func:`..figures.arrangements.arrangement_figure` (one diamond per cell with nonzero group
-    norm, hover: the norms), as trace dicts a live chart draws over the unchanged cells."""
+def _clip(poly: np.ndarray, a: np.ndarray, c: float) -> np.ndarray:
+    """The part of the convex polygon ``poly`` (k, 2) where ``a . p + c >= 0`` (Sutherland-Hodgman)."""
+    if len(poly) == 0:
+        return poly
+    v = poly @ a + c
     out = []
-    for j, (pic, nv) in enumerate(zip(pictures, norms)):
-        sx = "" if j == 0 else str(j + 1)
-        live = np.flatnonzero(np.nansum(nv, axis=1) > 0)
-        out.append(dict(type="scatter", x=pic.anchors[live, 0], y=pic.anchors[live, 1], mode="markers",
-                        marker=dict(size=12, symbol="diamond-open", color=PURPLE, line=dict(width=2.5)),
-                        customdata=np.nan_to_num(nv[live]), name="cells of the fit's filters", showlegend=j == 0,
-                        hovertemplate="group norms ||v||=%{customdata[0]:.4g}, ||w||=%{customdata[1]:.4g}<extra></extra>",
-                        xaxis="x" + sx, yaxis="y" + sx))
-    return out
+    for i in range(len(poly)):
+        j = (i + 1) % len(poly)
+        if v[i] >= 0:
+            out.append(poly[i])
+        if (v[i] >= 0) != (v[j] >= 0):
+            out.append(poly[i] + v[i] / (v[i] - v[j]) * (poly[j] - poly[i]))
+    return np.array(out).reshape(-1, 2)
 
 
-def legend_entry(fig: go.Figure, trace: dict) -> go.Figure:
-    """``fig`` with a legend-only copy of ``trace`` (a live chart's overlay shows no legend)."""
-    fig.add_trace({**trace, "x": [None], "y": [None], "customdata": None, "showlegend": True})
-    return fig
+def filter_space_figure(Z: np.ndarray, U: np.ndarray, alpha: np.ndarray, n: int,
+                        axis_titles: tuple = ("u1", "u2")) -> go.Figure:
+    """Filter space for h' = 2 (the plane) or 3 (the slices ``u_bias = +1`` and ``-1``): every
+    patch vector ``z_r`` (row ``k n + i`` of the patch matrix ``Z``) is the line ``z_r' u = 0``;
+    each filter ``u_j`` is a point (``u_xy / |u_bias|`` on the slice of its bias's sign; without a
+    bias the direction ``u / ||u||``) and its cell, the region where every patch keeps the sign it
+    has at ``u_j``, is shaded (vermillion: ``alpha_j > 0``, blue: ``alpha_j < 0``). ``axis_titles``
+    names the two drawn coordinates (filter size 1 with a bias: ``("u1", "u_bias")``)."""
+    bias = Z.shape[1] == 3
+    slices = (1, -1) if bias else (0,)
+    fig = make_subplots(rows=1, cols=len(slices), horizontal_spacing=0.08,
+                        subplot_titles=[f"u_bias = {s:+d}" for s in slices] if bias else [f"filter space ({', '.join(axis_titles)})"])
+    for col, sgn in enumerate(slices, start=1):
+        A, c = (Z[:, :2], sgn * Z[:, 2]) if bias else (Z, np.zeros(len(Z)))
+        mine = [j for j in range(len(alpha)) if (not bias and np.linalg.norm(U[j]) > 0)
+                or (bias and np.sign(U[j, 2]) == sgn)]
+        pts = np.array([U[j, :2] / abs(U[j, 2]) if bias else U[j] / np.linalg.norm(U[j]) for j in mine]).reshape(-1, 2)
+        na = np.hypot(A[:, 0], A[:, 1])
+        live = na > 1e-12
+        dist = np.abs(c[live]) / na[live]
+        view = 1.3 * max(float(np.abs(pts).max(initial=0.0)), float(np.median(dist)) if dist.size else 0.0, 1.0)
+        far = 4 * view
+        box = np.array([[-far, -far], [far, -far], [far, far], [-far, far]])
+        # lines: the closest point to the origin plus/minus a long way along the line
+        p0 = -(c[live] / na[live] ** 2)[:, None] * A[live]
+        t = np.stack([-A[live, 1], A[live, 0]], axis=1) / na[live, None]
+        seg = np.stack([p0 - far * t, p0 + far * t, np.full_like(p0, np.nan)], axis=1).reshape(-1, 2)
+        fig.add_trace(go.Scatter(x=seg[:, 0], y=seg[:, 1], mode="lines", line=dict(color=GREY, width=0.8),
+                                 hoverinfo="skip", showlegend=False), 1, col)
+        rows = np.flatnonzero(live)
+        fig.add_trace(go.Scatter(x=p0[:, 0], y=p0[:, 1], mode="markers", marker=dict(color=GREY, size=3),
+                                 text=[f"sample {r % n}, patch {r // n}" for r in rows], showlegend=False,
+                                 hovertemplate="%{text}: its line z'u = 0<extra></extra>"), 1, col)
+        for j, p in zip(mine, pts):
+            sign = 1.0 if alpha[j] > 0 else -1.0
+            cell = box
+            on = Z @ U[j] >= 0
+            for k in rows:
+                s_k = 1.0 if on[k] else -1.0
+                cell = _clip(cell, s_k * A[k], s_k * c[k])
+            if len(cell):
+                fig.add_trace(go.Scatter(x=np.r_[cell[:, 0], cell[0, 0]], y=np.r_[cell[:, 1], cell[0, 1]], mode="lines",
+                                         fill="toself", fillcolor=SIGN[sign], opacity=0.35, line=dict(color=SIGN[sign], width=2),
+                                         hoverinfo="skip", showlegend=False), 1, col)
+            fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", name=f"filter (alpha {'>' if sign > 0 else '<'} 0)",
+                                     marker=dict(color=SIGN[sign], size=11, symbol="diamond", line=dict(color=BLACK, width=1)),
+                                     legendgroup=str(sign), showlegend=False,
+                                     hovertemplate=f"filter, alpha = {alpha[j]:+.3f}<br>active on {int(on.sum())} of "
+                                                   f"{len(on)} patches<extra></extra>"), 1, col)
+        fig.update_xaxes(range=[-view, view], title_text=axis_titles[0], row=1, col=col)
+        fig.update_yaxes(range=[-view, view], title_text=axis_titles[1] if col == 1 else "", scaleanchor=f"x{col if col > 1 else ''}",
+                         scaleratio=1, row=1, col=col)
+    return _layout(fig, "Filter space: each patch vector a line, each filter a point in its cell", 460)
