@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from .. import errors, lecture
@@ -46,6 +45,8 @@ def upload_panel(data) -> None:
     mapping = ", ".join(f"{k} -> {v:+d}" for k, v in table.label_map.items())
     st.success(f"Loaded **{table.name}**: {table.n} rows, {table.task}"
                + (f", labels {mapping}" if mapping else "") + f". SHA-256 {table.sha[:12]}...")
+    import pandas as pd  # only with uploaded data: pandas (and pyarrow) took ~1 s of a fresh server's first page
+
     st.dataframe(pd.DataFrame(np.c_[table.X, table.y], columns=list(table.columns)).head(8), height=200)
     st.toggle("Rescale the features to the box [-1, 1]", key="rescale",
               help="Each feature column is mapped affinely onto [-1, 1]; switch off to train in the file's units.")

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import shutil
 
 import streamlit as st
@@ -53,9 +54,7 @@ def chart_config(filename: str = "figure", fmt: str | None = None) -> dict:
 @functools.lru_cache(maxsize=1)
 def server_export_available() -> bool:
     """True when kaleido is installed and finds a Chromium to render with."""
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("kaleido") is None:  # not imported: the Overview asks on every first page
         return False
     return any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome", "chrome"))
 

@@ -1,0 +1,45 @@
+"""A fresh server's first page loads only what it needs (issue 22: start-up)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Libraries the Overview's first script run must not import (each costs a fresh server
+#: 0.1-1.3 s: pandas brings pyarrow; kaleido only renders server-side exports; numba is
+#: loaded in the background after the first page).
+HEAVY = ("cvxpy", "sklearn", "kaleido", "pandas", "pyarrow", "numba")
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    return set(out.stdout.strip().splitlines()[-1].split())
+
+
+def test_the_overviews_first_run_imports_no_heavy_library():
+    code = ("from streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('app.py', default_timeout=300)\n"
+            "at.run()\n"
+            "assert not at.exception, at.exception\n"
+            "assert at.metric, 'the Overview drew no metric'\n")
+    loaded = _modules_after(code)
+    assert "cvx_core.convex" in loaded  # the run did solve
+    assert not [m for m in HEAVY if m in loaded], sorted(m for m in HEAVY if m in loaded)
+
+
+def test_the_engines_data_and_model_load_without_the_solvers():
+    loaded = _modules_after("import cvx_core.datasets, cvx_core.model")
+    assert not [m for m in loaded if m.startswith(("cvx_core.solvers", "cvx_core.cnn", "scipy.optimize", "clarabel"))]
+
+
+def test_every_public_name_still_imports():
+    code = ("import cvx_core\n"
+            "for name in cvx_core.__all__: getattr(cvx_core, name)\n"
+            "from cvx_core import fit_convex, regularization_path, ConvNet, STATUSES\n"
+            "assert cvx_core.path.regularization_path is regularization_path\n")
+    _modules_after(code)
