@@ -1,5 +1,6 @@
 """Convex NN Explorer: entry point (page config, navigation and the shared controls)."""
 import threading
+import time
 
 import streamlit as st
 
@@ -21,15 +22,24 @@ PAGES = [
 ]
 
 
+#: Seconds the solver's kernels wait after the first page: loading them (numba) right after the
+#: first script run slowed the browser's first drawing on a 2-core machine (benchmarks/cold_start.py).
+COMPILE_DELAY = 8.0
+
+
+def _warm_up_later() -> None:
+    time.sleep(COMPILE_DELAY)
+    from cvx_core.solvers import warm_up
+
+    warm_up()
+
+
 @st.cache_resource(show_spinner=False)
 def _compile_solver() -> threading.Thread:
     """Compile (first start after installation, ~20 s) or load (~0.5 s) the solver's numba
-    kernels in a background thread, once per server, after the first page is out: the
-    default page's small fits do not use them, and loading them beside the first script run
-    delayed the first page by 1.2-1.7 s (benchmarks/cold_start.py)."""
-    from cvx_core.solvers import warm_up
-
-    thread = threading.Thread(target=warm_up, name="compile-solver", daemon=True)
+    kernels in a background thread, once per server, a while after the first page is out: the
+    default page's small fits do not use them (a page that does loads them itself)."""
+    thread = threading.Thread(target=_warm_up_later, name="compile-solver", daemon=True)
     thread.start()
     return thread
 
