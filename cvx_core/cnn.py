@@ -86,14 +86,6 @@ def _check_signals(X) -> np.ndarray:
     return X
 
 
-def n_patches(shape: tuple, filter_size: int, stride: int = 1) -> int:
-    """K for signals of shape (n, L) or images of shape (n, H, W)."""
-    h, s = filter_size, stride
-    if len(shape) == 2:
-        return (shape[1] - h) // s + 1
-    return ((shape[1] - h) // s + 1) * ((shape[2] - h) // s + 1)
-
-
 def patches(X, filter_size: int, stride: int = 1) -> np.ndarray:
     """The patches of signals or images.
 
@@ -773,7 +765,7 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     pairs = [(positive_float("lr", lr), int(s)) for lr in lrs for s in seeds]
     if not pairs:
         raise ValueError("expected at least one learning rate and one seed")
-    probe = ConvNet(np.zeros((0, 1)), np.zeros(0), filter_size, stride, pooling, act.name, leak, bias)
+    ConvNet(np.zeros((0, 1)), np.zeros(0), filter_size, stride, pooling, act.name, leak, bias)  # checks the settings
     P3 = patches(X, filter_size, stride)
     if bias:
         P3 = np.concatenate([P3, np.ones(P3.shape[:2] + (1,))], axis=2)
@@ -822,7 +814,7 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     out = []
     for r, (q, s) in enumerate(pairs):
         last = T + 1 if diverged[r] < 0 else diverged[r]
-        mk = lambda Uc, Ac: ConvNet(Uc, Ac, probe.filter_size, probe.stride, pooling, act.name, float(leak), bool(bias))  # noqa: E731
+        mk = lambda Uc, Ac: ConvNet(Uc, Ac, int(filter_size), int(stride), pooling, act.name, float(leak), bool(bias))  # noqa: E731
         out.append(TrainingHistory(
             objective=obj[r, :last].copy(), grad_norm=gnorm[r, :last].copy(), network=mk(U[r], A[r]),
             initial=mk(U0[r], A0[r]), wall_time=wall, beta=beta, optimizer=optimizer, lr=q, batch_size=X.shape[0],

@@ -88,6 +88,13 @@ def test_every_gradient_run_ends_at_or_above_the_convex_optimum():
     assert best.final_objective - fit.objective < 0.5 * (best.objective[0] - fit.objective)
 
 
+def test_a_diverging_run_is_frozen_and_flagged():
+    X, y = _signals("squared", n=5, length=5, seed=12)
+    bad, good = train_cnn_runs(X, y, 0.1, filter_size=2, optimizer="gd", lrs=(1e3, 1e-3), steps=50, width=3)
+    assert bad.diverged_at > 0 and np.all(np.isfinite(bad.objective)) and len(bad.objective) == bad.diverged_at
+    assert good.diverged_at == -1 and len(good.objective) == 51
+
+
 def test_gradient_descent_matches_finite_differences():
     X, y = _signals("logistic", n=5, length=5, seed=5)
     h0 = train_cnn_runs(X, y, 0.1, filter_size=3, loss="logistic", activation="leaky", optimizer="gd",
