@@ -39,7 +39,19 @@ def cached(key: tuple, build):
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_CACHED_FIGURES)
 def _figure(key: tuple, lecture_on: bool, _build):
-    return lecture.style(_build())
+    return frozen(lecture.style(_build()))
+
+
+def frozen(fig):
+    """``fig`` with its plain-data form computed once: ``fig.to_dict()`` returns that dict.
+
+    ``st.plotly_chart`` calls ``to_dict()`` on every rerun, a deep copy plus a base64 encoding
+    of every array (about two thirds of a display-only rerun's time in the chart calls). Only
+    for figures never modified afterwards; nothing may modify the returned dict.
+    """
+    data = fig.to_dict()
+    object.__setattr__(fig, "to_dict", lambda: data)  # plotly's __setattr__ accepts only its properties
+    return fig
 
 
 def chart_config(filename: str = "figure", fmt: str | None = None) -> dict:
