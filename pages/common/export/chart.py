@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 import shutil
+import threading
+from collections import OrderedDict
 
 import streamlit as st
 
@@ -34,12 +36,43 @@ def cached(key: tuple, build):
     moved; a cached figure is never modified after it is built (lecture styling is applied
     here, once, with the lecture flag part of the key).
     """
-    return _figure(key, lecture.active(), _build=build)
+    return _figure.get((key, lecture.active()), build)
 
 
-@st.cache_resource(show_spinner=False, max_entries=MAX_CACHED_FIGURES)
-def _figure(key: tuple, lecture_on: bool, _build):
-    return frozen(lecture.style(_build()))
+class _FigureCache:
+    """The last :data:`MAX_CACHED_FIGURES` figures by key, for the whole process.
+
+    Keyed by Python's own hash: ``st.cache_resource`` hashed each key with its recursive
+    hasher, 3-4 ms per figure on the SGD page's keys, on every rerun. An unhashable key
+    builds the figure without caching it.
+    """
+
+    def __init__(self) -> None:
+        self._figures: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, build):
+        try:
+            with self._lock:
+                fig = self._figures.get(key)
+                if fig is not None:
+                    self._figures.move_to_end(key)
+                    return fig
+        except TypeError:
+            return frozen(lecture.style(build()))
+        fig = frozen(lecture.style(build()))  # outside the lock: other sessions' hits go on
+        with self._lock:
+            self._figures[key] = fig
+            while len(self._figures) > MAX_CACHED_FIGURES:
+                self._figures.popitem(last=False)
+        return fig
+
+    def clear(self) -> None:
+        with self._lock:
+            self._figures.clear()
+
+
+_figure = _FigureCache()
 
 
 def frozen(fig):
