@@ -587,15 +587,16 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         # or "stalled" is reported when its gap does not close
         if not (np.all(np.isfinite(Z)) and np.all(np.isfinite(lam))):
             raise RuntimeError(f"inner solver returned status {status} (no finite point) at beta={beta:g}")
-        if ws.add_violated_rows(Z):
-            continue
+        rows_added = ws.add_violated_rows(Z)
         obj = lossf.value(yhat, y) + beta_s * float(np.linalg.norm(Z, axis=1).sum())
         lam = lossf.clip_dual(lam, y)
+        # priced even when rows were added: the relaxed point's lambda names violated cells as well,
+        # and a round that adds both saves one solve
         viol = price(lam)
-        if obj - bound[0] <= tol * max(abs(obj), 1e-300):
+        if not rows_added and obj - bound[0] <= tol * max(abs(obj), 1e-300):
             break
         Z = ws.drop_zeros(Z)
-        if not any([ws.add(i, s, u) for i, s, u in viol]):  # every violator is in already: the inner solve is the limit
+        if not any([ws.add(i, s, u) for i, s, u in viol]) and not rows_added:  # the inner solve is the limit
             break
     P = prog.D.shape[0]
     V, W = np.zeros((P, d)), np.zeros((P, d))
