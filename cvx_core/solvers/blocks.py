@@ -45,6 +45,7 @@ class DesignResult:
     iterations: int
     gap: float  # relative complementarity gap at the returned point
     residual: float  # largest relative primal or dual residual there
+    state: tuple = ()  # the last iterate, to resume the same program at a tighter tolerance
 
 
 class _Design:
@@ -87,45 +88,9 @@ def _smooth(loss: Loss, f, y):
     return float(np.sum(np.logaddexp(0.0, -m))), -y * p, p * (1.0 - p)
 
 
-def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter: int = 100) -> DesignResult:
-    """Solve the program of the module docstring.
-
-    Parameters
-    ----------
-    A : ndarray (m, n, d)
-        Block j's design: the predictions are ``sum_j A[j] @ z_j``.
-    R : ndarray (r, d)
-        The cone rows' vectors.
-    sgn : ndarray (m, r)
-        +1 or -1 where block j imposes ``sgn R_k' z_j >= 0``, 0 where it imposes nothing.
-    y : ndarray (n,)
-    beta : float
-    loss : Loss
-    tol : float
-        Relative tolerance on the complementarity gap and the residuals.
-    """
-    A = np.asarray(A, float)
-    R = np.asarray(R, float)
-    y = np.asarray(y, float)
-    m, n, d = A.shape
-    SR = np.asarray(sgn, float)
-    M = SR != 0
-    Mf = M.astype(float)
-    Router = (R[:, :, None] * R[:, None, :]).reshape(R.shape[0], -1)
-    hinge = loss.name == "hinge"
-    beta = float(beta)
-    P = _Design(A)
-    nrows = int(M.sum())
-    nu = m + nrows + (2 * n if hinge else 0)
-    tau = TAU * max(1.0, float(np.sum(A ** 2)) / (m * d))  # ~ diag of E'E
-    system = NewtonSystem(P, tau)
-
-    # ---- initial point: one Newton solve with identity scalings, then shifted into the cones
-    f0 = np.zeros(n)
-    if hinge:
-        g0, h0 = -y, np.full(n, 0.5)
-    else:
-        _, g0, h0 = _smooth(loss, f0, y)
+def _initial_point(P, system, R, SR, M, Mf, Router, y, beta, g0, h0, hinge):
+    """CVXOPT's initial point: one Newton solve with identity scalings, shifted into the cones."""
+    m, n, d = P.m, P.n, P.d
     P.w = np.sqrt(h0)
     system.factor(np.broadcast_to(np.eye(d + 1), (m, d + 1, d + 1)), (Mf @ Router).reshape(m, d, d))
     rhs = np.zeros((m, d + 1))
@@ -148,6 +113,60 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         xi = np.maximum(1.0 - y * f, 0.0) + 1.0
         sa, sb = xi.copy(), xi + y * f - 1.0
         ua, ub = np.full(n, 0.5), np.full(n, 0.5)
+    rest = (xi, sa, ua, sb, ub) if hinge else ()
+    return (T, Z, s0, s1, S, z0, z1, U, *rest)
+
+
+def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter: int = 100,
+                 resume: tuple = ()) -> DesignResult:
+    """Solve the program of the module docstring.
+
+    Parameters
+    ----------
+    A : ndarray (m, n, d)
+        Block j's design: the predictions are ``sum_j A[j] @ z_j``.
+    R : ndarray (r, d)
+        The cone rows' vectors.
+    sgn : ndarray (m, r)
+        +1 or -1 where block j imposes ``sgn R_k' z_j >= 0``, 0 where it imposes nothing.
+    y : ndarray (n,)
+    beta : float
+    loss : Loss
+    tol : float
+        Relative tolerance on the complementarity gap and the residuals.
+    resume : tuple, optional
+        ``state`` of an earlier result for the same program (a looser tolerance): the
+        iterations continue from there instead of from a new initial point.
+    """
+    A = np.asarray(A, float)
+    R = np.asarray(R, float)
+    y = np.asarray(y, float)
+    m, n, d = A.shape
+    SR = np.asarray(sgn, float)
+    M = SR != 0
+    Mf = M.astype(float)
+    Router = (R[:, :, None] * R[:, None, :]).reshape(R.shape[0], -1)
+    hinge = loss.name == "hinge"
+    beta = float(beta)
+    P = _Design(A)
+    nrows = int(M.sum())
+    nu = m + nrows + (2 * n if hinge else 0)
+    tau = TAU * max(1.0, float(np.sum(A ** 2)) / (m * d))  # ~ diag of E'E
+    system = NewtonSystem(P, tau)
+
+    f0 = np.zeros(n)
+    if hinge:
+        g0, h0 = -y, np.full(n, 0.5)
+    else:
+        _, g0, h0 = _smooth(loss, f0, y)
+    if resume:
+        T, Z, s0, s1, S, z0, z1, U = resume[:8]
+        if hinge:
+            xi, sa, ua, sb, ub = resume[8:]
+    else:
+        T, Z, s0, s1, S, z0, z1, U, *rest = _initial_point(P, system, R, SR, M, Mf, Router, y, beta, g0, h0, hinge)
+        if hinge:
+            xi, sa, ua, sb, ub = rest
     # dual residuals relative to beta: kappa - 1 in the certificate is their size over beta
     q_norm = beta * np.sqrt(m)
 
@@ -288,4 +307,5 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     score, Zb, fb, lamb, pobj, g, r = best
     if status != "Solved":
         status = "AlmostSolved" if score <= max(1e3 * tol, 1e-6) else status
-    return DesignResult(Zb, fb, lamb, float(pobj), status, it, float(g), float(r))
+    last = (T, Z, s0, s1, S, z0, z1, U) + ((xi, sa, ua, sb, ub) if hinge else ())
+    return DesignResult(Zb, fb, lamb, float(pobj), status, it, float(g), float(r), last)

@@ -118,6 +118,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     obj = loss.value(np.zeros(n), y)
     inner = "none"
     tight = False
+    resume = ()
     rnd = 0
     for rnd in range(1, max_rounds + 1):
         for key, u in entering:
@@ -129,7 +130,8 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
             bs = np.array([b[1] for b in blocks])
             C = block_coefficients(D, act, bi, bs)
             res = solve_design(C[:, :, None] * Xb[None, :, :], Xb, rows.signs(blocks), y, beta, loss,
-                               tol=_TIGHT if tight else _LOOSE)
+                               tol=_TIGHT if tight else _LOOSE, resume=resume)
+            resume = ()
             inner, Z = res.status, res.Z
             violated = rows.add_violated(blocks, Z)
             lam = loss.clip_dual(res.lam, y)  # a valid dual candidate even when Z is not feasible
@@ -151,6 +153,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
             if tight or not blocks:
                 break  # nothing left to add: the inner solve's accuracy limits the gap
             tight = True
+            resume = res.state  # the same program: continue its iterations
             continue
         zn = np.linalg.norm(Z, axis=1)
         blocks = [b for b, z in zip(blocks, zn) if z > _ZERO[tight] * max(zn.max(initial=0.0), 1e-300)]
