@@ -32,12 +32,22 @@ import numpy as np
 from .certificates.arrangement import facet_lookup
 from .certificates.dual import polish_dual
 from .certificates.evaluate import best_bound, cert_max
+from .certificates.search import violated_patterns
 from .model import TwoLayerNet, add_bias, data_scale, make_activation, make_loss
-from .patterns import resolve_patterns
+from .patterns import auto_choice, canonical_symmetric, resolve_patterns, sample_patterns
 from .recovery import blocks_to_VW, column_objective, network_from_blocks, prune
 from .solvers import solve_column
-from .tolerances import ACTIVE_TOL, GAP_TOL, fit_status
+from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
 from .validation import check_beta, check_Xy
+
+#: ``patterns="search"``: Gaussian directions sampled before the search starts
+SEARCH_SAMPLES = 200
+#: random starts of the sphere search per round (besides the network's own neurons)
+SEARCH_STARTS = 64
+#: rounds of search and re-solve at most
+SEARCH_ROUNDS = 12
+#: the search stops once a round lowers the objective by less than this fraction
+SEARCH_TOL = 1e-3
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,10 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, bound, exact):
         if certified_by(bound, cand[2]):
             return (*chosen, bound)
     # the primal point may be optimal while its dual vector is not accurate enough, or both
-    # may be off by the primal solver's tolerance: ask the dual program itself
+    # may be off by the primal solver's tolerance: ask the dual program itself (beyond the
+    # plane a Clarabel solve with up to n rows per cell: only when the status depends on it)
+    if Xb.shape[1] > 3 and chosen[2] - bound.lower_bound <= OPTIMAL_GAP * max(abs(chosen[2]), 1e-300):
+        return (*chosen, bound)
     support = [(i, 1) for i in np.flatnonzero(np.any(V != 0, axis=1))] + \
               [(i, -1) for i in np.flatnonzero(np.any(W != 0, axis=1))]
     polished, primals = polish_dual(Xb, yc, D, beta, act, loss, support,
@@ -187,9 +200,15 @@ def fit_convex(
         Negative slope of the leaky ReLU.
     loss : {"squared", "logistic", "hinge"}
     bias : bool
-    patterns : "exact", int or ndarray of bool (P, n)
+    patterns : "exact", "auto", "search", int or ndarray of bool (P, n)
         All patterns (exact enumeration), a number of Gaussian directions to sample, or the
-        patterns themselves.
+        patterns themselves. "search": ``SEARCH_SAMPLES`` sampled patterns, then column
+        generation -- ascent on the sphere for directions that violate the dual constraint
+        (:mod:`cvx_core.certificates.search`) from the network's own neurons and random
+        starts, adding their patterns and re-solving until none is found
+        (``info["pattern_search"]`` says what was searched and the largest violation seen).
+        "auto": "exact" when Cover's count is at most ``patterns.MAX_EXACT_PATTERNS``, else
+        "search".
     solver : "auto", "working-set", "interior" or a cvxpy solver name
         "auto" and "working-set" are the working-set solver: of cells and their facets for
         design matrices with at most 3 columns (:mod:`cvx_core.solvers.working_set`), of
@@ -222,10 +241,19 @@ def fit_convex(
         raise ValueError(f"expected solver as a string ('auto', 'working-set', 'interior' or a cvxpy solver name), got {solver!r}")
     solver = solver.lower()
     Xb = add_bias(X, bias)
+    if isinstance(patterns, str) and patterns not in ("exact", "auto", "search"):
+        raise ValueError(f"expected patterns 'exact', 'auto', 'search', an int or a (P, {Xb.shape[0]}) bool array, "
+                         f"got {patterns!r}")
+    search = isinstance(patterns, str) and (patterns == "search" or (
+        patterns == "auto" and auto_choice(Xb) != "exact"))
+    if isinstance(patterns, str) and patterns == "auto" and not search:
+        patterns = "exact"
     if warm_start is not None and warm_start.patterns.shape[1] == Xb.shape[0] and (
         isinstance(patterns, str) or isinstance(patterns, (int, np.integer))
     ):
         D, exact = warm_start.patterns, warm_start.exact_patterns
+    elif search:
+        D, exact = resolve_patterns(Xb, sample_patterns(Xb, SEARCH_SAMPLES, seed=seed), act)
     else:
         D, exact = resolve_patterns(Xb, patterns, act, seed)
     # The program on Xb / c with beta / c and blocks c z is the same program; solved on the
@@ -233,16 +261,71 @@ def fit_convex(
     c_scale = data_scale(Xb)
     column = dict(Xs=Xb / c_scale, c_scale=c_scale, D=D, exact=exact, beta=beta, act=act, leak=leak,
                   lossf=lossf, bias=bias, solver=solver, warm_start=warm_start)
-    if y.ndim == 1:
-        fit = _fit_column(y, None, **column)
-    else:
-        fits = [_fit_column(y[:, c], c, **column) for c in range(y.shape[1])]
-        fit = combine_fits(fits, D, exact, 0.0)
+    fit = _fit_columns(y, column)
+    if search:
+        fit = _search(Xb, y, beta, act, seed, fit, column)
     fit = replace(fit, solve_time=time.perf_counter() - t0)
     if fit.gap > 1e-4:
         warnings.warn(f"certified relative gap {fit.gap:.2e} at beta={beta:g} (status {fit.status})",
                       RuntimeWarning, stacklevel=2)
     return fit
+
+
+def _fit_columns(y, column) -> ConvexFit:
+    if y.ndim == 1:
+        return _fit_column(y, None, **column)
+    fits = [_fit_column(y[:, c], c, **column) for c in range(y.shape[1])]
+    return combine_fits(fits, column["D"], column["exact"], 0.0)
+
+
+def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:
+    """Column generation over patterns: search the sphere for directions that violate the dual
+    constraint at the fit's dual vector (from its own neurons, the certificate's maximiser and
+    random starts), add their patterns, re-solve warm-started; until none is found."""
+    rng = np.random.default_rng(seed)
+    rounds = added = starts = 0
+    best = np.inf
+    for rounds in range(1, SEARCH_ROUNDS + 1):
+        V = fit.V if fit.V.ndim == 3 else fit.V[None]
+        W = fit.W if fit.W.ndim == 3 else fit.W[None]
+        lams = fit.dual if fit.dual.ndim == 2 else fit.dual[:, None]
+        found = []
+        best = 0.0
+        for c in range(lams.shape[1]):
+            # the neurons' own directions (on the cells' boundaries the optimum moves across),
+            # the certificate's maximiser and random directions; both signs for the random ones
+            own = [(z, 1.0) for z in V[c][np.any(V[c] != 0, axis=1)]] + \
+                  [(z, -1.0) for z in W[c][np.any(W[c] != 0, axis=1)]]
+            R = rng.standard_normal((SEARCH_STARTS, Xb.shape[1]))
+            U0 = np.vstack([np.array([z for z, _ in own]).reshape(-1, Xb.shape[1]), R, R])
+            sg = np.concatenate([[s for _, s in own], np.ones(SEARCH_STARTS), -np.ones(SEARCH_STARTS)])
+            res = violated_patterns(Xb, lams[:, c], act, beta, U0, sg)
+            found.append(res.patterns)
+            best = max(best, res.best)
+            starts += res.starts
+        D = column["D"]
+        new = np.vstack(found)
+        if act.symmetric and len(new):
+            new = canonical_symmetric(new)
+        if len(new):
+            seen = {row.tobytes() for row in np.packbits(D, axis=1)}
+            new = new[[np.packbits(row).tobytes() not in seen for row in new]]
+        if not len(new):
+            break
+        added += len(new)
+        D = np.vstack([D, new])  # old patterns keep their indices: the fit's blocks seed the next
+        column = {**column, "D": D, "warm_start": replace(fit, patterns=D)}
+        before, fit = fit.objective, _fit_columns(y, column)
+        if before - fit.objective <= SEARCH_TOL * abs(before):
+            break
+    info = {**fit.info, "pattern_search": {
+        "rounds": rounds, "patterns_added": added, "patterns": int(column["D"].shape[0]), "starts": starts,
+        "max_violation": float(best),
+        "meaning": "certified over the patterns found; the sphere search found no direction whose "
+                   f"dual-constraint value exceeds beta by more than {best - 1:.1e}" if best > 1 else
+                   "certified over the patterns found; the sphere search found no direction violating the "
+                   "dual constraint (a search, not a proof over all patterns)"}}
+    return replace(fit, info=info)
 
 
 def _fit_column(yc, c, *, Xs, c_scale, D, exact, beta, act, leak, lossf, bias, solver, warm_start) -> ConvexFit:

@@ -33,10 +33,14 @@ Patterns
 --------
 ``patterns="auto"`` enumerates all patterns when Cover's count for the data is at most
 :data:`AUTO_EXACT_MAX` (the fit is then the global optimum of the training problem, up to the
-certified gap ``gap_``) and otherwise samples :data:`AUTO_SAMPLES` Gaussian directions (the fit
-is then optimal over the sampled patterns only; ``certificate_`` is ``cert(lambda)/beta`` over
-those sampled patterns, ``exact_patterns_`` is False). ``"exact"`` always enumerates (and
-refuses with a ValueError when the count is too large); an int samples that many directions.
+certified gap ``gap_``) and otherwise searches: ``cvx_core.convex.SEARCH_SAMPLES`` sampled
+patterns, then column generation -- ascent on the sphere for directions that violate the dual
+constraint, their patterns added until a round improves the objective by less than
+``cvx_core.convex.SEARCH_TOL`` (``fit_.info["pattern_search"]``). The fit is then optimal over
+the patterns found; ``certificate_`` is ``cert(lambda)/beta`` over them and
+``exact_patterns_`` is False. ``"search"`` always searches, ``"exact"`` always enumerates (and
+refuses with a ValueError when the count is too large); an int samples that many directions
+(no search).
 
 scikit-learn compatibility: both estimators pass every check of
 ``sklearn.utils.estimator_checks.parametrize_with_checks`` (scikit-learn 1.9; no expected
@@ -70,10 +74,8 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 #: ``patterns="auto"`` enumerates exactly when Cover's count is at most this many patterns.
 AUTO_EXACT_MAX = 2_000
-#: ``patterns="auto"`` samples this many Gaussian directions otherwise.
-AUTO_SAMPLES = 200
 
-__all__ = ["AUTO_EXACT_MAX", "AUTO_SAMPLES", "ConvexReLUClassifier", "ConvexReLURegressor"]
+__all__ = ["AUTO_EXACT_MAX", "ConvexReLUClassifier", "ConvexReLURegressor"]
 
 
 def _seed_from(random_state) -> int:
@@ -121,19 +123,20 @@ class _ConvexReLUBase(BaseEstimator):
             raise ValueError(f"expected beta as a number > 0, got {self.beta!r}")
         p = self.patterns
         if isinstance(p, str):
-            if p not in ("auto", "exact"):
-                raise ValueError(f"expected patterns 'auto', 'exact', a positive int or a bool array, got {p!r}")
+            if p not in ("auto", "exact", "search"):
+                raise ValueError(f"expected patterns 'auto', 'exact', 'search', a positive int or a bool array, got {p!r}")
         elif isinstance(p, numbers.Integral) and not isinstance(p, bool):
             if p < 1:
                 raise ValueError(f"expected a positive number of sampled patterns, got {p}")
         elif not isinstance(p, np.ndarray):
-            raise ValueError(f"expected patterns 'auto', 'exact', a positive int or a bool array, got {p!r}")
+            raise ValueError(f"expected patterns 'auto', 'exact', 'search', a positive int or a bool array, got {p!r}")
         return loss
 
     def _resolve_patterns(self, X):
         """The ``patterns`` argument for ``fit_convex`` ("auto" decided from Cover's count)."""
         if isinstance(self.patterns, str) and self.patterns == "auto":
-            return auto_choice(add_bias(X, self.bias), max_exact=AUTO_EXACT_MAX, n_samples=AUTO_SAMPLES)
+            exact = auto_choice(add_bias(X, self.bias), max_exact=AUTO_EXACT_MAX) == "exact"
+            return "exact" if exact else "search"
         return self.patterns
 
     # ------------------------------------------------------------------ fitting

@@ -144,7 +144,7 @@ def test_certify_optimal_and_perturbed_network():
     (dict(beta="x"), "positive number"),
     (dict(activation="tanh"), "activation"),
     (dict(loss="l1"), "loss"),
-    (dict(patterns="all"), "patterns='exact'"),
+    (dict(patterns="all"), "patterns 'exact', 'auto', 'search'"),
     (dict(patterns=np.ones((3, 5), bool)), r"shape \(P, 12\)"),
     (dict(patterns=0), "positive number"),
     (dict(solver="nope"), "solver"),

@@ -19,7 +19,7 @@ LAYERS = [
     {"model", "datasets", "geometry", "signals"},
     {"patterns"},
     {"certificates", "certificates.hashing", "certificates.cells", "certificates.sphere",
-     "certificates.arrangement", "certificates.evaluate", "certificates.dual"},
+     "certificates.arrangement", "certificates.evaluate", "certificates.dual", "certificates.search"},
     {"recovery"},
     {"solvers", "solvers.result", "solvers.ipm", "solvers.small_program", "solvers.cone_rows",
      "solvers.pricing", "solvers.working_set", "solvers.interior", "solvers.reference",

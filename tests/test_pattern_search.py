@@ -1,0 +1,86 @@
+"""Pattern search beyond a fixed sample (cvx_core.certificates.search, fit_convex(patterns="search"))."""
+import numpy as np
+import pytest
+
+from cvx_core import add_bias, enumerate_patterns, fit_convex, make_activation, sample_patterns
+from cvx_core.certificates.cells import cell_values
+from cvx_core.certificates.search import ascend, violated_patterns
+
+
+def _spiral(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 3 * np.pi, n)
+    X = np.column_stack([t * np.cos(t), t * np.sin(t)]) / (3 * np.pi) + 0.05 * rng.standard_normal((n, 2))
+    y = np.where(rng.uniform(size=n) < 0.5, 1.0, -1.0) * np.sign(np.sin(t) + 0.1)
+    return X, y
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
+def test_found_patterns_are_violated_cells_of_the_arrangement(activation):
+    """Every pattern the search returns is a cell of the arrangement (in the plane the exact
+    enumeration lists them all) whose certificate value is at least the value the search
+    reports for it, which exceeds beta."""
+    X, y = _spiral(40)
+    Xb = add_bias(X, True)
+    act = make_activation(activation, 0.2)
+    small = fit_convex(X, y, 0.05, activation=activation, leak=0.2, patterns=6, seed=1)
+    lam = small.dual
+    rng = np.random.default_rng(0)
+    U0 = rng.standard_normal((40, 3))
+    res = violated_patterns(Xb, lam, act, 0.05, np.vstack([U0, U0]), np.r_[np.ones(40), -np.ones(40)])
+    assert len(res.patterns) > 0 and res.best > 1
+    every = {row.tobytes() for row in enumerate_patterns(Xb)}
+    assert all(row.tobytes() in every for row in res.patterns)
+    cv = cell_values(Xb, res.patterns, lam, act, threshold=0.0)
+    assert np.all(cv.values.max(axis=1) >= res.values * 0.05 * (1 - 1e-9))
+
+
+def test_ascent_never_loses_value():
+    rng = np.random.default_rng(1)
+    Xb = add_bias(rng.standard_normal((30, 4)), True)
+    lam = rng.standard_normal(30)
+    act = make_activation("relu")
+    U0 = rng.standard_normal((25, 5))
+    s = np.where(rng.uniform(size=25) < 0.5, 1.0, -1.0)
+    U, val = ascend(Xb, lam, act, U0, s)
+    U0n = U0 / np.linalg.norm(U0, axis=1, keepdims=True)
+    start = s * (act(U0n @ Xb.T) @ lam)
+    assert np.all(val >= start - 1e-12)
+    np.testing.assert_allclose(np.linalg.norm(U, axis=1), 1.0)
+    np.testing.assert_allclose(val, s * (act(U @ Xb.T) @ lam), rtol=1e-12, atol=1e-12)
+
+
+def test_search_in_the_plane_reaches_the_exact_optimum():
+    """From 8 sampled patterns the search adds violated cells until the objective is within
+    its stopping tolerance (1e-3) of the optimum over every pattern, never below it."""
+    X, y = _spiral(30, seed=2)
+    exact = fit_convex(X, y, 0.05, loss="logistic")
+    sampled = fit_convex(X, y, 0.05, loss="logistic", patterns=8)
+    from cvx_core import convex
+
+    old = convex.SEARCH_SAMPLES
+    convex.SEARCH_SAMPLES = 8
+    try:
+        found = fit_convex(X, y, 0.05, loss="logistic", patterns="search")
+    finally:
+        convex.SEARCH_SAMPLES = old
+    info = found.info["pattern_search"]
+    assert found.status == "optimal" and not found.exact_patterns
+    assert info["patterns_added"] > 0 and found.n_patterns == info["patterns"]
+    assert exact.objective * (1 - 1e-7) <= found.objective < sampled.objective
+    assert found.objective <= exact.objective * (1 + 2e-3)
+    assert found.network.objective(X, y, 0.05, "logistic") == pytest.approx(found.objective, rel=1e-9)
+
+
+def test_auto_searches_only_when_enumeration_is_out_of_reach():
+    X, y = _spiral(20)
+    small = fit_convex(X, y, 0.1, patterns="auto")
+    assert small.exact_patterns and "pattern_search" not in small.info
+    rng = np.random.default_rng(0)
+    Xh = rng.standard_normal((60, 12))
+    yh = np.sign(Xh[:, 0] * Xh[:, 1])
+    big = fit_convex(Xh, yh, 1.0, loss="hinge", patterns="auto")
+    assert not big.exact_patterns and big.info["pattern_search"]["rounds"] >= 1
+    assert big.status == "optimal"
+    with pytest.raises(ValueError, match="patterns"):
+        fit_convex(X, y, 0.1, patterns="everything")
