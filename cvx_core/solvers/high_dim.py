@@ -103,14 +103,16 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     n, d = Xb.shape
     rows = _Rows(Xb, D, min(n, 3 * d))
     lam = loss.dual_variable(np.zeros(n), y)
-    cv = cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST, floor=beta)
     entering = []
     if warm is not None and len(warm) > 2:
         for i, s, z in zip(warm[0], warm[1], warm[2]):
             zn = np.linalg.norm(z)
             if zn > 0:
                 entering.append(((int(i), int(s)), z / zn))
-    entering += _violators(cv, beta, {b for b, _ in entering}, _FIRST)
+    cv = None
+    if not entering:  # a warm start is priced at its own solution, not at the zero network
+        cv = cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST, floor=beta)
+        entering = _violators(cv, beta, set(), _FIRST)
     blocks: list[tuple[int, int]] = []
     best = None
     Z = np.zeros((0, d))
