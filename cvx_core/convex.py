@@ -32,11 +32,12 @@ import numpy as np
 from .certificates.arrangement import facet_lookup
 from .certificates.dual import polish_dual
 from .certificates.evaluate import best_bound, cert_max
-from .certificates.search import violated_patterns
+from .certificates.search import search_round
 from .model import TwoLayerNet, add_bias, data_scale, make_activation, make_loss
 from .patterns import auto_choice, canonical_symmetric, resolve_patterns, sample_patterns
 from .recovery import blocks_to_VW, column_objective, network_from_blocks, prune
 from .solvers import solve_column
+from .solvers.high_dim import Search
 from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
 from .validation import check_beta, check_Xy
 
@@ -261,8 +262,17 @@ def fit_convex(
     c_scale = data_scale(Xb)
     column = dict(Xs=Xb / c_scale, c_scale=c_scale, D=D, exact=exact, beta=beta, act=act, leak=leak,
                   lossf=lossf, bias=bias, solver=solver, warm_start=warm_start)
+    inner = search and y.ndim == 1 and Xb.shape[1] > 3 and solver in ("auto", "working-set")
+    if inner:
+        # the working set of blocks grows the patterns itself: new patterns enter its next loose
+        # round instead of a whole new fit per search round
+        column["search"] = Search(column["Xs"], act, beta / c_scale, seed, n_random=SEARCH_STARTS,
+                                  max_rounds=SEARCH_ROUNDS, tol=SEARCH_TOL)
     fit = _fit_columns(y, column)
-    if search:
+    if inner:
+        fit = replace(fit, info={**fit.info, "pattern_search": _search_info(fit.info["columns"][0]["search"],
+                                                                            fit.n_patterns)})
+    elif search:
         fit = _search(Xb, y, beta, act, seed, fit, column)
     fit = replace(fit, solve_time=time.perf_counter() - t0)
     if fit.gap > 1e-4:
@@ -292,14 +302,9 @@ def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:
         found = []
         best = 0.0
         for c in range(lams.shape[1]):
-            # the neurons' own directions (on the cells' boundaries the optimum moves across),
-            # the certificate's maximiser and random directions; both signs for the random ones
-            own = [(z, 1.0) for z in V[c][np.any(V[c] != 0, axis=1)]] + \
-                  [(z, -1.0) for z in W[c][np.any(W[c] != 0, axis=1)]]
-            R = rng.standard_normal((SEARCH_STARTS, Xb.shape[1]))
-            U0 = np.vstack([np.array([z for z, _ in own]).reshape(-1, Xb.shape[1]), R, R])
-            sg = np.concatenate([[s for _, s in own], np.ones(SEARCH_STARTS), -np.ones(SEARCH_STARTS)])
-            res = violated_patterns(Xb, lams[:, c], act, beta, U0, sg)
+            Z = np.vstack([V[c], W[c]])
+            sg = np.r_[np.ones(len(V[c])), -np.ones(len(W[c]))]
+            res = search_round(Xb, lams[:, c], act, beta, Z, sg, rng, SEARCH_STARTS)
             found.append(res.patterns)
             best = max(best, res.best)
             starts += res.starts
@@ -318,17 +323,23 @@ def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:
         before, fit = fit.objective, _fit_columns(y, column)
         if before - fit.objective <= SEARCH_TOL * abs(before):
             break
-    info = {**fit.info, "pattern_search": {
-        "rounds": rounds, "patterns_added": added, "patterns": int(column["D"].shape[0]), "starts": starts,
-        "max_violation": float(best),
-        "meaning": "certified over the patterns found; the sphere search found no direction whose "
-                   f"dual-constraint value exceeds beta by more than {best - 1:.1e}" if best > 1 else
-                   "certified over the patterns found; the sphere search found no direction violating the "
-                   "dual constraint (a search, not a proof over all patterns)"}}
-    return replace(fit, info=info)
+    summary = {"rounds": rounds, "patterns_added": added, "starts": starts, "max_violation": float(best)}
+    return replace(fit, info={**fit.info, "pattern_search": _search_info(summary, int(column["D"].shape[0]))})
 
 
-def _fit_column(yc, c, *, Xs, c_scale, D, exact, beta, act, leak, lossf, bias, solver, warm_start) -> ConvexFit:
+def _search_info(summary: dict, n_patterns: int) -> dict:
+    """``info["pattern_search"]``: what the search did and what the certificate then means."""
+    best = summary["max_violation"]
+    meaning = ("certified over the patterns found; the last sphere search still saw a direction whose "
+               f"dual-constraint value exceeds beta by {best - 1:.1e} (it stopped improving the objective)"
+               if best > 1 + 1e-6 else
+               "certified over the patterns found; the last sphere search found no direction violating the "
+               "dual constraint (a search, not a proof over all patterns)")
+    return {**summary, "patterns": int(n_patterns), "meaning": meaning}
+
+
+def _fit_column(yc, c, *, Xs, c_scale, D, exact, beta, act, leak, lossf, bias, solver, warm_start,
+                search=None) -> ConvexFit:
     """The fit of one output column ``yc (n,)`` (column ``c`` of a vector target's warm start),
     solved on the unit-scale design matrix ``Xs = Xb / c_scale``."""
     beta_s = beta / c_scale
@@ -340,7 +351,9 @@ def _fit_column(yc, c, *, Xs, c_scale, D, exact, beta, act, leak, lossf, bias, s
         iw = np.flatnonzero(np.linalg.norm(Ww, axis=1) > 0)
         warm = (np.concatenate([iv, iw]), np.concatenate([np.ones(len(iv), int), -np.ones(len(iw), int)]),
                 c_scale * np.vstack([Vw[iv], Ww[iw]]))
-    res = solve_column(Xs, yc, D, beta_s, act, lossf, solver, warm, exact)
+    res = solve_column(Xs, yc, D, beta_s, act, lossf, solver, warm, exact, search)
+    if res.patterns is not None:  # grown by the pattern search; the blocks index these
+        D = res.patterns
     V, W, obj, yhat, bound = _finish_column(
         Xs, yc, D, beta_s, act, lossf, res.V, res.W, list(res.lam_candidates), res.bound, exact)
     V, W = V / c_scale, W / c_scale

@@ -84,3 +84,22 @@ def test_auto_searches_only_when_enumeration_is_out_of_reach():
     assert big.status == "optimal"
     with pytest.raises(ValueError, match="patterns"):
         fit_convex(X, y, 0.1, patterns="everything")
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+def test_search_inside_the_working_set_is_the_optimum_over_its_patterns(loss):
+    """Beyond the plane the working set of blocks grows the patterns itself. The fit it returns
+    is the certified optimum over the patterns it reports: solving again over exactly those
+    patterns (no search) gives the same objective, and its network reproduces it."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((50, 5))
+    y = np.sign(X[:, 0] * X[:, 1] + 0.2) if loss != "squared" else X[:, 0] * X[:, 1]
+    f = fit_convex(X, y, 0.3, loss=loss, patterns="search")
+    info = f.info["pattern_search"]
+    assert info["rounds"] >= 1 and info["patterns"] == f.n_patterns
+    assert f.status == "optimal" and f.V.shape[0] == f.n_patterns
+    again = fit_convex(X, y, 0.3, loss=loss, patterns=f.patterns)
+    assert again.objective == pytest.approx(f.objective, rel=2e-6)
+    assert f.network.objective(X, y, 0.3, loss) == pytest.approx(f.objective, rel=1e-9)
+    plain = fit_convex(X, y, 0.3, loss=loss, patterns=sample_patterns(add_bias(X, True), 200, seed=0))
+    assert f.objective <= plain.objective * (1 + 1e-6)

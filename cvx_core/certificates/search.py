@@ -71,12 +71,16 @@ class SearchResult:
     best : float
         The largest ``phi_s(u) / beta`` over every start (violated or not).
     starts : int
+    directions, signs : ndarray (k, d), (k,)
+        The unit direction reached for each pattern (in its cone) and its sign s.
     """
 
     patterns: np.ndarray
     values: np.ndarray
     best: float
     starts: int
+    directions: np.ndarray | None = None
+    signs: np.ndarray | None = None
 
 
 def violated_patterns(Xb: np.ndarray, lam: np.ndarray, act: Activation, beta: float,
@@ -84,13 +88,31 @@ def violated_patterns(Xb: np.ndarray, lam: np.ndarray, act: Activation, beta: fl
                       steps: int = 60) -> SearchResult:
     """Ascend from the starts ``(U0, signs)`` and return the patterns whose direction has
     ``phi_s(u) > beta (1 + margin)``, most violated first."""
+    d = Xb.shape[1]
     if len(U0) == 0:
-        return SearchResult(np.zeros((0, Xb.shape[0]), bool), np.zeros(0), 0.0, 0)
+        return SearchResult(np.zeros((0, Xb.shape[0]), bool), np.zeros(0), 0.0, 0, np.zeros((0, d)), np.zeros(0))
     U, val = ascend(Xb, lam, act, U0, signs, steps=steps)
     order = np.argsort(-val)
-    U, val = U[order], val[order]
+    U, val, sg = U[order], val[order], np.asarray(signs, float)[order]
     hit = val > beta * (1 + margin)
-    D = (U[hit] @ Xb.T) >= 0
+    U, sg = U[hit], sg[hit]
+    D = (U @ Xb.T) >= 0
+    if act.symmetric:  # one of D, ~D: the complement's cone is -K, the same neuron with -u
+        flip = ~D[:, 0]
+        D = np.where(flip[:, None], ~D, D)
+        U = np.where(flip[:, None], -U, U)
     _, first = np.unique(D, axis=0, return_index=True)
     first = np.sort(first)
-    return SearchResult(D[first], val[hit][first] / beta, float(val[0] / beta), len(U0))
+    return SearchResult(D[first], val[hit][first] / beta, float(val[0] / beta), len(U0), U[first], sg[first])
+
+
+def search_round(Xb: np.ndarray, lam: np.ndarray, act: Activation, beta: float, Z: np.ndarray,
+                 signs: np.ndarray, rng: np.random.Generator, n_random: int) -> SearchResult:
+    """One round of the pattern search at ``lam``: from the network's own neurons (blocks ``Z``
+    with their signs: the optimum moves across the cells' boundaries they sit on) and
+    ``n_random`` random directions with both signs."""
+    R = rng.standard_normal((n_random, Xb.shape[1]))
+    live = np.linalg.norm(Z, axis=1) > 0
+    U0 = np.vstack([Z[live].reshape(-1, Xb.shape[1]), R, R])
+    sg = np.concatenate([np.asarray(signs, float)[live], np.ones(n_random), -np.ones(n_random)])
+    return violated_patterns(Xb, lam, act, beta, U0, sg)

@@ -25,7 +25,7 @@ from .working_set import solve_working_set
 
 
 def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "auto", warm=None,
-                 exact: bool = False) -> SolverResult:
+                 exact: bool = False, search=None) -> SolverResult:
     """Solve the convex program of one output column ``yc (n,)`` over the patterns ``D``.
 
     ``solver``: "auto" or "working-set" (the working set: of cells and their facets for design
@@ -33,6 +33,8 @@ def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "au
     otherwise, :mod:`.high_dim`), "interior" (squared loss: every pattern in one interior-point
     solve), or a cvxpy solver name (the independent reference). A failing route falls back to
     cvxpy + Clarabel (then SCS, ECOS); the fallback is noted in ``info["fallback"]``.
+    ``search``: a :class:`.high_dim.Search` that grows ``D`` inside the working set of blocks
+    (other routes ignore it; the result's ``patterns`` says what the blocks index).
 
     Raises
     ------
@@ -51,15 +53,18 @@ def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "au
         high = d > 3
         try:
             if high:
-                res = solve_high_dim(Xb, yc, D, beta, act, loss, tol=GAP_TOL, warm=warm)
+                res = solve_high_dim(Xb, yc, D, beta, act, loss, tol=GAP_TOL, warm=warm, search=search)
             else:
                 res = solve_working_set(Xb, yc, D, beta, act, loss, exact=exact, tol=GAP_TOL, warm=warm)
-            V, W = blocks_to_VW(P, d, res.blocks_i, res.blocks_s, res.Z)
+            grown = res.patterns
+            V, W = blocks_to_VW(P if grown is None else grown.shape[0], d, res.blocks_i, res.blocks_s, res.Z)
             info = {"rounds": res.n_rounds, "working_set": len(res.blocks_i)}
             if high and solver == "auto":
                 info["routing"] = f"auto -> working set of blocks (design matrix has {d} > 3 columns)"
+            if res.search is not None:
+                info["search"] = res.search
             return SolverResult(V, W, (res.lam,), Bound(res.lower_bound, res.lam, res.cert, res.u_star),
-                                res.status, "working-set", info)
+                                res.status, "working-set", info, grown)
         except RuntimeError as exc:
             warnings.warn(f"working-set solver failed ({exc}); falling back to cvxpy + Clarabel",
                           RuntimeWarning, stacklevel=3)

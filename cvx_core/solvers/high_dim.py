@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from ..certificates.cells import cell_values, lower_bound
+from ..certificates.search import SearchResult, search_round
 from ..model import Activation, Loss
 from .blocks import solve_design
 from .small_program import block_coefficients
@@ -94,10 +95,15 @@ class _Rows:
 
 
 def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
-                   *, tol: float = 5e-7, warm=None, max_rounds: int = 60) -> WorkingSetResult:
+                   *, tol: float = 5e-7, warm=None, max_rounds: int = 60, search=None) -> WorkingSetResult:
     """The program over the patterns ``D`` by working sets of blocks; the certificate is over
     all of ``D``. ``warm``: ``(blocks_i, blocks_s, Z)`` to start from (e.g. the previous
     beta's support). Returns a :class:`cvx_core.solvers.working_set.WorkingSetResult`.
+
+    ``search``: a :class:`Search` to grow ``D`` by (column generation over patterns): once no
+    pattern of ``D`` is violated, it looks for violated patterns beyond ``D``; those it finds
+    enter as blocks and the loose rounds go on, until it finds none or stops improving. The
+    result's ``patterns`` is then the grown ``D``.
     """
     t0 = time.perf_counter()
     n, d = Xb.shape
@@ -151,6 +157,13 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
                 break
         # the working set at most doubles per round (each round is one interior-point solve)
         entering = _violators(cv, beta * (1 + _ENTER[tight]), set(blocks), max(_ADD, len(blocks)))
+        if not entering and not violated and search is not None and not tight and search.wants(obj):
+            found = search.find(D, lam, Z, bs)
+            if len(found.patterns):
+                D = np.vstack([D, found.patterns])
+                rows.D = D
+                base = D.shape[0] - len(found.patterns)
+                entering = [((base + k, int(s)), u) for k, (s, u) in enumerate(zip(found.signs, found.directions))]
         if not entering and not violated:
             if tight or not blocks:
                 break  # nothing left to add: the inner solve's accuracy limits the gap
@@ -164,4 +177,43 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     status = "optimal" if certified else "max_rounds" if rnd == max_rounds else f"stalled (inner status {inner})"
     nz = np.linalg.norm(Z, axis=1) > 0
     return WorkingSetResult(bi[nz], bs[nz], Z[nz], lam, float(cert), float(obj), float(lb), status, rnd,
-                            time.perf_counter() - t0, u_star=u)
+                            time.perf_counter() - t0, u_star=u, patterns=D if search is not None else None,
+                            search=search.summary() if search is not None else None)
+
+
+class Search:
+    """The pattern search of :func:`solve_high_dim`: rounds of
+    :func:`cvx_core.certificates.search.search_round` at the working set's dual vector, at most
+    ``max_rounds``, stopped once a round's loose objective improved by less than ``tol``."""
+
+    def __init__(self, Xb, act, beta, seed, *, n_random, max_rounds, tol):
+        self.Xb, self.act, self.beta = Xb, act, beta
+        self.rng = np.random.default_rng(seed)
+        self.n_random, self.max_rounds, self.tol = n_random, max_rounds, tol
+        self.rounds = self.added = self.starts = 0
+        self.best = 0.0
+        self.last_obj = None
+
+    def wants(self, obj) -> bool:
+        """False once the rounds are spent or the last one improved the objective too little."""
+        if self.rounds >= self.max_rounds:
+            return False
+        if self.last_obj is not None and self.last_obj - obj <= self.tol * abs(self.last_obj):
+            return False
+        self.last_obj = obj
+        return True
+
+    def find(self, D, lam, Z, signs):
+        """Patterns found violated at ``lam`` and not in ``D`` (a SearchResult, possibly empty)."""
+        self.rounds += 1
+        res = search_round(self.Xb, lam, self.act, self.beta, Z, signs, self.rng, self.n_random)
+        self.best, self.starts = res.best, self.starts + res.starts
+        seen = {row.tobytes() for row in np.packbits(D, axis=1)}
+        new = np.array([np.packbits(row).tobytes() not in seen for row in res.patterns], bool)
+        res = SearchResult(res.patterns[new], res.values[new], res.best, res.starts, res.directions[new], res.signs[new])
+        self.added += len(res.patterns)
+        return res
+
+    def summary(self) -> dict:
+        return {"rounds": self.rounds, "patterns_added": self.added, "starts": self.starts,
+                "max_violation": float(self.best)}

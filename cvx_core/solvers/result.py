@@ -27,6 +27,8 @@ class SolverResult:
         The route taken ("working-set", "interior", "cvxpy/clarabel", ...).
     info : dict
         Rounds, routing and fallback notes.
+    patterns : ndarray of bool (P', n) or None
+        The patterns the blocks index when a pattern search grew them (None: the ones given).
     """
 
     V: np.ndarray
@@ -36,3 +38,4 @@ class SolverResult:
     status: str
     solver: str
     info: dict = field(default_factory=dict, compare=False)
+    patterns: np.ndarray | None = field(default=None, compare=False)

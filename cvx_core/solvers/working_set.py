@@ -81,6 +81,8 @@ class WorkingSetResult:
     solve_time: float
     n_row_rounds: int = 0
     u_star: np.ndarray | None = None  # maximiser of cert(lam)
+    patterns: np.ndarray | None = None  # the patterns grown by a pattern search (None: unchanged)
+    search: dict | None = None  # what that search did
 
 
 class _WorkingSet:
