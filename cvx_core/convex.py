@@ -262,18 +262,15 @@ def fit_convex(
     c_scale = data_scale(Xb)
     column = dict(Xs=Xb / c_scale, c_scale=c_scale, D=D, exact=exact, beta=beta, act=act, leak=leak,
                   lossf=lossf, bias=bias, solver=solver, warm_start=warm_start)
-    inner = search and y.ndim == 1 and Xb.shape[1] > 3 and solver in ("auto", "working-set")
-    if inner:
+    if search and Xb.shape[1] > 3 and solver in ("auto", "working-set"):
         # the working set of blocks grows the patterns itself: new patterns enter its next loose
         # round instead of a whole new fit per search round
-        column["search"] = Search(column["Xs"], act, beta / c_scale, seed, n_random=SEARCH_STARTS,
-                                  max_rounds=SEARCH_ROUNDS, tol=SEARCH_TOL)
-    fit = _fit_columns(y, column)
-    if inner:
-        fit = replace(fit, info={**fit.info, "pattern_search": _search_info(fit.info["columns"][0]["search"],
-                                                                            fit.n_patterns)})
-    elif search:
-        fit = _search(Xb, y, beta, act, seed, fit, column)
+        fit = _fit_searched(y, column, lambda: Search(column["Xs"], act, beta / c_scale, seed, n_random=SEARCH_STARTS,
+                                                      max_rounds=SEARCH_ROUNDS, tol=SEARCH_TOL))
+    else:
+        fit = _fit_columns(y, column)
+        if search:
+            fit = _search(Xb, y, beta, act, seed, fit, column)
     fit = replace(fit, solve_time=time.perf_counter() - t0)
     if fit.gap > 1e-4:
         warnings.warn(f"certified relative gap {fit.gap:.2e} at beta={beta:g} (status {fit.status})",
@@ -286,6 +283,38 @@ def _fit_columns(y, column) -> ConvexFit:
         return _fit_column(y, None, **column)
     fits = [_fit_column(y[:, c], c, **column) for c in range(y.shape[1])]
     return combine_fits(fits, column["D"], column["exact"], 0.0)
+
+
+def _fit_searched(y, column, make_search) -> ConvexFit:
+    """Each column searched inside its working set; a vector target's columns are then solved
+    once more over the union of the patterns they found (one pattern list for all columns),
+    warm-started from their searched supports."""
+    if y.ndim == 1:
+        fit = _fit_column(y, None, **column, search=make_search())
+        return replace(fit, info={**fit.info, "pattern_search": _search_info(fit.info["columns"][0]["search"],
+                                                                             fit.n_patterns)})
+    fits = [_fit_column(y[:, c], c, **column, search=make_search()) for c in range(y.shape[1])]
+    D0 = column["D"]
+    index = {row.tobytes(): k for k, row in enumerate(np.packbits(D0, axis=1))}
+    extra = []
+    for f in fits:
+        for row in f.patterns[len(D0):]:
+            key = np.packbits(row).tobytes()
+            if key not in index:
+                index[key] = len(D0) + len(extra)
+                extra.append(row)
+    D = np.vstack([D0] + ([np.array(extra)] if extra else []))
+    moved = []
+    for f in fits:  # each column's blocks at their rows of the union
+        to = np.array([index[np.packbits(row).tobytes()] for row in f.patterns])
+        V, W = np.zeros((len(D), f.V.shape[1])), np.zeros((len(D), f.W.shape[1]))
+        V[to], W[to] = f.V, f.W
+        moved.append(replace(f, patterns=D, V=V, W=W))
+    fit = _fit_columns(y, {**column, "D": D, "warm_start": combine_fits(moved, D, False, 0.0)})
+    searches = [f.info["columns"][0]["search"] for f in fits]
+    summary = {"rounds": max(s["rounds"] for s in searches), "patterns_added": len(extra),
+               "starts": sum(s["starts"] for s in searches), "max_violation": max(s["max_violation"] for s in searches)}
+    return replace(fit, info={**fit.info, "pattern_search": _search_info(summary, len(D))})
 
 
 def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:

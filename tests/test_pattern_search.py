@@ -103,3 +103,18 @@ def test_search_inside_the_working_set_is_the_optimum_over_its_patterns(loss):
     assert f.network.objective(X, y, 0.3, loss) == pytest.approx(f.objective, rel=1e-9)
     plain = fit_convex(X, y, 0.3, loss=loss, patterns=sample_patterns(add_bias(X, True), 200, seed=0))
     assert f.objective <= plain.objective * (1 + 1e-6)
+
+
+def test_search_for_a_vector_target_ends_on_one_pattern_list():
+    """Each column searches inside its own working set; the columns are then solved over the
+    union of what they found, so the fit is certified over that one list."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5))
+    lab = (X[:, 0] * X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    Y = np.where(lab[:, None] == np.arange(3)[None, :], 1.0, -1.0)
+    f = fit_convex(X, Y, 0.5, loss="logistic", patterns="search")
+    assert f.status == "optimal" and f.V.shape[:2] == (3, f.n_patterns)
+    assert f.info["pattern_search"]["patterns"] == f.n_patterns
+    again = fit_convex(X, Y, 0.5, loss="logistic", patterns=f.patterns)
+    assert again.objective == pytest.approx(f.objective, rel=2e-6)
+    assert f.network.objective(X, Y, 0.5, "logistic") == pytest.approx(f.objective, rel=1e-9)
