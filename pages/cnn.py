@@ -59,6 +59,8 @@ with right:
           key="cnn_filters_fig", filename="cnn_filters")
     lecture.explain("How to read this: each panel is one learned filter u_j (stems over its h positions; images: a "
                     "tile), titled with its output weight alpha_j and bias b.")
+    st.download_button("Network (JSON)", net.to_json(), file_name="convnet.json", mime="application/json",
+                       icon=":material/download:", help="cvx_core.cnn.ConvNet.from_json reads it back")
 
 if net.n_filters:
     st.subheader("Which patches switch each filter on")

@@ -69,6 +69,7 @@ def test_metrics_and_figures_match_the_engine():
     assert float(curve[-1]) == pytest.approx(run.final_objective, rel=1e-12)
     assert run.final_objective >= fit.objective
     assert len(at.get("plotly_chart")) == 4 and len(at.get("component_instance")) == 2
+    assert len(at.get("download_button")) == 1
 
 
 def test_beta_slider_resolves_and_the_url_follows():
