@@ -184,6 +184,7 @@ def fit_convex(
     solver: str = "auto",
     seed: int = 0,
     warm_start: "ConvexFit | None" = None,
+    search_samples: int | None = None,
 ) -> ConvexFit:
     """Train a two-layer network by solving the convex program (module docstring).
 
@@ -221,6 +222,8 @@ def fit_convex(
         Seed for pattern sampling.
     warm_start : ConvexFit, optional
         A fit at a neighbouring beta on the same data and patterns; seeds the working set.
+    search_samples : int, optional
+        Gaussian directions sampled before a pattern search (default ``SEARCH_SAMPLES``).
 
     Returns
     -------
@@ -254,7 +257,10 @@ def fit_convex(
     ):
         D, exact = warm_start.patterns, warm_start.exact_patterns
     elif search:
-        D, exact = resolve_patterns(Xb, sample_patterns(Xb, SEARCH_SAMPLES, seed=seed), act)
+        k = SEARCH_SAMPLES if search_samples is None else search_samples
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"expected search_samples as a positive integer, got {search_samples!r}")
+        D, exact = resolve_patterns(Xb, sample_patterns(Xb, int(k), seed=seed), act)
     else:
         D, exact = resolve_patterns(Xb, patterns, act, seed)
     # The program on Xb / c with beta / c and blocks c z is the same program; solved on the

@@ -38,7 +38,8 @@ if f is not None:
     m[0].metric("Objective", f"{f.objective:.5g}", help=f"L(yhat, y) + beta * sum of group norms = {f.objective:.10g}")
     m[1].metric("Certified gap", f"{f.gap:.1e}", help="(objective - dual lower bound) / objective, from the dual certificate over the patterns used")
     m[2].metric("Active neurons", f.n_neurons, help="blocks with norm > 1e-6 x the largest, after pruning")
-    m[3].metric("Patterns", f"{f.n_patterns:,}", help="exact enumeration of the arrangement's cells" if f.exact_patterns else "sampled patterns")
+    m[3].metric("Patterns", f"{f.n_patterns:,}", help="exact enumeration of the arrangement's cells" if f.exact_patterns
+                else "sampled, then grown by the pattern search" if "pattern_search" in f.info else "sampled patterns")
     m[4].metric("Solve time", f"{f.solve_time:.2f} s")
     m[5].metric("Status", f.status, help=cvx_core.STATUSES[f.status])
 

@@ -86,7 +86,17 @@ def test_exact_enumeration_too_large_is_refused_and_sampling_offered(monkeypatch
     rerun(at)
     assert not at.error
     assert any("Sampled patterns" in i.value for i in at.info)
-    assert int(_metric(at, "Patterns").replace(",", "")) <= 60
+    sampled = int(_metric(at, "Patterns").replace(",", ""))
+    assert sampled <= 60
+    objective = float(_metric(at, "Objective"))
+    # then the pattern search: more patterns, an objective no higher, and what its certificate means
+    at.checkbox(key="home_search").check()
+    rerun(at)
+    assert not at.error
+    info = " ".join(i.value for i in at.info)
+    assert "Pattern search: 60 Gaussian directions" in info and "certified over the patterns found" in info
+    assert int(_metric(at, "Patterns").replace(",", "")) > sampled
+    assert float(_metric(at, "Objective")) <= objective * (1 + 1e-6)
 
 
 def test_solver_failure_and_inaccuracy_are_warnings_not_tracebacks(monkeypatch):

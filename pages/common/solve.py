@@ -36,6 +36,10 @@ def _samples_input(key: str, help: str) -> None:
 
 _FIT_HELP = ("Gaussian directions u ~ N(0, I); the distinct patterns 1[X~u >= 0] they hit "
              "define a subsampled convex program whose optimum is an upper bound.")
+_SEARCH_HELP = ("Column generation: climb lambda' sigma(X~u) on the unit sphere from the network's neurons and "
+                "random directions; every u whose value exceeds beta proves its pattern 1[X~u >= 0] violated. "
+                "Those patterns are added and the program re-solved until a round improves the objective by "
+                "less than 0.1 %. A search, not a proof over all patterns.")
 _PATH_HELP = ("Gaussian directions u ~ N(0, I); the distinct patterns they hit define a subsampled "
               "convex program (an upper bound on the exact optimum) solved along the whole path.")
 
@@ -45,7 +49,10 @@ def fit(c: Controls, data: Dataset, *, key: str = "home", spinner: str = "Solvin
     """The fit for controls ``c`` on ``data`` (None after showing what went wrong)."""
     skey = f"{key}_samples"
     n_s = samples(skey)
-    pat = n_s if n_s > 0 else patterns
+    qkey = f"{key}_search"
+    bind(qkey, False, parser(bool))
+    searching = n_s > 0 and bool(st.session_state[qkey])
+    pat = ("search", n_s) if searching else n_s if n_s > 0 else patterns
 
     def offer_sampling(exc: ValueError) -> None:
         if "sample" in str(exc):
@@ -59,9 +66,17 @@ def fit(c: Controls, data: Dataset, *, key: str = "home", spinner: str = "Solvin
         return None
     if n_s > 0:
         _samples_input(skey, _FIT_HELP)
-        st.info(f"Sampled patterns: {f.n_patterns:,} distinct patterns from {n_s:,} Gaussian directions. "
-                "The optimum over them is an upper bound on the exact one; the certificate below is over "
-                "the sampled patterns only.")
+        st.checkbox("Then search for violated patterns", key=qkey, help=_SEARCH_HELP)
+        found = f.info.get("pattern_search")
+        if found is not None:
+            st.info(f"Pattern search: {n_s:,} Gaussian directions, then {found['rounds']} rounds of ascent on the "
+                    f"sphere ({found['starts']:,} starts) added {found['patterns_added']:,} violated patterns "
+                    f"({f.n_patterns:,} in all). The certificate below is {found['meaning']}; largest "
+                    f"dual-constraint value the last round saw: {found['max_violation']:.4g} x beta.")
+        else:
+            st.info(f"Sampled patterns: {f.n_patterns:,} distinct patterns from {n_s:,} Gaussian directions. "
+                    "The optimum over them is an upper bound on the exact one; the certificate below is over "
+                    "the sampled patterns only.")
     errors.status_warning(f.status, f.gap, f.solver)
     return f
 

@@ -74,6 +74,14 @@ def _on_grid(beta: float) -> bool:
     return any(abs(lg - round(lg / step) * step) <= 1e-9 for step in WARM_GRIDS)
 
 
+def _patterns(patterns) -> dict:
+    """``fit_convex``'s pattern arguments: ``("search", k)`` is the pattern search from ``k``
+    sampled directions (a hashable cache key), anything else is passed as ``patterns``."""
+    if isinstance(patterns, tuple):
+        return {"patterns": "search", "search_samples": int(patterns[1])}
+    return {"patterns": patterns}
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _grid_fit(key: tuple, activation: str, leak: float, loss: str, bias: bool, beta: float, patterns,
               _data: Dataset) -> cvx_core.ConvexFit:
@@ -89,7 +97,7 @@ def _grid_fit(key: tuple, activation: str, leak: float, loss: str, bias: bool, b
         except (ValueError, RuntimeError):
             warm = None  # the fit below reports its own failure
     return cvx_core.fit_convex(_data.X, _data.y, beta, activation=activation, leak=leak, loss=loss, bias=bias,
-                               patterns=patterns, warm_start=warm)
+                               warm_start=warm, **_patterns(patterns))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -107,7 +115,7 @@ def fit(key: tuple, activation: str, leak: float, loss: str, bias: bool, beta: f
     except (ValueError, RuntimeError):
         warm = None  # the fit below reports its own failure
     return cvx_core.fit_convex(_data.X, _data.y, beta, activation=activation, leak=leak, loss=loss, bias=bias,
-                               patterns=patterns, warm_start=warm)
+                               warm_start=warm, **_patterns(patterns))
 
 
 def fit_for(c: Controls, data: Dataset, patterns="exact") -> cvx_core.ConvexFit:
