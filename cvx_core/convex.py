@@ -41,6 +41,9 @@ from .solvers.high_dim import Search
 from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
 from .validation import check_beta, check_Xy
 
+# beyond the plane, supports (blocks x coordinates) up to which an uncertified point asks the
+# dual program itself (a Clarabel solve with up to n rows per cell: 25 s for 160 blocks in R^31)
+_DUAL_POLISH_MAX = 1500
 #: ``patterns="search"``: Gaussian directions sampled before the search starts
 SEARCH_SAMPLES = 200
 #: random starts of the sphere search per round (besides the network's own neurons)
@@ -153,10 +156,11 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, bound, exact):
     # the primal point may be optimal while its dual vector is not accurate enough, or both
     # may be off by the primal solver's tolerance: ask the dual program itself (beyond the
     # plane a Clarabel solve with up to n rows per cell: only when the status depends on it)
-    if Xb.shape[1] > 3 and chosen[2] - bound.lower_bound <= OPTIMAL_GAP * max(abs(chosen[2]), 1e-300):
-        return (*chosen, bound)
     support = [(i, 1) for i in np.flatnonzero(np.any(V != 0, axis=1))] + \
               [(i, -1) for i in np.flatnonzero(np.any(W != 0, axis=1))]
+    if Xb.shape[1] > 3 and (chosen[2] - bound.lower_bound <= OPTIMAL_GAP * max(abs(chosen[2]), 1e-300)
+                            or len(support) * Xb.shape[1] > _DUAL_POLISH_MAX):
+        return (*chosen, bound)
     polished, primals = polish_dual(Xb, yc, D, beta, act, loss, support,
                                     lambda lam: cert_max(Xb, D, lam, act, exact), facet_lookup(Xb, D, act, exact))
     if polished is not None and polished.lower_bound > bound.lower_bound:

@@ -78,7 +78,7 @@ class _Design:
         return np.einsum("pnd,pd->np", self.A[js], V) * self.w[:, None]
 
 
-def _smooth(loss: Loss, f, y):
+def smooth_loss(loss: Loss, f, y):
     """Value, gradient and curvature of a smooth loss at ``f``."""
     if loss.name == "squared":
         r = f - y
@@ -158,7 +158,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     if hinge:
         g0, h0 = -y, np.full(n, 0.5)
     else:
-        _, g0, h0 = _smooth(loss, f0, y)
+        _, g0, h0 = smooth_loss(loss, f0, y)
     if resume:
         T, Z, s0, s1, S, z0, z1, U = resume[:8]
         if hinge:
@@ -192,7 +192,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             dres2 = rxX @ rxX
             lam = y * ub
         else:
-            lval, g, h = _smooth(loss, f, y)
+            lval, g, h = smooth_loss(loss, f, y)
             rxZ -= P.raw_Et(g)
             pobj = lval + beta * T.sum()
             pres2 = dres2 = 0.0

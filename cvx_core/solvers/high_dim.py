@@ -26,6 +26,7 @@ from ..certificates.cells import cell_values, lower_bound
 from ..certificates.search import SearchResult, search_round
 from ..model import Activation, Loss
 from .blocks import solve_design
+from .interior import polish
 from .small_program import block_coefficients
 from .working_set import WorkingSetResult
 
@@ -41,6 +42,9 @@ _ENTER = {False: 1e-3, True: 1e-9}
 # anyway), and once none does (what the certificate is built from)
 _LOOSE, _TIGHT = 1e-3, 1e-9
 _ROW_TOL = 1e-10  # a row is violated below this fraction of ||x|| ||z||
+# block coordinates up to which a stalled point is polished by Newton's method (a dense
+# Hessian of this order per step; beyond, the interior point's point stands)
+_POLISH_MAX = 1500
 
 
 def _violators(cv, beta, have, k):
@@ -125,7 +129,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     bi = bs = np.zeros(0, int)
     obj = loss.value(np.zeros(n), y)
     inner = "none"
-    tight = False
+    tight = cold = False
     resume = ()
     rnd = 0
     for rnd in range(1, max_rounds + 1):
@@ -165,20 +169,53 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
                 base = D.shape[0] - len(found.patterns)
                 entering = [((base + k, int(s)), u) for k, (s, u) in enumerate(zip(found.signs, found.directions))]
         if not entering and not violated:
-            if tight or not blocks:
+            if not blocks or (tight and cold):
                 break  # nothing left to add: the inner solve's accuracy limits the gap
-            tight = True
-            resume = res.state  # the same program: continue its iterations
+            # first the last loose solve continued to the tight tolerance; if that stalls (its
+            # factorisations degrade near the optimum), one tight solve from a new initial point
+            cold, tight = tight, True
+            resume = () if cold else res.state
             continue
         zn = np.linalg.norm(Z, axis=1)
         blocks = [b for b, z in zip(blocks, zn) if z > _ZERO[tight] * max(zn.max(initial=0.0), 1e-300)]
     gap, bi, bs, Z, lam, cert, obj, lb, u = best if best is not None else (np.inf, bi, bs, Z, lam, 0.0, obj, -np.inf, None)
+    if gap > tol * max(abs(obj), 1e-300) and loss.name != "hinge" and 0 < len(bi) * Xb.shape[1] <= _POLISH_MAX:
+        # the interior point stalled short of the tolerance: Newton's method on its support and
+        # tight rows (smooth losses) finishes the point, and with it the dual vector
+        polished = _polish(Xb, y, D, act, loss, beta, bi, bs, Z)
+        if polished is not None and polished[0] < gap:
+            gap, bi, bs, Z, lam, cert, obj, lb, u = polished
     certified = gap <= tol * max(abs(obj), 1e-300)
     status = "optimal" if certified else "max_rounds" if rnd == max_rounds else f"stalled (inner status {inner})"
     nz = np.linalg.norm(Z, axis=1) > 0
     return WorkingSetResult(bi[nz], bs[nz], Z[nz], lam, float(cert), float(obj), float(lb), status, rnd,
                             time.perf_counter() - t0, u_star=u, patterns=D if search is not None else None,
                             search=search.summary() if search is not None else None)
+
+
+def _polish(Xb, y, D, act, loss, beta, bi, bs, Z):
+    """:func:`cvx_core.solvers.interior.polish` on the blocks ``Z`` (rows within 1e-6 of their
+    boundary held as equalities), certified over ``D``; None when it found no structure."""
+    zn = np.linalg.norm(Z, axis=1)
+    keep = zn > _ZERO[True] * zn.max(initial=0.0)
+    bi, bs, Z = bi[keep], bs[keep], Z[keep]
+    C = block_coefficients(D, act, bi, bs)
+    sgn = np.where(D[bi], 1.0, -1.0)
+    xn = np.linalg.norm(Xb, axis=1)
+    tight = sgn * (Z @ Xb.T) <= 1e-6 * np.linalg.norm(Z, axis=1)[:, None] * xn[None, :]
+    out = polish(Xb, y, C, sgn, Z, tight, beta, loss=loss)
+    if out is None:
+        return None
+    Zp, kept = out
+    bi, bs = bi[kept], bs[kept]
+    yhat = np.einsum("mn,nm->n", C[kept], Xb @ Zp.T)
+    obj = loss.value(yhat, y) + beta * float(np.linalg.norm(Zp, axis=1).sum())
+    lam = loss.clip_dual(loss.dual_variable(yhat, y), y)
+    cv = cell_values(Xb, D, lam, act, threshold=beta, floor=beta)
+    cert = cv.max
+    lb = lower_bound(loss, lam, y, cert, beta)
+    i, col = cv.argmax()
+    return obj - lb, bi, bs, Zp, lam, cert, obj, lb, cv.directions[i, col]
 
 
 class Search:

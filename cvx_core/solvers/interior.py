@@ -28,16 +28,18 @@ from scipy.linalg import cho_factor, cho_solve
 
 from ..certificates.cells import lower_bound
 from ..certificates.evaluate import cert_max
-from ..model import Activation, Loss
+from ..model import Activation, Loss, make_loss
 from ..recovery import caratheodory
+from .blocks import smooth_loss
 from .ipm import predict, solve_blocks
 from .small_program import block_coefficients
 from .working_set import WorkingSetResult
 
+SQUARED = make_loss("squared")
 _SUPPORT_TOL = 1e-6  # blocks below this fraction of the largest norm are zero
 _ZERO = 1e-9  # a block Newton shrinks below this fraction of the largest has left the support
 
-def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
+def _newton(X, y, C, sgn, Z, tight, beta, max_iter, loss):
     """Newton's method with a backtracking line search on the support ``Z`` (all blocks
     nonzero), each block kept in the null space of (at most d - 1 of) its ``tight`` rows.
 
@@ -70,22 +72,22 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
     def unpack(w):
         return np.stack([Ns[j] @ w[off[j]:off[j + 1]] for j in range(m)])
 
-    def value(Zc):
-        r = predict(X, C, Zc) - y
-        return 0.5 * r @ r + beta * np.linalg.norm(Zc, axis=1).sum(), r
+    def value(Zc):  # the objective, the loss's gradient and curvature in the predictions
+        lval, g, h = smooth_loss(loss, predict(X, C, Zc), y)
+        return lval + beta * np.linalg.norm(Zc, axis=1).sum(), (g, h)
 
     # G = [C_j * (X N_j)]: the prediction map in the reduced coordinates
     G = np.concatenate([C[j][:, None] * (X @ N) for j, N in enumerate(Ns)], axis=1)
-    GtG = G.T @ G
+    GtG = G.T @ G if loss.name == "squared" else None  # constant curvature: formed once
     Zc = unpack(w)
-    f, r = value(Zc)
+    f, (r, h) = value(Zc)
     for _ in range(max_iter):
         zn = np.linalg.norm(Zc, axis=1)
         if np.any(zn <= _ZERO * zn.max()):
             break  # a block is leaving the support
         U = Zc / zn[:, None]
         grad = G.T @ r + beta * np.concatenate([N.T @ U[j] for j, N in enumerate(Ns)])
-        Hs = GtG.copy()
+        Hs = GtG.copy() if GtG is not None else (G.T * h) @ G
         for j, N in enumerate(Ns):
             NU = N.T @ U[j]
             Hs[off[j]:off[j + 1], off[j]:off[j + 1]] += (beta / zn[j]) * (np.eye(k[j]) - np.outer(NU, NU))
@@ -103,21 +105,22 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter):
             break
         while t > 1e-10:
             Zt = unpack(w + t * step)
-            ft, rt = value(Zt)
+            ft, (rt, ht) = value(Zt)
             if ft <= f:
                 break
             t *= 0.5
         if t <= 1e-10:
             break
-        w, Zc, f, r = w + t * step, Zt, ft, rt
+        w, Zc, f, r, h = w + t * step, Zt, ft, rt, ht
         if dec <= 1e-15 * max(abs(f), 1e-300):
             break
     return Zc, enforced
 
 
-def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int = 100):
+def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int = 100, loss: Loss = SQUARED):
     """Newton's method on the support of ``Z`` with the ``tight`` rows as equalities.
 
+    ``loss``: squared (the default) or logistic (its curvature re-evaluated each step).
     Parameters are those of :func:`cvx_core.solvers.ipm.solve_blocks` restricted to the support
     (every block of ``Z`` nonzero). Blocks that Newton drives to zero leave the support and
     loose rows it violates become tight, a few rounds at most. Returns ``(Z, kept)`` (the
@@ -130,7 +133,7 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
         if kept.size == 0:
             return None
         zn0 = np.linalg.norm(Z[kept], axis=1)
-        Zc, held = _newton(X, y, C[kept], sgn[kept], Z[kept], tight[kept], beta, max_iter)
+        Zc, held = _newton(X, y, C[kept], sgn[kept], Z[kept], tight[kept], beta, max_iter, loss)
         zn = np.linalg.norm(Zc, axis=1)
         # leaving: at zero, or shrunk a hundredfold in this round (on its way there: Newton's
         # steps on beta ||z|| stop at the first block to reach zero, one block per round)
@@ -143,7 +146,7 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
         slack = sgn[kept] * (Zc @ X.T) / (zn[:, None] * xn[None, :])
         reached = (slack <= 1e-12) & ~held  # rows a step stopped on
         # multipliers of the rows held: grad_j = A_j' mu_j with mu >= 0 at a KKT point
-        r = predict(X, C[kept], Zc) - y
+        r = smooth_loss(loss, predict(X, C[kept], Zc), y)[1]
         grad = (C[kept] * r) @ X + beta * Zc / zn[:, None]
         release = np.zeros_like(reached)
         for j in range(kept.size):
