@@ -66,12 +66,12 @@ def _is_float(s: str) -> bool:
 
 
 def _patterns_arg(s: str):
-    if s == "exact":
-        return "exact"
+    if s in ("exact", "auto", "search"):
+        return s
     try:
         v = int(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'exact' or a positive integer, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected 'exact', 'auto', 'search' or a positive integer, got {s!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number of patterns, got {v}")
     return v
@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--leak", type=float, default=0.1)
     s.add_argument("--loss", choices=LOSSES, default="squared")
     s.add_argument("--no-bias", action="store_true", help="do not append the bias column")
-    s.add_argument("--patterns", type=_patterns_arg, default="exact", help="'exact' or a number of sampled directions")
+    s.add_argument("--patterns", type=_patterns_arg, default="exact", help="'exact', a number of sampled directions, 'search' (200 sampled, then the pattern search) "
+                        "or 'auto' (exact when Cover's count allows, else search)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--solver", default="auto")
     s.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
@@ -120,12 +121,18 @@ def main(argv=None) -> int:
         "solver": fit.solver,
         "beta": fit.beta,
     }
+    search = fit.info.get("pattern_search")
+    if search is not None:
+        out["pattern_search"] = search
     if args.json:
         print(json.dumps(out))
         return 0
     print(f"status      {fit.status} ({STATUSES[fit.status]})")
     print(f"objective   {fit.objective:.10g}")
     print(f"lower bound {fit.lower_bound:.10g}  (certified relative gap {fit.gap:.2e})")
-    print(f"neurons     {fit.n_neurons} active, {fit.n_patterns} {'patterns (all)' if fit.exact_patterns else 'sampled patterns'}")
+    kind = "patterns (all)" if fit.exact_patterns else "patterns (sampled, then searched)" if search else "sampled patterns"
+    print(f"neurons     {fit.n_neurons} active, {fit.n_patterns} {kind}")
+    if search is not None:
+        print(f"search      {search['rounds']} rounds, {search['patterns_added']} patterns added: {search['meaning']}")
     print(f"solver      {fit.solver}, {fit.solve_time:.3f} s")
     return 0

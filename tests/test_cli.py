@@ -79,3 +79,23 @@ def test_missing_file_and_bad_beta(tmp_path, csv_file):
     assert out.returncode == 2 and "beta > 0" in out.stderr
     out = run("solve", str(csv_file[0]), "--beta", "0.1", "--patterns", "many")
     assert out.returncode == 2 and "exact" in out.stderr
+
+
+def test_pattern_search_from_the_command_line(tmp_path):
+    """--patterns search: the JSON carries what the search did, the summary what it means, and
+    the objective is the engine's."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 5))
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
+    p = tmp_path / "hd.csv"
+    p.write_text("a,b,c,d,e,label\n" + "\n".join(",".join(map(str, [*x, t])) for x, t in zip(X, y)) + "\n")
+    out = run("solve", str(p), "--beta", "0.5", "--loss", "logistic", "--patterns", "search", "--json")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    f = fit_convex(X, y, 0.5, loss="logistic", patterns="search")
+    assert obj["objective"] == pytest.approx(f.objective, rel=1e-9)
+    assert obj["pattern_search"]["patterns"] == obj["n_patterns"] and not obj["exact_patterns"]
+    text = run("solve", str(p), "--beta", "0.5", "--loss", "logistic", "--patterns", "search").stdout
+    assert "sampled, then searched" in text and "certified over the patterns found" in text
+    bad = run("solve", str(p), "--beta", "0.5", "--patterns", "everything")
+    assert bad.returncode == 2 and "'exact', 'auto', 'search' or a positive integer" in bad.stderr
