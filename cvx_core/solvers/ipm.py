@@ -264,11 +264,19 @@ class NewtonSystem:
             Vl = V[js, :, ks]  # (p, d+1) the raised directions
             B = P.ray_columns(js, Vl[:, 1:]) / tau  # (n, p) = E H_big^-1 V
             Wb = solve_triangular(LK, B, lower=True, check_finite=False)
-            lam = ev[js, ks]
+            lam = np.maximum(ev[js, ks], 0.0)  # H is PSD: a negative eigenvalue is rounding
             cap = Wb.T @ Wb
             cap[np.diag_indices_from(cap)] += lam / (tau * (tau - lam))
             cap[np.diag_indices_from(cap)] += 1e-15 * np.max(np.diag(cap), initial=0.0)
-            low = (js, Vl, cho_factor(cap, lower=True, check_finite=False))
+            try:
+                cc = cho_factor(cap, lower=True, check_finite=False)
+            except np.linalg.LinAlgError:
+                # near the optimum the correction can be numerically singular: its
+                # pseudo-inverse (eigenvalues below 1e-14 of the largest dropped) instead
+                w, Q = np.linalg.eigh(cap)
+                keep = w > 1e-14 * max(w.max(initial=0.0), 1e-300)
+                cc = (Q[:, keep] / w[keep]) @ Q[:, keep].T
+            low = (js, Vl, cc)
         self.fac = (H, Hinv, (LK, True), low)
 
     def _woodbury(self, r):
@@ -289,7 +297,7 @@ class NewtonSystem:
             return x
         js, Vl, cc = low
         c = np.einsum("pa,pa->p", Vl, x[js])
-        yv = cho_solve(cc, c, check_finite=False)
+        yv = cc @ c if isinstance(cc, np.ndarray) else cho_solve(cc, c, check_finite=False)
         r2 = np.zeros_like(r)
         np.add.at(r2, js, Vl * yv[:, None])
         return x + self._woodbury(r2)
