@@ -9,10 +9,11 @@ for the squared, logistic and hinge losses. The plain program of docs/math.md se
 ``A_j = s_j S_{i_j} Xb`` with the data rows as ``R``; a convolutional network's block sums its
 patches (``A_j = sum_k S^k_j X_k``) and its rows are the patch vectors.
 
-The method is that of :func:`cvx_core.solvers.ipm.solve_blocks` (Nesterov-Todd scaling,
-Mehrotra's predictor-corrector, the Newton matrix ``H + E' Dh E`` solved through one n x n
-Cholesky factor by :class:`cvx_core.solvers.ipm.NewtonSystem`), with the loss entering only
-through a diagonal ``Dh`` over the samples:
+Primal-dual path following with Nesterov-Todd scaling and Mehrotra's predictor-corrector (the
+method of CVXOPT's ``coneqp``, L. Vandenberghe 2010); the Newton matrix ``H + E' Dh E`` (``H``
+block diagonal, one (d+1) x (d+1) block per cone, cone rows a d x d update each) is solved
+through one n x n Cholesky factor by :class:`cvx_core.solvers.ipm.NewtonSystem`. The loss
+enters only through a diagonal ``Dh`` over the samples:
 
 * squared and logistic: the loss is a smooth objective; each iteration linearises the
   gradient ``E'grad L`` and takes ``Dh = diag(L'')`` (a primal-dual method for a convex smooth
@@ -46,6 +47,8 @@ class DesignResult:
     gap: float  # relative complementarity gap at the returned point
     residual: float  # largest relative primal or dual residual there
     state: tuple = ()  # the last iterate, to resume the same program at a tighter tolerance
+    row_active: np.ndarray | None = None  # (m, r) bool: imposed rows whose multiplier exceeds their slack
+    block_dual: np.ndarray | None = None  # (m,) ||z1_j|| / z0_j of each cone's multiplier (-> 1 on active blocks)
 
 
 class _Design:
@@ -203,7 +206,8 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         res_rel = max(pres, dres)
         score = max(gap_rel, res_rel)
         if best is None or score < best[0]:
-            best = (score, Z.copy(), f.copy(), lam.copy(), pobj, gap_rel, res_rel)
+            best = (score, Z.copy(), f.copy(), lam.copy(), pobj, gap_rel, res_rel, M & (U > S),
+                    np.linalg.norm(z1, axis=1) / np.maximum(z0, 1e-300))
             since_best = 0
         else:
             since_best += 1
@@ -304,8 +308,8 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         T, Z, s0, s1, S, z0, z1, U = (v + alpha * dv for v, dv in zip((T, Z, s0, s1, S, z0, z1, U), comb[:8]))
         if hinge:
             xi, sa, ua, sb, ub = (v + alpha * dv for v, dv in zip((xi, sa, ua, sb, ub), comb[8:]))
-    score, Zb, fb, lamb, pobj, g, r = best
+    score, Zb, fb, lamb, pobj, g, r, active, bdual = best
     if status != "Solved":
         status = "AlmostSolved" if score <= max(1e3 * tol, 1e-6) else status
     last = (T, Z, s0, s1, S, z0, z1, U) + ((xi, sa, ua, sb, ub) if hinge else ())
-    return DesignResult(Zb, fb, lamb, float(pobj), status, it, float(g), float(r), last)
+    return DesignResult(Zb, fb, lamb, float(pobj), status, it, float(g), float(r), last, active, bdual)

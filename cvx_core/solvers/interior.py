@@ -2,7 +2,7 @@
 
 For sampled patterns (or data of higher rank) the cells have many facets and no sphere
 certificate, and the program over all P patterns is small enough to solve at once:
-:func:`cvx_core.solvers.ipm.solve_blocks` handles every block (2 P of them) and every cone row
+:func:`cvx_core.solvers.blocks.solve_design` handles every block (2 P of them) and every cone row
 (2 P n) with one dense n x n factorisation per iteration. Its normal equations limit the
 accuracy to a relative gap of about 1e-8, and a dual vector ``lambda = y - yhat`` taken from a
 primal point that is 1e-8 optimal is only ~1e-4 accurate (the loss is quadratic in
@@ -30,8 +30,8 @@ from ..certificates.cells import lower_bound
 from ..certificates.evaluate import cert_max
 from ..model import Activation, Loss, make_loss
 from ..recovery import caratheodory
-from .blocks import smooth_loss
-from .ipm import predict, solve_blocks
+from .blocks import smooth_loss, solve_design
+from .ipm import predict
 from .small_program import block_coefficients
 from .working_set import WorkingSetResult
 
@@ -121,7 +121,7 @@ def polish(X, y, C, sgn, Z, tight, beta, *, max_iter: int = 30, max_rounds: int 
     """Newton's method on the support of ``Z`` with the ``tight`` rows as equalities.
 
     ``loss``: squared (the default) or logistic (its curvature re-evaluated each step).
-    Parameters are those of :func:`cvx_core.solvers.ipm.solve_blocks` restricted to the support
+    ``X (n, d)``, ``C (m, n)`` the blocks' coefficients, ``sgn (m, n)`` their row signs, restricted to the support
     (every block of ``Z`` nonzero). Blocks that Newton drives to zero leave the support and
     loose rows it violates become tight, a few rounds at most. Returns ``(Z, kept)`` (the
     polished blocks and their indices into ``Z``), or None when no structure was found.
@@ -180,7 +180,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     bs = np.tile(np.array([1, -1]), P)
     C = block_coefficients(D, act, bi, bs)
     sgn = np.where(D[bi], 1.0, -1.0)
-    res = solve_blocks(Xb, C, sgn, np.ones((2 * P, n), dtype=bool), y, beta, tol=1e-9)
+    res = solve_design(C[:, :, None] * Xb[None, :, :], Xb, sgn, y, beta, SQUARED, tol=1e-9)
     zn = np.linalg.norm(res.Z, axis=1)
     cands = [(res.Z, "interior point")]
     if zn.max(initial=0.0) > 0:

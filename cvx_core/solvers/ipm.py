@@ -1,33 +1,34 @@
-"""A structured interior-point method for the group-lasso program with cone rows (squared loss).
+"""The pieces of the structured interior-point methods, and the row-list method.
 
-Solves, for blocks ``j = 1..m`` with coefficient rows ``C_j (n,)`` and cone-row signs
-``sgn_j (n,)`` on a row mask ``R_j`` (the rows imposed for block j),
+The group lasso with cone constraints of docs/math.md section 3, for blocks ``j = 1..m``,
 
-    min_{z_j, t_j}  1/2 || sum_j C_j * (X z_j) - y ||^2 + beta sum_j t_j
-    s.t.            ||z_j|| <= t_j,    sgn_jk x_k' z_j >= 0   (k in R_j),
+    min_{z_j, t_j}  L( sum_j E_j z_j , y ) + beta sum_j t_j
+    s.t.            ||z_j|| <= t_j,    sgn_jk r_k' z_j >= 0   (the rows imposed on block j),
 
-i.e. the group lasso with cone constraints of docs/math.md section 3 on a working set (``C_j`` =
-``s_j`` times the slopes of block j's pattern, ``sgn_j = 2 D_j - 1``).
+is solved by primal-dual path following with Nesterov-Todd scaling and Mehrotra's
+predictor-corrector (the method of CVXOPT's ``coneqp``, L. Vandenberghe 2010). What makes it
+fast here is the structure of each Newton system
 
-Primal-dual path following with Nesterov-Todd scaling and Mehrotra's predictor-corrector
-(the method of CVXOPT's ``coneqp``, L. Vandenberghe 2010). What makes it fast here is the
-structure of each Newton system
-
-    (H + E'E) dx = r,
+    (H + E' Dh E) dx = r,
 
 where ``H`` is block diagonal (each block's second-order cone and its cone rows only touch
-that block's d + 1 coordinates: (d+1) x (d+1) blocks) and ``E = [C_j * X]`` is the n x m d
-prediction map. By the Woodbury identity one dense n x n Cholesky factorisation of
-``I + E H^-1 E'`` (one BLAS product of the n x m d factor with itself) solves it; a generic
-sparse LDL of the same KKT system pays for the dense coupling with fill. Cone rows cost only
-a d x d update per row (``sum_k w_jk x_k x_k'``), so every row of every cell can be imposed
-and no constraint generation is needed.
+that block's d + 1 coordinates: (d+1) x (d+1) blocks), ``E = [E_1 .. E_m]`` is the n x m d
+prediction map and ``Dh`` the loss's curvature over the samples. By the Woodbury identity one
+dense n x n Cholesky factorisation of ``I + Dh^1/2 E H^-1 E' Dh^1/2`` (one BLAS product of the
+n x m d factor with itself) solves it (:class:`NewtonSystem`); a generic sparse LDL of the
+same KKT system pays for the dense coupling with fill. Cone rows cost only a d x d update per
+row, so every row of every cell can be imposed.
+
+Here: the second-order-cone algebra (``soc_*``), :class:`NewtonSystem`, and
+:func:`solve_rows`, the squared-loss method with few rows per block given as a list (compiled
+loops, for the plane's working sets). :func:`cvx_core.solvers.blocks.solve_design` is the
+method for any design and loss.
 
 Accuracy: near the optimum each active block's ``H_j`` has a tiny eigenvalue (along its ray)
 that a low-rank correction restores (see ``factor``), but these normal equations still stall
-near a relative gap of 1e-8 (a dense solve of the same systems stalls there too; Clarabel's
-quasi-definite KKT system does not). :mod:`cvx_core.solvers.interior` therefore uses this method to
-find the optimum's structure and finishes with Newton's method on it.
+near a relative gap of 1e-8 to 1e-6 (a dense solve of the same systems stalls there too;
+Clarabel's quasi-definite KKT system does not); Newton's method on the optimum's structure
+(:func:`cvx_core.solvers.interior.polish`) finishes where it matters.
 """
 from __future__ import annotations
 
@@ -50,8 +51,6 @@ class IPMResult:
     iterations: int
     gap: float  # relative complementarity gap s'z / objective at the returned point
     residual: float  # largest relative primal or dual residual there
-    row_active: np.ndarray | None = None  # (m, n) bool: cone rows whose multiplier exceeds their slack
-    block_dual: np.ndarray | None = None  # (m,) ||v_j|| / tau_j of each cone's multiplier (-> 1 on active blocks)
 
 
 def soc_scaling(s0, s1, z0, z1):
@@ -130,55 +129,6 @@ def soc_max_step(u0, u1, v0, v1):
     return out
 
 
-def _mehrotra_step(direction, l0, l1, lR, scaling, state, gap, mu, rows):
-    """One predictor-corrector step (Mehrotra) of :func:`solve_blocks` (solve_rows' is compiled,
-    :func:`cvx_core.kernels.rows.step`).
-
-    ``direction(rs0, rs1, rsR)`` returns the search direction (dT, dZ, ds0, ds1, dS, dz0, dz1,
-    dU) for a complementarity right-hand side; ``state`` = (T, Z, s0, s1, S, z0, z1, U) is
-    updated in place. ``rows`` masks the imposed cone rows of the dense (m, n) row arrays.
-    Returns the step length, or None when the direction is not finite (the state is then
-    unchanged).
-    """
-    eta, w0, w1 = scaling
-    _, _, s0, s1, S, z0, z1, U = state
-
-    def max_step(ds0, ds1, dS, dz0, dz1, dU):
-        # both cone families at once (one call each for the cones and the rows)
-        a = np.min(soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
-                                 np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
-        for v, dv in ((S, dS), (U, dU)):  # the rows (dense (m, n): no concatenated copies)
-            neg = dv < 0
-            if neg.any():
-                a = min(a, float(np.min(-v[neg] / dv[neg])))
-        return a
-
-    # predictor (affine scaling): rs = -lam o lam
-    ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
-    ll1 = 2 * l0[:, None] * l1
-    llR = lR * lR
-    aff = direction(-ll0, -ll1, -llR)
-    a_aff = min(1.0, max_step(*aff[2:]))
-    _, _, ds0, ds1, dS, dz0, dz1, dU = aff
-    gap_aff = (np.vdot(s0 + a_aff * ds0, z0 + a_aff * dz0) + np.vdot(s1 + a_aff * ds1, z1 + a_aff * dz1)
-               + np.vdot(S + a_aff * dS, U + a_aff * dU))
-    sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
-    # corrector: rs = -lam o lam - (W^-1 ds_a) o (W dz_a) + sigma mu e; on the cone rows
-    # (W^-1 dS) o (W dU) is dS dU
-    A0, A1 = soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
-    B0, B1 = soc_apply(eta, w0, w1, dz0, dz1)
-    c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
-    c1 = A0[:, None] * B1 + B0[:, None] * A1
-    rR = -llR - dS * dU + sigma * mu
-    comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, np.where(rows, rR, 0.0))
-    alpha = min(1.0, STEP * max_step(*comb[2:]))
-    if not np.isfinite(alpha) or not all(np.all(np.isfinite(v)) for v in comb):
-        return None
-    for x, dx in zip(state, comb):
-        x += alpha * dx
-    return alpha
-
-
 def predict(X, C, Z):
     """Predictions ``sum_j C_j * (X z_j)`` of blocks ``Z (m, d)`` with coefficients ``C (m, n)``."""
     return np.einsum("mn,nm->n", C, X @ Z.T)
@@ -191,42 +141,12 @@ def _unfinished_status(status: str, score: float, accept: float) -> str:
     return "AlmostSolved" if score <= accept else status
 
 
-class _Blocks:
-    """The data of one program and the products with ``E`` (``C_j * X``) and the cone rows."""
-
-    def __init__(self, X, C, sgn, R, y):
-        self.X, self.C, self.y = X, C, y
-        self.n, self.d = X.shape
-        self.m = C.shape[0]
-        self.R = R
-        self.SR = np.where(R, sgn, 0.0)  # signs on imposed rows, 0 elsewhere
-        self.Xouter = (X[:, :, None] * X[:, None, :]).reshape(self.n, -1)
-        self.nrows = int(R.sum())
-
-    def predict(self, Z):
-        return predict(self.X, self.C, Z)
-
-    def Et(self, w):
-        """``E' w`` as (m, d)."""
-        return (self.C * w) @ self.X
-
-    def columns(self, Vs, a, k):
-        """``[E_j Vs_j]`` for blocks ``a..a+k`` laid out (n, k (d+1)) (``Vs`` (k, d+1, d+1))."""
-        d = self.d
-        # one product: no transposed copy
-        F = self.X @ Vs[:, 1:, :].transpose(1, 0, 2).reshape(d, k * (d + 1))
-        F *= np.repeat(self.C[a:a + k].T, d + 1, axis=1)
-        return F
-
-    def ray_columns(self, js, V):
-        """``E_j v`` for block ``js[p]`` and z-part ``V[p]``, as (n, p)."""
-        return (self.C[js] * (V @ self.X.T)).T
-
-
 class NewtonSystem:
     """The Newton systems ``(H + E'E) x = r`` of one program: ``H`` block diagonal (one
     (d+1) x (d+1) block per cone, from the scaling), ``E'E`` dense through the n x n matrix
-    ``K = I + F F'`` factored once per iteration.
+    ``K = I + F F'`` factored once per iteration. ``P`` supplies the products with ``E``
+    (``predict``, ``Et``; the loss curvature's square root already applied) and the columns
+    ``E_j V`` (``columns``, ``ray_columns``), :class:`cvx_core.solvers.blocks._Design`.
 
     Near the optimum each active block's ``H_j`` has one tiny eigenvalue (the direction along
     its ray, which only ``E'E`` curves), so ``H^-1`` in the Woodbury formula would cancel
@@ -237,7 +157,7 @@ class NewtonSystem:
     cancellation.
     """
 
-    def __init__(self, P: "_Blocks", tau: float):
+    def __init__(self, P, tau: float):
         self.P, self.tau = P, tau
         self.fac = None
 
@@ -322,149 +242,12 @@ class NewtonSystem:
         return x
 
 
-def solve_blocks(X, C, sgn, R, y, beta, *, tol: float = 1e-10, max_iter: int = 100) -> IPMResult:
-    """Solve the program of the module docstring.
-
-    Parameters
-    ----------
-    X : ndarray (n, d)
-    C : ndarray (m, n)
-        Coefficient of each block on each sample (``s_j`` times the activation slopes).
-    sgn : ndarray (m, n)
-        +-1: the side of sample k's hyperplane on which block j's cell lies.
-    R : ndarray of bool (m, n)
-        The cone rows imposed for each block.
-    y : ndarray (n,)
-    beta : float
-    tol : float
-        Relative tolerance on the complementarity gap and the residuals.
-    """
-    P = _Blocks(np.asarray(X, float), np.asarray(C, float), np.asarray(sgn, float),
-                np.asarray(R, bool), np.asarray(y, float))
-    beta = float(beta)
-    m, d = P.m, P.d
-    Rf = P.R.astype(float)
-    nu = m + P.nrows  # degree of the cone
-    q_norm = np.sqrt(beta * beta * m + np.sum(P.Et(P.y) ** 2))
-    tau = TAU * max(1.0, float(np.mean(P.C ** 2) * np.sum(P.X ** 2)) / d)  # ~ diag of E'E
-
-    # ---- initial point (CVXOPT's): the least-squares solve with W = I, shifted into the cones
-    system = NewtonSystem(P, tau)
-    Wi2 = np.broadcast_to(np.eye(d + 1), (m, d + 1, d + 1))
-    system.factor(Wi2, (Rf @ P.Xouter).reshape(m, d, d))
-    rhs = np.zeros((m, d + 1))
-    rhs[:, 0] = -beta
-    rhs[:, 1:] = P.Et(P.y)
-    x = system.solve(rhs)
-    T, Z = x[:, 0].copy(), x[:, 1:].copy()
-    XZ = (Z @ P.X.T)  # (m, n)
-    s0, s1 = T.copy(), Z.copy()  # s = -G x
-    S = P.SR * XZ
-    z0, z1 = -T, -Z  # z = G x
-    U = -S
-
-    # one common shift per cone family and variable, as in CVXOPT (over both families)
-    a_s = max(np.max(np.linalg.norm(s1, axis=1) - s0, initial=-np.inf), np.max(-S[P.R], initial=-np.inf))
-    a_z = max(np.max(np.linalg.norm(z1, axis=1) - z0, initial=-np.inf), np.max(-U[P.R], initial=-np.inf))
-    if a_s >= 0:
-        s0 = s0 + 1 + a_s
-        S = S + 1 + a_s
-    if a_z >= 0:
-        z0 = z0 + 1 + a_z
-        U = U + 1 + a_z
-    S = np.where(P.R, S, 1.0)
-    U = np.where(P.R, U, 0.0)
-
-    status = "MaxIterations"
-    gap_rel = res_rel = np.inf
-    best = None
-    since_best = 0
-    it = 0
-    for it in range(1, max_iter + 1):
-        XZ = Z @ P.X.T
-        res = np.einsum("mn,mn->n", P.C, XZ) - P.y
-        # residuals: r_x = -(P x + q + G' z), r_z = -(G x + s)
-        rxT = z0 - beta
-        rxZ = z1 + (U * P.SR) @ P.X - P.Et(res)
-        rzT = T - s0
-        rzZ = Z - s1
-        rzR = (P.SR * XZ - S) * Rf
-        pobj = 0.5 * res @ res + beta * T.sum()
-        gap = s0 @ z0 + np.einsum("ij,ij->", s1, z1) + np.einsum("ij,ij->", S, U)
-        pres = np.sqrt(rzT @ rzT + np.sum(rzZ ** 2) + np.sum(rzR ** 2)) / (1.0 + np.sqrt(T @ T + np.sum(Z ** 2)))
-        dres = np.sqrt(rxT @ rxT + np.sum(rxZ ** 2)) / (1.0 + q_norm)
-        gap_rel = gap / max(abs(pobj), 1e-300)
-        res_rel = max(pres, dres)
-        if best is None or max(gap_rel, res_rel) < best[0]:
-            best = (max(gap_rel, res_rel), Z.copy(), gap_rel, res_rel, P.R & (U > S),
-                    np.linalg.norm(z1, axis=1) / np.maximum(z0, 1e-300))
-            since_best = 0
-        else:
-            since_best += 1
-            if since_best >= STALL and best[0] < 1e-5:  # rounding limits the accuracy: keep the best iterate
-                break
-        if gap_rel <= tol and res_rel <= tol:
-            status = "Solved"
-            break
-        mu = gap / nu
-
-        # ---- scaling
-        eta, w0, w1 = soc_scaling(s0, s1, z0, z1)
-        l0, l1 = soc_apply(eta, w0, w1, z0, z1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(P.R, U / S, 0.0)  # W^-2 of the cone rows
-        lR = np.sqrt(S * U)
-        wR = np.where(P.R, np.sqrt(S / np.where(P.R, U, 1.0)), 1.0)  # W of the cone rows
-        Wi2 = soc_inverse_square(eta, w0, w1)
-        try:
-            system.factor(Wi2, (ratio @ P.Xouter).reshape(m, d, d))
-        except (np.linalg.LinAlgError, ValueError):
-            status = "NumericalError"
-            break
-
-        def direction(rs0, rs1, rsR):
-            """Search direction for the complementarity right-hand side ``rs`` (lambda space)."""
-            q0, q1 = soc_inv_prod(l0, l1, rs0, rs1)
-            qR = np.where(P.R, rsR / np.where(P.R, lR, 1.0), 0.0)
-            Wq0, Wq1 = soc_apply(eta, w0, w1, q0, q1)
-            xi0, xi1 = rzT - Wq0, rzZ - Wq1
-            xiR = rzR - wR * qR
-            # rhs = r_x + G' W^-2 xi  (G = -I on the cones, -sgn x_k' on the rows)
-            v0 = np.einsum("jb,jb->j", Wi2[:, 0, :], np.column_stack([xi0, xi1]))
-            v1 = np.einsum("jab,jb->ja", Wi2[:, 1:, :], np.column_stack([xi0, xi1]))
-            r = np.empty((m, d + 1))
-            r[:, 0] = rxT - v0
-            r[:, 1:] = rxZ - v1 - (P.SR * ratio * xiR) @ P.X
-            dx = system.solve(r)
-            dT, dZ = dx[:, 0], dx[:, 1:]
-            ds0, ds1 = rzT + dT, rzZ + dZ
-            dS = (rzR + P.SR * (dZ @ P.X.T)) * Rf
-            # dz = W^-1 (q - W^-1 ds)
-            a0, a1 = soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
-            dz0, dz1 = soc_apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                dU = np.where(P.R, (qR - dS / wR) / wR, 0.0)
-            return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
-
-        alpha = _mehrotra_step(direction, l0, l1, lR, (eta, w0, w1),
-                               (T, Z, s0, s1, S, z0, z1, U), gap, mu, P.R)
-        if alpha is None or alpha < 1e-10:
-            status = "NumericalError"
-            break
-    score, Zb, g, r, act_rows, bdual = best
-    if status != "Solved":
-        # it only has to find the optimum's structure (interior.py polishes the point)
-        status = _unfinished_status(status, score, max(1e3 * tol, 1e-7))
-        Z, gap_rel, res_rel = Zb, g, r
-    return IPMResult(Z, status, it, float(gap_rel), float(res_rel), act_rows, bdual)
-
-
 def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -> IPMResult:
     """The program of the module docstring with few cone rows per block, given as a list.
 
     For working sets of cells with known facets (design matrices with at most 3 columns): row
     ``r`` imposes ``A_r' z_{jr_r} >= 0`` (``A_r = sgn x_k``, a facet normal of block ``jr_r``).
-    The same primal-dual method as :func:`solve_blocks`, with the row terms held per row
+    The same primal-dual method as :func:`cvx_core.solvers.blocks.solve_design`, with the row terms held per row
     instead of as (m, n) masks, ``t`` eliminated block by block (the Newton matrix on ``z`` is
     ``S + E'E`` with each ``S_j`` only d x d), and ``I + E S^-1 E'`` formed by one BLAS
     product of an n x m d factor: per iteration one n x n Cholesky factorisation and loops

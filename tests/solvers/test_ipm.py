@@ -5,7 +5,8 @@ import pytest
 
 from cvx_core import add_bias, fit_convex, make_activation, sample_patterns
 from cvx_core.solvers.interior import polish, solve_interior
-from cvx_core.solvers.ipm import soc_apply, soc_inv_prod, soc_max_step, soc_scaling, solve_blocks
+from cvx_core.solvers.blocks import solve_design
+from cvx_core.solvers.ipm import soc_apply, soc_inv_prod, soc_max_step, soc_scaling
 from cvx_core.model import make_loss
 
 
@@ -86,12 +87,13 @@ def _objective(Xb, C, y, beta, Z):
 
 @pytest.mark.parametrize("activation", ["relu", "leaky", "abs"])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_solve_blocks_matches_the_reference_on_the_same_blocks(activation, seed):
+def test_solve_design_matches_the_reference_on_the_same_blocks(activation, seed):
     Xb, y, C, sgn = _blocks(seed, 25, 12, activation)
     beta = [0.05, 0.01][seed]
     rng = np.random.default_rng(seed)
     R = rng.uniform(size=C.shape) < 0.5  # a subset of each block's cone rows
-    res = solve_blocks(Xb, C, sgn, R, y, beta)
+    res = solve_design(C[:, :, None] * Xb[None], Xb, np.where(R, sgn, 0.0), y, beta, make_loss("squared"),
+                       tol=1e-10)
     assert res.status in ("Solved", "AlmostSolved")
     ref = _reference(Xb, C, y, beta, lambda j: sgn[j, R[j]][:, None] * Xb[R[j]])
     assert _objective(Xb, C, y, beta, res.Z)[0] == pytest.approx(ref, rel=1e-6)
