@@ -46,12 +46,13 @@ from .certificates.cells import lower_bound
 from .certificates.evaluate import cert_max
 from .certification import Certificate
 from .convex import ConvexFit
-from .model import Activation, Loss, data_scale, make_activation, make_loss
+from .model import Activation, Loss, data_scale, make_activation, make_loss, weights_from_dict
 from .patterns import auto_patterns, resolve_patterns
 from .recovery import prune
 from .solvers.blocks import solve_design
 from .solvers.cone_rows import initial_rows
 from .solvers.pricing import violators
+from .solvers.small_program import clarabel_settings
 from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
 from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
 from .validation import check_beta, positive_float
@@ -239,20 +240,7 @@ class ConvNet:
     @classmethod
     def from_dict(cls, obj: dict) -> "ConvNet":
         """Inverse of :meth:`to_dict`; raises ``ValueError`` naming what is missing or wrong."""
-        if not isinstance(obj, dict):
-            raise ValueError(f"expected a JSON object with keys U, alpha, filter_size; got {type(obj).__name__}")
-        missing = [k for k in ("U", "alpha", "filter_size") if k not in obj]
-        if missing:
-            raise ValueError(f"expected keys U, alpha and filter_size in the network JSON, missing {missing}")
-        try:
-            U = np.asarray(obj["U"], dtype=float)
-            alpha = np.asarray(obj["alpha"], dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"expected numeric arrays for U and alpha: {exc}") from None
-        if U.ndim != 2:
-            raise ValueError(f"expected U as a list of rows (2-D), got {U.ndim}-D")
-        if not (np.all(np.isfinite(U)) and np.all(np.isfinite(alpha))):
-            raise ValueError("expected finite numbers in U and alpha, found NaN or inf")
+        U, alpha = weights_from_dict(obj, ("U", "alpha", "filter_size"), "U, alpha, filter_size")
         return cls(U, alpha, obj["filter_size"], obj.get("stride", 1), str(obj.get("pooling", "sum")),
                    str(obj.get("activation", "relu")), float(obj.get("leak", 0.1)), bool(obj.get("bias", True)))
 
@@ -404,14 +392,8 @@ def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9):
         be[1::3] = 1.0
         b.append(be)
         cones += [clarabel.ExponentialConeT()] * (2 * n)
-    s = clarabel.DefaultSettings()
-    s.verbose = False
-    s.tol_gap_abs = 1e-12
-    s.tol_gap_rel = tol
-    s.tol_feas = tol
-    s.tol_ktratio = 1e-8
-    s.max_iter = 200
-    solver = clarabel.DefaultSolver(Pq, q, sp.vstack(rows, format="csc"), np.concatenate(b), cones, s)
+    solver = clarabel.DefaultSolver(Pq, q, sp.vstack(rows, format="csc"), np.concatenate(b), cones,
+                                    clarabel_settings(tol))
     sol = solver.solve()
     x = np.asarray(sol.x)
     Z = x[:nz].reshape(m, d)

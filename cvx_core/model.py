@@ -162,6 +162,26 @@ def data_scale(Xb: np.ndarray) -> float:
     return float(2.0 ** np.round(np.log2(top)))
 
 
+def weights_from_dict(obj, required: tuple[str, ...], described: str) -> tuple[np.ndarray, np.ndarray]:
+    """``U`` (2-D) and ``alpha`` of a network's JSON object, checked: raises ``ValueError``
+    naming what is missing or wrong (``required`` keys, ``described`` for the message)."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object with keys {described}; got {type(obj).__name__}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise ValueError(f"expected keys {' and '.join(required)} in the network JSON, missing {missing}")
+    try:
+        U = np.asarray(obj["U"], dtype=float)
+        alpha = np.asarray(obj["alpha"], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"expected numeric arrays for U and alpha: {exc}") from None
+    if U.ndim != 2:
+        raise ValueError(f"expected U as a list of rows (2-D), got {U.ndim}-D")
+    if not (np.all(np.isfinite(U)) and np.all(np.isfinite(alpha))):
+        raise ValueError("expected finite numbers in U and alpha, found NaN or inf")
+    return U, alpha
+
+
 @dataclass(frozen=True)
 class TwoLayerNet:
     """A two-layer network ``x -> sum_j sigma(x~' u_j) alpha_j`` (``x~ = [x, 1]`` with bias).
@@ -255,20 +275,7 @@ class TwoLayerNet:
     @classmethod
     def from_dict(cls, obj: dict) -> "TwoLayerNet":
         """Inverse of :meth:`to_dict`; raises ``ValueError`` naming what is missing or wrong."""
-        if not isinstance(obj, dict):
-            raise ValueError(f"expected a JSON object with keys U, alpha, activation, bias; got {type(obj).__name__}")
-        missing = [k for k in ("U", "alpha") if k not in obj]
-        if missing:
-            raise ValueError(f"expected keys U and alpha in the network JSON, missing {missing}")
-        try:
-            U = np.asarray(obj["U"], dtype=float)
-            alpha = np.asarray(obj["alpha"], dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"expected numeric arrays for U and alpha: {exc}") from None
-        if U.ndim != 2:
-            raise ValueError(f"expected U as a list of rows (2-D), got {U.ndim}-D")
-        if not (np.all(np.isfinite(U)) and np.all(np.isfinite(alpha))):
-            raise ValueError("expected finite numbers in U and alpha, found NaN or inf")
+        U, alpha = weights_from_dict(obj, ("U", "alpha"), "U, alpha, activation, bias")
         return cls(U, alpha, str(obj.get("activation", "relu")), float(obj.get("leak", 0.1)),
                    bool(obj.get("bias", True)))
 

@@ -22,13 +22,13 @@ from threadpoolctl import ThreadpoolController
 
 from .ipm import predict, solve_rows
 
-_FAER_MIN = 200  # block coordinates from which faer's LDL is used (see _settings)
+_FAER_MIN = 200  # block coordinates from which faer's LDL is used (see clarabel_settings)
 # n^2 m from which Clarabel gets the predictions through running sums (_chained_predictions):
 # the sparser factorisation pays for the n d extra variables only on large programs
 _CHAIN_MIN = 4_000_000
 
 
-def _settings(tol: float, large: bool = False):
+def clarabel_settings(tol: float, large: bool = False):
     s = clarabel.DefaultSettings()
     s.verbose = False
     s.tol_gap_abs = 1e-12
@@ -184,7 +184,7 @@ def solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol):
 
     A = sp.vstack(blocks_A, format="csc")
     b = np.concatenate(b_parts)
-    solver = clarabel.DefaultSolver(sp.triu(Pm, format="csc"), q, A, b, cones, _settings(tol, large=m * d > _FAER_MIN))
+    solver = clarabel.DefaultSolver(sp.triu(Pm, format="csc"), q, A, b, cones, clarabel_settings(tol, large=m * d > _FAER_MIN))
     sol = solver.solve()
     status = str(sol.status)
     x = np.asarray(sol.x)
