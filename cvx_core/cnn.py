@@ -720,9 +720,14 @@ def _cnn_forward_backward(P3, y, beta, act: Activation, lossf: Loss, p, U, A):
 def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum", seeds=(0,),
                    lrs=(0.01,), width: int = 8, activation: str = "relu", leak: float = 0.1,
                    loss: str = "squared", bias: bool = True, optimizer: str = "adam", steps: int = 1000,
-                   init_scale: float = 1.0) -> list[TrainingHistory]:
-    """Train every (learning rate, seed) pair of CNNs together, full batch, on the objective
+                   init_scale: float = 1.0, batch_size: int | None = None) -> list[TrainingHistory]:
+    """Train every (learning rate, seed) pair of CNNs together on the objective
     ``F(U, alpha) = L(f(X), y) + (beta/2)(||U||^2 + ||alpha||^2)`` of :class:`ConvNet`.
+
+    ``batch_size``: full batch when None (or >= n); otherwise each step uses a random batch of
+    that many samples (without replacement, seeded by the first seed, shared by the runs), the
+    loss's gradient scaled by n / batch_size so that it is unbiased (the loss is summed). The
+    recorded objective and gradient norm are always the full ones.
 
     Gradient descent (``"gd"``) or Adam (``"adam"``, as in :mod:`cvx_core.sgd`: bias-corrected,
     weight decay in the gradient). Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/h')``,
@@ -765,6 +770,19 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     obj = np.full((R, T + 1), np.nan)
     gnorm = np.full((R, T + 1), np.nan)
     t_start = time.perf_counter()
+    n = P3.shape[0]
+    B = n if batch_size is None else min(_check_int("batch_size", batch_size, 1), n)
+    batches = np.random.default_rng(pairs[0][1])
+
+    def step_gradient(U, A, gU, gA):
+        """The step's gradient: the full one, or a batch's with its loss part scaled by n / B."""
+        if B == n:
+            return gU, gA
+        idx = batches.choice(n, B, replace=False)
+        _, bU, bA = _cnn_forward_backward(P3[idx], y[idx], beta, act, lossf, p, U, A)
+        c = n / B
+        return c * (bU - beta * U) + beta * U, c * (bA - beta * A) + beta * A
+
     F, gU, gA = _cnn_forward_backward(P3, y, beta, act, lossf, p, U, A)
     obj[:, 0], gnorm[:, 0] = F, np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
     limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
@@ -772,15 +790,16 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     diverged = np.where(alive, -1, 0)
     mU, mA, vU, vA = np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A)
     for t in range(1, T + 1):
+        qU, qA = step_gradient(U, A, gU, gA)
         if optimizer == "adam":
-            mU = ADAM_B1 * mU + (1 - ADAM_B1) * gU
-            mA = ADAM_B1 * mA + (1 - ADAM_B1) * gA
-            vU = ADAM_B2 * vU + (1 - ADAM_B2) * gU**2
-            vA = ADAM_B2 * vA + (1 - ADAM_B2) * gA**2
+            mU = ADAM_B1 * mU + (1 - ADAM_B1) * qU
+            mA = ADAM_B1 * mA + (1 - ADAM_B1) * qA
+            vU = ADAM_B2 * vU + (1 - ADAM_B2) * qU**2
+            vA = ADAM_B2 * vA + (1 - ADAM_B2) * qA**2
             c1, c2 = 1 - ADAM_B1**t, 1 - ADAM_B2**t
             sU, sA = (mU / c1) / (np.sqrt(vU / c2) + ADAM_EPS), (mA / c1) / (np.sqrt(vA / c2) + ADAM_EPS)
         else:
-            sU, sA = gU, gA
+            sU, sA = qU, qA
         Un, An = U - lr[:, None, None] * sU, A - lr[:, None] * sA
         with np.errstate(over="ignore", invalid="ignore"):
             Fn, gUn, gAn = _cnn_forward_backward(P3, y, beta, act, lossf, p, Un, An)
@@ -800,6 +819,15 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         mk = lambda Uc, Ac: ConvNet(Uc, Ac, int(filter_size), int(stride), pooling, act.name, float(leak), bool(bias))  # noqa: E731
         out.append(TrainingHistory(
             objective=obj[r, :last].copy(), grad_norm=gnorm[r, :last].copy(), network=mk(U[r], A[r]),
-            initial=mk(U0[r], A0[r]), wall_time=wall, beta=beta, optimizer=optimizer, lr=q, batch_size=X.shape[0],
+            initial=mk(U0[r], A0[r]), wall_time=wall, beta=beta, optimizer=optimizer, lr=q, batch_size=B,
             init_scale=init_scale, seed=s, loss=lossf.name, diverged_at=int(diverged[r]), n_batched=R))
     return out
+
+
+def train_sgd(X, y, beta, *, filter_size: int, batch_size: int = 10, lr: float = 0.01, seed: int = 0,
+              optimizer: str = "gd", **kwargs) -> TrainingHistory:
+    """One CNN trained by mini-batch SGD (``optimizer="gd"`` on random batches; ``"adam"`` for
+    mini-batch Adam) on the objective of :class:`ConvNet`: :func:`train_cnn_runs` with one
+    learning rate and seed (its other keywords pass through)."""
+    return train_cnn_runs(X, y, beta, filter_size=filter_size, seeds=(seed,), lrs=(lr,), optimizer=optimizer,
+                          batch_size=batch_size, **kwargs)[0]

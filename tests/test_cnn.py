@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cvx_core.cnn import (ConvNet, certify_cnn, cnn_program, fit_convex_cnn, patch_matrix, patches,
-                          train_cnn_runs)
+                          train_cnn_runs, train_sgd)
 from cvx_core.patterns import cover_count
 from cvx_core.signals import make_signals
 from reference_cnn import cnn_reference, loop_patches
@@ -86,6 +86,25 @@ def test_every_gradient_run_ends_at_or_above_the_convex_optimum():
     # and training does something: the best run closes most of the distance from its start
     best = min(runs, key=lambda h: h.final_objective)
     assert best.final_objective - fit.objective < 0.5 * (best.objective[0] - fit.objective)
+
+
+def test_minibatch_sgd_ends_above_the_optimum_and_full_batches_are_gradient_descent():
+    """Mini-batch SGD on the CNN objective (the SGD page's baseline): every run stays at or above
+    the convex optimum and lowers the objective; a batch of all n samples is plain gradient
+    descent, step for step."""
+    X, y = _signals("squared", n=12, length=6, seed=4)
+    beta = 0.05
+    fit = fit_convex_cnn(X, y, beta, filter_size=2)
+    for seed in (0, 1):
+        h = train_sgd(X, y, beta, filter_size=2, batch_size=4, lr=0.01, seed=seed, width=6, steps=300)
+        assert h.batch_size == 4 and h.diverged_at == -1
+        assert np.nanmin(h.objective) >= fit.objective * (1 - 1e-9)
+        assert h.final_objective < 0.8 * h.objective[0]
+    full = train_cnn_runs(X, y, beta, filter_size=2, optimizer="gd", lrs=(0.01,), width=6, steps=50)[0]
+    same = train_sgd(X, y, beta, filter_size=2, batch_size=len(X), lr=0.01, width=6, steps=50)
+    np.testing.assert_array_equal(full.objective, same.objective)
+    with pytest.raises(ValueError, match="batch_size"):
+        train_sgd(X, y, beta, filter_size=2, batch_size=0)
 
 
 def test_a_diverging_run_is_frozen_and_flagged():
