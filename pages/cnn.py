@@ -106,9 +106,11 @@ lrs = tuple(float(v) for v in ss["cnn_lrs"])
 if lrs:
     with st.spinner("Training (batched over runs, cached) ..."):
         hs = errors.attempt(lambda: cc.runs(s, beta, ss["cnn_opt"], lrs, int(ss["cnn_seeds"]), int(ss["cnn_width"]),
-                                            int(ss["cnn_steps"])), doing="training", bad="Cannot train")
+                                            int(ss["cnn_steps"]), int(ss["cnn_batch"])),
+                            doing="training", bad="Cannot train")
     if hs:
-        chart(cached(("cnn_runs", key, ss["cnn_opt"], lrs, ss["cnn_seeds"], ss["cnn_width"], ss["cnn_steps"]),
+        chart(cached(("cnn_runs", key, ss["cnn_opt"], lrs, ss["cnn_seeds"], ss["cnn_width"], ss["cnn_steps"],
+                      ss["cnn_batch"]),
                      lambda: fc.runs_figure(hs, fit.objective if fit.exact_patterns else None)),
               key="cnn_runs_fig", filename="cnn_gradient_runs", live=True)
         best = min(h.final_objective for h in hs)

@@ -83,6 +83,21 @@ def test_beta_slider_resolves_and_the_url_follows():
     assert at.query_params["cnn_log_beta"] in ("-2", ["-2"])
 
 
+def test_a_batch_size_trains_by_sgd_and_the_url_keeps_it():
+    """Batch size 3 of n = 6: the gradient runs are the engine's mini-batch runs, still above p*."""
+    at = _app(cnn_batch="3", cnn_opt="gd")
+    X, y = make_signals("bump", 6, 6, noise=0.1, seed=0)
+    fit = fit_convex_cnn(X, y, 0.1, filter_size=2)
+    run = train_cnn_runs(X, y, 0.1, filter_size=2, seeds=(0,), lrs=(0.03,), width=4, steps=200, optimizer="gd",
+                         batch_size=3)[0]
+    curve = _live(at, "cnn_runs_fig")["spec"]["data"][0]["y"]
+    assert float(curve[-1]) == pytest.approx(run.final_objective, rel=1e-12)
+    assert run.batch_size == 3 and run.final_objective >= fit.objective
+    full = train_cnn_runs(X, y, 0.1, filter_size=2, seeds=(0,), lrs=(0.03,), width=4, steps=200, optimizer="gd")[0]
+    assert run.final_objective != full.final_objective  # the batches made a difference
+    assert at.query_params["cnn_batch"] in ("3", ["3"])
+
+
 def test_url_seeds_images_without_bias_and_mean_pooling():
     at = open_page("pages/cnn.py", {"bias": "0", "loss": "logistic"},
                    {**SMALL, "cnn_data": "bars_crosses", "cnn_len": "4", "cnn_pool": "mean", "cnn_stride": "2"},

@@ -88,9 +88,10 @@ def counts(s: Setup) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def runs(s: Setup, beta: float, optimizer: str, lrs: tuple, n_seeds: int, width: int, steps: int):
-    """Gradient runs (every lr x seed) on the same CNN objective, batched in one tensor."""
+def runs(s: Setup, beta: float, optimizer: str, lrs: tuple, n_seeds: int, width: int, steps: int, batch: int = 0):
+    """Gradient runs (every lr x seed) on the same CNN objective, batched in one tensor;
+    ``batch`` samples per step (0: full batch)."""
     X, y = data(s)
     kw = s.fit_kw()
     return cnn.train_cnn_runs(X, y, beta, seeds=tuple(range(n_seeds)), lrs=lrs, width=width, optimizer=optimizer,
-                              steps=steps, **kw)
+                              steps=steps, batch_size=batch or None, **kw)

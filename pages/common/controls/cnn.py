@@ -35,6 +35,7 @@ CONTROLS = {
     "cnn_seeds": (3, parser(int, lo=1, hi=6)),
     "cnn_width": (32, parser(int, lo=1, hi=64)),
     "cnn_steps": (2000, parser(int, lo=100, hi=20_000)),
+    "cnn_batch": (0, parser(int, lo=0, hi=60)),
 }
 
 
@@ -62,10 +63,13 @@ def controls(c: Controls) -> Setup:
 def training_controls() -> None:
     """The gradient runs' settings, in an expander."""
     with st.expander("Gradient training settings", expanded=not lecture.active()):
-        k = st.columns([2, 3, 2, 2, 2])
+        k = st.columns([2, 3, 2, 2, 2, 2])
         k[0].radio("Optimizer", CNN_OPTIMIZERS, key="cnn_opt", horizontal=True,
                    format_func={"gd": "GD", "adam": "Adam"}.get)
         k[1].multiselect("Learning rates", LR_OPTIONS, key="cnn_lrs")
         k[2].number_input("Seeds", 1, 6, key="cnn_seeds")
         k[3].number_input("Filters m", 1, 64, key="cnn_width")
         k[4].number_input("Steps", 100, 20_000, step=100, key="cnn_steps")
+        k[5].number_input("Batch size (0 = full)", 0, 60, key="cnn_batch",
+                          help="Samples per step: 0 or n is full-batch descent; fewer is SGD (or mini-batch "
+                               "Adam), its loss gradient scaled by n / batch size; the curves show the full objective")
