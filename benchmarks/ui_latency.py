@@ -147,6 +147,11 @@ def main() -> int:
          "re-solve"),
         ("Convolutional networks: noise (new data), gradient runs", "cnn", "", "cnn_noise", "cnn_runs_fig",
          [1] * rr, "re-solve"),
+        # the image data set at its default size (8 x 8 bars vs crosses, 2 x 2 filters: sampled patterns)
+        ("Convolutional networks: images, log10 beta, new betas", "cnn", "cnn_data=bars_crosses", "cnn_log_beta",
+         "cnn_filters_fig", [1] * rr, "re-solve"),
+        ("Convolutional networks: images, noise (new data), gradient runs", "cnn", "cnn_data=bars_crosses",
+         "cnn_noise", "cnn_runs_fig", [1] * rr, "re-solve"),
     ]
     if args.resolve_n:
         cases.append((f"Overview: log10 beta, new betas (n={args.resolve_n})", "home", f"n={args.resolve_n}",
