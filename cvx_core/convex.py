@@ -32,7 +32,7 @@ import numpy as np
 from .certificates.arrangement import facet_lookup
 from .certificates.dual import polish_dual
 from .certificates.evaluate import best_bound, cert_max
-from .certificates.search import search_round
+from .certificates.search import search_round, unseen
 from .model import TwoLayerNet, add_bias, data_scale, make_activation, make_loss
 from .patterns import auto_choice, canonical_symmetric, resolve_patterns, sample_patterns
 from .recovery import blocks_to_VW, column_objective, network_from_blocks, prune
@@ -352,8 +352,7 @@ def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:
         if act.symmetric and len(new):
             new = canonical_symmetric(new)
         if len(new):
-            seen = {row.tobytes() for row in np.packbits(D, axis=1)}
-            new = new[[np.packbits(row).tobytes() not in seen for row in new]]
+            new = new[unseen(D, new)]
         if not len(new):
             break
         added += len(new)

@@ -106,6 +106,12 @@ def violated_patterns(Xb: np.ndarray, lam: np.ndarray, act: Activation, beta: fl
     return SearchResult(D[first], val[hit][first] / beta, float(val[0] / beta), len(U0), U[first], sg[first])
 
 
+def unseen(D: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Mask of the rows of ``candidates`` (k, n) that are not rows of the patterns ``D``."""
+    seen = {row.tobytes() for row in np.packbits(D, axis=1)}
+    return np.array([row.tobytes() not in seen for row in np.packbits(candidates, axis=1)], bool)
+
+
 def search_round(Xb: np.ndarray, lam: np.ndarray, act: Activation, beta: float, Z: np.ndarray,
                  signs: np.ndarray, rng: np.random.Generator, n_random: int) -> SearchResult:
     """One round of the pattern search at ``lam``: from the network's own neurons (blocks ``Z``

@@ -23,10 +23,11 @@ import time
 import numpy as np
 
 from ..certificates.cells import cell_values, lower_bound
-from ..certificates.search import SearchResult, search_round
+from ..certificates.search import SearchResult, search_round, unseen
 from ..model import Activation, Loss
 from .blocks import solve_design
 from .interior import polish
+from .ipm import predict
 from .small_program import block_coefficients
 from .working_set import WorkingSetResult
 
@@ -208,7 +209,7 @@ def _polish(Xb, y, D, act, loss, beta, bi, bs, Z):
         return None
     Zp, kept = out
     bi, bs = bi[kept], bs[kept]
-    yhat = np.einsum("mn,nm->n", C[kept], Xb @ Zp.T)
+    yhat = predict(Xb, C[kept], Zp)
     obj = loss.value(yhat, y) + beta * float(np.linalg.norm(Zp, axis=1).sum())
     lam = loss.clip_dual(loss.dual_variable(yhat, y), y)
     cv = cell_values(Xb, D, lam, act, threshold=beta, floor=beta)
@@ -245,8 +246,7 @@ class Search:
         self.rounds += 1
         res = search_round(self.Xb, lam, self.act, self.beta, Z, signs, self.rng, self.n_random)
         self.best, self.starts = res.best, self.starts + res.starts
-        seen = {row.tobytes() for row in np.packbits(D, axis=1)}
-        new = np.array([np.packbits(row).tobytes() not in seen for row in res.patterns], bool)
+        new = unseen(D, res.patterns)
         res = SearchResult(res.patterns[new], res.values[new], res.best, res.starts, res.directions[new], res.signs[new])
         self.added += len(res.patterns)
         return res
