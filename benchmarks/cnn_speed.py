@@ -27,7 +27,8 @@ import warnings
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
-from cvx_core.cnn import fit_convex_cnn, train_cnn_runs  # noqa: E402
+from cvx_core.cnn import fit_convex_cnn  # noqa: E402
+from cvx_core.cnn_training import train_cnn_runs  # noqa: E402
 from cvx_core.signals import make_signals  # noqa: E402
 
 warnings.simplefilter("ignore", RuntimeWarning)

@@ -53,9 +53,8 @@ from .solvers.blocks import solve_design
 from .solvers.cone_rows import initial_rows
 from .solvers.pricing import violators
 from .solvers.small_program import clarabel_settings
-from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
 from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
-from .validation import check_beta, positive_float
+from .validation import check_beta
 
 POOLINGS = ("sum", "mean")
 CNN_OPTIMIZERS = ("gd", "adam")
@@ -67,13 +66,13 @@ _ROW_TOL = 1e-8
 
 
 # --------------------------------------------------------------------------- patches
-def _check_int(name: str, v, lo: int) -> int:
+def check_int(name: str, v, lo: int) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
         raise ValueError(f"expected {name} as an integer >= {lo}, got {v!r}")
     return int(v)
 
 
-def _check_signals(X) -> np.ndarray:
+def check_signals(X) -> np.ndarray:
     try:
         X = np.asarray(X, dtype=float)
     except (TypeError, ValueError):
@@ -110,9 +109,9 @@ def patches(X, filter_size: int, stride: int = 1) -> np.ndarray:
         Filter size or stride not a positive integer, a signal shorter than the filter, an
         image smaller than the h x h filter, NaN or inf.
     """
-    X = _check_signals(X)
-    h = _check_int("filter_size", filter_size, 1)
-    s = _check_int("stride", stride, 1)
+    X = check_signals(X)
+    h = check_int("filter_size", filter_size, 1)
+    s = check_int("stride", stride, 1)
     if X.ndim == 2:
         L = X.shape[1]
         if L < h:
@@ -139,7 +138,7 @@ def patch_matrix(X, filter_size: int, stride: int = 1, bias: bool = True) -> np.
     return np.hstack([Z, np.ones((n * K, 1))]) if bias else Z
 
 
-def _pool(pooling: str, K: int) -> float:
+def pool_factor(pooling: str, K: int) -> float:
     if pooling not in POOLINGS:
         raise ValueError(f"expected pooling in {POOLINGS}, got {pooling!r}")
     return 1.0 if pooling == "sum" else 1.0 / K
@@ -178,9 +177,9 @@ class ConvNet:
         alpha = np.asarray(self.alpha, dtype=float).reshape(-1)
         if alpha.shape[0] != U.shape[0]:
             raise ValueError(f"expected alpha with {U.shape[0]} entries (one per filter), got shape {alpha.shape}")
-        _check_int("filter_size", self.filter_size, 1)
-        _check_int("stride", self.stride, 1)
-        _pool(self.pooling, 1)
+        check_int("filter_size", self.filter_size, 1)
+        check_int("stride", self.stride, 1)
+        pool_factor(self.pooling, 1)
         make_activation(self.activation, self.leak)
         object.__setattr__(self, "U", U)
         object.__setattr__(self, "alpha", alpha)
@@ -210,7 +209,7 @@ class ConvNet:
     def hidden(self, X) -> np.ndarray:
         """Pooled hidden activations ``p sum_k sigma(x~_k' u_j)``, shape (n, m)."""
         P3 = self.patches(X)
-        return _pool(self.pooling, P3.shape[1]) * self.sigma(P3 @ self.U.T).sum(axis=1)
+        return pool_factor(self.pooling, P3.shape[1]) * self.sigma(P3 @ self.U.T).sum(axis=1)
 
     def switched_on(self, X) -> np.ndarray:
         """``1[x~_k' u_j >= 0]`` for every sample, patch and filter: bool (n, K, m)."""
@@ -226,7 +225,7 @@ class ConvNet:
     def objective(self, X, y, beta: float, loss: str = "squared") -> float:
         """``L(f(X), y) + beta * penalty()``."""
         lossf = make_loss(loss)
-        y = _check_targets(y, _check_signals(X).shape[0], lossf.name)
+        y = check_targets(y, check_signals(X).shape[0], lossf.name)
         return lossf.value(self.predict(X), y) + check_beta(beta) * self.penalty()
 
     def to_dict(self) -> dict:
@@ -253,7 +252,7 @@ class ConvNet:
         return cls.from_dict(obj)
 
 
-def _check_targets(y, n: int, loss_name: str) -> np.ndarray:
+def check_targets(y, n: int, loss_name: str) -> np.ndarray:
     try:
         y = np.asarray(y, dtype=float)
     except (TypeError, ValueError):
@@ -309,11 +308,11 @@ def cnn_program(X, *, filter_size: int, stride: int = 1, pooling: str = "sum", a
     suggestion when Cover's count is too large), an int (Gaussian directions sampled) or a
     (P, nK) bool array.
     """
-    X = _check_signals(X)
+    X = check_signals(X)
     act = make_activation(activation, leak)
     Zraw = patch_matrix(X, filter_size, stride, bias)
     n, K = X.shape[0], Zraw.shape[0] // X.shape[0]
-    p = _pool(pooling, K)
+    p = pool_factor(pooling, K)
     D, exact = resolve_patterns(Zraw, patterns, act, seed)
     c = data_scale(Zraw)
     return CNNProgram(Zraw / c, D, n, K, p, act, c, exact)
@@ -528,8 +527,8 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     """
     t0 = time.perf_counter()
     lossf = make_loss(loss)
-    X = _check_signals(X)
-    y = _check_targets(y, X.shape[0], lossf.name)
+    X = check_signals(X)
+    y = check_targets(y, X.shape[0], lossf.name)
     beta = check_beta(beta)
     if solver not in ("auto", "working-set", "blocks"):
         raise ValueError(f"expected solver 'auto', 'working-set' or 'blocks', got {solver!r}")
@@ -649,8 +648,8 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
     if not isinstance(net, ConvNet):
         raise TypeError(f"expected a ConvNet, got {type(net).__name__}")
     lossf = make_loss(loss)
-    X = _check_signals(X)
-    y = _check_targets(y, X.shape[0], lossf.name)
+    X = check_signals(X)
+    y = check_targets(y, X.shape[0], lossf.name)
     beta = check_beta(beta)
     act = net.sigma
     Zraw = patch_matrix(X, net.filter_size, net.stride, net.bias)
@@ -664,7 +663,7 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
     n = X.shape[0]
     K = Zraw.shape[0] // n
     c = data_scale(Zraw)
-    prog = CNNProgram(Zraw / c, D, n, K, _pool(net.pooling, K), act, c, exact)
+    prog = CNNProgram(Zraw / c, D, n, K, pool_factor(net.pooling, K), act, c, exact)
     yhat = net.predict(X)
     objective = lossf.value(yhat, y) + beta * net.penalty()
     lb, lam, cert, u = _bound(prog, lossf.dual_variable(yhat, y), y, beta / c, lossf)
@@ -690,144 +689,3 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
     sign = 1 if float(g @ u) >= 0 else -1
     return Certificate(float(objective), float(cert * c / beta), float(lb), float(gap), u, sign,
                        (prog.Z @ u >= 0).copy(), bool(exact), int(D.shape[0]), lam)
-
-
-# --------------------------------------------------------------------------- gradient training
-def _cnn_forward_backward(P3, y, beta, act: Activation, lossf: Loss, p, U, A):
-    """Objective and gradient of R CNNs at once: ``P3`` (n, K, h'), ``U`` (R, m, h'), ``A`` (R, m).
-    Returns (F (R,), gU, gA)."""
-    R, m, h = U.shape
-    n, K, _ = P3.shape
-    pre = (P3.reshape(n * K, h) @ U.transpose(0, 2, 1)).reshape(R, n, K, m)
-    slope = np.where(pre >= 0, act.a, act.b)
-    Hd = p * (pre * slope).sum(axis=2)  # (R, n, m)
-    yhat = (Hd @ A[:, :, None])[:, :, 0]
-    g = -lossf.dual_variable(yhat, y)
-    if lossf.name == "squared":
-        L = 0.5 * np.sum((yhat - y) ** 2, axis=1)
-    elif lossf.name == "logistic":
-        L = np.sum(np.logaddexp(0.0, -y * yhat), axis=1)
-    else:
-        L = np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=1)
-    F = L + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
-    gA = (g[:, None, :] @ Hd)[:, 0, :] + beta * A
-    slope *= (p * g)[:, :, None, None]
-    slope *= A[:, None, None, :]
-    gU = slope.reshape(R, n * K, m).transpose(0, 2, 1) @ P3.reshape(n * K, h) + beta * U
-    return F, gU, gA
-
-
-def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum", seeds=(0,),
-                   lrs=(0.01,), width: int = 8, activation: str = "relu", leak: float = 0.1,
-                   loss: str = "squared", bias: bool = True, optimizer: str = "adam", steps: int = 1000,
-                   init_scale: float = 1.0, batch_size: int | None = None) -> list[TrainingHistory]:
-    """Train every (learning rate, seed) pair of CNNs together on the objective
-    ``F(U, alpha) = L(f(X), y) + (beta/2)(||U||^2 + ||alpha||^2)`` of :class:`ConvNet`.
-
-    ``batch_size``: full batch when None (or >= n); otherwise each step uses a random batch of
-    that many samples (without replacement, seeded by the first seed, shared by the runs), the
-    loss's gradient scaled by n / batch_size so that it is unbiased (the loss is summed). The
-    recorded objective and gradient norm are always the full ones.
-
-    Gradient descent (``"gd"``) or Adam (``"adam"``, as in :mod:`cvx_core.sgd`: bias-corrected,
-    weight decay in the gradient). Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/h')``,
-    ``alpha_j ~ init_scale N(0, 1/m)``. Runs are ordered ``[(lr, seed) for lr in lrs for seed
-    in seeds]``; a run that diverges (objective not finite or above ``DIVERGENCE_FACTOR`` times
-    its start) is frozen at its last finite point with ``diverged_at`` set.
-
-    Returns
-    -------
-    list of TrainingHistory
-        ``network`` and ``initial`` are :class:`ConvNet`; ``last_flip`` is None.
-    """
-    lossf = make_loss(loss)
-    act = make_activation(activation, leak)
-    X = _check_signals(X)
-    y = _check_targets(y, X.shape[0], lossf.name)
-    beta = check_beta(beta)
-    if optimizer not in CNN_OPTIMIZERS:
-        raise ValueError(f"expected optimizer in {CNN_OPTIMIZERS}, got {optimizer!r}")
-    width = _check_int("width", width, 1)
-    T = _check_int("steps", steps, 0)
-    init_scale = positive_float("init_scale", init_scale)
-    pairs = [(positive_float("lr", lr), int(s)) for lr in lrs for s in seeds]
-    if not pairs:
-        raise ValueError("expected at least one learning rate and one seed")
-    ConvNet(np.zeros((0, 1)), np.zeros(0), filter_size, stride, pooling, act.name, leak, bias)  # checks the settings
-    P3 = patches(X, filter_size, stride)
-    if bias:
-        P3 = np.concatenate([P3, np.ones(P3.shape[:2] + (1,))], axis=2)
-    dim, K = P3.shape[2], P3.shape[1]
-    p = _pool(pooling, K)
-    U0, A0 = [], []
-    for _, s in pairs:
-        rng = np.random.default_rng(s)
-        U0.append(init_scale * rng.standard_normal((width, dim)) / np.sqrt(dim))
-        A0.append(init_scale * rng.standard_normal(width) / np.sqrt(width))
-    U, A = np.array(U0), np.array(A0)
-    lr = np.array([q for q, _ in pairs])
-    R = len(pairs)
-    obj = np.full((R, T + 1), np.nan)
-    gnorm = np.full((R, T + 1), np.nan)
-    t_start = time.perf_counter()
-    n = P3.shape[0]
-    B = n if batch_size is None else min(_check_int("batch_size", batch_size, 1), n)
-    batches = np.random.default_rng(pairs[0][1])
-
-    def step_gradient(U, A, gU, gA):
-        """The step's gradient: the full one, or a batch's with its loss part scaled by n / B."""
-        if B == n:
-            return gU, gA
-        idx = batches.choice(n, B, replace=False)
-        _, bU, bA = _cnn_forward_backward(P3[idx], y[idx], beta, act, lossf, p, U, A)
-        c = n / B
-        return c * (bU - beta * U) + beta * U, c * (bA - beta * A) + beta * A
-
-    F, gU, gA = _cnn_forward_backward(P3, y, beta, act, lossf, p, U, A)
-    obj[:, 0], gnorm[:, 0] = F, np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
-    limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
-    alive = np.isfinite(F)
-    diverged = np.where(alive, -1, 0)
-    mU, mA, vU, vA = np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A)
-    for t in range(1, T + 1):
-        qU, qA = step_gradient(U, A, gU, gA)
-        if optimizer == "adam":
-            mU = ADAM_B1 * mU + (1 - ADAM_B1) * qU
-            mA = ADAM_B1 * mA + (1 - ADAM_B1) * qA
-            vU = ADAM_B2 * vU + (1 - ADAM_B2) * qU**2
-            vA = ADAM_B2 * vA + (1 - ADAM_B2) * qA**2
-            c1, c2 = 1 - ADAM_B1**t, 1 - ADAM_B2**t
-            sU, sA = (mU / c1) / (np.sqrt(vU / c2) + ADAM_EPS), (mA / c1) / (np.sqrt(vA / c2) + ADAM_EPS)
-        else:
-            sU, sA = qU, qA
-        Un, An = U - lr[:, None, None] * sU, A - lr[:, None] * sA
-        with np.errstate(over="ignore", invalid="ignore"):
-            Fn, gUn, gAn = _cnn_forward_backward(P3, y, beta, act, lossf, p, Un, An)
-        bad = alive & ~(np.isfinite(Fn) & (Fn <= limit))
-        diverged[bad] = t
-        alive &= ~bad
-        U = np.where(alive[:, None, None], Un, U)
-        A = np.where(alive[:, None], An, A)
-        gU = np.where(alive[:, None, None], gUn, gU)
-        gA = np.where(alive[:, None], gAn, gA)
-        obj[:, t] = np.where(alive, Fn, np.nan)
-        gnorm[:, t] = np.where(alive, np.sqrt(np.sum(gUn**2, axis=(1, 2)) + np.sum(gAn**2, axis=1)), np.nan)
-    wall = time.perf_counter() - t_start
-    out = []
-    for r, (q, s) in enumerate(pairs):
-        last = T + 1 if diverged[r] < 0 else diverged[r]
-        mk = lambda Uc, Ac: ConvNet(Uc, Ac, int(filter_size), int(stride), pooling, act.name, float(leak), bool(bias))  # noqa: E731
-        out.append(TrainingHistory(
-            objective=obj[r, :last].copy(), grad_norm=gnorm[r, :last].copy(), network=mk(U[r], A[r]),
-            initial=mk(U0[r], A0[r]), wall_time=wall, beta=beta, optimizer=optimizer, lr=q, batch_size=B,
-            init_scale=init_scale, seed=s, loss=lossf.name, diverged_at=int(diverged[r]), n_batched=R))
-    return out
-
-
-def train_sgd(X, y, beta, *, filter_size: int, batch_size: int = 10, lr: float = 0.01, seed: int = 0,
-              optimizer: str = "gd", **kwargs) -> TrainingHistory:
-    """One CNN trained by mini-batch SGD (``optimizer="gd"`` on random batches; ``"adam"`` for
-    mini-batch Adam) on the objective of :class:`ConvNet`: :func:`train_cnn_runs` with one
-    learning rate and seed (its other keywords pass through)."""
-    return train_cnn_runs(X, y, beta, filter_size=filter_size, seeds=(seed,), lrs=(lr,), optimizer=optimizer,
-                          batch_size=batch_size, **kwargs)[0]

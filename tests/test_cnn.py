@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from cvx_core.cnn import (ConvNet, certify_cnn, cnn_program, fit_convex_cnn, patch_matrix, patches,
-                          train_cnn_runs, train_sgd)
+from cvx_core.cnn import ConvNet, certify_cnn, cnn_program, fit_convex_cnn, patch_matrix, patches
+from cvx_core.cnn_training import train_cnn_runs, train_sgd
 from cvx_core.patterns import cover_count
 from cvx_core.signals import make_signals
 from reference_cnn import cnn_reference, loop_patches

@@ -7,7 +7,8 @@ import pytest
 import streamlit.runtime.pages_manager as pages_manager
 from apptest_helpers import _decode, chart_spec, metric, open_page
 
-from cvx_core.cnn import fit_convex_cnn, train_cnn_runs
+from cvx_core.cnn import fit_convex_cnn
+from cvx_core.cnn_training import train_cnn_runs
 from cvx_core.signals import make_signals
 
 SMALL = {"cnn_n": "6", "cnn_len": "6", "cnn_steps": "200", "cnn_width": "4", "cnn_seeds": "1", "cnn_lrs": "0.03"}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cvx_core import cnn
+from cvx_core import cnn, cnn_training
 from cvx_core.patterns import auto_choice, cover_bound, cover_count, data_rank, enumerate_patterns
 from cvx_core.signals import IMAGES, make_signals
 
@@ -93,5 +93,5 @@ def runs(s: Setup, beta: float, optimizer: str, lrs: tuple, n_seeds: int, width:
     ``batch`` samples per step (0: full batch)."""
     X, y = data(s)
     kw = s.fit_kw()
-    return cnn.train_cnn_runs(X, y, beta, seeds=tuple(range(n_seeds)), lrs=lrs, width=width, optimizer=optimizer,
+    return cnn_training.train_cnn_runs(X, y, beta, seeds=tuple(range(n_seeds)), lrs=lrs, width=width, optimizer=optimizer,
                               steps=steps, batch_size=batch or None, **kw)

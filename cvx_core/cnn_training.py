@@ -1,0 +1,157 @@
+"""Gradient training of two-layer CNNs on the objective of :class:`cvx_core.cnn.ConvNet`.
+
+The nonconvex baseline of the Convolutional networks page: GD, SGD (mini-batches) or Adam on
+``F(U, alpha) = L(f(X), y) + (beta/2)(||U||^2 + ||alpha||^2)``, every (learning rate, seed) pair
+batched in one tensor, in the conventions of :mod:`cvx_core.sgd` (bias-corrected Adam, weight
+decay in the gradient, divergence frozen and flagged).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .cnn import CNN_OPTIMIZERS, ConvNet, check_int, check_signals, check_targets, patches, pool_factor
+from .model import Activation, Loss, make_activation, make_loss
+from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
+from .validation import check_beta, positive_float
+
+
+def _cnn_forward_backward(P3, y, beta, act: Activation, lossf: Loss, p, U, A):
+    """Objective and gradient of R CNNs at once: ``P3`` (n, K, h'), ``U`` (R, m, h'), ``A`` (R, m).
+    Returns (F (R,), gU, gA)."""
+    R, m, h = U.shape
+    n, K, _ = P3.shape
+    pre = (P3.reshape(n * K, h) @ U.transpose(0, 2, 1)).reshape(R, n, K, m)
+    slope = np.where(pre >= 0, act.a, act.b)
+    Hd = p * (pre * slope).sum(axis=2)  # (R, n, m)
+    yhat = (Hd @ A[:, :, None])[:, :, 0]
+    g = -lossf.dual_variable(yhat, y)
+    if lossf.name == "squared":
+        L = 0.5 * np.sum((yhat - y) ** 2, axis=1)
+    elif lossf.name == "logistic":
+        L = np.sum(np.logaddexp(0.0, -y * yhat), axis=1)
+    else:
+        L = np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=1)
+    F = L + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
+    gA = (g[:, None, :] @ Hd)[:, 0, :] + beta * A
+    slope *= (p * g)[:, :, None, None]
+    slope *= A[:, None, None, :]
+    gU = slope.reshape(R, n * K, m).transpose(0, 2, 1) @ P3.reshape(n * K, h) + beta * U
+    return F, gU, gA
+
+
+def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum", seeds=(0,),
+                   lrs=(0.01,), width: int = 8, activation: str = "relu", leak: float = 0.1,
+                   loss: str = "squared", bias: bool = True, optimizer: str = "adam", steps: int = 1000,
+                   init_scale: float = 1.0, batch_size: int | None = None) -> list[TrainingHistory]:
+    """Train every (learning rate, seed) pair of CNNs together on the objective
+    ``F(U, alpha) = L(f(X), y) + (beta/2)(||U||^2 + ||alpha||^2)`` of :class:`ConvNet`.
+
+    ``batch_size``: full batch when None (or >= n); otherwise each step uses a random batch of
+    that many samples (without replacement, seeded by the first seed, shared by the runs), the
+    loss's gradient scaled by n / batch_size so that it is unbiased (the loss is summed). The
+    recorded objective and gradient norm are always the full ones.
+
+    Gradient descent (``"gd"``) or Adam (``"adam"``, as in :mod:`cvx_core.sgd`: bias-corrected,
+    weight decay in the gradient). Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/h')``,
+    ``alpha_j ~ init_scale N(0, 1/m)``. Runs are ordered ``[(lr, seed) for lr in lrs for seed
+    in seeds]``; a run that diverges (objective not finite or above ``DIVERGENCE_FACTOR`` times
+    its start) is frozen at its last finite point with ``diverged_at`` set.
+
+    Returns
+    -------
+    list of TrainingHistory
+        ``network`` and ``initial`` are :class:`ConvNet`; ``last_flip`` is None.
+    """
+    lossf = make_loss(loss)
+    act = make_activation(activation, leak)
+    X = check_signals(X)
+    y = check_targets(y, X.shape[0], lossf.name)
+    beta = check_beta(beta)
+    if optimizer not in CNN_OPTIMIZERS:
+        raise ValueError(f"expected optimizer in {CNN_OPTIMIZERS}, got {optimizer!r}")
+    width = check_int("width", width, 1)
+    T = check_int("steps", steps, 0)
+    init_scale = positive_float("init_scale", init_scale)
+    pairs = [(positive_float("lr", lr), int(s)) for lr in lrs for s in seeds]
+    if not pairs:
+        raise ValueError("expected at least one learning rate and one seed")
+    ConvNet(np.zeros((0, 1)), np.zeros(0), filter_size, stride, pooling, act.name, leak, bias)  # checks the settings
+    P3 = patches(X, filter_size, stride)
+    if bias:
+        P3 = np.concatenate([P3, np.ones(P3.shape[:2] + (1,))], axis=2)
+    dim, K = P3.shape[2], P3.shape[1]
+    p = pool_factor(pooling, K)
+    U0, A0 = [], []
+    for _, s in pairs:
+        rng = np.random.default_rng(s)
+        U0.append(init_scale * rng.standard_normal((width, dim)) / np.sqrt(dim))
+        A0.append(init_scale * rng.standard_normal(width) / np.sqrt(width))
+    U, A = np.array(U0), np.array(A0)
+    lr = np.array([q for q, _ in pairs])
+    R = len(pairs)
+    obj = np.full((R, T + 1), np.nan)
+    gnorm = np.full((R, T + 1), np.nan)
+    t_start = time.perf_counter()
+    n = P3.shape[0]
+    B = n if batch_size is None else min(check_int("batch_size", batch_size, 1), n)
+    batches = np.random.default_rng(pairs[0][1])
+
+    def step_gradient(U, A, gU, gA):
+        """The step's gradient: the full one, or a batch's with its loss part scaled by n / B."""
+        if B == n:
+            return gU, gA
+        idx = batches.choice(n, B, replace=False)
+        _, bU, bA = _cnn_forward_backward(P3[idx], y[idx], beta, act, lossf, p, U, A)
+        c = n / B
+        return c * (bU - beta * U) + beta * U, c * (bA - beta * A) + beta * A
+
+    F, gU, gA = _cnn_forward_backward(P3, y, beta, act, lossf, p, U, A)
+    obj[:, 0], gnorm[:, 0] = F, np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
+    limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
+    alive = np.isfinite(F)
+    diverged = np.where(alive, -1, 0)
+    mU, mA, vU, vA = np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A)
+    for t in range(1, T + 1):
+        qU, qA = step_gradient(U, A, gU, gA)
+        if optimizer == "adam":
+            mU = ADAM_B1 * mU + (1 - ADAM_B1) * qU
+            mA = ADAM_B1 * mA + (1 - ADAM_B1) * qA
+            vU = ADAM_B2 * vU + (1 - ADAM_B2) * qU**2
+            vA = ADAM_B2 * vA + (1 - ADAM_B2) * qA**2
+            c1, c2 = 1 - ADAM_B1**t, 1 - ADAM_B2**t
+            sU, sA = (mU / c1) / (np.sqrt(vU / c2) + ADAM_EPS), (mA / c1) / (np.sqrt(vA / c2) + ADAM_EPS)
+        else:
+            sU, sA = qU, qA
+        Un, An = U - lr[:, None, None] * sU, A - lr[:, None] * sA
+        with np.errstate(over="ignore", invalid="ignore"):
+            Fn, gUn, gAn = _cnn_forward_backward(P3, y, beta, act, lossf, p, Un, An)
+        bad = alive & ~(np.isfinite(Fn) & (Fn <= limit))
+        diverged[bad] = t
+        alive &= ~bad
+        U = np.where(alive[:, None, None], Un, U)
+        A = np.where(alive[:, None], An, A)
+        gU = np.where(alive[:, None, None], gUn, gU)
+        gA = np.where(alive[:, None], gAn, gA)
+        obj[:, t] = np.where(alive, Fn, np.nan)
+        gnorm[:, t] = np.where(alive, np.sqrt(np.sum(gUn**2, axis=(1, 2)) + np.sum(gAn**2, axis=1)), np.nan)
+    wall = time.perf_counter() - t_start
+    out = []
+    for r, (q, s) in enumerate(pairs):
+        last = T + 1 if diverged[r] < 0 else diverged[r]
+        mk = lambda Uc, Ac: ConvNet(Uc, Ac, int(filter_size), int(stride), pooling, act.name, float(leak), bool(bias))  # noqa: E731
+        out.append(TrainingHistory(
+            objective=obj[r, :last].copy(), grad_norm=gnorm[r, :last].copy(), network=mk(U[r], A[r]),
+            initial=mk(U0[r], A0[r]), wall_time=wall, beta=beta, optimizer=optimizer, lr=q, batch_size=B,
+            init_scale=init_scale, seed=s, loss=lossf.name, diverged_at=int(diverged[r]), n_batched=R))
+    return out
+
+
+def train_sgd(X, y, beta, *, filter_size: int, batch_size: int = 10, lr: float = 0.01, seed: int = 0,
+              optimizer: str = "gd", **kwargs) -> TrainingHistory:
+    """One CNN trained by mini-batch SGD (``optimizer="gd"`` on random batches; ``"adam"`` for
+    mini-batch Adam) on the objective of :class:`ConvNet`: :func:`train_cnn_runs` with one
+    learning rate and seed (its other keywords pass through)."""
+    return train_cnn_runs(X, y, beta, filter_size=filter_size, seeds=(seed,), lrs=(lr,), optimizer=optimizer,
+                          batch_size=batch_size, **kwargs)[0]
