@@ -17,28 +17,59 @@ from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
 from .validation import check_beta, positive_float
 
 
-def _cnn_forward_backward(P3, y, beta, act: Activation, lossf: Loss, p, U, A):
-    """Objective and gradient of R CNNs at once: ``P3`` (n, K, h'), ``U`` (R, m, h'), ``A`` (R, m).
-    Returns (F (R,), gU, gA)."""
-    R, m, h = U.shape
-    n, K, _ = P3.shape
-    pre = (P3.reshape(n * K, h) @ U.transpose(0, 2, 1)).reshape(R, n, K, m)
-    slope = np.where(pre >= 0, act.a, act.b)
-    Hd = p * (pre * slope).sum(axis=2)  # (R, n, m)
-    yhat = (Hd @ A[:, :, None])[:, :, 0]
-    g = -lossf.dual_variable(yhat, y)
-    if lossf.name == "squared":
-        L = 0.5 * np.sum((yhat - y) ** 2, axis=1)
-    elif lossf.name == "logistic":
-        L = np.sum(np.logaddexp(0.0, -y * yhat), axis=1)
-    else:
-        L = np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=1)
-    F = L + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
-    gA = (g[:, None, :] @ Hd)[:, 0, :] + beta * A
-    slope *= (p * g)[:, :, None, None]
-    slope *= A[:, None, None, :]
-    gU = slope.reshape(R, n * K, m).transpose(0, 2, 1) @ P3.reshape(n * K, h) + beta * U
-    return F, gU, gA
+class _Pass:
+    """Objective and gradient of R CNNs at once, on ``P3`` (n, K, h'); the (R, nK, m) arrays of a
+    step are written into buffers kept between steps (allocating them anew each step cost 3x the
+    arithmetic in processes whose allocator returns freed memory to the system)."""
+
+    def __init__(self, P3, beta, act: Activation, lossf: Loss, p):
+        self.n, self.K, self.h = P3.shape
+        self.P2 = P3.reshape(self.n * self.K, self.h)
+        self.beta, self.act, self.lossf, self.p = beta, act, lossf, p
+        self._buf: dict = {}
+
+    def _buffers(self, R, m):
+        if self._buf.get("shape") != (R, m):
+            nK = self.n * self.K
+            self._buf = {"shape": (R, m), "pre": np.empty((R, nK, m)), "slope": np.empty((R, nK, m))}
+        return self._buf["pre"], self._buf["slope"]
+
+    def __call__(self, y, theta, rows=None):
+        """(F (R,), its gradient) at ``theta`` (R, m, h' + 1) = [U, alpha] of R networks;
+        ``rows``: only these samples."""
+        U, A = theta[:, :, :-1], theta[:, :, -1]
+        R, m, _ = U.shape
+        if rows is None:
+            n, P2 = self.n, self.P2
+            pre, slope = self._buffers(R, m)
+        else:
+            n = len(rows)
+            P2 = self.P2.reshape(self.n, self.K, self.h)[rows].reshape(n * self.K, self.h)
+            pre, slope = np.empty((R, n * self.K, m)), np.empty((R, n * self.K, m))
+        a, b, p, beta, lossf = self.act.a, self.act.b, self.p, self.beta, self.lossf
+        np.matmul(P2, U.transpose(0, 2, 1), out=pre)
+        np.greater_equal(pre, 0.0, out=slope)  # as 1.0 / 0.0: float products are the fast ones
+        if a != 1 or b != 0:
+            slope *= a - b
+            slope += b
+        pre *= slope  # sigma(pre)
+        Hd = p * np.einsum("rnkm->rnm", pre.reshape(R, n, self.K, m))  # (R, n, m)
+        yhat = (Hd @ A[:, :, None])[:, :, 0]
+        g = -lossf.dual_variable(yhat, y)
+        if lossf.name == "squared":
+            L = 0.5 * np.sum((yhat - y) ** 2, axis=1)
+        elif lossf.name == "logistic":
+            L = np.sum(np.logaddexp(0.0, -y * yhat), axis=1)
+        else:
+            L = np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=1)
+        F = L + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
+        grad = beta * theta
+        grad[:, :, -1] += (g[:, None, :] @ Hd)[:, 0, :]
+        W = (p * g)[:, :, None] * A[:, None, :]  # (R, n, m): dF/d sigma(pre), shared by a sample's patches
+        s4 = slope.reshape(R, n, self.K, m)
+        s4 *= W[:, :, None, :]
+        grad[:, :, :-1] += slope.transpose(0, 2, 1) @ P2
+        return F, grad
 
 
 def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum", seeds=(0,),
@@ -88,8 +119,10 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         rng = np.random.default_rng(s)
         U0.append(init_scale * rng.standard_normal((width, dim)) / np.sqrt(dim))
         A0.append(init_scale * rng.standard_normal(width) / np.sqrt(width))
-    U, A = np.array(U0), np.array(A0)
-    lr = np.array([q for q, _ in pairs])
+    # one array of parameters per run, [U, alpha] (R, m, h' + 1): each optimizer update is one
+    # array operation instead of two
+    theta = np.concatenate([np.array(U0), np.array(A0)[:, :, None]], axis=2)
+    lr = np.array([q for q, _ in pairs])[:, None, None]
     R = len(pairs)
     obj = np.full((R, T + 1), np.nan)
     gnorm = np.full((R, T + 1), np.nan)
@@ -98,51 +131,51 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     B = n if batch_size is None else min(check_int("batch_size", batch_size, 1), n)
     batches = np.random.default_rng(pairs[0][1])
 
-    def step_gradient(U, A, gU, gA):
+    def step_gradient(theta, g):
         """The step's gradient: the full one, or a batch's with its loss part scaled by n / B."""
         if B == n:
-            return gU, gA
+            return g
         idx = batches.choice(n, B, replace=False)
-        _, bU, bA = _cnn_forward_backward(P3[idx], y[idx], beta, act, lossf, p, U, A)
-        c = n / B
-        return c * (bU - beta * U) + beta * U, c * (bA - beta * A) + beta * A
+        _, b = grad(y[idx], theta, rows=idx)
+        return (n / B) * (b - beta * theta) + beta * theta
 
-    F, gU, gA = _cnn_forward_backward(P3, y, beta, act, lossf, p, U, A)
-    obj[:, 0], gnorm[:, 0] = F, np.sqrt(np.sum(gU**2, axis=(1, 2)) + np.sum(gA**2, axis=1))
+    grad = _Pass(P3, beta, act, lossf, p)
+    F, g = grad(y, theta)
+    obj[:, 0], gnorm[:, 0] = F, np.sqrt(np.sum(g**2, axis=(1, 2)))
     limit = DIVERGENCE_FACTOR * np.maximum(1.0, F)
     alive = np.isfinite(F)
     diverged = np.where(alive, -1, 0)
-    mU, mA, vU, vA = np.zeros_like(U), np.zeros_like(A), np.zeros_like(U), np.zeros_like(A)
+    m1, v2 = np.zeros_like(theta), np.zeros_like(theta)
     for t in range(1, T + 1):
-        qU, qA = step_gradient(U, A, gU, gA)
+        q = step_gradient(theta, g)
         if optimizer == "adam":
-            mU = ADAM_B1 * mU + (1 - ADAM_B1) * qU
-            mA = ADAM_B1 * mA + (1 - ADAM_B1) * qA
-            vU = ADAM_B2 * vU + (1 - ADAM_B2) * qU**2
-            vA = ADAM_B2 * vA + (1 - ADAM_B2) * qA**2
+            m1 = ADAM_B1 * m1 + (1 - ADAM_B1) * q
+            v2 = ADAM_B2 * v2 + (1 - ADAM_B2) * q**2
             c1, c2 = 1 - ADAM_B1**t, 1 - ADAM_B2**t
-            sU, sA = (mU / c1) / (np.sqrt(vU / c2) + ADAM_EPS), (mA / c1) / (np.sqrt(vA / c2) + ADAM_EPS)
-        else:
-            sU, sA = qU, qA
-        Un, An = U - lr[:, None, None] * sU, A - lr[:, None] * sA
+            q = (m1 / c1) / (np.sqrt(v2 / c2) + ADAM_EPS)
+        new = theta - lr * q
         with np.errstate(over="ignore", invalid="ignore"):
-            Fn, gUn, gAn = _cnn_forward_backward(P3, y, beta, act, lossf, p, Un, An)
+            Fn, gn = grad(y, new)
         bad = alive & ~(np.isfinite(Fn) & (Fn <= limit))
-        diverged[bad] = t
-        alive &= ~bad
-        U = np.where(alive[:, None, None], Un, U)
-        A = np.where(alive[:, None], An, A)
-        gU = np.where(alive[:, None, None], gUn, gU)
-        gA = np.where(alive[:, None], gAn, gA)
-        obj[:, t] = np.where(alive, Fn, np.nan)
-        gnorm[:, t] = np.where(alive, np.sqrt(np.sum(gUn**2, axis=(1, 2)) + np.sum(gAn**2, axis=1)), np.nan)
+        if bad.any():
+            diverged[bad] = t
+            alive &= ~bad
+        if alive.all():
+            theta, g = new, gn
+            obj[:, t] = Fn
+            gnorm[:, t] = np.sqrt(np.sum(gn**2, axis=(1, 2)))
+        else:
+            theta = np.where(alive[:, None, None], new, theta)
+            g = np.where(alive[:, None, None], gn, g)
+            obj[:, t] = np.where(alive, Fn, np.nan)
+            gnorm[:, t] = np.where(alive, np.sqrt(np.sum(gn**2, axis=(1, 2))), np.nan)
     wall = time.perf_counter() - t_start
     out = []
     for r, (q, s) in enumerate(pairs):
         last = T + 1 if diverged[r] < 0 else diverged[r]
         mk = lambda Uc, Ac: ConvNet(Uc, Ac, int(filter_size), int(stride), pooling, act.name, float(leak), bool(bias))  # noqa: E731
         out.append(TrainingHistory(
-            objective=obj[r, :last].copy(), grad_norm=gnorm[r, :last].copy(), network=mk(U[r], A[r]),
+            objective=obj[r, :last].copy(), grad_norm=gnorm[r, :last].copy(), network=mk(theta[r, :, :-1].copy(), theta[r, :, -1].copy()),
             initial=mk(U0[r], A0[r]), wall_time=wall, beta=beta, optimizer=optimizer, lr=q, batch_size=B,
             init_scale=init_scale, seed=s, loss=lossf.name, diverged_at=int(diverged[r]), n_batched=R))
     return out

@@ -27,6 +27,9 @@ data = errors.attempt(lambda: cc.data(s), doing="making the data", bad="Cannot c
 if data is None:
     st.stop()
 X, y = data
+lrs = tuple(float(v) for v in ss["cnn_lrs"])
+run_args = (s, beta, ss["cnn_opt"], lrs, int(ss["cnn_seeds"]), int(ss["cnn_width"]), int(ss["cnn_steps"]),
+            int(ss["cnn_batch"]))
 with st.spinner("Solving the convex program over the patch vectors' patterns (cached) ..."):
     fit = errors.attempt(lambda: cc.fit(s, beta), doing="fitting", bad="No convex optimum for these settings")
 if fit is None:
@@ -102,12 +105,9 @@ else:
 
 st.subheader("Gradient training on the same objective")
 ctl.training_controls()
-lrs = tuple(float(v) for v in ss["cnn_lrs"])
 if lrs:
     with st.spinner("Training (batched over runs, cached) ..."):
-        hs = errors.attempt(lambda: cc.runs(s, beta, ss["cnn_opt"], lrs, int(ss["cnn_seeds"]), int(ss["cnn_width"]),
-                                            int(ss["cnn_steps"]), int(ss["cnn_batch"])),
-                            doing="training", bad="Cannot train")
+        hs = errors.attempt(lambda: cc.runs(*run_args), doing="training", bad="Cannot train")
     if hs:
         chart(cached(("cnn_runs", key, ss["cnn_opt"], lrs, ss["cnn_seeds"], ss["cnn_width"], ss["cnn_steps"],
                       ss["cnn_batch"]),

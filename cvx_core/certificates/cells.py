@@ -146,10 +146,12 @@ def cell_values(
     d = Xb.shape[1]
     G = (act.slopes(D) * lam[None, :]) @ Xb  # (P, d), g_i = X' S_i lambda
     gnorm = np.linalg.norm(G, axis=1)
-    XG = G @ Xb.T  # (P, n)
-    sgn = np.where(D, 1.0, -1.0)
     xnorm = np.linalg.norm(Xb, axis=1)
-    tol = _INTERIOR_TOL * (gnorm[:, None] * xnorm[None, :] + 1e-300)
+    # M_ij = (2D-1)_ij x_j'g_i / ||x_j||: one (P, n) pass serves both signs' interior test and cut
+    M = G @ (Xb / np.where(xnorm > 0, xnorm, 1.0)[:, None]).T
+    np.negative(M, out=M, where=~D)
+    lo, hi = M.min(axis=1, initial=0.0), M.max(axis=1, initial=0.0)
+    tol = _INTERIOR_TOL * (gnorm + 1e-300)
     values = np.zeros((P, 2))
     exact = np.zeros((P, 2), dtype=bool)
     dirs = np.zeros((P, 2, d))
@@ -159,10 +161,10 @@ def cell_values(
             exact[:, col] = True
             dirs[:, col] = 0.0
             continue
-        inside = np.all(s * sgn * XG >= -tol, axis=1) | (gnorm == 0)
+        inside = ((lo >= -tol) if s > 0 else (hi <= tol)) | (gnorm == 0)
         # a tighter upper bound than ||g||: g minus its projection onto the most violated
         # row's polar ray (one step of the projection), ||Proj_K g|| <= ||g - p|| for p in K's polar
-        cut = np.max(np.maximum(-s * sgn * XG, 0.0) / np.where(xnorm > 0, xnorm, 1.0)[None, :], axis=1)
+        cut = np.maximum(-lo, 0.0) if s > 0 else np.maximum(hi, 0.0)
         values[:, col] = np.where(inside, gnorm, np.sqrt(np.maximum(gnorm ** 2 - cut ** 2, 0.0)))
         exact[:, col] = inside
         dirs[:, col] = s * G / safe
@@ -196,7 +198,7 @@ def cell_values(
 
             v, p = project_above(Xb, D[chunk[:, 0]], s, G[chunk[:, 0]], floor or 0.0)
         else:
-            v0, p0 = project_onto_cell(Xb, sgn[i], s[0] * G[i])
+            v0, p0 = project_onto_cell(Xb, np.where(D[i], 1.0, -1.0), s[0] * G[i])
             v, p = np.array([v0]), p0[None, :]
         done = v >= 0  # negative: an upper bound -v <= floor
         v = np.abs(v)
