@@ -14,6 +14,8 @@ from ..palette import BLACK, DIVERGING, GREY, LABEL, OFF_ON, PURPLE, SERIES, SIG
 
 #: At most this many samples drawn (signals) or tiled (images), and filters drawn.
 MAX_SAMPLES, MAX_FILTERS = 12, 12
+#: Panels per row of the sample and filter figures (each has half the page's width).
+TILES_PER_ROW = 4
 #: Points drawn per training curve (every k-th step beyond this; the last always).
 MAX_CURVE_POINTS = 400
 
@@ -28,29 +30,55 @@ def _grid(k: int, cols: int) -> tuple[int, int]:
     return max(1, -(-k // cols)), min(cols, max(k, 1))
 
 
+def _tiles(k: int, cols: int, titles: list[str], hgap: float, vgap: float, axis: dict) -> dict:
+    """Layout of ``k`` small panels in rows of ``cols`` (left to right, top down), panel ``t`` on
+    axes ``x{t+1}``/``y{t+1}`` with ``axis`` applied to both, titled above by ``titles``: plain
+    data, drawn in one ``go.Figure`` call (make_subplots and per-panel updates validated every
+    property and were most of a data change's figure time)."""
+    rows, cols = _grid(k, cols)
+    w, h = (1 - hgap * (cols - 1)) / cols, (1 - vgap * (rows - 1)) / rows
+    layout, notes = {}, []
+    for t in range(max(k, 1)):
+        r, c = divmod(t, cols)
+        x0, top = c * (w + hgap), 1 - r * (h + vgap)
+        sx = "" if t == 0 else str(t + 1)
+        layout["xaxis" + sx] = dict(axis, domain=[max(x0, 0.0), min(x0 + w, 1.0)], anchor="y" + sx)
+        layout["yaxis" + sx] = dict(axis, domain=[max(top - h, 0.0), min(top, 1.0)], anchor="x" + sx)
+        if t < len(titles):
+            notes.append(dict(text=titles[t], x=x0 + w / 2, y=top, xref="paper", yref="paper", xanchor="center",
+                              yanchor="bottom", showarrow=False, font=dict(size=11)))
+    layout["annotations"] = notes
+    return layout
+
+
+def _ax(t: int) -> dict:
+    sx = "" if t == 0 else str(t + 1)
+    return dict(xaxis="x" + sx, yaxis="y" + sx)
+
+
 def signals_figure(X: np.ndarray, y: np.ndarray, predictions: np.ndarray | None = None) -> go.Figure:
     """The first samples: signals as lines over their positions, images as tiles; the title of
     each tile (and the hover of each line) gives the label and the fit's prediction."""
     k = min(len(X), MAX_SAMPLES)
-    pred = (lambda j: f", f = {predictions[j]:+.2f}") if predictions is not None else (lambda j: "")
+    pred = (lambda j: f" f={predictions[j]:+.2f}") if predictions is not None else (lambda j: "")
     if X.ndim == 2:
         fig = go.Figure()
         for j in range(k):
             fig.add_trace(go.Scatter(x=np.arange(X.shape[1]), y=X[j], mode="lines+markers",
                                      line=dict(color=LABEL[float(y[j])], width=2), marker=dict(size=5),
                                      name=f"y = {y[j]:+g}", legendgroup=str(y[j]), showlegend=j == int(np.argmax(y == y[j])),
-                                     hovertemplate=f"sample {j}, y = {y[j]:+g}{pred(j)}<br>position %{{x}}: %{{y:.3f}}<extra></extra>"))
-        return _layout(fig, f"First {k} signals (colour: label)", 320, xaxis=dict(title="position"),
-                       yaxis=dict(title="value"))
-    rows, cols = _grid(k, 6)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"{j}: y = {y[j]:+g}{pred(j)}" for j in range(k)],
-                        horizontal_spacing=0.02, vertical_spacing=0.12)
-    for j in range(k):
-        fig.add_trace(go.Heatmap(z=X[j][::-1], colorscale=DIVERGING, zmid=0, showscale=False,
-                                 hovertemplate=f"sample {j}<br>value %{{z:.2f}}<extra></extra>"), j // cols + 1, j % cols + 1)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
-    return _layout(fig, f"First {k} images", 140 * rows + 60)
+                                     hovertemplate=f"sample {j}, y = {y[j]:+g},{pred(j)}<br>position %{{x}}: %{{y:.3f}}<extra></extra>"))
+        fig = _layout(fig, f"First {k} signals (colour: label)", 320, xaxis=dict(title="position"),
+                      yaxis=dict(title="value"))
+        fig.update_layout(legend_y=-0.3)  # below the axis title
+        return fig
+    rows, cols = _grid(k, TILES_PER_ROW)  # short titles: the figure has half the page's width
+    layout = _tiles(k, cols, [f"{j}: y={y[j]:+g}{pred(j)}" for j in range(k)], 0.03, 0.12, dict(visible=False))
+    for t in range(k):
+        layout["yaxis" + ("" if t == 0 else str(t + 1))]["scaleanchor"] = "x" + ("" if t == 0 else str(t + 1))
+    traces = [dict(type="heatmap", z=X[j][::-1], colorscale=DIVERGING, zmid=0, showscale=False,
+                   hovertemplate=f"sample {j}<br>value %{{z:.2f}}<extra></extra>", **_ax(j)) for j in range(k)]
+    return _layout(go.Figure(traces, layout), f"First {k} images", 140 * rows + 60)
 
 
 def filters_figure(U: np.ndarray, alpha: np.ndarray, filter_size: int, bias: bool, images: bool) -> go.Figure:
@@ -59,28 +87,32 @@ def filters_figure(U: np.ndarray, alpha: np.ndarray, filter_size: int, bias: boo
     ``|alpha_j|`` first."""
     order = np.argsort(-np.abs(alpha))[:MAX_FILTERS]
     k = len(order)
-    rows, cols = _grid(k, 6)
-    titles = [f"<span style='color:{SIGN[1.0 if alpha[j] > 0 else -1.0]}'>alpha = {alpha[j]:+.3f}</span>"
-              + (f", b = {U[j, -1]:+.2f}" if bias else "") for j in order]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or ["no filter: beta above beta_max"],
-                        horizontal_spacing=0.04, vertical_spacing=0.18)
+    rows, cols = _grid(k, TILES_PER_ROW)
+    titles = [f"<span style='color:{SIGN[1.0 if alpha[j] > 0 else -1.0]}'>\u03b1={alpha[j]:+.2g}</span>"
+              + (f" b={U[j, -1]:+.2g}" if bias else "") for j in order]
     top = float(np.abs(U).max()) if U.size else 1.0
+    layout = _tiles(k, cols, titles or ["no filter: beta above beta_max"], 0.04, 0.18,
+                    dict(visible=False) if images else dict(showticklabels=False, zeroline=True, zerolinecolor=BLACK))
+    traces = []
     for t, j in enumerate(order):
-        r, c = t // cols + 1, t % cols + 1
         w = U[j, :-1] if bias else U[j]
-        colour = SIGN[1.0 if alpha[j] > 0 else -1.0]
+        sx = "" if t == 0 else str(t + 1)
         if images:
-            fig.add_trace(go.Heatmap(z=w.reshape(filter_size, filter_size)[::-1], colorscale=DIVERGING, zmin=-top,
-                                     zmax=top, showscale=False, hovertemplate="weight %{z:.3f}<extra></extra>"), r, c)
-            fig.update_yaxes(scaleanchor=f"x{t + 1 if t else ''}", row=r, col=c)
+            traces.append(dict(type="heatmap", z=w.reshape(filter_size, filter_size)[::-1], colorscale=DIVERGING,
+                               zmin=-top, zmax=top, showscale=False, hovertemplate="weight %{z:.3f}<extra></extra>",
+                               **_ax(t)))
+            layout["yaxis" + sx]["scaleanchor"] = "x" + sx
         else:
-            fig.add_trace(go.Bar(x=np.arange(filter_size), y=w, marker=dict(color=colour), width=0.25,
-                                 hovertemplate="position %{x}: %{y:.3f}<extra></extra>", showlegend=False), r, c)
-            fig.update_yaxes(range=[-1.1 * top, 1.1 * top], row=r, col=c)
-    fig.update_xaxes(showticklabels=not images, visible=not images, dtick=1)
-    fig.update_yaxes(showticklabels=False, zeroline=True, zerolinecolor=BLACK)
-    fig.update_annotations(font_size=11)
-    return _layout(fig, f"Learned filters (largest |alpha| first, {k} of {len(alpha)})", 170 * rows + 70)
+            traces.append(dict(type="bar", x=np.arange(filter_size), y=w, marker=dict(color=SIGN[1.0 if alpha[j] > 0 else -1.0]),
+                               width=0.25, hovertemplate="position %{x}: %{y:.3f}<extra></extra>", showlegend=False,
+                               **_ax(t)))
+            layout["yaxis" + sx]["range"] = [-1.1 * top, 1.1 * top]
+    if not images:
+        for name, ax in layout.items():
+            if name.startswith("xaxis"):
+                ax.update(showticklabels=True, zeroline=False, dtick=1)
+    return _layout(go.Figure(traces, layout), f"Learned filters (largest |alpha| first, {k} of {len(alpha)})",
+                   (125 if images else 170) * rows + 70)
 
 
 def switched_on_figure(on: np.ndarray, y: np.ndarray, j: int) -> go.Figure:
