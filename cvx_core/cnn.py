@@ -555,10 +555,18 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     lam = lossf.clip_dual(lossf.dual_variable(np.zeros(prog.n), y), y)
     viol = price(lam)
     Z, yhat = np.zeros((0, d)), np.zeros(prog.n)
-    status, rounds, inner = "Solved", 0, 0.0
+    status, rounds, inner, switched = "Solved", 0, 0.0, False
     for i, s, u in viol:
         ws.add(i, s, u)
-    while viol and rounds < MAX_ROUNDS:
+    rows_added = False
+    while rounds < MAX_ROUNDS:
+        if not viol and not rows_added:  # (rows just imposed: the point broke them, solve again)
+            # no violated block: done when certified. A gap left means the inner solve stopped
+            # short of the working set's optimum (Clarabel's AlmostSolved): the block interior
+            # point solves the same set on
+            if rounds == 0 or inner_solve is not solve_blocks or obj - bound[0] <= tol * max(abs(obj), 1e-300):
+                break
+            inner_solve, switched = _solve_design, True
         rounds += 1
         A, sgn = ws.problem()
         ti = time.perf_counter()
@@ -577,8 +585,10 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         if not rows_added and obj - bound[0] <= tol * max(abs(obj), 1e-300):
             break
         Z = ws.drop_zeros(Z)
-        if not any([ws.add(i, s, u) for i, s, u in viol]) and not rows_added:  # the inner solve is the limit
-            break
+        if not any([ws.add(i, s, u) for i, s, u in viol]) and not rows_added:
+            if inner_solve is not solve_blocks:  # the inner solve is the limit
+                break
+            inner_solve, switched = _solve_design, True  # Clarabel's lambda prices its own blocks violated
     P = prog.D.shape[0]
     V, W = np.zeros((P, d)), np.zeros((P, d))
     for i, s, z in zip(ws.cells, ws.signs, Z):
@@ -605,7 +615,7 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         objective=float(obj), lower_bound=float(lb), gap=float(gap), certificate=float(cert / beta_s),
         patterns=prog.D, V=V, W=W, network=net, n_neurons=net.n_filters, solve_time=time.perf_counter() - t0,
         status=fit_status([solver_status], gap), beta=beta, activation=prog.act.name, leak=float(leak),
-        loss=lossf.name, bias=bool(bias), solver=f"working-set (cnn, {'blocks' if solver == 'blocks' else 'clarabel'})", exact_patterns=prog.exact,
+        loss=lossf.name, bias=bool(bias), solver=f"working-set (cnn, {'blocks' if solver == 'blocks' else 'clarabel, then blocks' if switched else 'clarabel'})", exact_patterns=prog.exact,
         dual=lam_b, predictions=yhat, u_star=u,
         info={"rounds": rounds, "blocks": len(ws.cells), "n_patches": prog.K, "inner_time": inner,
               "columns": [{"solver_status": solver_status}]})

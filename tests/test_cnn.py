@@ -54,6 +54,33 @@ def test_block_interior_point_route_reaches_the_same_optimum():
     assert abs(a.objective - b.objective) <= 1e-6 * a.objective
 
 
+def test_a_round_that_imposes_violated_rows_is_solved_again():
+    # bars vs crosses at n = 13: the last relaxed point broke a cone row of a large block (2 %
+    # of its norm) while pricing found no violated cell; ending there left the pruned network
+    # 3 % above the bound ("inaccurate"). Solving again with the row imposed certifies it.
+    X, y = make_signals("bars_crosses", 13, 8, noise=0.1, seed=0)
+    fit = fit_convex_cnn(X, y, 0.1, filter_size=2, patterns=2000)
+    assert fit.status == "optimal" and fit.gap <= 1e-6
+    assert abs(fit.network.objective(X, y, 0.1) - fit.objective) <= 1e-9 * fit.objective
+
+
+def test_clarabel_stopping_short_hands_the_working_set_to_the_block_interior_point(monkeypatch):
+    import cvx_core.cnn as cnn_module
+
+    real = cnn_module.solve_blocks
+
+    def short(A, R, sgn, y, beta, loss, **kw):  # a point 1 % off the working set's optimum
+        Z, yhat, lam, _ = real(A, R, sgn, y, beta, loss, **kw)
+        return 1.01 * Z, 1.01 * yhat, 1.01 * lam, "AlmostSolved"
+
+    monkeypatch.setattr(cnn_module, "solve_blocks", short)
+    X, y = _signals("squared", n=5, length=5, seed=11)
+    fit = cnn_module.fit_convex_cnn(X, y, 0.05, filter_size=2)
+    ref = fit_convex_cnn(X, y, 0.05, filter_size=2, solver="blocks")
+    assert fit.solver.endswith("clarabel, then blocks)") and fit.status == "optimal"
+    assert abs(fit.objective - ref.objective) <= 1e-6 * ref.objective
+
+
 def test_recovered_network_reproduces_the_convex_objective_and_json():
     X, y = make_signals("edge", 8, 6, noise=0.1, seed=2)
     fit = fit_convex_cnn(X, y, 0.05, filter_size=2, activation="leaky", loss="logistic", pooling="mean")
