@@ -516,6 +516,10 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         As :func:`cvx_core.fit_convex`, with ``network`` a :class:`ConvNet`, ``patterns``
         (P, nK), ``V, W`` (P, h') and ``info`` holding ``rounds``, ``blocks`` (the last
         working-set size), ``n_patches`` (K) and ``inner_time`` (seconds in the inner solver).
+        ``certificate`` is ``cert(lambda) / beta`` when above 1; at or below 1 it may be a
+        bound at most 1 (cells proved below beta are not solved exactly: the bound is the same).
+        The inner solve is Clarabel, or after Clarabel stopped short the block interior point
+        (``solver`` then ends "clarabel, then blocks").
 
     Raises
     ------
@@ -547,7 +551,8 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         """cert(lambda) over all cells, the most violated blocks, and the bound of lambda
         (kept: any lambda bounds the optimum, so the last one priced serves the fit's bound)."""
         nonlocal bound
-        cert, viol, u = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add)
+        cert, viol, u = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add,
+                                  floor=beta_s)
         bound = (lower_bound(lossf, lam, y, cert, beta_s), lam, cert, u)
         return viol
 

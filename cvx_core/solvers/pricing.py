@@ -91,9 +91,13 @@ def best_adjacent(Xb, D, lam, act, index, ties, facets=None):
     return [(int(cells[j]), s, u) for j, (s, u, _) in zip(top[first], ties)]
 
 
-def violators(Xb, D, lam, act, beta, index, sphere, limit):
+def violators(Xb, D, lam, act, beta, index, sphere, limit, floor=None):
     """Cert(lambda) (exact over D), up to ``limit`` violating blocks (cell, sign, direction)
-    and the maximising direction ``u`` of ``cert``."""
+    and the maximising direction ``u`` of ``cert``.
+
+    ``floor`` (without ``sphere``): cells proved at most ``floor`` keep that bound instead of
+    an exact value, and so may ``cert`` when it is below ``floor`` (with ``floor = beta`` the
+    lower bound is the same: kappa = 1 either way)."""
     out = []
     if sphere is not None:
         if limit == 0:
@@ -120,7 +124,7 @@ def violators(Xb, D, lam, act, beta, index, sphere, limit):
         if ties:
             out += best_adjacent(Xb, D, lam, act, index, ties, sphere.facets)
         return cert, out, u_max
-    cv = cell_values(Xb, D, lam, act, top_k=max(limit, 1), threshold=beta * (1 + 1e-9))
+    cv = cell_values(Xb, D, lam, act, top_k=max(limit, 1), threshold=beta * (1 + 1e-9), floor=floor)
     cert = cv.max
     viol = np.argwhere(cv.exact & (cv.values > beta * (1 + 1e-9)))
     order = np.argsort(-cv.values[viol[:, 0], viol[:, 1]])
