@@ -94,14 +94,18 @@ else:
 
 st.subheader("How many patterns? Polynomial in n K")
 cnt = cc.counts(s)
-if len(cnt["nK"]):
-    chart(cached(("cnn_counts", s), lambda: fc.counts_figure(cnt["nK"], cnt["engine"], cnt["cover"], cnt["bound"])),
-          key="cnn_counts_fig", filename="cnn_pattern_counts")
-    lecture.explain(f"How to read this: circles enumerate the patterns of the first samples' patch vectors exactly; "
-                    f"the line is Cover's count 2 sum_(k<r) C(nK-1, k) in rank r = h' = {dim}, polynomial of degree "
-                    f"{dim - 1} in n K, however long the signals are.")
-else:
-    st.info("Even the first sample's patch vectors have too many patterns to enumerate interactively.")
+sampled = None if fit.exact_patterns else (len(X) * K, fit.n_patterns)
+chart(cached(("cnn_counts", s, sampled), lambda: fc.counts_figure(cnt["nK"], cnt["engine"], cnt["cover"], cnt["bound"],
+                                                                   sampled)),
+      key="cnn_counts_fig", filename="cnn_pattern_counts")
+lecture.explain(f"How to read this: the line is Cover's count 2 sum_(k<r) C(nK-1, k) of the patch vectors' cells in "
+                f"rank r = h' = {dim}, a polynomial of degree {dim - 1} in n K, however long the signals are; "
+                + ("circles enumerate the patterns of the first samples' patch vectors exactly (as far as "
+                   f"{cc.UI_MAX_PATTERNS:,} cells)." if np.isfinite(cnt["engine"]).any() else
+                   f"even the first sample's patch vectors have more than {cc.UI_MAX_PATTERNS:,} cells, too many to "
+                   "enumerate here.")
+                + ("" if sampled is None else " The diamond is the number of distinct patterns the fit's sampled "
+                   "directions found, the program it solved."))
 
 st.subheader("Gradient training on the same objective")
 ctl.training_controls()

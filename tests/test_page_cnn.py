@@ -7,8 +7,9 @@ import pytest
 import streamlit.runtime.pages_manager as pages_manager
 from apptest_helpers import _decode, chart_spec, metric, open_page
 
-from cvx_core.cnn import fit_convex_cnn
+from cvx_core.cnn import fit_convex_cnn, patch_matrix
 from cvx_core.cnn_training import train_cnn_runs
+from cvx_core.patterns import cover_count, enumerate_patterns
 from cvx_core.signals import make_signals
 
 SMALL = {"cnn_n": "6", "cnn_len": "6", "cnn_steps": "200", "cnn_width": "4", "cnn_seeds": "1", "cnn_lrs": "0.03"}
@@ -108,6 +109,25 @@ def test_url_seeds_images_without_bias_and_mean_pooling():
     assert fit.exact_patterns  # 24 patch vectors in R^4: Cover's count 4 048
     assert metric(at, "Convex optimum p*") == f"{fit.objective:.6g}"
     assert any("Filter space is drawn for filter size 2 on signals" in i.value for i in at.info)
+
+
+def test_pattern_counts_enumerate_where_they_can_and_mark_the_sampled_program():
+    """Images, side 5 (16 patch vectors per sample in R^5): the first sample's cells are
+    enumerated, two samples' are beyond the page's limit (Cover's count 72 914), and the fit
+    samples directions; Cover's line covers every n K and the diamond is the fit's program."""
+    at = _app(cnn_data="bars_crosses", cnn_len="5")
+    X, y = make_signals("bars_crosses", 6, 5, noise=0.1, seed=0)
+    fit = fit_convex_cnn(X, y, 0.1, filter_size=2, patterns=2000)
+    assert not fit.exact_patterns
+    traces = {t["name"]: t for t in chart_spec(at, "cnn_counts_fig")["data"]}
+    nK = np.asarray(traces["Cover's count (rank h')"]["x"], dtype=float)
+    assert nK[0] == 16 and nK[-1] == 96
+    np.testing.assert_array_equal(traces["Cover's count (rank h')"]["y"], [cover_count(int(k), 5) for k in nK])
+    engine = np.asarray(traces["enumerated (engine)"]["y"], dtype=float)
+    assert engine[0] == enumerate_patterns(patch_matrix(X[:1], 2, 1, True)).shape[0] == cover_count(16, 5)
+    assert np.isnan(engine[1:]).all()
+    diamond = traces["sampled (the fit's program)"]
+    assert (diamond["x"][0], diamond["y"][0]) == (96, fit.n_patterns)
 
 
 def test_a_filter_longer_than_the_signal_is_a_clear_error():

@@ -71,20 +71,20 @@ def fit(s: Setup, beta: float):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def counts(s: Setup) -> dict:
-    """Exact pattern counts of the patch vectors of the first m samples against Cover's count in
-    rank h' (the bound a general-position arrangement reaches), m on a small grid."""
+    """Pattern counts of the patch vectors of the first m samples, m on a small grid: Cover's
+    count in rank h' (the cells of a general-position arrangement) and its bound for every m,
+    the engine's exact enumeration where Cover's count is at most :data:`UI_MAX_PATTERNS`
+    (NaN beyond)."""
     X, _ = data(s)
     out = {"nK": [], "engine": [], "cover": [], "bound": []}
     for m in np.unique(np.round(np.geomspace(1, s.n, 6)).astype(int)):
         Z = cnn.patch_matrix(X[:m], s.filter_size, s.stride, s.bias)
-        r = data_rank(Z)
-        if cover_count(len(Z), r) > UI_MAX_PATTERNS:
-            break
         out["nK"].append(len(Z))
-        out["engine"].append(int(enumerate_patterns(Z).shape[0]))
-        out["cover"].append(cover_count(len(Z), Z.shape[1]))
+        out["cover"].append(float(cover_count(len(Z), Z.shape[1])))
         out["bound"].append(cover_bound(len(Z), Z.shape[1]))
-    return {k: np.asarray(v) for k, v in out.items()}
+        small = cover_count(len(Z), data_rank(Z)) <= UI_MAX_PATTERNS
+        out["engine"].append(float(enumerate_patterns(Z).shape[0]) if small else np.nan)
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

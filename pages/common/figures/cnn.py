@@ -22,7 +22,7 @@ MAX_CURVE_POINTS = 400
 
 def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=60, b=10), height=height,
-                      legend=dict(orientation="h", y=-0.15), **kw)
+                      legend=dict(orientation="h", y=-0.3), **kw)  # below the x axis title
     return fig
 
 
@@ -68,10 +68,8 @@ def signals_figure(X: np.ndarray, y: np.ndarray, predictions: np.ndarray | None 
                                      line=dict(color=LABEL[float(y[j])], width=2), marker=dict(size=5),
                                      name=f"y = {y[j]:+g}", legendgroup=str(y[j]), showlegend=j == int(np.argmax(y == y[j])),
                                      hovertemplate=f"sample {j}, y = {y[j]:+g},{pred(j)}<br>position %{{x}}: %{{y:.3f}}<extra></extra>"))
-        fig = _layout(fig, f"First {k} signals (colour: label)", 320, xaxis=dict(title="position"),
-                      yaxis=dict(title="value"))
-        fig.update_layout(legend_y=-0.3)  # below the axis title
-        return fig
+        return _layout(fig, f"First {k} signals (colour: label)", 320, xaxis=dict(title="position"),
+                       yaxis=dict(title="value"))
     rows, cols = _grid(k, TILES_PER_ROW)  # short titles: the figure has half the page's width
     layout = _tiles(k, cols, [f"{j}: y={y[j]:+g}{pred(j)}" for j in range(k)], 0.03, 0.12, dict(visible=False))
     for t in range(k):
@@ -149,12 +147,18 @@ def runs_figure(histories, p_star: float | None) -> go.Figure:
                    shapes=shapes, xaxis=dict(title="step"), yaxis=dict(title="objective F", type="log"))
 
 
-def counts_figure(nK, engine, cover, bound) -> go.Figure:
-    """Exact pattern counts of the patch vectors against n K, with Cover's count and bound."""
+def counts_figure(nK, engine, cover, bound, sampled: tuple[int, int] | None = None) -> go.Figure:
+    """Exact pattern counts of the patch vectors against n K (where enumerated; NaN elsewhere),
+    with Cover's count and bound; ``sampled`` = (n K, distinct patterns of the fit's sampled
+    directions) marks what the program used when enumeration was out of reach."""
     traces = [go.Scatter(x=nK, y=bound, mode="lines", name="bound 2r(e(nK-1)/r)^r", line=dict(color=GREY, dash="dash")),
-              go.Scatter(x=nK, y=cover, mode="lines", name="Cover's count (rank h')", line=dict(color=SERIES[0], width=3)),
-              go.Scatter(x=nK, y=engine, mode="markers", name="enumerated (engine)",
-                         marker=dict(color=SERIES[1], size=10, symbol="circle-open", line=dict(width=2.5)))]
+              go.Scatter(x=nK, y=cover, mode="lines", name="Cover's count (rank h')", line=dict(color=SERIES[0], width=3))]
+    if np.isfinite(engine).any():
+        traces.append(go.Scatter(x=nK, y=engine, mode="markers", name="enumerated (engine)",
+                                 marker=dict(color=SERIES[1], size=10, symbol="circle-open", line=dict(width=2.5))))
+    if sampled is not None:
+        traces.append(go.Scatter(x=[sampled[0]], y=[sampled[1]], mode="markers", name="sampled (the fit's program)",
+                                 marker=dict(color=PURPLE, size=12, symbol="diamond")))
     return _layout(go.Figure(traces), "Patterns against the number of patch vectors", 360,
                    xaxis=dict(title="patch vectors n K", type="log"), yaxis=dict(title="patterns P", type="log"))
 
