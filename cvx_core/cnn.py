@@ -318,7 +318,7 @@ def cnn_program(X, *, filter_size: int, stride: int = 1, pooling: str = "sum", a
     return CNNProgram(Zraw / c, D, n, K, p, act, c, exact)
 
 
-def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9):
+def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, refine: bool = False):
     """The program on a working set, posed for Clarabel as a conic program:
 
         min_{z_j}  L( sum_j A_j z_j , y ) + beta sum_j ||z_j||_2
@@ -391,8 +391,9 @@ def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9):
         be[1::3] = 1.0
         b.append(be)
         cones += [clarabel.ExponentialConeT()] * (2 * n)
-    solver = clarabel.DefaultSolver(Pq, q, sp.vstack(rows, format="csc"), np.concatenate(b), cones,
-                                    clarabel_settings(tol))
+    settings = clarabel_settings(tol)
+    settings.iterative_refinement_enable = refine
+    solver = clarabel.DefaultSolver(Pq, q, sp.vstack(rows, format="csc"), np.concatenate(b), cones, settings)
     sol = solver.solve()
     x = np.asarray(sol.x)
     Z = x[:nz].reshape(m, d)
@@ -401,6 +402,11 @@ def solve_blocks(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9):
     # tolerance, where -grad L at the primal point is only as accurate as its square root
     lam = np.asarray(sol.z)[:n].copy()
     return Z, yhat, lam, str(sol.status)
+
+
+def _accurate(A, R, sgn, y, beta, loss: Loss):
+    """:func:`solve_blocks` with iterative refinement and tolerances 1e-11."""
+    return solve_blocks(A, R, sgn, y, beta, loss, tol=1e-11, refine=True)
 
 
 def _solve_design(A, R, sgn, y, beta, loss: Loss):
@@ -548,55 +554,75 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     n_add = max(10, 2 * prog.n) if sphere is not None else min(max(10, prog.n // 2), 60)
 
     def price(lam):
-        """cert(lambda) over all cells, the most violated blocks, and the bound of lambda
-        (kept: any lambda bounds the optimum, so the last one priced serves the fit's bound)."""
+        """cert(lambda) over all cells and the most violated blocks. Any lambda bounds the
+        optimum: the best bound priced so far is kept for the fit."""
         nonlocal bound
         cert, viol, u = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add,
                                   floor=beta_s)
-        bound = (lower_bound(lossf, lam, y, cert, beta_s), lam, cert, u)
+        b = (lower_bound(lossf, lam, y, cert, beta_s), lam, cert, u)
+        if bound is None or b[0] > bound[0]:
+            bound = b
         return viol
 
-    bound = None
+    # When Clarabel stops short of a working set's optimum (its lambda prices the set's own
+    # blocks violated, or no block is violated yet the gap is open), the next solver takes the
+    # same set: Clarabel with iterative refinement and tighter tolerances, then the block
+    # interior point.
+    names = {solve_blocks: "clarabel", _accurate: "accurate clarabel", _solve_design: "blocks"}
+    fallbacks = [] if solver == "blocks" else [_accurate, _solve_design]
+    used = [names[inner_solve]]
+
+    def next_solver() -> bool:
+        nonlocal inner_solve
+        if not fallbacks:
+            return False
+        inner_solve = fallbacks.pop(0)
+        used.append(names[inner_solve])
+        return True
+
+    bound, best = None, None  # best: (objective, cells, signs, Z, yhat) of the lowest point whose rows hold
     lam = lossf.clip_dual(lossf.dual_variable(np.zeros(prog.n), y), y)
     viol = price(lam)
     Z, yhat = np.zeros((0, d)), np.zeros(prog.n)
-    status, rounds, inner, switched = "Solved", 0, 0.0, False
+    status, rounds, inner, rows_added = "Solved", 0, 0.0, False
     for i, s, u in viol:
         ws.add(i, s, u)
-    rows_added = False
+
+    def certified() -> bool:
+        return best is not None and best[0] - bound[0] <= tol * max(abs(best[0]), 1e-300)
+
     while rounds < MAX_ROUNDS:
-        if not viol and not rows_added:  # (rows just imposed: the point broke them, solve again)
-            # no violated block: done when certified. A gap left means the inner solve stopped
-            # short of the working set's optimum (Clarabel's AlmostSolved): the block interior
-            # point solves the same set on
-            if rounds == 0 or inner_solve is not solve_blocks or obj - bound[0] <= tol * max(abs(obj), 1e-300):
-                break
-            inner_solve, switched = _solve_design, True
+        # no violated block and no row just imposed (a point that broke rows is solved again):
+        # done when certified, else the inner solve stopped short
+        if not viol and not rows_added and (rounds == 0 or certified() or not next_solver()):
+            break
         rounds += 1
         A, sgn = ws.problem()
         ti = time.perf_counter()
-        Z, yhat, lam, status = inner_solve(A, prog.Z, sgn, y, beta_s, lossf)
+        Zr, yr, lr, status = inner_solve(A, prog.Z, sgn, y, beta_s, lossf)
         inner += time.perf_counter() - ti
-        # any finite point goes on: the certificate over all cells decides, and "inaccurate"
-        # or "stalled" is reported when its gap does not close
-        if not (np.all(np.isfinite(Z)) and np.all(np.isfinite(lam))):
-            raise RuntimeError(f"inner solver returned status {status} (no finite point) at beta={beta:g}")
+        if not (np.all(np.isfinite(Zr)) and np.all(np.isfinite(lr))):
+            if best is None:
+                raise RuntimeError(f"inner solver returned status {status} (no finite point) at beta={beta:g}")
+            break  # a fallback that fails leaves the best point found
+        Z, yhat, lam = Zr, yr, lossf.clip_dual(lr, y)
         rows_added = ws.add_violated_rows(Z)
         obj = lossf.value(yhat, y) + beta_s * float(np.linalg.norm(Z, axis=1).sum())
-        lam = lossf.clip_dual(lam, y)
+        if not rows_added and (best is None or obj < best[0]):
+            best = (obj, list(ws.cells), list(ws.signs), Z.copy(), yhat)
         # priced even when rows were added: the relaxed point's lambda names violated cells as well,
         # and a round that adds both saves one solve
         viol = price(lam)
-        if not rows_added and obj - bound[0] <= tol * max(abs(obj), 1e-300):
+        if not rows_added and certified():
             break
         Z = ws.drop_zeros(Z)
-        if not any([ws.add(i, s, u) for i, s, u in viol]) and not rows_added:
-            if inner_solve is not solve_blocks:  # the inner solve is the limit
-                break
-            inner_solve, switched = _solve_design, True  # Clarabel's lambda prices its own blocks violated
+        if not any([ws.add(i, s, u) for i, s, u in viol]) and not rows_added and not next_solver():
+            break
+    if best is None:  # every round broke rows (MAX_ROUNDS): the last point, pruned into its cells
+        best = (None, list(ws.cells), list(ws.signs), Z, yhat)
     P = prog.D.shape[0]
     V, W = np.zeros((P, d)), np.zeros((P, d))
-    for i, s, z in zip(ws.cells, ws.signs, Z):
+    for i, s, z in zip(best[1], best[2], best[3]):
         (V if s > 0 else W)[i] += z
     fit_V, fit_W, obj, yhat = None, None, None, None
     for ptol in (ACTIVE_TOL, 0.0):  # the second only when pruning small blocks loses the certificate
@@ -620,7 +646,7 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         objective=float(obj), lower_bound=float(lb), gap=float(gap), certificate=float(cert / beta_s),
         patterns=prog.D, V=V, W=W, network=net, n_neurons=net.n_filters, solve_time=time.perf_counter() - t0,
         status=fit_status([solver_status], gap), beta=beta, activation=prog.act.name, leak=float(leak),
-        loss=lossf.name, bias=bool(bias), solver=f"working-set (cnn, {'blocks' if solver == 'blocks' else 'clarabel, then blocks' if switched else 'clarabel'})", exact_patterns=prog.exact,
+        loss=lossf.name, bias=bool(bias), solver=f"working-set (cnn, {', then '.join(used)})", exact_patterns=prog.exact,
         dual=lam_b, predictions=yhat, u_star=u,
         info={"rounds": rounds, "blocks": len(ws.cells), "n_patches": prog.K, "inner_time": inner,
               "columns": [{"solver_status": solver_status}]})
