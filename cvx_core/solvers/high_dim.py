@@ -25,6 +25,7 @@ import numpy as np
 from ..certificates.cells import cell_values, lower_bound
 from ..certificates.search import SearchResult, search_round, unseen
 from ..model import Activation, Loss
+from ..tolerances import OPTIMAL_GAP
 from .blocks import solve_design
 from .interior import polish
 from .ipm import predict
@@ -133,6 +134,16 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     tight = cold = False
     resume = ()
     rnd = 0
+
+    def polishable(best):  # a stalled point that Newton's method can finish (smooth loss, small support)
+        return best is not None and loss.name != "hinge" and 0 < len(best[1]) * Xb.shape[1] <= _POLISH_MAX
+
+    def _polished(best):
+        # the interior point stalled short of the tolerance: Newton's method on its support and
+        # tight rows (smooth losses) finishes the point, and with it the dual vector
+        out = _polish(Xb, y, D, act, loss, beta, *best[1:4])
+        return out if out is not None and out[0] < best[0] else best
+
     for rnd in range(1, max_rounds + 1):
         for key, u in entering:
             rows.enter(key, u)
@@ -172,6 +183,16 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         if not entering and not violated:
             if not blocks or (tight and cold):
                 break  # nothing left to add: the inner solve's accuracy limits the gap
+            if tight and best is not None:
+                # the continuation stalled. A cold solve of the same normal equations mostly
+                # stalls at the same level (40-50 iterations for nothing): not when the point
+                # already certifies to the reporting tolerance, nor when Newton's method finishes it
+                if best[0] <= OPTIMAL_GAP * max(abs(best[6]), 1e-300):
+                    break
+                if polishable(best):
+                    best = _polished(best)
+                    if best[0] <= tol * max(abs(best[6]), 1e-300):
+                        break
             # first the last loose solve continued to the tight tolerance; if that stalls (its
             # factorisations degrade near the optimum), one tight solve from a new initial point
             cold, tight = tight, True
@@ -180,12 +201,8 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         zn = np.linalg.norm(Z, axis=1)
         blocks = [b for b, z in zip(blocks, zn) if z > _ZERO[tight] * max(zn.max(initial=0.0), 1e-300)]
     gap, bi, bs, Z, lam, cert, obj, lb, u = best if best is not None else (np.inf, bi, bs, Z, lam, 0.0, obj, -np.inf, None)
-    if gap > tol * max(abs(obj), 1e-300) and loss.name != "hinge" and 0 < len(bi) * Xb.shape[1] <= _POLISH_MAX:
-        # the interior point stalled short of the tolerance: Newton's method on its support and
-        # tight rows (smooth losses) finishes the point, and with it the dual vector
-        polished = _polish(Xb, y, D, act, loss, beta, bi, bs, Z)
-        if polished is not None and polished[0] < gap:
-            gap, bi, bs, Z, lam, cert, obj, lb, u = polished
+    if gap > tol * max(abs(obj), 1e-300) and polishable(best):
+        gap, bi, bs, Z, lam, cert, obj, lb, u = _polished(best)
     certified = gap <= tol * max(abs(obj), 1e-300)
     status = "optimal" if certified else "max_rounds" if rnd == max_rounds else f"stalled (inner status {inner})"
     nz = np.linalg.norm(Z, axis=1) > 0
