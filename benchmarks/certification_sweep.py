@@ -27,6 +27,17 @@ Four parts (``--only`` runs some of them; the default runs all):
     with a positive margin, :mod:`reference`). These fits route to the structured interior
     point (squared) or cvxpy/Clarabel (logistic, hinge); ``fit.solver`` and each column's
     ``fallback`` note are recorded.
+``cnn``
+    Two-layer CNNs (``cvx_core.cnn.fit_convex_cnn``) on the page's built-in signals and images,
+    mostly noise-free (coincident patches: the images' background, repeated bumps) and tiny
+    (two samples, filter size 1, stride 2, filters as long as the signal), with and without
+    bias, every activation and loss, sum and mean pooling, beta 1e-3, 0.1 and 3. Patterns as
+    the page chooses them (every cell up to 10 000, else 2 000 sampled directions). When the
+    program has at most ``CNN_REF_MAX`` patterns it is solved again by
+    ``tests/reference_cnn.py`` (cvxpy + Clarabel, written from the formula, the same patterns)
+    for the OK / FALSE_OPTIMAL / LB_ABOVE / BELOW_REF labels; every fit is checked for its
+    status, its ConvNet's objective (NET_MISMATCH) and ``certify_cnn`` of that network over
+    the same patterns (CERTIFY_DISAGREE: gaps more than 1e-6 apart; CERTIFY_LB_ABOVE).
 ``cli``
     ``python -m cvx_core solve FILE --beta B [--loss L] [--activation A] [--no-bias]`` as a
     subprocess on CSV files of degenerate data (one row, two identical rows, a grid, duplicated
@@ -113,7 +124,7 @@ from reference import (  # noqa: E402
     MARGIN_TOL, RefProblem, _interior_point, _whiten, brute_patterns, ref_beta_max)
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("plane", "vector", "highd", "cli")
+PARTS = ("plane", "vector", "highd", "cnn", "cli")
 #: activation -> (a, b); leaky uses the engine's default leak 0.1
 ACTS = {"relu": (1.0, 0.0), "leaky": (1.0, 0.1), "abs": (1.0, -1.0)}
 LOSSES = ("squared", "logistic", "hinge")
@@ -586,6 +597,103 @@ def run_highd_group(ds: dict, act: str, loss: str, fractions) -> list[dict]:
     return records
 
 
+# --------------------------------------------------------------------------- part: cnn
+CNN_REF_MAX = 400  # patterns: the cvxpy reference of larger CNN programs takes minutes
+CNN_BETAS = (1e-3, 0.1, 3.0)
+QUICK_CNN_BETAS = (1e-3, 0.1)
+#: (data, n, length, noise, filter size, stride, bias)
+CNN_SHAPES = [(2, 4, 0.0, 1, 1, True), (2, 4, 0.0, 2, 1, False), (6, 6, 0.0, 2, 1, True), (6, 6, 0.0, 3, 2, True),
+              (4, 5, 0.1, 1, 1, False), (8, 8, 0.0, 2, 2, True), (12, 8, 0.0, 2, 1, True), (5, 4, 0.3, 4, 1, True)]
+CNN_MODELS = [("relu", "squared", "sum"), ("leaky", "logistic", "mean"), ("abs", "hinge", "sum"),
+              ("relu", "logistic", "sum")]
+
+
+def make_cnn_cases(seed: int, quick: bool) -> list[dict]:
+    from cvx_core.signals import IMAGES, SIGNALS
+
+    cases = []
+    for data in SIGNALS + IMAGES:
+        for n, length, noise, h, stride, bias in CNN_SHAPES[:5] if quick else CNN_SHAPES:
+            if data in IMAGES and h > 3:
+                continue
+            cases.append(dict(name=f"{data}-n{n}-L{length}-h{h}-s{stride}{'' if bias else '-nobias'}-noise{noise:g}",
+                              kind=data, data=data, n=n, length=length, noise=noise, h=h, stride=stride, bias=bias,
+                              seed=seed + 3))
+    return cases
+
+
+def run_cnn_group(case: dict, act: str, loss: str, pooling: str, betas) -> list[dict]:
+    """One (data, shape, activation, loss, pooling) of the cnn part."""
+    from reference_cnn import cnn_reference
+
+    import cvx_core
+    from cvx_core.cnn import certify_cnn, fit_convex_cnn, patch_matrix
+    from cvx_core.patterns import auto_choice
+    from cvx_core.signals import make_signals
+
+    _init_worker()
+    X, y = make_signals(case["data"], case["n"], case["length"], noise=case["noise"], seed=case["seed"])
+    a, b = ACTS[act]
+    kw = dict(filter_size=case["h"], stride=case["stride"], bias=case["bias"], activation=act, loss=loss,
+              pooling=pooling)
+    patterns = auto_choice(patch_matrix(X, case["h"], case["stride"], case["bias"]), max_exact=10_000,
+                           n_samples=2000)
+    base = dict(part="cnn", name=case["name"], kind=case["kind"], n=case["n"], d=case["h"], bias=case["bias"],
+                activation=act, loss=loss, pooling=pooling, patterns_arg=patterns, C=None, length=case["length"],
+                noise=case["noise"], stride=case["stride"], seed=case["seed"])
+    records = []
+    for beta in betas:
+        rec = dict(base, check="fit", beta=beta, frac=None, labels=[])
+        fit, err, rec["fit_time"] = _timed(fit_convex_cnn, X, y, beta, patterns=patterns, **kw)
+        if err:
+            rec.update(error=err)
+            rec["labels"].append("CRASH")
+            records.append(rec)
+            continue
+        rec.update(status=fit.status, objective=fit.objective, lower_bound=fit.lower_bound, gap=fit.gap,
+                   solver=fit.solver, n_patterns=fit.n_patterns, n_neurons=fit.n_neurons, fallback=[],
+                   solver_status=[c.get("solver_status") for c in fit.info.get("columns", [])])
+        claims = fit.status == "optimal"
+        if fit.status not in cvx_core.STATUSES or claims != (fit.gap <= OPTIMAL_GAP):
+            rec["labels"].append("STATUS_INVALID")
+        if not claims:
+            rec["labels"].append("NOT_CERTIFIED")
+        if fit.n_patterns <= CNN_REF_MAX:
+            try:
+                p = cnn_reference(X, y, fit.patterns, beta, filter_size=case["h"], stride=case["stride"],
+                                  pooling=pooling, a=a, b=b, loss=loss, bias=case["bias"])
+                rec.update(p_ref=p, p_low=p, obj_rel=(fit.objective - p) / max(abs(p), 1e-300))
+                if claims and not _above(fit.objective, p) and not _above(fit.lower_bound, p):
+                    rec["labels"].append("OK")
+                if claims and _above(fit.objective, p):
+                    rec["labels"].append("FALSE_OPTIMAL")
+                if _above(fit.lower_bound, p):
+                    rec["labels"].append("LB_ABOVE")
+                if fit.objective < p - REL * abs(p) - ABS:  # the reference gives a value, not a bracket:
+                    rec["labels"].append("REF_LOOSE")  # a fit below it (its network agrees) means cvxpy stopped short
+            except Exception as exc:  # noqa: BLE001
+                rec.update(p_ref=None, ref_error=f"{type(exc).__name__}: {exc}")
+                rec["labels"].append("REF_FAIL")
+        else:
+            rec["p_ref"] = None
+        net_obj, err, _ = _timed(fit.network.objective, X, y, beta, loss=loss)
+        if err or _rel(net_obj, fit.objective) > REL and abs(net_obj - fit.objective) > 1e-12:
+            rec["labels"].append("NET_MISMATCH")
+            rec["net_objective"] = net_obj if not err else err
+        cert, err, _ = _timed(certify_cnn, fit.network, X, y, beta, loss=loss, patterns=fit.patterns)
+        if err:
+            rec["labels"].append("CERTIFY_CRASH")
+            rec["certify_error"] = err
+        else:
+            rec.update(certify_gap=cert.gap, certify_lb=cert.lower_bound, certify_diff=abs(cert.gap - fit.gap))
+            if claims and cert.gap > OPTIMAL_GAP + REL:
+                rec["labels"].append("CERTIFY_DISAGREE")
+            if rec.get("p_ref") is not None and _above(cert.lower_bound, rec["p_ref"]):
+                rec["labels"].append("CERTIFY_LB_ABOVE")
+        records.append(rec)
+    return records
+
+
 # --------------------------------------------------------------------------- part: cli
 def make_cli_cases(seed: int) -> list[dict]:
     """Solve cases (degenerate data, a few losses / activations / betas) and malformed inputs."""
@@ -741,6 +849,11 @@ def run_cli_case(case: dict, tmpdir: str, j: int) -> list[dict]:
 def _literal(r: dict) -> str:
     if r["part"] == "cli":
         return f"dict(csv={r.get('csv')!r}, args={r.get('args')!r})"
+    if r["part"] == "cnn":  # the data are the built-in generator's: its arguments reproduce them
+        return (f"make_signals{r['kind'], r['n'], r['length'], r['noise']} seed={r['seed']}; fit_convex_cnn(X, y, "
+                f"{r['beta']!r}, filter_size={r['d']}, stride={r['stride']}, bias={r['bias']}, "
+                f"activation={r['activation']!r}, loss={r['loss']!r}, pooling={r['pooling']!r}, "
+                f"patterns={r['patterns_arg']!r})")
     extra = f", patterns={r['P']!r}, seed={r['seed']!r}" if r["part"] == "highd" else ""
     return (f"dict(X={r['X']!r}, y={r['y']!r}, activation={r['activation']!r}, loss={r['loss']!r}, "
             f"bias={r['bias']!r}, beta={r['beta']!r}{extra})")
@@ -894,6 +1007,8 @@ def _run_task(kind: str, *args):
         recs = run_group(*args, part="vector")
     elif kind == "highd":
         recs = run_highd_group(*args)
+    elif kind == "cnn":
+        recs = run_cnn_group(*args)
     else:
         recs = run_cli_case(*args)
     return kind, recs, time.perf_counter() - t0
@@ -905,7 +1020,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reps", type=int, default=1, help="data-set replicates (seeds seed, seed + 1, ...)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--only", action="append", metavar="{plane,vector,highd,cli}",
+    ap.add_argument("--only", action="append", metavar="{plane,vector,highd,cnn,cli}",
                     help="run only these parts (repeatable or a comma list; default: all)")
     ap.add_argument("--out", type=Path, help="write every record as JSON here (and the markdown summary)")
     ap.add_argument("--md", type=Path, default=None,
@@ -940,6 +1055,12 @@ def main(argv=None) -> int:
             for ds in make_datasets(s, args.quick):
                 ds = dict(ds, name=ds["name"] + suffix(s))
                 tasks += [("plane", (ds, act, loss, fr)) for act in ACTS for loss in LOSSES]
+    if "cnn" in parts:
+        betas = QUICK_CNN_BETAS if args.quick else CNN_BETAS
+        for s in seeds:
+            for case in make_cnn_cases(s, args.quick):
+                case = dict(case, name=case["name"] + suffix(s))
+                tasks += [("cnn", (case, act, loss, pool, betas)) for act, loss, pool in CNN_MODELS]
     tmp = tempfile.TemporaryDirectory(prefix="cert_sweep_cli_")
     if "cli" in parts:
         tasks += [("cli", (case, tmp.name, j)) for j, case in enumerate(make_cli_cases(args.seed))]

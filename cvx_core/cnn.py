@@ -31,6 +31,7 @@ bool patterns, ``V, W (P, h')`` convex weights, ``U (m, h')`` filters, ``alpha (
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import warnings
@@ -670,6 +671,30 @@ def _network(V, W, filter_size, stride, pooling, act, leak, bias) -> ConvNet:
 
 
 # --------------------------------------------------------------------------- certificates
+def _own_cell(Z: np.ndarray, u: np.ndarray, row_of: dict, symmetric: bool) -> int:
+    """Row of ``D`` (via ``row_of``, packed rows -> index) of a cell whose closed cone holds the
+    filter ``u``, or -1. A filter moved into its cell (pruning projects onto the cone) often
+    lies on some patch vectors' hyperplanes; its block is feasible in every cell on either
+    side of them, so the tied bits are tried both ways (all of them up to 10 ties, else all
+    on and all off)."""
+    s = Z @ u
+    tie = np.abs(s) <= 1e-9 * np.linalg.norm(Z, axis=1) * np.linalg.norm(u)
+    base = s >= 0
+    t = np.flatnonzero(tie)
+    if t.size <= 10:
+        flips = [np.array(c, dtype=bool) for c in itertools.product((True, False), repeat=t.size)]
+    else:
+        flips = [np.ones(t.size, bool), np.zeros(t.size, bool)]
+    for f in flips:
+        pat = base.copy()
+        pat[t] = f
+        pat = ~pat if symmetric and not pat[0] else pat
+        i = row_of.get(np.packbits(pat).tobytes(), -1)
+        if i >= 0:
+            return i
+    return -1
+
+
 def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0,
                 refine: bool = True) -> Certificate:
     """How far any CNN is from the global optimum: its objective, and a certified lower bound
@@ -712,10 +737,9 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
         row_of = {r.tobytes(): i for i, r in enumerate(np.packbits(D, axis=1))}
         ws = _WorkingSet(prog, arrangement_geometry(prog.Z, D, act)[0].cell_facets if exact and prog.Z.shape[1] <= 3
                          else None)
-        for j, pat in enumerate((prog.Z @ net.U.T >= 0).T):
-            pat = ~pat if act.symmetric and not pat[0] else pat
-            i = row_of.get(np.packbits(pat).tobytes(), -1)
-            if i >= 0 and net.alpha[j] != 0:  # a filter on a hyperplane of Z has no cell of its own
+        for j in np.flatnonzero(net.alpha != 0):
+            i = _own_cell(prog.Z, net.U[j], row_of, act.symmetric)
+            if i >= 0:
                 ws.add(i, 1 if net.alpha[j] > 0 else -1, net.U[j])
         for _ in range(20 if ws.cells else 0):
             A, sgn = ws.problem()
