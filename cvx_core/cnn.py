@@ -487,6 +487,101 @@ def _bound(prog: CNNProgram, lam, y, beta, loss: Loss):
     return lower_bound(loss, lam, y, cert, beta), lam, cert, u
 
 
+@dataclass
+class _Run:
+    """What :func:`_column_generation` ends with: ``best`` = (objective, cells, signs, Z, yhat)
+    of the lowest point whose imposed rows hold (objective None when none did), ``bound`` =
+    (lower bound, lambda, cert, u) the best priced, the last violators ``viol``."""
+
+    best: tuple
+    bound: tuple
+    rounds: int
+    status: str
+    inner: float
+    used: list
+    viol: list
+
+
+def _column_generation(prog: CNNProgram, y, beta_s, lossf: Loss, tol, inner_solve, ws: "_WorkingSet", index, sphere,
+                       start=()) -> _Run:
+    """The working set on ``prog`` (scaled: ``beta_s``): price every pattern at the dual vector,
+    let the most violated blocks in (with the ``start`` blocks (cell, sign, u) at first), solve
+    the program on the set, impose the cone rows its point breaks, until the best point is
+    certified against the best bound to ``tol``."""
+    d = prog.Z.shape[1]
+    n_add = max(10, 2 * prog.n) if sphere is not None else min(max(10, prog.n // 2), 60)
+
+    def price(lam):
+        """cert(lambda) over all cells and the most violated blocks. Any lambda bounds the
+        optimum: the best bound priced so far is kept for the fit."""
+        nonlocal bound
+        cert, viol, u = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add,
+                                  floor=beta_s)
+        b = (lower_bound(lossf, lam, y, cert, beta_s), lam, cert, u)
+        if bound is None or b[0] > bound[0]:
+            bound = b
+        return viol
+
+    # When Clarabel stops short of a working set's optimum (its lambda prices the set's own
+    # blocks violated, or no block is violated yet the gap is open), the next solver takes the
+    # same set: Clarabel with iterative refinement and tighter tolerances, then the block
+    # interior point.
+    names = {solve_blocks: "clarabel", _accurate: "accurate clarabel", _solve_design: "blocks"}
+    fallbacks = [] if inner_solve is _solve_design else [_accurate, _solve_design]
+    used = [names[inner_solve]]
+
+    def next_solver() -> bool:
+        nonlocal inner_solve
+        if not fallbacks:
+            return False
+        inner_solve = fallbacks.pop(0)
+        used.append(names[inner_solve])
+        return True
+
+    bound, best = None, None  # best: (objective, cells, signs, Z, yhat) of the lowest point whose rows hold
+    lam = lossf.clip_dual(lossf.dual_variable(np.zeros(prog.n), y), y)
+    viol = price(lam)
+    Z, yhat = np.zeros((0, d)), np.zeros(prog.n)
+    status, rounds, inner, rows_added = "Solved", 0, 0.0, False
+    for i, s, u in list(start) + viol:
+        ws.add(i, s, u)
+
+    def certified() -> bool:
+        return best is not None and best[0] - bound[0] <= tol * max(abs(best[0]), 1e-300)
+
+    while rounds < MAX_ROUNDS:
+        # no violated block and no row just imposed (a point that broke rows is solved again):
+        # done when certified, else the inner solve stopped short
+        if not viol and not rows_added and (rounds == 0 or certified() or not next_solver()):
+            break
+        rounds += 1
+        A, sgn = ws.problem()
+        ti = time.perf_counter()
+        Zr, yr, lr, status = inner_solve(A, prog.Z, sgn, y, beta_s, lossf)
+        inner += time.perf_counter() - ti
+        if not (np.all(np.isfinite(Zr)) and np.all(np.isfinite(lr))):
+            if best is None:
+                raise RuntimeError(f"inner solver returned status {status} (no finite point) at "
+                                   f"beta={beta_s * prog.scale:g}")
+            break  # a fallback that fails leaves the best point found
+        Z, yhat, lam = Zr, yr, lossf.clip_dual(lr, y)
+        rows_added = ws.add_violated_rows(Z)
+        obj = lossf.value(yhat, y) + beta_s * float(np.linalg.norm(Z, axis=1).sum())
+        if not rows_added and (best is None or obj < best[0]):
+            best = (obj, list(ws.cells), list(ws.signs), Z.copy(), yhat)
+        # priced even when rows were added: the relaxed point's lambda names violated cells as well,
+        # and a round that adds both saves one solve
+        viol = price(lam)
+        if not rows_added and certified():
+            break
+        Z = ws.drop_zeros(Z)
+        if not any([ws.add(i, s, u) for i, s, u in viol]) and not rows_added and not next_solver():
+            break
+    if best is None:  # every round broke rows (MAX_ROUNDS): the last point, pruned into its cells
+        best = (None, list(ws.cells), list(ws.signs), Z, yhat)
+    return _Run(best, bound, rounds, status, inner, used, viol)
+
+
 def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum",
                    activation: str = "relu", leak: float = 0.1, loss: str = "squared", bias: bool = True,
                    patterns="exact", solver: str = "auto", seed: int = 0, tol: float = GAP_TOL) -> ConvexFit:
@@ -552,75 +647,9 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     # and knows each cell's facets (the only cone rows a block needs)
     index, sphere = arrangement_geometry(prog.Z, prog.D, prog.act) if prog.exact and d <= 3 else (None, None)
     ws = _WorkingSet(prog, index.cell_facets if index is not None else None)
-    n_add = max(10, 2 * prog.n) if sphere is not None else min(max(10, prog.n // 2), 60)
 
-    def price(lam):
-        """cert(lambda) over all cells and the most violated blocks. Any lambda bounds the
-        optimum: the best bound priced so far is kept for the fit."""
-        nonlocal bound
-        cert, viol, u = violators(prog.Z, prog.D, prog.lam_rows(lam), prog.act, beta_s, index, sphere, n_add,
-                                  floor=beta_s)
-        b = (lower_bound(lossf, lam, y, cert, beta_s), lam, cert, u)
-        if bound is None or b[0] > bound[0]:
-            bound = b
-        return viol
-
-    # When Clarabel stops short of a working set's optimum (its lambda prices the set's own
-    # blocks violated, or no block is violated yet the gap is open), the next solver takes the
-    # same set: Clarabel with iterative refinement and tighter tolerances, then the block
-    # interior point.
-    names = {solve_blocks: "clarabel", _accurate: "accurate clarabel", _solve_design: "blocks"}
-    fallbacks = [] if solver == "blocks" else [_accurate, _solve_design]
-    used = [names[inner_solve]]
-
-    def next_solver() -> bool:
-        nonlocal inner_solve
-        if not fallbacks:
-            return False
-        inner_solve = fallbacks.pop(0)
-        used.append(names[inner_solve])
-        return True
-
-    bound, best = None, None  # best: (objective, cells, signs, Z, yhat) of the lowest point whose rows hold
-    lam = lossf.clip_dual(lossf.dual_variable(np.zeros(prog.n), y), y)
-    viol = price(lam)
-    Z, yhat = np.zeros((0, d)), np.zeros(prog.n)
-    status, rounds, inner, rows_added = "Solved", 0, 0.0, False
-    for i, s, u in viol:
-        ws.add(i, s, u)
-
-    def certified() -> bool:
-        return best is not None and best[0] - bound[0] <= tol * max(abs(best[0]), 1e-300)
-
-    while rounds < MAX_ROUNDS:
-        # no violated block and no row just imposed (a point that broke rows is solved again):
-        # done when certified, else the inner solve stopped short
-        if not viol and not rows_added and (rounds == 0 or certified() or not next_solver()):
-            break
-        rounds += 1
-        A, sgn = ws.problem()
-        ti = time.perf_counter()
-        Zr, yr, lr, status = inner_solve(A, prog.Z, sgn, y, beta_s, lossf)
-        inner += time.perf_counter() - ti
-        if not (np.all(np.isfinite(Zr)) and np.all(np.isfinite(lr))):
-            if best is None:
-                raise RuntimeError(f"inner solver returned status {status} (no finite point) at beta={beta:g}")
-            break  # a fallback that fails leaves the best point found
-        Z, yhat, lam = Zr, yr, lossf.clip_dual(lr, y)
-        rows_added = ws.add_violated_rows(Z)
-        obj = lossf.value(yhat, y) + beta_s * float(np.linalg.norm(Z, axis=1).sum())
-        if not rows_added and (best is None or obj < best[0]):
-            best = (obj, list(ws.cells), list(ws.signs), Z.copy(), yhat)
-        # priced even when rows were added: the relaxed point's lambda names violated cells as well,
-        # and a round that adds both saves one solve
-        viol = price(lam)
-        if not rows_added and certified():
-            break
-        Z = ws.drop_zeros(Z)
-        if not any([ws.add(i, s, u) for i, s, u in viol]) and not rows_added and not next_solver():
-            break
-    if best is None:  # every round broke rows (MAX_ROUNDS): the last point, pruned into its cells
-        best = (None, list(ws.cells), list(ws.signs), Z, yhat)
+    run = _column_generation(prog, y, beta_s, lossf, tol, inner_solve, ws, index, sphere)
+    best, bound, rounds, status, used = run.best, run.bound, run.rounds, run.status, run.used
     P = prog.D.shape[0]
     V, W = np.zeros((P, d)), np.zeros((P, d))
     for i, s, z in zip(best[1], best[2], best[3]):
@@ -642,14 +671,14 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     gap = (obj - lb) / max(abs(obj), 1e-300)
     V, W = fit_V / prog.scale, fit_W / prog.scale
     net = _network(V, W, filter_size, stride, pooling, prog.act, leak, bias)
-    solver_status = "max_rounds" if rounds >= MAX_ROUNDS and viol else status
+    solver_status = "max_rounds" if rounds >= MAX_ROUNDS and run.viol else status
     fit = ConvexFit(
         objective=float(obj), lower_bound=float(lb), gap=float(gap), certificate=float(cert / beta_s),
         patterns=prog.D, V=V, W=W, network=net, n_neurons=net.n_filters, solve_time=time.perf_counter() - t0,
         status=fit_status([solver_status], gap), beta=beta, activation=prog.act.name, leak=float(leak),
         loss=lossf.name, bias=bool(bias), solver=f"working-set (cnn, {', then '.join(used)})", exact_patterns=prog.exact,
         dual=lam_b, predictions=yhat, u_star=u,
-        info={"rounds": rounds, "blocks": len(ws.cells), "n_patches": prog.K, "inner_time": inner,
+        info={"rounds": rounds, "blocks": len(ws.cells), "n_patches": prog.K, "inner_time": run.inner,
               "columns": [{"solver_status": solver_status}]})
     if gap > 1e-4:
         warnings.warn(f"certified relative gap {gap:.2e} at beta={beta:g} (status {fit.status})",
@@ -701,11 +730,13 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
     ``g(lambda / kappa)`` on the optimum (module docstring).
 
     The network's own dual vector ``lambda = -grad L(f(X))`` gives ``certificate`` (``cert /
-    beta``) and a bound. With ``refine``, the program restricted to the network's own cells
-    (each filter's joint pattern and the sign of its output weight) is also solved and its
-    multipliers bound the optimum too: the network's own ``lambda`` is only as accurate as the
-    square root of its objective's, so an optimal network is certified to the solver's
-    accuracy this way.
+    beta``, its maximiser ``u`` a filter to add when above 1) and a bound. With ``refine`` the
+    program over the patterns is also solved, by :func:`fit_convex_cnn`'s working set started
+    from the network's own cells (each filter's cell, ties on patch hyperplanes resolved either
+    way, and the sign of its output weight), and the best bound it prices is used: the
+    network's own ``lambda`` is only as accurate as the square root of its objective's, and at
+    a kink (the hinge loss) it is one of many, so this is what certifies an optimal network to
+    the solver's accuracy and gives any other network its true gap. It costs about a fit.
 
     ``patterns``: "auto" (every pattern of the patch vectors when Cover's count allows, else
     5 000 Gaussian directions plus the network's own filters' patterns), "exact", an int or an
@@ -733,21 +764,16 @@ def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="au
     yhat = net.predict(X)
     objective = lossf.value(yhat, y) + beta * net.penalty()
     lb, lam, cert, u = _bound(prog, lossf.dual_variable(yhat, y), y, beta / c, lossf)
-    if refine and net.n_filters:
+    if refine:
+        # the program itself, by the fit's working set started from the network's own cells:
+        # its best bound is the optimum's to the solver's accuracy, whatever the network
         row_of = {r.tobytes(): i for i, r in enumerate(np.packbits(D, axis=1))}
-        ws = _WorkingSet(prog, arrangement_geometry(prog.Z, D, act)[0].cell_facets if exact and prog.Z.shape[1] <= 3
-                         else None)
-        for j in np.flatnonzero(net.alpha != 0):
-            i = _own_cell(prog.Z, net.U[j], row_of, act.symmetric)
-            if i >= 0:
-                ws.add(i, 1 if net.alpha[j] > 0 else -1, net.U[j])
-        for _ in range(20 if ws.cells else 0):
-            A, sgn = ws.problem()
-            Zs, _, lam_r, status = solve_blocks(A, prog.Z, sgn, y, beta / c, lossf)
-            if status not in ("Solved", "AlmostSolved") or not ws.add_violated_rows(Zs):
-                break
-        if ws.cells and status in ("Solved", "AlmostSolved"):
-            lb = max(lb, _bound(prog, lam_r, y, beta / c, lossf)[0])
+        index, sphere = arrangement_geometry(prog.Z, D, act) if exact and prog.Z.shape[1] <= 3 else (None, None)
+        ws = _WorkingSet(prog, index.cell_facets if index is not None else None)
+        own = [(i, 1 if net.alpha[j] > 0 else -1, net.U[j]) for j in np.flatnonzero(net.alpha != 0)
+               if (i := _own_cell(prog.Z, net.U[j], row_of, act.symmetric)) >= 0]
+        run = _column_generation(prog, y, beta / c, lossf, GAP_TOL, solve_blocks, ws, index, sphere, start=own)
+        lb = max(lb, run.bound[0])  # certificate, u and lambda stay the network's own
     gap = (objective - lb) / max(abs(objective), 1e-300)
     # the sign of the most violated block: which of +-g_i the maximiser u serves
     g = prog.Z.T @ (act.slopes(prog.Z @ u >= 0) * prog.lam_rows(lam))
