@@ -10,7 +10,8 @@ is measured inside the page: from the keydown event's timestamp to the first ani
 after the watched plotly figure holds different data (Streamlit's debounce, the websocket
 round trip, the script rerun, the transfer and plotly's redraw are all inside). Cases:
 
-- display only: the Sparsity path's selected beta (moving beta over the computed path), the
+- display only: the Sparsity path's selected beta (moving beta over the computed path; watched
+  on the path, where it is a mark, and on the fit at that beta, a new figure), the
   Arrangements' direction u (watched twice: its star over the arrangement, right under the
   sliders, and the zonotope's maximising vertex further down, a WebGL scene) and number of
   Gaussian directions N, the SGD page's learning rate of the live run (a fresh run at step 0;
@@ -132,6 +133,8 @@ def main() -> int:
     # (name, page, query, slider, figure, steps, kind)
     cases = [
         ("Sparsity path: selected beta", "path", "", "path_k", "path_fig_path", [-1] * min(r, 19), "display"),
+        # the same move watched on the fit at the selected beta (a new network, built on the server)
+        ("Sparsity path: selected beta, fit", "path", "", "path_k", "path_fig_fit", [-1] * min(r, 19), "display"),
         ("Arrangements: direction u, zonotope", "arrangements", "", "arr_theta", "arr_zonotope", [5] * r, "display"),
         ("Arrangements: direction u, arrangement", "arrangements", "", "arr_theta", "arr_weight_chart", [5] * r,
          "display"),

@@ -78,3 +78,26 @@ def chart_spec(at: AppTest, key: str) -> dict:
         if ch.proto.id.endswith(f"-{key}"):
             return _decode(json.loads(ch.proto.spec))
     raise KeyError(f"no chart with key {key!r}")
+
+
+def live_charts(at: AppTest) -> dict:
+    """Every live chart (``pages/common/export/live_chart.py``) by element key: its arguments,
+    with ``"spec"`` (the figure) decoded like :func:`chart_spec` and ``"spec_json"`` as sent (an
+    overlay instance, keyed ``<chart key>__overlay``, holds ``"overlay"``: its traces)."""
+    import json
+
+    import streamlit.testing.v1.element_tree as et
+
+    out = {}
+
+    def walk(node):
+        if isinstance(node, et.UnknownElement) and node.type == "component_instance":
+            args = json.loads(node.proto.json_args)
+            if "spec" in args:
+                args["spec_json"], args["spec"] = args["spec"], _decode(json.loads(args["spec"]))
+            out[node.proto.id.rsplit("-", 1)[-1]] = args
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out

@@ -2,7 +2,7 @@
 import pytest
 import streamlit.runtime.pages_manager as pages_manager
 from apptest_helpers import metric as _metric
-from apptest_helpers import open_page
+from apptest_helpers import live_charts, open_page
 from cvx_core.datasets import load_dataset
 from cvx_core.path import regularization_path
 from pages.common.cache import fit as cache_fit
@@ -45,6 +45,9 @@ def _app(**params):
     return open_page("pages/path.py", {k: v for k, v in p.items() if not k.startswith("path_")}, p, timeout=60)
 
 
+FIGURES = {"path_fig_path", "path_fig_fit", "path_fig_loss"}
+
+
 def _reference(**kw):
     d = load_dataset("xor", 12, 0.0, 3, 0.25)
     return d, regularization_path(d.X, d.y, n_betas=5, min_ratio=0.03, X_test=d.X_test, y_test=d.y_test, **kw)
@@ -56,7 +59,7 @@ def test_metrics_and_figures_match_the_engine(solves):
     assert _metric(at, "beta_max") == f"{ref.beta_max:.4g}"
     assert _metric(at, "Betas solved") == "5"
     assert _metric(at, "Patterns") == f"{ref.n_patterns:,}"
-    assert len(at.get("plotly_chart")) == 3  # path, fit, error
+    assert FIGURES <= set(live_charts(at))  # path, fit, error
     k = at.select_slider(key="path_k").value
     assert _metric(at, "beta") == f"{ref.betas[k]:.4g}"
     assert _metric(at, "Width") == str(ref.n_neurons[k])
@@ -92,11 +95,31 @@ def test_path_controls_and_play(solves):
     at.select_slider(key="path_ratio").set_value(0.1).run()
     assert solves == [5, 4, 4]
     assert at.query_params["path_ratio"] in ("0.1", ["0.1"])
-    assert len(at.get("plotly_chart")) == 3
+    assert FIGURES <= set(live_charts(at)) and not at.get("plotly_chart")
     at.toggle(key="path_play").set_value(True).run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 4  # the animation
+    assert len(at.get("plotly_chart")) == 1  # the animation
     assert at.query_params["path_play"] in ("1", ["1"])
+
+
+def test_selection_is_drawn_over_unchanged_path_and_error_figures(solves):
+    """Moving the selected beta sends the path and error figures unchanged (the browser keeps
+    them) and draws the selection over them; the fit is the network at the new beta."""
+    at = _app()
+    _, ref = _reference()
+    at.select_slider(key="path_k").set_value(1).run()
+    before = live_charts(at)
+    at.select_slider(key="path_k").set_value(3).run()
+    after = live_charts(at)
+    for key in ("path_fig_path", "path_fig_loss"):
+        assert after[key]["spec_json"] == before[key]["spec_json"], key
+        lines = [t for t in after[key + "__overlay"]["overlay"] if t["mode"] == "lines"]
+        assert lines and all(t["x"] == [pytest.approx(ref.betas[3])] * 2 for t in lines), key
+    dots = [t for t in after["path_fig_path__overlay"]["overlay"] if t["mode"] == "markers"]
+    assert len(dots[0]["y"]) == ref.n_neurons[3] and dots[1]["y"] == [ref.n_neurons[3]]
+    assert after["path_fig_fit"]["spec_json"] != before["path_fig_fit"]["spec_json"]
+    assert after["path_fig_fit"]["spec"]["layout"]["title"]["text"].startswith(f"beta = {ref.betas[3]:.3g}:")
+    assert solves == [5]
 
 
 def test_url_selects_beta():
@@ -114,7 +137,7 @@ def test_without_test_split_says_how_to_get_validation():
 def test_bad_labels_show_an_error_and_keep_running():
     at = _app(dataset="regression1d", loss="logistic")
     assert any("Cannot compute the path" in e.value for e in at.error)
-    assert not at.get("plotly_chart")
+    assert not at.get("plotly_chart") and not FIGURES & set(live_charts(at))
 
 
 def test_solver_failure_is_a_warning(monkeypatch):

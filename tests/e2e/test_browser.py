@@ -266,6 +266,14 @@ def test_path(page, browser, app_url):
     assert m1["beta_max"] == m0["beta_max"] and m1["Path time"] == m0["Path time"], "nothing re-solved"
     figs1 = {c: H.figure_signature(pg, c) for c in figs0}
     assert all(figs1[c] != figs0[c] for c in figs0), "every figure marks the selected beta"
+    # the selection is drawn over the path (an SVG layer) at the selected beta on its log axis
+    at = pg.evaluate(H.js("""(s) => { const g = GD(s), t = JSON.parse(g.__liveOverlay)[0];
+      const line = g.parentNode.querySelector('#overlay polyline'); if (!line) return null;
+      const xa = g._fullLayout.xaxis;
+      return [t.x[0], parseFloat(line.getAttribute('points').split(',')[0]) - (xa._offset + xa.c2p(t.x[0]))]; }"""),
+                     H.chart_sel("path_fig_path"))
+    assert at is not None, "no selection drawn over the path"
+    assert at[0] == pytest.approx(float(m1["beta"]), rel=1e-3) and abs(at[1]) < 2, at
 
     # Next: one step on to a smaller beta
     _button(pg, "path_next").click()

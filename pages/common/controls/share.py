@@ -7,11 +7,16 @@ from .. import lecture
 from ..url import share_link
 from .shared import HIDEABLE
 
+#: Session key of the box's open state (pages.common.controls.fragment reads it).
+OPEN_KEY = "share_open"
+
 
 def share_box() -> None:
     """Draw the box. Call after the page ran (app.py does), so the links include the page's own controls."""
     ss = st.session_state
-    with st.sidebar.expander("Share and present", expanded=False):
+    # Opening the box reruns the app, so its links are fresh (display-only controls rerun only
+    # their fragment while it is closed).
+    with st.sidebar.expander("Share and present", expanded=False, key=OPEN_KEY, on_change="rerun"):
         st.toggle("Lecture mode", key=lecture.KEY,
                   help="Hides explanatory text and the controls chosen below; larger fonts and markers.")
         st.multiselect("Hide in lecture mode", HIDEABLE, key=lecture.HIDE_KEY)

@@ -64,6 +64,16 @@ def decision_figure(X, y, predict=None, *, X_test=None, y_test=None, title: str 
     return fig
 
 
+def overlay_vline(x: float, y0: float, y1: float, *, yaxis: str = "y", color: str = GREEN, width: float = 2,
+                  dash: str = "solid") -> dict:
+    """A vertical line at ``x`` from ``y0`` to ``y1`` as a live chart's overlay trace (a dict).
+
+    Give the data's extent on that axis: the line then spans the panel without changing its
+    autorange where the overlay is added to the figure (downloads)."""
+    return dict(type="scatter", x=[x, x], y=[y0, y1], mode="lines", yaxis=yaxis, showlegend=False,
+                line=dict(color=color, width=width, dash=dash))
+
+
 def regression_figure(x, y, predict=None, *, x_test=None, y_test=None, title: str = "",
                       extra_curves: dict | None = None) -> go.Figure:
     """1-D regression data with the fitted function(s) on a fine grid."""

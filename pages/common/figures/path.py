@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from cvx_core.path import PathResult
 
 from ..palette import BLACK, BLACK_SCALE, BLUE, DIVERGING, GREEN, GREY, ORANGE, PURPLE, VERMILLION
-from .base import BOX, decision_figure, grid, regression_figure, scatter_traces
+from .base import BOX, decision_figure, grid, overlay_vline, regression_figure, scatter_traces
 
 SIGN_STYLE = {1: dict(color=VERMILLION, dash="solid"), -1: dict(color=BLUE, dash="dash")}
 
@@ -49,11 +49,13 @@ def _joined(xs_list, ys_list, texts):
     return x, y, t
 
 
-def path_figure(path: PathResult, selected: int | None = None) -> go.Figure:
+def path_figure(path: PathResult, selected: int | None = None, selection_legend: bool = False) -> go.Figure:
     """Top: active neurons against beta. Bottom: one curve per neuron (group norm against beta).
 
     Dashed grey lines mark the betas where the active set changes (hover lists who enters and
     leaves); the green line is the selected beta. The panels share one x axis.
+    ``selection_legend``: the legend entry of the selection drawn over the figure by a live
+    chart (:func:`path_selection_traces`) when ``selected`` is None.
     """
     b = path.betas
     traces = [go.Scatter(
@@ -98,12 +100,49 @@ def path_figure(path: PathResult, selected: int | None = None) -> go.Figure:
         traces.append(go.Scatter(x=[b[k]], y=[path.n_neurons[k]], mode="markers", showlegend=False, yaxis="y2",
                                  marker=dict(color=GREEN, size=9, line=dict(color=BLACK, width=1)),
                                  hovertemplate="selected beta=%{x:.4g}<br>active neurons: %{y}<extra></extra>"))
+    elif selection_legend:
+        traces.append(_legend_only("selected beta"))
     return go.Figure(data=traces, layout=dict(
         title="Group norm of each neuron", hovermode="closest", height=520,  # short: the figure is half-width
         xaxis=dict(title="beta, decreasing (log scale)", anchor="y", **_beta_axis(b)),
         yaxis=dict(domain=[0, 0.72], title="group norm ||v_i|| or ||w_i||", rangemode="tozero"),
         yaxis2=dict(domain=[0.78, 1], title="active", rangemode="tozero", anchor="x"),
         shapes=shapes, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.15)))
+
+
+def _legend_only(name: str) -> go.Scatter:
+    return go.Scatter(x=[None], y=[None], mode="lines+markers", name=name, line=dict(color=GREEN, width=2),
+                      marker=dict(color=GREEN, size=7))
+
+
+def path_selection_traces(path: PathResult, k: int) -> list[dict]:
+    """The selected beta ``betas[k]`` on :func:`path_figure` as trace dicts (a live chart's
+    overlay, drawn without redrawing the path): the green line on both panels, a dot on
+    each active neuron's curve and on the count."""
+    b, k = path.betas, int(k)
+    norms = path.neuron_norms()
+    act = norms[k][norms[k] > 0]
+    dot = dict(color=GREEN, size=7)
+    top = float(norms.max()) if norms.size else 0.0
+    return [overlay_vline(float(b[k]), 0.0, top), overlay_vline(float(b[k]), 0.0, float(path.n_neurons.max()), yaxis="y2"),
+            dict(type="scatter", x=[float(b[k])] * len(act), y=act.tolist(), mode="markers", marker=dot,
+                 showlegend=False),
+            dict(type="scatter", x=[float(b[k])], y=[float(path.n_neurons[k])], mode="markers", yaxis="y2",
+                 marker=dict(dot, size=9), showlegend=False)]
+
+
+def loss_selection_traces(path: PathResult, k: int) -> list[dict]:
+    """The selected beta's green line on :func:`loss_figure` (a live chart's overlay)."""
+    x = float(path.betas[int(k)])
+    losses = [path.train_loss]  # and the test loss's error bars, when there is a test split
+    if path.test_loss is not None:
+        losses += [path.test_loss - path.test_loss_se, path.test_loss + path.test_loss_se]
+    losses = np.concatenate(losses)
+    out = [overlay_vline(x, float(np.nanmin(losses)), float(np.nanmax(losses)))]
+    if path.train_accuracy is not None:
+        accs = [v for v in (path.train_accuracy, path.test_accuracy) if v is not None]
+        out.append(overlay_vline(x, float(np.nanmin(accs)), float(np.nanmax(accs)), yaxis="y2"))
+    return out
 
 
 def loss_figure(path: PathResult, selected: int | None = None) -> go.Figure:
