@@ -3,7 +3,7 @@ import re
 
 import numpy as np
 import pytest
-from apptest_helpers import metric, open_page
+from apptest_helpers import live_charts, metric, open_page
 from cvx_core import add_bias, cover_count, enumerate_patterns, sample_patterns
 from cvx_core.datasets import load_dataset
 
@@ -69,6 +69,19 @@ def test_every_control(at):
     m = re.search(r"Patterns used: ([\d, ]+);", _captions(at))
     assert m and all(int(v) <= len(E) for v in m.group(1).split(", "))
     assert not at.exception and not at.error
+
+
+def test_n_is_drawn_over_unchanged_coverage_and_ratio_figures():
+    at = _open()
+    before = live_charts(at)
+    at.select_slider(key="arr_N").set_value(256).run()
+    after = live_charts(at)
+    for key in ("arr_coverage", "arr_ratio_chart"):
+        assert after[key]["spec_json"] == before[key]["spec_json"], key  # the browser keeps the figure
+        (line,) = after[key + "__overlay"]["overlay"]
+        assert line["x"] == [256, 256] and before[key + "__overlay"]["overlay"][0]["x"] == [64, 64], key
+    P = _num(_metric(at, "Patterns (engine)"))
+    assert after["arr_coverage__overlay"]["overlay"][0]["y"] == [0, P]
 
 
 def test_no_bias_and_url_state():

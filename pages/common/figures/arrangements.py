@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ..palette import (ANCHOR, BLACK, BLUE, BLUES, EDGE, EDGE_FAINT, EDGE_LIGHT, GREEN, GREY, GREYS,
                        MISSED as MISSED_GREY, ORANGE, PURPLE, rgba)
-from .base import scatter_traces
+from .base import overlay_vline, scatter_traces
 
 #: Above this many cells in a figure the fills are dropped: lines + one marker trace.
 MAX_FILLED_CELLS = 3000
@@ -514,6 +514,12 @@ def coverage_figure(Ns, found, n_exact: int, *, current_N: int | None = None) ->
     layout["annotations"] = [dict(text=f"exact count P = {n_exact:,}", xref="paper", yref="y", x=1, y=n_exact,
                                   xanchor="right", yanchor="top", showarrow=False)]
     return go.Figure(data=traces, layout=layout)
+
+
+def n_marker_traces(current_N: int, y_lo: float, y_hi: float) -> list[dict]:
+    """The current N of the coverage and ratio figures as a live chart's overlay (``y_lo`` to
+    ``y_hi``: the data's extent), so moving N redraws neither figure."""
+    return [overlay_vline(float(current_N), float(y_lo), float(y_hi), color=GREY, width=1, dash="dot")]
 
 
 def ratio_figure(Ns, ratio, kappa, lower, *, current_N: int | None = None) -> go.Figure:
