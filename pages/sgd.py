@@ -9,11 +9,13 @@ from pages.common.cache.fit import fit_for
 from pages.common.cache.keys import fingerprint
 from pages.common.controls import sgd as ctl
 from pages.common.controls import stop
+from pages.common.controls.fragment import page_fragment
 from pages.common.controls.routing import through_app
 from pages.common.data.registry import data_for
 from pages.common.export.chart import cached, chart
-from pages.common.figures.sgd import (certificate_figure, final_gaps_table, gap_meaning, objective_curves_figure,
-                                      pattern_figure, run_label, sensitivity_figure, side_by_side_figure)
+from pages.common.figures.sgd import (certificate_figure, final_gaps_table, gap_meaning, live_run_traces,
+                                      objective_curves_figure, pattern_figure, run_label, sensitivity_figure,
+                                      side_by_side_figure)
 from pages.common.real_data_section import KEY as RD_KEY, render_real_data_section
 
 through_app()  # a fresh server may run this file alone (legacy pages/ mode)
@@ -25,160 +27,166 @@ lecture.note(
     "gradient methods in numpy (the result depends on learning rate, initialisation and luck) and the convex "
     "program (the certified global optimum, no tuning)."
 )
-ctl.settings_panel()
+@page_fragment
+def sgd_views() -> None:
+    """Everything below the title: the page's own controls rerun this fragment, not the sidebar."""
+    ctl.settings_panel()
 
-data = data_for(c)
-X, y = data.X, data.y
-with st.spinner("Solving the convex program over all activation patterns (cached) ..."):
-    fit = errors.attempt(lambda: fit_for(c, data), doing="fitting", bad="No convex optimum for these settings",
-                         hint="SGD runs are shown without the convex optimum.")
-p_star = fit.objective if fit is not None else None
-s = ctl.setup_for(c)
-steps = int(ss["sgd_steps"])
-tol = ctl.tol()
-h = errors.attempt(lambda: ctl.live(s, X, y), doing="training", bad="Cannot train")
-if h is None:
-    st.stop()
+    data = data_for(c)
+    X, y = data.X, data.y
+    with st.spinner("Solving the convex program over all activation patterns (cached) ..."):
+        fit = errors.attempt(lambda: fit_for(c, data), doing="fitting", bad="No convex optimum for these settings",
+                             hint="SGD runs are shown without the convex optimum.")
+    p_star = fit.objective if fit is not None else None
+    s = ctl.setup_for(c)
+    steps = int(ss["sgd_steps"])
+    tol = ctl.tol()
+    h = errors.attempt(lambda: ctl.live(s, X, y), doing="training", bad="Cannot train")
+    if h is None:
+        st.stop()
 
-st.subheader("Live run")
-b = st.container(horizontal=True, gap="small")  # buttons as wide as their labels (columns truncate them at 1024 px)
-b.button("Play", key="sgd_play", on_click=ctl.set_playing, args=(True,), icon=":material/play_arrow:",
-         disabled=ctl.finished(h, steps))
-b.button("Pause", key="sgd_pause", on_click=ctl.set_playing, args=(False,), icon=":material/pause:")
-b.button(f"Step +{ctl.chunk(steps)}", key="sgd_step", on_click=ctl.step, args=(s, X, y, ctl.chunk(steps), steps),
-         icon=":material/skip_next:", help=f"train {ctl.chunk(steps)} more steps")
-b.button("Reset", key="sgd_reset", on_click=ctl.reset, icon=":material/replay:", help="same initialisation")
-b.button("New seed", key="sgd_newseed", on_click=ctl.new_seed, icon=":material/casino:")
-
-
-def _fingerprint(h) -> str:
-    """Content hash of a run (its weights and objective trace) for figure-cache keys."""
-    return fingerprint(h.network.U, h.network.alpha, h.objective)
+    st.subheader("Live run")
+    b = st.container(horizontal=True, gap="small")  # buttons as wide as their labels (columns truncate them at 1024 px)
+    b.button("Play", key="sgd_play", on_click=ctl.set_playing, args=(True,), icon=":material/play_arrow:",
+             disabled=ctl.finished(h, steps))
+    b.button("Pause", key="sgd_pause", on_click=ctl.set_playing, args=(False,), icon=":material/pause:")
+    b.button(f"Step +{ctl.chunk(steps)}", key="sgd_step", on_click=ctl.step, args=(s, X, y, ctl.chunk(steps), steps),
+             icon=":material/skip_next:", help=f"train {ctl.chunk(steps)} more steps")
+    b.button("Reset", key="sgd_reset", on_click=ctl.reset, icon=":material/replay:", help="same initialisation")
+    b.button("New seed", key="sgd_newseed", on_click=ctl.new_seed, icon=":material/casino:")
 
 
-@st.fragment(run_every=0.4 if ss.get(ctl.PLAYING) else None)
-def live_view():
-    if ctl.tick(s, X, y, steps):
-        st.rerun(scope="app")  # finished or stopped: refresh the whole page (stationary view)
-    hl = ctl.live(s, X, y)
-    if ss.get(ctl.ERROR):
-        errors.bad_input(ss[ctl.ERROR])
-    st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {'at most ' if tol else ''}{steps}"
-                + (" (playing)" if ss.get(ctl.PLAYING) else "") + (" (stationary)" if tol and hl.stationary else ""))
-    m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
-    m[0].metric("SGD objective", f"{hl.final_objective:.5g}", help="F at the current weights (same function as the engine's)")
-    m[1].metric("Convex p*", f"{p_star:.5g}" if p_star else "n/a",
-                help=f"certified convex optimum {p_star:.10g} (gap {fit.gap:.1e})" if fit else None)
-    m[2].metric("Gap to p*", f"{(hl.final_objective - p_star) / p_star:.3g}" if p_star else "n/a",
-                help="(SGD objective - certified convex optimum) / convex optimum")
-    m[3].metric("Stationarity", f"{hl.stationarity:.1e}",
-                help=f"smallest subgradient of F (any slope at a kink); the gradient itself is {hl.grad_norm[-1]:.1e}")
-    m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
-    m[5].metric("Convex solve", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
-    st.markdown(f"**Live run, what the gap means:** {gap_meaning(hl, p_star, float(ss['sgd_tol']))}" if hl.n_steps else
-                "**Live run:** at its initialisation; press Play.")
-    nets = {f"{ctl.SHORT[s.optimizer]}, step {hl.n_steps}": hl.network.predict}  # short: two titles share the row
+    def _fingerprint(h) -> str:
+        """Content hash of a run (its weights and objective trace) for figure-cache keys."""
+        return fingerprint(h.network.U, h.network.alpha, h.objective)
+
+
+    @st.fragment(run_every=0.4 if ss.get(ctl.PLAYING) else None)
+    def live_view():
+        if ctl.tick(s, X, y, steps):
+            st.rerun(scope="app")  # finished or stopped: refresh the whole page (stationary view)
+        hl = ctl.live(s, X, y)
+        if ss.get(ctl.ERROR):
+            errors.bad_input(ss[ctl.ERROR])
+        st.progress(min(hl.n_steps / steps, 1.0), text=f"step {hl.n_steps} of {'at most ' if tol else ''}{steps}"
+                    + (" (playing)" if ss.get(ctl.PLAYING) else "") + (" (stationary)" if tol and hl.stationary else ""))
+        m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
+        m[0].metric("SGD objective", f"{hl.final_objective:.5g}", help="F at the current weights (same function as the engine's)")
+        m[1].metric("Convex p*", f"{p_star:.5g}" if p_star else "n/a",
+                    help=f"certified convex optimum {p_star:.10g} (gap {fit.gap:.1e})" if fit else None)
+        m[2].metric("Gap to p*", f"{(hl.final_objective - p_star) / p_star:.3g}" if p_star else "n/a",
+                    help="(SGD objective - certified convex optimum) / convex optimum")
+        m[3].metric("Stationarity", f"{hl.stationarity:.1e}",
+                    help=f"smallest subgradient of F (any slope at a kink); the gradient itself is {hl.grad_norm[-1]:.1e}")
+        m[4].metric("SGD wall time", f"{hl.wall_time:.2f} s", help="training time of this run so far")
+        m[5].metric("Convex solve", f"{fit.solve_time:.2f} s" if fit else "n/a", help="all patterns, certified (cached)")
+        st.markdown(f"**Live run, what the gap means:** {gap_meaning(hl, p_star, float(ss['sgd_tol']))}" if hl.n_steps else
+                    "**Live run:** at its initialisation; press Play.")
+        nets = {f"{ctl.SHORT[s.optimizer]}, step {hl.n_steps}": hl.network.predict}  # short: two titles share the row
+        if fit is not None:
+            nets["Convex optimum"] = fit.network.predict
+        live_key = ("sgd_live", c, astuple(s), _fingerprint(hl))  # what the figure shows
+        chart(cached(live_key, lambda: side_by_side_figure(
+            X, y, nets, regression=data.task == "regression", X_test=data.X_test, y_test=data.y_test)),
+            key="sgd_fig_live", filename="sgd_vs_convex", live=True)
+        lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "
+                        "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
+                        "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
+
+
+    live_view()
+
+    st.subheader("Several runs: learning rate x seed")
+    lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
+    seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
+    runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds), tol)
+    runs = stop.run_or_offer("sgd_runs", runs_key, "The comparison", lambda: cs.runs(s, steps, lrs, seeds, data, tol))
+    live_run = ctl.live(s, X, y)  # after the live view: its state at the end of this run
+    if runs is not None:
+        # the live run is drawn over the runs' cached curves (a live chart overlay): a new live run redraws no curve
+        chart(cached(runs_key + ("curves",), lambda: objective_curves_figure(runs, p_star, live_legend=True)),
+              key="sgd_fig_curves", filename="sgd_objectives", live=True, overlay=live_run_traces(live_run))
+        lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, "
+                        "dash = seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no "
+                        "run can cross. Hover for the exact gap.")
+        table = final_gaps_table(runs, p_star, float(ss["sgd_tol"]))
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
+    d = st.columns(3)
+    if runs is not None:
+        d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_runs.csv", "text/csv", key="sgd_dl_csv")
+    d[1].download_button("Live network (JSON)", live_run.network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
     if fit is not None:
-        nets["Convex optimum"] = fit.network.predict
-    live_key = ("sgd_live", c, astuple(s), _fingerprint(hl))  # what the figure shows
-    chart(cached(live_key, lambda: side_by_side_figure(
-        X, y, nets, regression=data.task == "regression", X_test=data.X_test, y_test=data.y_test)),
-        key="sgd_fig_live", filename="sgd_vs_convex")
-    lecture.explain("How to read this: left the network trained by the gradient method at the current step, right the convex "
-                    "optimum; one colour scale for both (orange f > 0, blue f < 0, black line f = 0; 1-D data: both curves). "
-                    "Play trains in chunks so the page stays responsive; Pause stops between chunks.")
+        d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
+    if runs is not None:
+        chart(cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
+              key="sgd_fig_grid", filename="sgd_sensitivity")
+        lecture.explain(f"How to read this: final objective of each (learning rate, seed) at the end of its run "
+                        f"({'once stationary, ' if tol else ''}at most {steps} steps), with its gap to p*; right, the convex "
+                        f"optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together in "
+                        f"{runs[0].wall_time:.2f} s (one batched numpy tensor).")
+
+    st.subheader("Stationary-point view")
+    labels = {"live": "live run"} | {str(i): run_label(r) for i, r in enumerate(runs or [])}
+    if ss["sgd_run"] not in labels:
+        ss["sgd_run"] = "live"
+    r = st.columns([2, 1])
+    r[0].selectbox("Run to analyse", list(labels), key="sgd_run", format_func=labels.get)
+    r[1].select_slider("Kink tolerance", ctl.KINK_OPTIONS, key="sgd_kink", format_func=lambda v: f"{v:g}",
+                       help="a point is on a kink of neuron j when |x~'u_j| <= tol ||x~|| ||u_j|| (or its pattern bit kept flipping late in the run)")
+    run = live_run if ss["sgd_run"] == "live" else runs[int(ss["sgd_run"])]
+    with st.spinner("Analysing the run: the convex program over its own patterns and its certificate (cached) ..."):
+        a = errors.attempt(lambda: cs.analysis_for(run, X, y, ss["sgd_kink"]), doing="analysing the run",
+                           bad="Cannot analyse the run")
+    if a is None:
+        st.stop()
+    m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
+    m[0].metric("Run objective", f"{a.objective:.5g}")
+    m[1].metric("Restricted optimum", f"{a.restricted_objective:.5g}",
+                help=f"convex program over the run's own {a.n_patterns} patterns ({a.n_live} live neurons)")
+    m[2].metric("Rel. difference", f"{a.restricted_gap:.1e}", help="equal (0) when the run is at a stationary point")
+    m[3].metric("Gradient norm", f"{a.grad_norm:.1e}")
+    m[4].metric("Points on a kink", a.n_kink_points, help="only Clarke-stationary there")
+    m[5].metric("cert / beta", f"{a.certificate.certificate:.4f}", help="<= 1: globally optimal (if stationary); > 1: u* is a neuron to add")
+    left, right = st.columns(2)
+    with left:
+        if a.curve is None:
+            st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
+        else:
+            chart(cached(("sgd_cert", c, _fingerprint(run), ss["sgd_kink"]),
+                                       lambda: certificate_figure(a.curve, a.certificate.certificate)),
+                         key="sgd_fig_cert", filename="sgd_certificate")
+            lecture.explain("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
+                            "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
+                            "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
+    with right:
+        names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
+        pats = a.patterns[a.neuron_patterns[a.live]]
+        chart(cached(("sgd_patterns", c, _fingerprint(run), ss["sgd_kink"]),
+                                   lambda: pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live])),
+                     key="sgd_fig_pat", filename="sgd_patterns")
+        lecture.explain("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
+                        "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
+    key = (ss["sgd_run"], run.n_steps, astuple(s))
+    st.button("Insert the violating neuron", key="sgd_insert", on_click=ctl.insert_one, args=(key,), icon=":material/add_circle:",
+              disabled=a.certificate.certificate <= 1 + 1e-6 or a.n_live == 0)
+    with st.spinner("Inserting the violating neuron and re-solving (cached) ..."):
+        chain = ctl.insertions(key, a, run, X, y)
+    for i, ins in enumerate(chain, 1):
+        if not ins.added:
+            st.success(f"Insertion {i}: cert/beta = {ins.certificate_before.certificate:.6f} <= 1, nothing left to insert.")
+            break
+        st.write(f"Insertion {i}: added u*'s pattern ({ins.patterns.shape[0]} patterns); restricted optimum "
+                 f"{ins.before.objective:.6g} -> {ins.after.objective:.6g} (drop {ins.drop:.4g}, {ins.relative_drop:.2%}); "
+                 f"cert/beta {ins.certificate_before.certificate:.4f} -> {ins.certificate_after.certificate:.4f}; "
+                 f"solve {ins.after.solve_time:.2f} s" + (f"; p* = {p_star:.6g}" if p_star else ""))
+
+    # Lazy: the study's table and figure are built only while the expander is open (they cost every
+    # rerun of this page otherwise); a shared link that names a study data set opens it.
+    with st.expander("Real data (precomputed study)", expanded=RD_KEY in st.query_params, key="sgd_rd_open",
+                     on_change="rerun") as rd:
+        if rd.open:
+            render_real_data_section()
 
 
-live_view()
-
-st.subheader("Several runs: learning rate x seed")
-lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
-seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
-runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds), tol)
-runs = stop.run_or_offer("sgd_runs", runs_key, "The comparison", lambda: cs.runs(s, steps, lrs, seeds, data, tol))
-live_run = ctl.live(s, X, y)  # after the live view: its state at the end of this run
-if runs is not None:
-    chart(cached(runs_key + ("curves", _fingerprint(live_run)),
-                 lambda: objective_curves_figure(runs, p_star, highlight=live_run)),
-          key="sgd_fig_curves", filename="sgd_objectives")
-    lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, "
-                    "dash = seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no "
-                    "run can cross. Hover for the exact gap.")
-    table = final_gaps_table(runs, p_star, float(ss["sgd_tol"]))
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"gap to p* (relative)": st.column_config.NumberColumn(format="percent")})
-d = st.columns(3)
-if runs is not None:
-    d[0].download_button("Final objectives (CSV)", table.to_csv(index=False), "sgd_runs.csv", "text/csv", key="sgd_dl_csv")
-d[1].download_button("Live network (JSON)", live_run.network.to_json(), "sgd_network.json", "application/json", key="sgd_dl_net")
-if fit is not None:
-    d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
-if runs is not None:
-    chart(cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
-          key="sgd_fig_grid", filename="sgd_sensitivity")
-    lecture.explain(f"How to read this: final objective of each (learning rate, seed) at the end of its run "
-                    f"({'once stationary, ' if tol else ''}at most {steps} steps), with its gap to p*; right, the convex "
-                    f"optimum (one number, no tuning) and its solve time. The {len(runs)} runs trained together in "
-                    f"{runs[0].wall_time:.2f} s (one batched numpy tensor).")
-
-st.subheader("Stationary-point view")
-labels = {"live": "live run"} | {str(i): run_label(r) for i, r in enumerate(runs or [])}
-if ss["sgd_run"] not in labels:
-    ss["sgd_run"] = "live"
-r = st.columns([2, 1])
-r[0].selectbox("Run to analyse", list(labels), key="sgd_run", format_func=labels.get)
-r[1].select_slider("Kink tolerance", ctl.KINK_OPTIONS, key="sgd_kink", format_func=lambda v: f"{v:g}",
-                   help="a point is on a kink of neuron j when |x~'u_j| <= tol ||x~|| ||u_j|| (or its pattern bit kept flipping late in the run)")
-run = live_run if ss["sgd_run"] == "live" else runs[int(ss["sgd_run"])]
-with st.spinner("Analysing the run: the convex program over its own patterns and its certificate (cached) ..."):
-    a = errors.attempt(lambda: cs.analysis_for(run, X, y, ss["sgd_kink"]), doing="analysing the run",
-                       bad="Cannot analyse the run")
-if a is None:
-    st.stop()
-m = st.columns(3) + st.columns(3)  # two rows: six metrics in one row are unreadable at 1024 px
-m[0].metric("Run objective", f"{a.objective:.5g}")
-m[1].metric("Restricted optimum", f"{a.restricted_objective:.5g}",
-            help=f"convex program over the run's own {a.n_patterns} patterns ({a.n_live} live neurons)")
-m[2].metric("Rel. difference", f"{a.restricted_gap:.1e}", help="equal (0) when the run is at a stationary point")
-m[3].metric("Gradient norm", f"{a.grad_norm:.1e}")
-m[4].metric("Points on a kink", a.n_kink_points, help="only Clarke-stationary there")
-m[5].metric("cert / beta", f"{a.certificate.certificate:.4f}", help="<= 1: globally optimal (if stationary); > 1: u* is a neuron to add")
-left, right = st.columns(2)
-with left:
-    if a.curve is None:
-        st.info("The certificate curve is drawn for d' <= 3 (2-D data, or 1-D data with bias).")
-    else:
-        chart(cached(("sgd_cert", c, _fingerprint(run), ss["sgd_kink"]),
-                                   lambda: certificate_figure(a.curve, a.certificate.certificate)),
-                     key="sgd_fig_cert", filename="sgd_certificate")
-        lecture.explain("How to read this: c(u) = lambda' sigma(X~u) over unit directions u (lambda = -grad of the loss). "
-                        "Global optimality needs |c(u)| <= beta everywhere (green band / the +-1 contours); at a stationary point "
-                        "every live neuron (dot) sits on the band edge. The star is u*, the most violated direction.")
-with right:
-    names = [f"neuron {j} ({'+' if run.network.alpha[j] > 0 else '-'})" for j in a.live.nonzero()[0]]
-    pats = a.patterns[a.neuron_patterns[a.live]]
-    chart(cached(("sgd_patterns", c, _fingerprint(run), ss["sgd_kink"]),
-                               lambda: pattern_figure(pats, names, a.kinks[:, a.live], a.margins[:, a.live])),
-                 key="sgd_fig_pat", filename="sgd_patterns")
-    lecture.explain("How to read this: one row per live neuron (sign of alpha in brackets), one column per point; green = the "
-                    "neuron is active (x~'u >= 0). These patterns define the restricted convex program. Crosses: points on a kink.")
-key = (ss["sgd_run"], run.n_steps, astuple(s))
-st.button("Insert the violating neuron", key="sgd_insert", on_click=ctl.insert_one, args=(key,), icon=":material/add_circle:",
-          disabled=a.certificate.certificate <= 1 + 1e-6 or a.n_live == 0)
-with st.spinner("Inserting the violating neuron and re-solving (cached) ..."):
-    chain = ctl.insertions(key, a, run, X, y)
-for i, ins in enumerate(chain, 1):
-    if not ins.added:
-        st.success(f"Insertion {i}: cert/beta = {ins.certificate_before.certificate:.6f} <= 1, nothing left to insert.")
-        break
-    st.write(f"Insertion {i}: added u*'s pattern ({ins.patterns.shape[0]} patterns); restricted optimum "
-             f"{ins.before.objective:.6g} -> {ins.after.objective:.6g} (drop {ins.drop:.4g}, {ins.relative_drop:.2%}); "
-             f"cert/beta {ins.certificate_before.certificate:.4f} -> {ins.certificate_after.certificate:.4f}; "
-             f"solve {ins.after.solve_time:.2f} s" + (f"; p* = {p_star:.6g}" if p_star else ""))
-
-# Lazy: the study's table and figure are built only while the expander is open (they cost every
-# rerun of this page otherwise); a shared link that names a study data set opens it.
-with st.expander("Real data (precomputed study)", expanded=RD_KEY in st.query_params, key="sgd_rd_open",
-                 on_change="rerun") as rd:
-    if rd.open:
-        render_real_data_section()
+sgd_views()

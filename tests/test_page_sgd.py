@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import cvx_core
 from apptest_helpers import metric as _metric
-from apptest_helpers import chart_spec, open_page
+from apptest_helpers import live_charts, open_page
 from cvx_core.datasets import load_dataset
 from cvx_core.sgd import train_runs, train_sgd
 from cvx_core.stationary import analyse_stationary, insert_violating_neuron
@@ -168,17 +168,19 @@ def test_figures_and_metrics_carry_the_engines_numbers(params):
     h0 = train_sgd(X, y, BETA, steps=0, bias=bias, **_kw())
     assert _metric(at, "Convex p*") == f"{fit.objective:.5g}"
     assert _metric(at, "SGD objective") == f"{h0.final_objective:.5g}"
-    curves = chart_spec(at, "sgd_fig_curves")
+    charts = live_charts(at)
+    curves = charts["sgd_fig_curves"]["spec"]
     by_name = {t["name"]: t for t in curves["data"]}
     for h in runs:  # each run's curve: its objective trace, first and last step included
         t = by_name[run_label(h)]
         assert t["x"][0] == 0 and t["x"][-1] == len(h.objective) - 1
         np.testing.assert_allclose(t["y"], h.objective[np.asarray(t["x"], dtype=int)], rtol=1e-12)
-    live = by_name["live run: " + run_label(h0)]
+    (live,) = charts["sgd_fig_curves__overlay"]["overlay"]  # drawn over the runs' curves
     np.testing.assert_allclose(live["y"], h0.objective, rtol=1e-12)
+    assert live["text"][-1] == "live run: " + run_label(h0) and "live run" in by_name
     (p_line,) = [s for s in curves["layout"]["shapes"] if s["type"] == "line"]
     assert p_line["y0"] == pytest.approx(fit.objective, rel=1e-9)  # the dashed p* floor
-    side = chart_spec(at, "sgd_fig_live")
+    side = charts["sgd_fig_live"]["spec"]
     (cvx,) = [t for t in side["data"] if t.get("name") == "Convex optimum"]
     if name == "regression1d":  # the fitted curves themselves
         np.testing.assert_allclose(cvx["y"], fit.network.predict(np.asarray(cvx["x"])[:, None]).ravel(), rtol=1e-9)

@@ -320,8 +320,8 @@ def test_sgd(page, browser, app_url):
     curves0 = H.figure_signature(pg, "sgd_fig_curves")
     H.press_slider(pg, "sgd_lr", 1)
     H.wait_changed(pg, lambda: H.figure_signature(pg, "sgd_fig_curves"), curves0, what="the curves after lr")
-    names = [t["name"] for t in H.figure_traces(pg, "sgd_fig_curves")]
-    assert "live run: lr=0.03, seed=0" in names, names
+    overlay = pg.evaluate(H.js("(s) => { return JSON.parse(GD(s).__liveOverlay); }"), H.chart_sel("sgd_fig_curves"))
+    assert overlay[0]["text"][-1] == "live run: lr=0.03, seed=0", overlay  # drawn over the runs' curves
     state = H.metrics(pg)
     _no_problems(pg, "SGD vs convex after sliders")
 

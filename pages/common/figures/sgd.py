@@ -83,19 +83,29 @@ def side_by_side_figure(X, y, predicts: dict[str, Callable], *, regression: bool
     return _layout(fig, "")
 
 
+def _subsampled(F: np.ndarray, max_points: int) -> np.ndarray:
+    """At most about ``max_points`` step indices of a trace, its first and last included."""
+    step = max(1, len(F) // max_points)
+    return np.unique(np.r_[np.arange(0, len(F), step), len(F) - 1])
+
+
 def objective_curves_figure(runs: Sequence[TrainingHistory], p_star: float | None = None, *,
-                            highlight: TrainingHistory | None = None, max_points: int = 600) -> go.Figure:
+                            highlight: TrainingHistory | None = None, max_points: int = 600,
+                            live_legend: bool = False) -> go.Figure:
     """Objective F against iteration for several runs, log scale, with ``p*`` dashed.
 
     Runs are coloured by learning rate and dashed by seed; ``highlight`` is drawn thick.
+    ``live_legend``: the legend entry of a live run drawn over the figure by a live chart
+    (:func:`live_run_traces`) instead of ``highlight``.
     """
     fig = go.Figure()
     lrs = sorted({h.lr for h in runs})
     seeds = sorted({h.seed for h in runs})
+    if live_legend:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="live run", line=dict(color=BLACK, width=4)))
     for h in list(runs) + ([highlight] if highlight is not None else []):
         F = h.objective
-        step = max(1, len(F) // max_points)
-        idx = np.unique(np.r_[np.arange(0, len(F), step), len(F) - 1])
+        idx = _subsampled(F, max_points)
         is_live = h is highlight
         gap = (F[idx] - p_star) / abs(p_star) if p_star else np.full(idx.size, np.nan)
         name = ("live run: " if is_live else "") + run_label(h) + (" (diverged)" if h.diverged else "")
@@ -112,6 +122,16 @@ def objective_curves_figure(runs: Sequence[TrainingHistory], p_star: float | Non
                            text=f"convex optimum p* = {p_star:.6g}", showarrow=False, font=dict(color=GREEN))
     return _layout(fig, "Objective against iteration", xaxis=dict(title="step"),
                    yaxis=dict(title="objective F (log scale)", type="log", tickformat=",.2~r"))  # full values, not "2", "5"
+
+
+def live_run_traces(h: TrainingHistory, max_points: int = 600) -> list[dict]:
+    """The live run's objective curve on :func:`objective_curves_figure` (``live_legend=True``)
+    as a live chart's overlay: a new live run redraws no other curve. Labelled at its last step."""
+    idx = _subsampled(h.objective, max_points)
+    x, y = idx.tolist(), h.objective[idx].tolist()
+    text = [""] * (len(x) - 1) + [f"live run: {run_label(h)}"]
+    return [dict(type="scatter", x=x, y=y, mode="lines+markers+text" if len(x) == 1 else "lines+text", text=text,
+                 line=dict(color=BLACK, width=4), marker=dict(color=BLACK, size=8), showlegend=False)]
 
 
 #: A stationary run within this relative gap of p* counts as having found the global optimum.
