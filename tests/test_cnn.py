@@ -90,6 +90,7 @@ def test_clarabel_stopping_short_hands_the_working_set_to_the_next_solver(monkey
     ("bars_crosses", 2, 4, 1, False, "relu", "squared", "sum", 3.0),
     ("edge", 12, 8, 1, True, "relu", "logistic", "sum", 1e-3),
     ("bump", 8, 8, 2, True, "leaky", "logistic", "mean", 1e-3),
+    ("bars_crosses", 6, 6, 1, True, "abs", "hinge", "sum", 1e-3),  # pruning lost it: the final accurate solve
 ])
 def test_noise_free_data_is_certified(data, n, length, stride, bias, activation, loss, pooling, beta):
     """No noise: many patches coincide (images' background) and patterns repeat. Each of these
