@@ -5,6 +5,7 @@ import streamlit as st
 from pages.common import errors, lecture
 from pages.common.cache import cnn as cc
 from pages.common.controls import cnn as ctl
+from pages.common.controls.fragment import page_fragment
 from pages.common.controls.routing import through_app
 from pages.common.export.chart import cached, chart
 from pages.common.figures import cnn as fc
@@ -65,7 +66,11 @@ with right:
     st.download_button("Network (JSON)", net.to_json(), file_name="convnet.json", mime="application/json",
                        icon=":material/download:", help="cvx_core.cnn.ConvNet.from_json reads it back")
 
-if net.n_filters:
+
+
+@page_fragment
+def cnn_switched_on() -> None:
+    """The filter j control and its chart: choosing a filter reruns only this part."""
     st.subheader("Which patches switch each filter on")
     ss["cnn_filter"] = min(ss["cnn_filter"], net.n_filters - 1)
     st.number_input(f"Filter j (0..{net.n_filters - 1}, by |alpha| as above)", 0, net.n_filters - 1, key="cnn_filter")
@@ -75,6 +80,10 @@ if net.n_filters:
           filename="cnn_switched_on")
     lecture.explain("How to read this: a green square is a patch x~_k of sample i with x~_k'u_j >= 0; the filter's "
                     "joint pattern is all of these bits at once, one cell of the arrangement below.")
+
+
+if net.n_filters:
+    cnn_switched_on()
 
 st.subheader("Filter space: every patch vector a line")
 if dim in (2, 3):

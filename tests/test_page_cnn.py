@@ -74,6 +74,20 @@ def test_metrics_and_figures_match_the_engine():
     assert len(at.get("download_button")) == 1
 
 
+def test_choosing_a_filter_shows_its_switches_and_the_url_keeps_it():
+    at = _app(cnn_log_beta="-2")
+    X, y = make_signals("bump", 6, 6, noise=0.1, seed=0)
+    net = fit_convex_cnn(X, y, 0.01, filter_size=2).network
+    assert net.n_filters >= 2
+    at.number_input(key="cnn_filter").set_value(1)
+    at.run()
+    assert not at.exception
+    second = np.argsort(-np.abs(net.alpha))[1]
+    on = chart_spec(at, "cnn_on_fig")["data"][0]["z"]
+    np.testing.assert_array_equal(np.asarray(on) > 0.5, net.switched_on(X)[:, :, second])
+    assert at.query_params["cnn_filter"] in ("1", ["1"])
+
+
 def test_beta_slider_resolves_and_the_url_follows():
     at = _app()
     before = metric(at, "Convex optimum p*")
