@@ -13,6 +13,7 @@ import numpy as np
 
 from .cnn import CNN_OPTIMIZERS, ConvNet, check_int, check_signals, check_targets, patches, pool_factor
 from .model import Activation, Loss, make_activation, make_loss
+from .gradients import loss_values
 from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
 from .validation import check_beta, positive_float
 
@@ -56,13 +57,7 @@ class _Pass:
         Hd = p * np.einsum("rnkm->rnm", pre.reshape(R, n, self.K, m))  # (R, n, m)
         yhat = (Hd @ A[:, :, None])[:, :, 0]
         g = -lossf.dual_variable(yhat, y)
-        if lossf.name == "squared":
-            L = 0.5 * np.sum((yhat - y) ** 2, axis=1)
-        elif lossf.name == "logistic":
-            L = np.sum(np.logaddexp(0.0, -y * yhat), axis=1)
-        else:
-            L = np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=1)
-        F = L + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
+        F = loss_values(lossf, yhat, y) + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
         grad = beta * theta
         grad[:, :, -1] += (g[:, None, :] @ Hd)[:, 0, :]
         W = (p * g)[:, :, None] * A[:, None, :]  # (R, n, m): dF/d sigma(pre), shared by a sample's patches

@@ -6,13 +6,7 @@ section 2), summed over samples (not averaged):
     F(U, alpha) = L( sigma(Xb U') alpha, y ) + (beta / 2) (||U||_F^2 + ||alpha||^2),
 
 with ``Xb = [X, 1]`` when ``bias`` (the bias is the last coordinate of each hidden weight and is
-regularised like the others). Its gradient, with ``Z = Xb U'`` (n, m), ``lambda = -grad L``:
-
-    grad_alpha = sigma(Z)' (-lambda) + beta alpha,
-    grad_U     = ((-lambda) alpha' * sigma'(Z))' Xb + beta U,
-
-where ``sigma'(z) = a`` for ``z >= 0`` and ``b`` otherwise (the ``>= 0`` convention of docs/math.md,
-so at a kink this is one element of the Clarke subdifferential).
+regularised like the others). Its gradient and stationarity are :mod:`cvx_core.gradients`'.
 
 Optimisers (the step size ``lr`` multiplies the gradient of F itself):
 
@@ -28,17 +22,9 @@ Step sizes: ``lr`` is constant, or with ``lr_halflife = H`` halves every H steps
 (data points on a neuron's hyperplane), where a fixed step hops across instead of settling;
 a decaying step lets the iterates settle.
 
-Stationarity. At a kink the gradient above (the ``>= 0`` convention) is one element of the
-Clarke subdifferential and need not vanish even at the global optimum. :func:`stationarity`
-measures the smallest element instead: every pair (point k, neuron j) with
-``|x~_k' u_j| <= kink_tol ||x~_k|| ||u_j||`` may take any slope in ``[b, a]``, and
-
-    stationarity = min ||(grad_U, grad_alpha)||  over those slopes
-
-(one box-constrained least squares per neuron; ``grad_alpha`` does not depend on the slopes
-since ``sigma`` is continuous). It is at most the gradient norm, and 0 at a Clarke-stationary
-point whose kinks lie within ``kink_tol``. With ``tol``, training stops each run once its
-stationarity, polled every ``report_every`` steps, is at most ``tol`` (``stationary_at``).
+Stationarity (:func:`cvx_core.gradients.stationarity`): with ``tol``, training stops each run
+once its stationarity, polled every ``report_every`` steps, is at most ``tol``
+(``stationary_at``).
 
 Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/d')``, ``alpha_j ~ init_scale N(0, 1/m)``.
 
@@ -57,15 +43,20 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import lsq_linear
 
-from .model import Activation, Loss, TwoLayerNet, add_bias, make_activation, make_loss
+from .gradients import (  # noqa: F401 - objective_and_gradient, gradient_norm, stationarity: public here too
+    KINK_TOL,
+    RunObjective,
+    check_scalar_target,
+    gradient_norm,
+    objective_and_gradient,
+    stationarity,
+    weights_stationarity,
+)
+from .model import TwoLayerNet, add_bias, make_activation, make_loss
 from .validation import check_beta, check_Xy, positive_float
 
 OPTIMIZERS = ("gd", "sgd", "adam")
-#: Relative distance to a neuron's hyperplane within which :func:`stationarity` lets a point
-#: take any slope (the iterates of a decaying step settle to about this distance).
-KINK_TOL = 1e-3
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 #: A run has diverged when its objective is not finite or exceeds this factor times
 #: max(1, initial objective).
@@ -161,123 +152,7 @@ class TrainingHistory:
         return self.last_flip > max(self.n_steps - int(window), 0)
 
 
-# --------------------------------------------------------------------------- objective
-def _loss_values(lossf: Loss, yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per-run loss of predictions (R, n): the same formulas as :meth:`Loss.value`."""
-    if lossf.name == "squared":
-        return 0.5 * np.sum((yhat - y) ** 2, axis=-1)
-    if lossf.name == "logistic":
-        return np.sum(np.logaddexp(0.0, -y * yhat), axis=-1)
-    return np.sum(np.maximum(0.0, 1.0 - y * yhat), axis=-1)
-
-
-class _Workspace:
-    """Objective and gradient of R runs at once, with reusable (R, n, m) buffers.
-
-    Reusing the buffers matters: fresh temporaries of a few hundred kB each step go through
-    mmap/munmap in glibc, which costs more than the arithmetic.
-    """
-
-    def __init__(self, beta: float, act: Activation, lossf: Loss):
-        self.beta, self.act, self.lossf = beta, act, lossf
-        self._buf: dict = {}
-
-    def _buffers(self, shape):
-        if shape not in self._buf:
-            self._buf[shape] = (np.empty(shape), np.empty(shape, dtype=bool), np.empty(shape), np.empty(shape))
-        return self._buf[shape]
-
-    def __call__(self, Xb, y, U, A, scale=1.0):
-        """``Xb`` (n, d') shared or (R, n, d') per run, ``U`` (R, m, d'), ``A`` (R, m); the loss
-        term is multiplied by ``scale`` (n / |batch| for a mini-batch). Returns (F (R,), gU, gA)."""
-        act, beta = self.act, self.beta
-        R, m, _ = U.shape
-        Z, pos, S, G = self._buffers((R, Xb.shape[-2], m))
-        np.matmul(Xb, U.transpose(0, 2, 1), out=Z)
-        np.greater_equal(Z, 0.0, out=pos)
-        self.last_pos = pos
-        np.multiply(pos, act.a - act.b, out=S)  # slopes sigma'(Z) (the >= 0 convention)
-        S += act.b
-        np.multiply(Z, S, out=Z)  # Z now holds sigma(Z)
-        yhat = (Z @ A[:, :, None])[:, :, 0]
-        g = -self.lossf.dual_variable(yhat, y) * scale  # dL/dyhat, (R, n)
-        F = scale * _loss_values(self.lossf, yhat, y) + 0.5 * beta * (np.sum(U**2, axis=(1, 2)) + np.sum(A**2, axis=1))
-        gA = (g[:, None, :] @ Z)[:, 0, :] + beta * A
-        np.multiply(S, g[:, :, None], out=G)
-        G *= A[:, None, :]
-        gU = G.transpose(0, 2, 1) @ Xb + beta * U
-        return F, gU, gA
-
-
-def _forward_backward(Xb, y, beta, act: Activation, lossf: Loss, U, A, scale=1.0):
-    return _Workspace(beta, act, lossf)(Xb, y, U, A, scale)
-
-
-def objective_and_gradient(net: TwoLayerNet, X, y, beta: float, loss: str = "squared"):
-    """``F(U, alpha)`` of the module docstring and its gradient at the network's weights.
-
-    Returns
-    -------
-    objective : float
-    grad_U : ndarray of shape (m, d')
-    grad_alpha : ndarray of shape (m,)
-    """
-    lossf = make_loss(loss)
-    X, y = check_Xy(X, y, lossf.name)
-    _check_scalar_target(y)
-    Xb = add_bias(X, net.bias)
-    F, gU, gA = _forward_backward(Xb, y, float(beta), net.sigma, lossf, net.U[None], net.alpha[None])
-    return float(F[0]), gU[0], gA[0]
-
-
-def gradient_norm(net: TwoLayerNet, X, y, beta: float, loss: str = "squared") -> float:
-    """Norm of the full gradient ``sqrt(||grad_U||^2 + ||grad_alpha||^2)``."""
-    _, gU, gA = objective_and_gradient(net, X, y, beta, loss)
-    return float(np.sqrt(np.sum(gU**2) + np.sum(gA**2)))
-
-
-def stationarity(net: TwoLayerNet, X, y, beta: float, loss: str = "squared", kink_tol: float = KINK_TOL) -> float:
-    """Norm of the smallest subgradient of F at the network (module docstring, "Stationarity").
-
-    Points within ``kink_tol`` (relative) of a neuron's hyperplane may take any slope in
-    ``[b, a]``. At most :func:`gradient_norm`; near 0 at a Clarke-stationary point, the global
-    optimum included, where the gradient itself need not be small.
-    """
-    lossf = make_loss(loss)
-    X, y = check_Xy(X, y, lossf.name)
-    _check_scalar_target(y)
-    return _stationarity(add_bias(X, net.bias), y, float(beta), net.sigma, lossf, net.U, net.alpha, float(kink_tol))
-
-
-def _stationarity(Xb, y, beta, act: Activation, lossf: Loss, U, A, kink_tol) -> float:
-    Z = Xb @ U.T
-    S = np.where(Z >= 0, act.a, act.b)
-    yhat = (Z * S) @ A
-    g = -lossf.dual_variable(yhat, y)  # dL/dyhat
-    gA = (Z * S).T @ g + beta * A
-    scale = np.linalg.norm(Xb, axis=1)[:, None] * np.linalg.norm(U, axis=1)[None, :]
-    kink = np.abs(Z) <= kink_tol * scale
-    S0 = np.where(kink, act.b, S)  # kinks start at slope b; the least squares adds t (a - b), t in [0, 1]
-    GU = ((g[:, None] * S0) * A[None, :]).T @ Xb + beta * U
-    total = float(gA @ gA)
-    for j in range(U.shape[0]):
-        k = np.flatnonzero(kink[:, j])
-        if k.size and A[j] != 0 and act.a != act.b:
-            M = ((act.a - act.b) * A[j] * g[k])[None, :] * Xb[k].T  # (d', |k|)
-            t = lsq_linear(M, -GU[j], bounds=(0.0, 1.0)).x
-            r = GU[j] + M @ t
-        else:
-            r = GU[j]
-        total += float(r @ r)
-    return float(np.sqrt(total))
-
-
 # --------------------------------------------------------------------------- validation
-def _check_scalar_target(y: np.ndarray) -> None:
-    if y.ndim != 1:
-        raise ValueError(f"expected a target vector y of shape (n,) for nonconvex training, got shape {y.shape}")
-
-
 def _positive_int(name: str, v, lo: int = 1) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
         raise ValueError(f"expected {name} as an integer >= {lo}, got {v!r}")
@@ -347,7 +222,7 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
     lr = np.asarray(lrs, dtype=float)
     obj = np.full((R, T + 1), np.nan)
     gnorm = np.full((R, T + 1), np.nan)
-    fb = _Workspace(beta, act, lossf)
+    fb = RunObjective(beta, act, lossf)
     F, gU, gA = fb(Xb, y, U, A)
     obj[:, 0] = F
     prev = fb.last_pos.copy()
@@ -416,7 +291,7 @@ def _run(Xb, y, beta, act, lossf, U, A, lrs, optimizer, B, T, seeds, t0, moments
         if s % report_every == 0 or s == T:
             if tol is not None:
                 for r in np.flatnonzero(alive):
-                    if _stationarity(Xb, y, beta, act, lossf, U[r], A[r], KINK_TOL) <= tol:
+                    if weights_stationarity(Xb, y, beta, act, lossf, U[r], A[r], KINK_TOL) <= tol:
                         stationary_at[r] = t
                         alive[r] = False
                 if not np.any(alive):
@@ -435,7 +310,7 @@ def _prepare(X, y, beta, loss, activation, leak):
     lossf = make_loss(loss)
     act = make_activation(activation, leak)
     X, y = check_Xy(X, y, lossf.name)
-    _check_scalar_target(y)
+    check_scalar_target(y)
     return X, y, check_beta(beta), lossf, act
 
 
@@ -516,7 +391,7 @@ def train_runs(X, y, beta, *, seeds=(0,), lrs=(0.01,), width: int = 50, activati
             wall_time=wall, beta=beta, optimizer=optimizer, lr=lr, batch_size=B, init_scale=float(init_scale),
             seed=seed, loss=lossf.name, moments=tuple(mm[r] for mm in moments), stopped=stopped,
             diverged_at=int(div[r]), stationary_at=int(stat[r]), lr_halflife=lr_halflife, n_batched=len(pairs),
-            last_flip=flips[r], stationarity=_stationarity(Xb, y, beta, act, lossf, U[r], A[r], KINK_TOL)))
+            last_flip=flips[r], stationarity=weights_stationarity(Xb, y, beta, act, lossf, U[r], A[r], KINK_TOL)))
     return out
 
 
@@ -616,4 +491,4 @@ def _continue(h: TrainingHistory, X, y, T, callback, should_stop, report_every, 
         network=TwoLayerNet(U[0], A[0], net.activation, net.leak, net.bias), wall_time=h.wall_time + wall,
         moments=tuple(mm[0] for mm in moments), stopped=stopped, last_flip=flips[0],
         stationary_at=int(stat[0]) if stat[0] >= 0 else h.stationary_at,
-        stationarity=_stationarity(Xb, y, h.beta, net.sigma, make_loss(h.loss), U[0], A[0], KINK_TOL))
+        stationarity=weights_stationarity(Xb, y, h.beta, net.sigma, make_loss(h.loss), U[0], A[0], KINK_TOL))

@@ -39,7 +39,7 @@ from .certification import Certificate, certify
 from .convex import ConvexFit, fit_convex
 from .model import TwoLayerNet, add_bias, make_loss
 from .patterns import MAX_EXACT_PATTERNS, auto_patterns
-from .sgd import objective_and_gradient
+from .gradients import objective_and_gradient
 from .validation import check_beta, check_Xy
 
 #: Neurons with ||u_j|| |alpha_j| <= LIVE_TOL * max_j ||u_j|| |alpha_j| count as dead.

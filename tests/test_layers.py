@@ -25,7 +25,7 @@ LAYERS = [
      "solvers.pricing", "solvers.working_set", "solvers.interior", "solvers.reference",
      "solvers.blocks", "solvers.high_dim"},
     {"convex", "certification"},
-    {"path", "sgd", "cnn", "cnn_training"},
+    {"path", "gradients", "sgd", "cnn", "cnn_training"},
     {"stationary", "estimators"},
     {"cli", "__main__", ""},
 ]
