@@ -32,11 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Loss
+from .ipm import (STALL, STEP, TAU, NewtonSystem, soc_apply, soc_inv_prod, soc_inverse_square,
+                  soc_max_step, soc_scaling)
+
 _BACKTRACK = 6  # halvings of a smooth loss's step at most
 # steps are damped only this far from the optimum: near it Newton's full steps converge fast
 _DAMP_ABOVE = 1e-2
-from .ipm import (STALL, STEP, TAU, NewtonSystem, soc_apply, soc_inv_prod, soc_inverse_square,
-                  soc_max_step, soc_scaling)
 
 
 @dataclass
