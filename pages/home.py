@@ -79,7 +79,11 @@ if f is not None:
 if not lecture.active():
     with st.expander("Own data: upload a CSV", icon=":material/upload_file:", expanded=c.source != "" and st.session_state.get("src") == "upload"):
         upload.upload_panel(data)
-    with st.expander("Export: figure, model, data, Python snippet", icon=":material/download:"):
-        panels.export_panel(c, data, f, st.session_state.get("home_samples", 0) or "exact")
+    # Lazy: the model JSON, the CSV files and the snippet are made only while the box is open (they
+    # cost every rerun of a re-solve otherwise); opening it reruns the page.
+    with st.expander("Export: figure, model, data, Python snippet", icon=":material/download:", key="home_export_open",
+                     on_change="rerun") as box:
+        if box.open:
+            panels.export_panel(c, data, f, st.session_state.get("home_samples", 0) or "exact")
     with st.expander("Certify a network trained elsewhere (JSON weights)", icon=":material/verified:"):
         panels.certify_panel(c, data)

@@ -39,6 +39,9 @@ def test_home_shows_metrics_exports_presets_and_a_snippet():
     assert float(_metric(at, "Certified gap")) <= 1e-6
     assert int(_metric(at, "Active neurons")) == f.n_neurons
     assert _metric(at, "Status") == f.status == "optimal"
+    assert not [b for b in at.download_button if "JSON" in b.label]  # closed export box: nothing made (lazy)
+    at.session_state["home_export_open"] = True
+    rerun(at)
     assert [b.label for b in at.download_button if "JSON" in b.label or "CSV" in b.label]
     assert any("cvx_core.fit_convex" in c.value for c in at.code)
     assert len([p for p in at.get("page_link")]) >= 3

@@ -155,9 +155,10 @@ def sync_url() -> None:
             st.query_params[key] = s
 
 
-def share_link(base_url: str | None = None, **extra) -> str:
-    """The link that reproduces the current view (``extra`` overrides parameters)."""
-    params = {**url_state(), **extra}
+def share_link(base_url: str | None = None, state: dict | None = None, **extra) -> str:
+    """The link that reproduces the current view (``extra`` overrides parameters; ``state``: a
+    :func:`url_state` already read, for several links of one view)."""
+    params = {**(url_state() if state is None else state), **extra}
     params = {k: url_value(v) for k, v in params.items() if url_value(v) != ""}
     if base_url is None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import lecture
-from ..url import share_link
+from ..url import share_link, url_state
 from .shared import HIDEABLE
 
 #: Session key of the box's open state (pages.common.controls.fragment reads it).
@@ -24,12 +24,13 @@ def share_box() -> None:
         st.toggle("Server-rendered PNG/SVG buttons under each figure", key="srvexp",
                   help="Exact renders by kaleido + Chromium on the server (a few seconds each). Off by default: "
                        "every download button costs each rerun time when many people use one server.")
+        state = url_state()  # read once for the three links
         st.caption("Link to this exact view (copy with the icon on the right):")
-        st.code(share_link(), language=None, wrap_lines=True)
+        st.code(share_link(state=state), language=None, wrap_lines=True)
         st.caption("Lecture link (no explanatory text, large type):")
-        st.code(share_link(lecture=True), language=None, wrap_lines=True)
+        st.code(share_link(state=state, lecture=True), language=None, wrap_lines=True)
         st.caption("Embed link (for an iframe in slides or a web page; no streamlit chrome):")
-        st.code(share_link(lecture=True, embed="true"), language=None, wrap_lines=True)
+        st.code(share_link(state=state, lecture=True, embed="true"), language=None, wrap_lines=True)
         if ss.get("src") == "upload":
             st.warning(f"Uploaded data is not stored in the link: it records only the file name "
                        f"({ss.get('file')}) and its SHA-256 prefix ({ss.get('sha')}); whoever opens it "
