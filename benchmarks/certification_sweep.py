@@ -368,6 +368,18 @@ def _cell_margins(Xb: np.ndarray, D: np.ndarray) -> list[float]:
     return out
 
 
+def _reference_labels(rec: dict, fit, claims: bool) -> None:
+    """OK, FALSE_OPTIMAL and LB_ABOVE against the reference's upper end ``rec["p_ref"]``."""
+    p = rec["p_ref"]
+    rec["obj_rel"] = (fit.objective - p) / max(abs(p), 1e-300)
+    if claims and not _above(fit.objective, p) and not _above(fit.lower_bound, p):
+        rec["labels"].append("OK")
+    if claims and _above(fit.objective, p):
+        rec["labels"].append("FALSE_OPTIMAL")
+    if _above(fit.lower_bound, p):
+        rec["labels"].append("LB_ABOVE")
+
+
 def _check_fit(rec: dict, fit, X, Y, beta, loss, sym, Xb, cert_kw) -> None:
     """The labels shared by all parts, given ``rec["p_ref"]`` / ``rec["p_low"]`` (or None)."""
     import cvx_core
@@ -380,14 +392,8 @@ def _check_fit(rec: dict, fit, X, Y, beta, loss, sym, Xb, cert_kw) -> None:
     if fit.status not in cvx_core.STATUSES or claims != (fit.gap <= OPTIMAL_GAP):
         rec["labels"].append("STATUS_INVALID")
     if rec.get("p_ref") is not None:
-        p, lo = rec["p_ref"], rec["p_low"]
-        rec["obj_rel"] = (fit.objective - p) / max(abs(p), 1e-300)
-        if claims and not _above(fit.objective, p) and not _above(fit.lower_bound, p):
-            rec["labels"].append("OK")
-        if claims and _above(fit.objective, p):
-            rec["labels"].append("FALSE_OPTIMAL")
-        if _above(fit.lower_bound, p):
-            rec["labels"].append("LB_ABOVE")
+        _reference_labels(rec, fit, claims)
+        lo = rec["p_low"]
         if fit.objective < lo - REL * abs(lo) - ABS:
             rec["labels"].append("BELOW_REF")
     if not claims:
@@ -662,13 +668,8 @@ def run_cnn_group(case: dict, act: str, loss: str, pooling: str, betas) -> list[
             try:
                 p = cnn_reference(X, y, fit.patterns, beta, filter_size=case["h"], stride=case["stride"],
                                   pooling=pooling, a=a, b=b, loss=loss, bias=case["bias"])
-                rec.update(p_ref=p, p_low=p, obj_rel=(fit.objective - p) / max(abs(p), 1e-300))
-                if claims and not _above(fit.objective, p) and not _above(fit.lower_bound, p):
-                    rec["labels"].append("OK")
-                if claims and _above(fit.objective, p):
-                    rec["labels"].append("FALSE_OPTIMAL")
-                if _above(fit.lower_bound, p):
-                    rec["labels"].append("LB_ABOVE")
+                rec.update(p_ref=p, p_low=p)
+                _reference_labels(rec, fit, claims)
                 if fit.objective < p - REL * abs(p) - ABS:  # the reference gives a value, not a bracket:
                     rec["labels"].append("REF_LOOSE")  # a fit below it (its network agrees) means cvxpy stopped short
             except Exception as exc:  # noqa: BLE001
