@@ -19,7 +19,8 @@ default sizes, then for ``--duration`` seconds moves that page's main slider to 
 waits for the script run to finish, thinks for ``--think`` seconds and moves it again. Users
 are spread over the four pages (Overview: log10 beta, a re-solve per new value and a cache hit
 afterwards; Arrangements: Gaussian directions N; Sparsity path: selected beta; SGD vs convex:
-learning rate of the live run).
+learning rate of the live run). A move is sent as a browser sends it: a slider drawn inside a
+fragment (``pages/common/controls/fragment.py``) reruns that fragment only.
 
 Measured per move: the time from sending the new widget value to the page's main figure
 arriving (``figure``) and to the end of the script run (``run``). Reported: percentiles per
@@ -86,7 +87,8 @@ class Run:
     metrics: dict = field(default_factory=dict)
     markdown: list = field(default_factory=list)
     sliders: dict = field(default_factory=dict)  # key -> Slider proto
-    figures: dict = field(default_factory=dict)  # key -> spec (json string)
+    figures: dict = field(default_factory=dict)  # key -> spec (json string); an overlay instance: its traces
+    fragments: dict = field(default_factory=dict)  # slider key -> id of the fragment that drew it ("" none)
 
 
 def _key_of(widget_id: str) -> str:
@@ -120,12 +122,16 @@ class Session:
         if self.ws is not None:
             await self.ws.close()
 
-    async def rerun(self, widgets: list, timeout: float, figure: str | None = None) -> Run:
+    async def rerun(self, widgets: list, timeout: float, figure: str | None = None, fragment: str = "") -> Run:
+        """Send a rerun with ``widgets``' states; ``fragment``: the id of the fragment the changed
+        widget is in (a browser then reruns that fragment only)."""
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string = self.query
         cs.page_script_hash = self.page_hash
         cs.page_name = self.page
+        if fragment:
+            cs.fragment_id = fragment
         for w in widgets:
             cs.widget_states.widgets.append(w)
         t0 = time.perf_counter()
@@ -159,11 +165,13 @@ class Session:
                     run.markdown.append(el.markdown.body)
                 elif ek == "slider":
                     run.sliders[_key_of(el.slider.id)] = el.slider
+                    run.fragments[_key_of(el.slider.id)] = fm.delta.fragment_id
                 elif ek in ("plotly_chart", "component_instance"):
                     # st.plotly_chart, or a live chart (pages/common/export/live_chart.py: the spec is an argument)
                     key = _key_of(getattr(el, ek).id)
+                    args = {} if ek == "plotly_chart" else json.loads(el.component_instance.json_args)
                     run.figures[key] = (el.plotly_chart.spec if ek == "plotly_chart"
-                                        else json.loads(el.component_instance.json_args).get("spec", ""))
+                                        else args.get("spec") or json.dumps(args.get("overlay", [])))
                     if key == figure and run.t_figure is None:
                         run.t_figure = time.perf_counter() - t0
             elif kind == "script_finished":
@@ -171,8 +179,9 @@ class Session:
                 if status == "FINISHED_EARLY_FOR_RERUN":
                     continue  # the script called st.rerun(): wait for the run that follows
                 run.t_run = time.perf_counter() - t0
-                run.ok = status == "FINISHED_SUCCESSFULLY" and not run.errors
-                if status != "FINISHED_SUCCESSFULLY":
+                done = status in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
+                run.ok = done and not run.errors
+                if not done:
                     run.errors.append(f"script finished: {status}")
                 return run
 
@@ -209,8 +218,8 @@ def check_own_state(sc: Scenario, value, options: list, run: Run) -> list[str]:
         if beta is None or f"{float(beta):.3g}" != f"{float(value):.3g}":
             bad.append(f"beta metric {beta} for the selected {value}")
     elif sc.key == "sgd_lr":
-        if f"live run: lr={float(value):g}," not in run.figures.get(sc.figure, ""):
-            bad.append(f"live run lr={value} not in the curves figure")
+        if f"live run: lr={float(value):g}," not in run.figures.get(sc.figure + "__overlay", ""):
+            bad.append(f"live run lr={value} not drawn over the curves figure")
     return bad
 
 
@@ -232,7 +241,7 @@ async def user(i: int, name: str, url: str, query: str, duration: float, think: 
         first = await s.open(timeout)
         stats.first_load.append(first.t_run)
         stats.errors += first.errors
-        slider = first.sliders.get(sc.key)
+        slider, fragment = first.sliders.get(sc.key), first.fragments.get(sc.key, "")
         if slider is None:
             stats.errors.append(f"user {i}: no slider {sc.key} on {name}")
             return
@@ -244,7 +253,7 @@ async def user(i: int, name: str, url: str, query: str, duration: float, think: 
         while time.perf_counter() < t_end:
             k += 1
             value = values[k % len(values)]
-            run = await s.rerun([_widget(sc, slider, value)], timeout, figure=sc.figure)
+            run = await s.rerun([_widget(sc, slider, value)], timeout, figure=sc.figure, fragment=fragment)
             if run.errors:
                 stats.errors += [f"user {i} ({name}) {sc.key}={value}: {e}" for e in run.errors]
             if run.ok:
@@ -254,7 +263,7 @@ async def user(i: int, name: str, url: str, query: str, duration: float, think: 
                 else:
                     stats.errors.append(f"user {i} ({name}): run finished without the figure {sc.figure}")
                 stats.violations += [f"user {i} ({name}): {v}" for v in check_own_state(sc, value, options, run)]
-                slider = run.sliders.get(sc.key, slider)
+                slider, fragment = run.sliders.get(sc.key, slider), run.fragments.get(sc.key, fragment)
             await asyncio.sleep(think)
     except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
         stats.errors.append(f"user {i} ({name}): {type(exc).__name__}: {exc}")
