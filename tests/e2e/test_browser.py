@@ -12,6 +12,7 @@ loaded 2-core machine.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 import time
 
 import pytest
@@ -291,6 +292,21 @@ def test_path(page, browser, app_url):
         assert {c: H.figure_signature(pg2, c) for c in figs0} == {c: H.figure_signature(pg, c) for c in figs0}
     finally:
         ctx.close()
+
+    # the share box's link: right after opening it (a full run), and while it is open the
+    # selected beta reruns the whole page, so the link follows it
+    def box_k():
+        link = pg.locator(f'{H.chart_sel("share_open")} [data-testid="stCode"]').first.inner_text()
+        return parse_qs(urlsplit(link.strip()).query).get("path_k")
+
+    url_k = parse_qs(urlsplit(H.href(pg)).query)["path_k"]
+    pg.locator(f'{H.chart_sel("share_open")} summary').first.click()
+    time.sleep(0.3)  # the rerun the click starts
+    H.wait_idle(pg)
+    assert box_k() == url_k
+    _button(pg, "path_prev").click()
+    H.wait_changed(pg, lambda: H.metrics(pg)["beta"], m2["beta"], what="beta after Prev")
+    assert box_k() == parse_qs(urlsplit(H.href(pg)).query)["path_k"] != url_k
     _screenshots(pg, "path")
 
 
