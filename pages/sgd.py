@@ -9,7 +9,7 @@ from pages.common.cache.fit import fit_for
 from pages.common.cache.keys import fingerprint
 from pages.common.controls import sgd as ctl
 from pages.common.controls import stop
-from pages.common.controls.fragment import page_fragment
+from pages.common.controls.fragment import fragment_rerun, page_fragment
 from pages.common.controls.routing import through_app
 from pages.common.data.registry import data_for
 from pages.common.export.chart import cached, chart
@@ -17,6 +17,7 @@ from pages.common.figures.sgd import (certificate_figure, final_gaps_table, gap_
                                       objective_curves_figure, pattern_figure, run_label, sensitivity_figure,
                                       side_by_side_figure)
 from pages.common.real_data_section import KEY as RD_KEY, render_real_data_section
+from pages.common.url import bind_all
 
 through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
@@ -27,7 +28,12 @@ lecture.note(
     "gradient methods in numpy (the result depends on learning rate, initialisation and luck) and the convex "
     "program (the certified global optimum, no tuning)."
 )
-@page_fragment
+bind_all(ctl.CONTROLS)
+#: Session key of the comparison this session has drawn (ctl.comparison_key).
+DRAWN = "sgd_runs_drawn"
+
+
+@page_fragment(plain=ss.get(DRAWN) != ctl.comparison_key(c))  # a comparison to compute: its Stop must work
 def sgd_views() -> None:
     """Everything below the title: the page's own controls rerun this fragment, not the sidebar."""
     ctl.settings_panel()
@@ -100,11 +106,16 @@ def sgd_views() -> None:
     lrs = [float(v) for v in ss["sgd_lrs"]] or [s.lr]
     seeds = list(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
     runs_key = ("sgd_runs", c, astuple(s), steps, tuple(lrs), tuple(seeds), tol)
+    comparison = ctl.comparison_key(c)
+    if fragment_rerun() and ss.get(DRAWN) != comparison:
+        st.rerun(scope="app")  # a new comparison to compute: in a full run, where its Stop button works
     runs = stop.run_or_offer("sgd_runs", runs_key, "The comparison", lambda: cs.runs(s, steps, lrs, seeds, data, tol))
+    if runs is not None:
+        ss[DRAWN] = comparison
     live_run = ctl.live(s, X, y)  # after the live view: its state at the end of this run
     if runs is not None:
         # the live run is drawn over the runs' cached curves (a live chart overlay): a new live run redraws no curve
-        chart(cached(runs_key + ("curves",), lambda: objective_curves_figure(runs, p_star, live_legend=True)),
+        chart(cached(comparison + ("curves",), lambda: objective_curves_figure(runs, p_star, live_legend=True)),
               key="sgd_fig_curves", filename="sgd_objectives", live=True, overlay=live_run_traces(live_run))
         lecture.explain("How to read this: the objective F of every run against the step (log scale); colour = learning rate, "
                         "dash = seed, black = the live run; the dashed green line is the certified convex optimum p*, a floor no "
@@ -119,7 +130,7 @@ def sgd_views() -> None:
     if fit is not None:
         d[2].download_button("Convex network (JSON)", fit.network.to_json(), "convex_network.json", "application/json", key="sgd_dl_cvx")
     if runs is not None:
-        chart(cached(runs_key + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
+        chart(cached(comparison + ("grid",), lambda: sensitivity_figure(runs, p_star, fit.solve_time if fit else None)),
               key="sgd_fig_grid", filename="sgd_sensitivity")
         lecture.explain(f"How to read this: final objective of each (learning rate, seed) at the end of its run "
                         f"({'once stationary, ' if tol else ''}at most {steps} steps), with its gap to p*; right, the convex "

@@ -392,6 +392,28 @@ def test_stop_ends_a_long_comparison(page, app_url):
     H.wait_for(stopped.is_visible, timeout=10, what="the comparison to stop again")
 
 
+def test_stop_ends_a_comparison_started_inside_the_page_fragment(page, app_url):
+    """Once its comparison is drawn, the SGD page's controls rerun a fragment, and a widget inside
+    a fragment cannot interrupt a run: a setting that starts a long comparison there must run it
+    in a full run, where Stop ends it within a progress update."""
+    pg = page
+    lrs = "0.0001,0.0003,0.001,0.003,0.01,0.03,0.1,0.3"  # 64 runs: ~40 s at 50 000 steps
+    H.open_page(pg, H.page_url(app_url, "sgd", f"n=40&sgd_nseeds=8&sgd_lrs={lrs}&sgd_steps=200&sgd_until=0"))
+    assert H.chart_key(pg, "sgd_fig_curves") is not None
+    H.press_slider(pg, "sgd_lr", 1)  # a run that draws the page as a fragment
+    time.sleep(0.3)
+    H.wait_idle(pg)
+    steps = pg.locator(f"{H.chart_sel('sgd_steps')} input").first
+    steps.fill("50000")
+    steps.press("Enter")
+    stop = _button(pg, "sgd_runs_stop")
+    H.wait_for(stop.is_visible, timeout=60, what="the Stop button of the long comparison")
+    stop.click()
+    stopped = pg.get_by_text("The comparison was stopped before it finished")
+    H.wait_for(stopped.is_visible, timeout=10, what="the long comparison to stop")
+    _no_problems(pg, "after Stop")
+
+
 # --------------------------------------------------------------------------- a fresh server
 def test_fresh_server_page_link(browser):
     """The first request a new server gets is a shared link to the Sparsity path.

@@ -9,6 +9,10 @@ app.py writes the URL after each full run (:func:`..url.sync_url`); a fragment's
 writes it at its end, so the address bar stays the share link. The share box's links are
 drawn by full runs only: while the box is open, the part runs as plain code (every control
 then reruns the whole app), so the links it shows stay right.
+
+A widget inside a fragment never interrupts a running script (Streamlit queues its rerun), so
+a Stop button (:mod:`.stop`) inside one could not end a long computation: a page runs such a
+part as plain code while its computation is due (``plain=True``).
 """
 from __future__ import annotations
 
@@ -28,12 +32,16 @@ def fragment_rerun() -> bool:
     return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
-def page_fragment(body: Callable[[], None]) -> Callable[[], None]:
+def page_fragment(body: Callable[[], None] | None = None, *, plain: bool = False):
     """``body`` as a fragment (see the module docstring); call the result once per run.
 
     Define ``body`` in the page with a name of its own: a fragment's identity is its function's
-    name and its place on the page.
+    name and its place on the page. ``plain``: run it as plain code this time. Also a decorator
+    factory: ``@page_fragment(plain=...)``.
     """
+    if body is None:
+        return lambda f: page_fragment(f, plain=plain)
+
     @functools.wraps(body)
     def run() -> None:
         try:
@@ -42,6 +50,6 @@ def page_fragment(body: Callable[[], None]) -> Callable[[], None]:
             if fragment_rerun():
                 sync_url()
 
-    if st.session_state.get(OPEN_KEY):
+    if plain or st.session_state.get(OPEN_KEY):
         return run
     return st.fragment(run)

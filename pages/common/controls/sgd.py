@@ -7,7 +7,7 @@ New seed draws another.
 """
 from __future__ import annotations
 
-from dataclasses import astuple
+from dataclasses import astuple, replace
 
 import streamlit as st
 
@@ -92,6 +92,16 @@ def setup_for(c: Controls) -> Setup:
     return Setup(data_key(c), c.beta, c.activation, c.leak, c.loss, c.bias, ss["sgd_opt"], int(ss["sgd_width"]),
                  float(ss["sgd_lr"]), int(ss["sgd_batch"]), float(ss["sgd_init"]), int(ss["sgd_seed"]),
                  int(ss["sgd_halflife"]) or None)
+
+
+def comparison_key(c: Controls) -> tuple:
+    """What the comparison's runs depend on (the live run's own learning rate and seed do not
+    enter, as in :func:`..cache.sgd.runs`): a key for its figures and for "already computed"."""
+    ss = st.session_state
+    s = setup_for(c)
+    lrs = tuple(float(v) for v in ss["sgd_lrs"]) or (s.lr,)
+    seeds = tuple(range(s.seed, s.seed + int(ss["sgd_nseeds"])))
+    return ("sgd_runs", c, astuple(replace(s, lr=0.0, seed=0)), int(ss["sgd_steps"]), lrs, seeds, tol())
 
 
 def tol() -> float | None:
