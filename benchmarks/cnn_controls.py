@@ -69,8 +69,6 @@ def main() -> int:
     ap.add_argument("--url", help="a running server (default: start one)")
     ap.add_argument("--only", help="run only the cases whose name contains this text (case-insensitive)")
     args = ap.parse_args()
-    from playwright.sync_api import sync_playwright
-
     r = args.repeats
     up = lambda key: [lambda pg, k=key: _number(pg, k, "ArrowUp")] * r  # noqa: E731
     # (name, query, list of changes)
@@ -93,41 +91,24 @@ def main() -> int:
     ]
     if args.only:
         cases = [c for c in cases if args.only.lower() in c[0].lower()]
-    server = None
-    base = args.url
-    if base is None:
-        server = H.Server()
-        server.wait_healthy()
-        base = server.url
     rows = []
-    try:
-        with sync_playwright() as pw:
-            browser = H.launch(pw)
-            ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-            pg = ctx.new_page()
-            H.open_page(pg, H.page_url(base, "home"), timeout=600)  # first run: imports, kernels
-            for name, query, acts in cases:
-                t0 = time.perf_counter()
-                ctx.close()
-                ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-                ctx.add_init_script(_WS_LOG)
-                pg = ctx.new_page()
-                H.open_page(pg, H.page_url(base, "cnn", query), timeout=600)
-                times, data, missed = [], [], 0
-                for act in acts:
-                    t = measure(pg, act, args.timeout)
-                    if t is None:
-                        missed += 1
-                        continue
-                    times.append(t[0])
-                    if t[1] is not None:
-                        data.append(t[1])
-                rows.append((name, times, data, missed, H.problems(pg)))
-                print(f"  {name}: {len(times)} changes in {time.perf_counter() - t0:.0f} s", flush=True)
-            browser.close()
-    finally:
-        if server is not None:
-            server.stop()
+    with H.browser_at(args.url, _WS_LOG) as (browser, base):
+        for name, query, acts in cases:
+            t0 = time.perf_counter()
+            pg = H.new_page(browser, _WS_LOG)
+            H.open_page(pg, H.page_url(base, "cnn", query), timeout=600)
+            times, data, missed = [], [], 0
+            for act in acts:
+                t = measure(pg, act, args.timeout)
+                if t is None:
+                    missed += 1
+                    continue
+                times.append(t[0])
+                if t[1] is not None:
+                    data.append(t[1])
+            rows.append((name, times, data, missed, H.problems(pg)))
+            pg.context.close()
+            print(f"  {name}: {len(times)} changes in {time.perf_counter() - t0:.0f} s", flush=True)
     print()
     print(f"{'Convolutional networks: control':44s} {'n':>3s} | {'median':>7s} {'p90':>7s} {'max':>7s} | {'to data':>7s} | target")
     for name, ts, data, missed, probs in rows:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +111,38 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
         self._log.close()
+
+
+@contextmanager
+def browser_at(url: str | None = None, init_script: str | None = None):
+    """(Chromium, base URL): ``url``, or a fresh ``streamlit run app.py`` stopped afterwards. A
+    first visit to the Overview pays the server's imports, so that measurements do not."""
+    from playwright.sync_api import sync_playwright
+
+    server = None
+    if url is None:
+        server = Server()
+        server.wait_healthy()
+        url = server.url
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            pg = new_page(browser, init_script)
+            open_page(pg, page_url(url, "home"), timeout=600)
+            pg.context.close()
+            yield browser, url
+            browser.close()
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def new_page(browser, init_script: str | None = None):
+    """A page in a new browser context (a new Streamlit session) at 1280x800."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    if init_script:
+        ctx.add_init_script(init_script)
+    return ctx.new_page()
 
 
 def launch(playwright, **kwargs):
