@@ -71,6 +71,8 @@ class ConvexFit:
     patterns : ndarray of bool, shape (P, n)
     V, W : ndarray of shape (P, d') or (C, P, d')
     network : TwoLayerNet
+        (a :class:`cvx_core.cnn.ConvNet` from :func:`cvx_core.cnn.fit_convex_cnn`, which returns
+        this class too; both have ``predict`` and ``objective``)
     n_neurons : int
         Active neurons after pruning.
     solve_time : float
