@@ -650,40 +650,19 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
 
     run = _column_generation(prog, y, beta_s, lossf, tol, inner_solve, ws, index, sphere)
     best, bound, rounds, status, used = run.best, run.bound, run.rounds, run.status, run.used
-    P = prog.D.shape[0]
-    fit_V, fit_W, obj, yhat = None, None, None, None
-    for final in (False, True):
-        if final:
-            # pruning lost the certificate (moving the blocks into their cones by the inner
-            # solver's row tolerance, or dropping tiny ones, costs a hinge optimum of 1e-4 more
-            # than 1e-6 of itself): the best set once more with every row of its cells imposed,
-            # by the accurate solve, and pruned again
-            if obj - bound[0] <= OPTIMAL_GAP * max(abs(obj), 1e-300) or not best[1]:
-                break
-            cells = np.asarray(best[1], dtype=np.intp)
-            A = np.asarray(best[2], float)[:, None, None] * prog.designs(cells)
-            Zr, _, lr, st = _accurate(A, prog.Z, np.where(prog.D[cells], 1.0, -1.0), y, beta_s, lossf)
-            if not (np.all(np.isfinite(Zr)) and np.all(np.isfinite(lr))):
-                break
-            b = _bound(prog, lr, y, beta_s, lossf)
-            if b[0] > bound[0]:
-                bound = b
-            best = (None, best[1], best[2], Zr, None)
-        V, W = np.zeros((P, d)), np.zeros((P, d))
-        for i, s, z in zip(best[1], best[2], best[3]):
-            (V if s > 0 else W)[i] += z
-        for ptol in (ACTIVE_TOL, 0.0):  # the second only when pruning small blocks loses the certificate
-            Vp, Wp = prune(prog.Z, prog.D, prog.act, V, W, ptol)
-            yh = prog.predictions(Vp, Wp)
-            ob = lossf.value(yh, y) + beta_s * float(np.linalg.norm(Vp, axis=1).sum() + np.linalg.norm(Wp, axis=1).sum())
-            if ob - bound[0] > OPTIMAL_GAP * max(abs(ob), 1e-300):  # not certified yet: -grad L at the pruned point
-                b = _bound(prog, lossf.dual_variable(yh, y), y, beta_s, lossf)
-                if b[0] > bound[0]:
-                    bound = b
-            if obj is None or ob < obj or ob - bound[0] <= OPTIMAL_GAP * abs(ob):
-                fit_V, fit_W, obj, yhat = Vp, Wp, ob, yh
-            if obj - bound[0] <= OPTIMAL_GAP * max(abs(obj), 1e-300):
-                break
+    kept, bound = _pruned(prog, y, beta_s, lossf, best[1], best[2], best[3], bound)
+    if not _certified(kept[2], bound) and best[1]:
+        # pruning lost the certificate (moving the blocks into their cones by the inner solver's
+        # row tolerance, or dropping tiny ones, costs a hinge optimum of 1e-4 more than 1e-6 of
+        # itself): the best set once more with every row of its cells imposed, by the accurate
+        # solve, and pruned again
+        cells = np.asarray(best[1], dtype=np.intp)
+        A = np.asarray(best[2], float)[:, None, None] * prog.designs(cells)
+        Zr, _, lr, _ = _accurate(A, prog.Z, np.where(prog.D[cells], 1.0, -1.0), y, beta_s, lossf)
+        if np.all(np.isfinite(Zr)) and np.all(np.isfinite(lr)):
+            bound = max(bound, _bound(prog, lr, y, beta_s, lossf), key=lambda b: b[0])
+            kept, bound = _pruned(prog, y, beta_s, lossf, best[1], best[2], Zr, bound, kept)
+    fit_V, fit_W, obj, yhat = kept
     lb, lam_b, cert, u = bound
     gap = (obj - lb) / max(abs(obj), 1e-300)
     V, W = fit_V / prog.scale, fit_W / prog.scale
@@ -701,6 +680,31 @@ def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         warnings.warn(f"certified relative gap {gap:.2e} at beta={beta:g} (status {fit.status})",
                       RuntimeWarning, stacklevel=2)
     return fit
+
+
+def _certified(objective: float, bound: tuple) -> bool:
+    return objective - bound[0] <= OPTIMAL_GAP * max(abs(objective), 1e-300)
+
+
+def _pruned(prog: CNNProgram, y, beta_s, lossf: Loss, cells, signs, Z, bound, kept=None):
+    """The blocks ``Z`` of (cells, signs) pruned and moved into their cones (:func:`prune`):
+    ``kept`` = (V, W, objective, predictions), the lower of ``kept`` and the new point unless
+    only one is certified, and the bound, improved by ``-grad L`` at a pruned point it does not
+    certify. Small blocks are dropped first; all nonzero ones kept if that loses the certificate."""
+    V, W = np.zeros((prog.D.shape[0], prog.Z.shape[1])), np.zeros((prog.D.shape[0], prog.Z.shape[1]))
+    for i, s, z in zip(cells, signs, Z):
+        (V if s > 0 else W)[i] += z
+    for ptol in (ACTIVE_TOL, 0.0):
+        Vp, Wp = prune(prog.Z, prog.D, prog.act, V, W, ptol)
+        yh = prog.predictions(Vp, Wp)
+        ob = lossf.value(yh, y) + beta_s * float(np.linalg.norm(Vp, axis=1).sum() + np.linalg.norm(Wp, axis=1).sum())
+        if not _certified(ob, bound):
+            bound = max(bound, _bound(prog, lossf.dual_variable(yh, y), y, beta_s, lossf), key=lambda b: b[0])
+        if kept is None or ob < kept[2] or _certified(ob, bound):
+            kept = (Vp, Wp, ob, yh)
+        if _certified(kept[2], bound):
+            break
+    return kept, bound
 
 
 def _network(V, W, filter_size, stride, pooling, act, leak, bias) -> ConvNet:
