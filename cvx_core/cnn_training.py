@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from .cnn import CNN_OPTIMIZERS, ConvNet, check_int, check_signals, check_targets, patches, pool_factor
+from .convnet import CNN_OPTIMIZERS, ConvNet, check_int, check_signals, check_targets, patches, pool_factor
 from .model import Activation, Loss, make_activation, make_loss
 from .gradients import loss_values
 from .sgd import ADAM_B1, ADAM_B2, ADAM_EPS, DIVERGENCE_FACTOR, TrainingHistory
