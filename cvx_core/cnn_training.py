@@ -29,11 +29,10 @@ class _Pass:
         self.beta, self.act, self.lossf, self.p = beta, act, lossf, p
         self._buf: dict = {}
 
-    def _buffers(self, R, m):
-        if self._buf.get("shape") != (R, m):
-            nK = self.n * self.K
-            self._buf = {"shape": (R, m), "pre": np.empty((R, nK, m)), "slope": np.empty((R, nK, m))}
-        return self._buf["pre"], self._buf["slope"]
+    def _buffers(self, shape):  # per shape: the full data and a mini-batch each keep their own
+        if shape not in self._buf:
+            self._buf[shape] = (np.empty(shape), np.empty(shape))
+        return self._buf[shape]
 
     def __call__(self, y, theta, rows=None):
         """(F (R,), its gradient) at ``theta`` (R, m, h' + 1) = [U, alpha] of R networks;
@@ -42,11 +41,10 @@ class _Pass:
         R, m, _ = U.shape
         if rows is None:
             n, P2 = self.n, self.P2
-            pre, slope = self._buffers(R, m)
         else:
             n = len(rows)
             P2 = self.P2.reshape(self.n, self.K, self.h)[rows].reshape(n * self.K, self.h)
-            pre, slope = np.empty((R, n * self.K, m)), np.empty((R, n * self.K, m))
+        pre, slope = self._buffers((R, n * self.K, m))
         a, b, p, beta, lossf = self.act.a, self.act.b, self.p, self.beta, self.lossf
         np.matmul(P2, U.transpose(0, 2, 1), out=pre)
         np.greater_equal(pre, 0.0, out=slope)  # as 1.0 / 0.0: float products are the fast ones
