@@ -7,9 +7,9 @@ for the sign ``s = +-1`` is
     g_D = X' S_D lambda,
 
 and by SOCP (Moreau) duality ``c(D, s) = min_{gamma >= 0} || s g_D + X'(2D - I) gamma ||``, a
-non-negative least-squares problem. ``cert(lambda) = max_{D, s} c(D, s)``. When ``s g_D`` lies
-in ``K_D`` the value is ``||g_D||``; otherwise it is smaller, so ``||g_D||`` is an upper bound
-that lets us solve the NNLS only where it can matter.
+non-negative least-squares problem (:mod:`.polar`). ``cert(lambda) = max_{D, s} c(D, s)``. When
+``s g_D`` lies in ``K_D`` the value is ``||g_D||``; otherwise it is smaller, so ``||g_D||`` is an
+upper bound that lets us solve the NNLS only where it can matter.
 
 Lower bound: ``g(lambda / kappa) <= p*`` with ``kappa = max(1, cert(lambda) / beta)``, for the
 loss's dual function ``g`` (see :class:`cvx_core.model.Loss`).
@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 from .. import kernels
 from ..model import Activation
+from .polar import project_polar
 
 _INTERIOR_TOL = 1e-12
 
@@ -59,9 +59,7 @@ class CellValues:
 
 def project_onto_cell(Xb: np.ndarray, sgn_row: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
     """``||Proj_K(z)||`` and the projection, for ``K = {u : diag(sgn) Xb u >= 0}``."""
-    A = (sgn_row[:, None] * Xb).T  # (d, n): columns are the inward facet normals
-    gamma, rnorm = nnls(A, -z, maxiter=50 * A.shape[1])
-    return float(rnorm), z + A @ gamma
+    return project_polar(sgn_row[:, None] * Xb, z)  # rows: the inward facet normals
 
 
 def cone_projection_norms(N: np.ndarray, mask: np.ndarray, V: np.ndarray,

@@ -405,3 +405,34 @@ def test_cell_values_with_a_floor_are_exact_above_it_and_bounded_below():
     assert np.all(cut.values[bounded] >= full.values[bounded] * (1 - 1e-9))
     assert np.all(cut.values[bounded] <= floor * (1 + 1e-12))
     assert cut.max == pytest.approx(full.max, rel=1e-10)
+
+
+@pytest.mark.parametrize("d", [2, 5, 12])
+def test_numpy_cell_projection_equals_the_reference_nnls(d):
+    """project_polar (Lawson-Hanson in numpy, which replaced scipy's nnls) against the test
+    suite's reference projection (scipy's NNLS with a KKT check, else cvxpy + Clarabel):
+    random cells, points given twice, collinear points, a zero row, vectors inside and outside;
+    the projection lies in the cone and its residual is in the polar (Moreau)."""
+    from cvx_core.certificates.polar import project_polar
+    from reference import _nnls_projection
+
+    rng = np.random.default_rng(100 + d)
+    for trial in range(60):
+        n = int(rng.integers(1, 40))
+        X = rng.standard_normal((n, d))
+        if trial % 4 == 1:
+            X[n // 2:] = X[:n - n // 2]  # every point twice
+        elif trial % 4 == 2:
+            X = np.outer(rng.standard_normal(n), rng.standard_normal(d))  # rank 1
+        elif trial % 4 == 3:
+            X[0] = 0.0
+        sgn = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+        A = sgn[:, None] * X
+        z = rng.standard_normal(d) * rng.choice([1e-3, 1.0, 1e3])
+        value, p = project_polar(A, z)
+        ref = _nnls_projection(A.T, z)
+        scale = np.linalg.norm(z) * max(np.abs(A).max(), 1.0)
+        assert value == pytest.approx(np.linalg.norm(ref), rel=1e-8, abs=1e-10 * scale)
+        np.testing.assert_allclose(p, ref, atol=1e-8 * (1 + np.abs(ref).max()))
+        assert np.all(A @ p >= -1e-9 * scale)  # in the cone
+        assert abs(p @ (p - z)) <= 1e-9 * np.linalg.norm(z) ** 2 + 1e-300  # z - p is orthogonal to p
