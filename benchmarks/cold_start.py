@@ -8,7 +8,8 @@ program), with Chromium already open on a blank tab, as a user's browser would b
 starts when the process is spawned and stops when the page is fully drawn: its first plotly
 figure holds data, its metrics are on screen, every chart on the page is drawn and no script run
 is shown any more (the start of that quiet period is taken, not the end of the wait). Also reported: when the health endpoint
-first answered, when the frontend first asked for a script run, when the first figure appeared,
+first answered, when the frontend first asked for a script run and received its first and last
+messages (the server's share of the wait ends there), when the first figure appeared,
 and the page actually reached (a deep link such as ``--page path`` must land on that page).
 
 Baseline (issue 22): each repeat also starts a bare Streamlit app (one plotly chart, one
@@ -34,12 +35,18 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 import harness as H  # noqa: E402
 
-_FIGURE_DRAWN = """() => { const g = document.querySelector('.js-plotly-plot');
+# Plotly graphs of the page: st.plotly_chart draws them in the page, live charts
+# (pages/common/export/live_chart.py) inside their own iframe.
+_GRAPHS = """const graphs = () => { const gs = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  document.querySelectorAll('iframe').forEach(f => { try { if (f.contentDocument) gs.push(...f.contentDocument.querySelectorAll('.js-plotly-plot')); }
+                                                      catch (e) {} });
+  return gs; };"""
+_FIGURE_DRAWN = "() => { " + _GRAPHS + """ const g = graphs()[0];
   return !!(g && g._fullLayout && g.data && g.data.length && document.querySelector('[data-testid="stMetric"]')); }"""
 
 
 # Wall-clock times (ms) of the page's websocket: opened, first send (the first script run
-# requested), first message back.
+# requested), first and last message back.
 _WS_TIMES = """(() => {
   const Native = window.WebSocket;
   window.__ws = {};
@@ -47,7 +54,7 @@ _WS_TIMES = """(() => {
     constructor(...a) {
       super(...a);
       window.__ws.open = window.__ws.open || Date.now();
-      this.addEventListener('message', () => { window.__ws.recv = window.__ws.recv || Date.now(); });
+      this.addEventListener('message', () => { window.__ws.recv = window.__ws.recv || Date.now(); window.__ws.last = Date.now(); });
     }
     send(d) { window.__ws.send = window.__ws.send || Date.now(); return super.send(d); }
   };
@@ -74,11 +81,15 @@ def bare_app_dir() -> Path:
 
 
 def busy(pg) -> bool:
-    """A script run is shown, an element is stale, or a chart is not drawn yet."""
+    """A script run is shown, an element is stale, or a chart (a live chart: its iframe says
+    busy) is not drawn yet."""
     return pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
         || !!document.querySelector('[data-stale="true"]') || !document.querySelector('[data-testid="stMain"]')
         || Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]')).some(c => {
-             const g = c.querySelector('.js-plotly-plot'); return !(g && g._fullLayout); })""")
+             const g = c.querySelector('.js-plotly-plot'); return !(g && g._fullLayout); })
+        || Array.from(document.querySelectorAll('iframe')).some(f => {
+             try { const b = f.contentDocument && f.contentDocument.body; return !!b && b.dataset.busy === '1'; }
+             catch (e) { return false; } })""")
 
 
 def one(browser, page: str, query: str, timeout: float, app_dir: Path = H.APP_DIR) -> dict:
@@ -134,12 +145,14 @@ def main() -> int:
                 b = one(browser, "home", "", args.timeout, app_dir=bare_dir)
                 bare.append(b)
                 print(f"  run {i + 1}, bare app: health {b['health']:5.2f} s, first figure {b['figure']:5.2f} s, "
-                      f"fully drawn {b['drawn']:5.2f} s", flush=True)
+                      f"fully drawn {b['drawn']:5.2f} s; script requested at {b['ws'].get('send', float('nan')):.2f} s, "
+                      f"last message {b['ws'].get('last', float('nan')):.2f} s", flush=True)
             r = one(browser, args.page, args.query, args.timeout)
             rows.append(r)
             print(f"  run {i + 1}: health {r['health']:5.2f} s, first figure {r['figure']:5.2f} s, fully drawn "
                   f"{r['drawn']:5.2f} s; page shown: {r['title']!r}; on it: {r['times']}; frontend's first script request at "
-                  f"{r['ws'].get('send', float('nan')):.2f} s, first reply {r['ws'].get('recv', float('nan')):.2f} s" + (f"; ON SCREEN: {r['problems']}" if r['problems'] else ""),
+                  f"{r['ws'].get('send', float('nan')):.2f} s, first reply {r['ws'].get('recv', float('nan')):.2f} s, "
+                  f"last message {r['ws'].get('last', float('nan')):.2f} s" + (f"; ON SCREEN: {r['problems']}" if r['problems'] else ""),
                   flush=True)
         browser.close()
     med = {k: statistics.median(r[k] for r in rows) for k in ("health", "figure", "drawn")}

@@ -27,8 +27,11 @@ st.latex(r"\begin{aligned}&=\;\min_{v_i,w_i\in K_{D_i}} L\Big(\sum_i S_i\tilde X
 lecture.explain("The bias is the last coordinate of each hidden weight (x~ = [x, 1]) and is regularised like the others.")
 
 if not lecture.active():
-    with st.expander("Teaching scenarios (links to exact views)", icon=":material/school:"):
-        presets.links()
+    # drawn only while open: a fresh server's first page has enough to load
+    with st.expander("Teaching scenarios (links to exact views)", icon=":material/school:", key="home_presets_open",
+                     on_change="rerun") as box:
+        if box.open:
+            presets.links()
 
 data = data_for(c)
 f = solve.fit(c, data, key="home", spinner="Solving the convex program over all activation patterns...")

@@ -44,6 +44,9 @@ def test_home_shows_metrics_exports_presets_and_a_snippet():
     rerun(at)
     assert [b.label for b in at.download_button if "JSON" in b.label or "CSV" in b.label]
     assert any("cvx_core.fit_convex" in c.value for c in at.code)
+    assert not at.get("page_link")  # closed teaching scenarios: no links drawn (lazy)
+    at.session_state["home_presets_open"] = True
+    rerun(at)
     assert len([p for p in at.get("page_link")]) >= 3
 
 

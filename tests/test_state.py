@@ -90,6 +90,9 @@ def test_preset_link_reseeds_every_control():
 
 def test_share_link_carries_every_bound_control():
     at = _app(activation="leaky", leak="0.3")
+    assert not at.sidebar.code  # the closed box draws nothing (lazy)
+    at.session_state["share_open"] = True
+    rerun(at)
     links = [c.value for c in at.sidebar.code]
     assert any("activation=leaky" in s and "leak=0.3" in s and "dataset=xor" in s for s in links)
     assert any("lecture=1" in s for s in links)
@@ -114,3 +117,18 @@ def test_gallery_button_picks_a_data_set():
     at.button(key="_pick_moons").click()
     rerun(at)
     assert _controls(at).dataset == "moons"
+
+
+def test_share_box_settings_live_on_while_the_box_is_closed():
+    # The box draws its widgets only while open; their values must survive the runs without them.
+    at = _app()
+    at.session_state["share_open"] = True
+    rerun(at)
+    at.toggle(key="lecture").set_value(True)
+    at.radio(key="fmt").set_value("svg")
+    rerun(at)
+    at.session_state["share_open"] = False
+    rerun(at)
+    rerun(at)
+    assert at.session_state["lecture"] is True and at.session_state["fmt"] == "svg"
+    assert not at.main.expander  # lecture mode is on: the Overview's panels are hidden

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import lecture
-from ..url import share_link, url_state
+from ..url import keep, share_link, url_state
 from .shared import HIDEABLE
 
 #: Session key of the box's open state (pages.common.controls.fragment reads it).
@@ -16,7 +16,14 @@ def share_box() -> None:
     ss = st.session_state
     # Opening the box reruns the app, so its links are fresh (display-only controls rerun only
     # their fragment while it is closed).
-    with st.sidebar.expander("Share and present", expanded=False, key=OPEN_KEY, on_change="rerun"):
+    with st.sidebar.expander("Share and present", expanded=False, key=OPEN_KEY, on_change="rerun") as box:
+        if not box.open:
+            # Drawn only while open: its code blocks load a large part of the frontend (the syntax
+            # highlighter) that a first page does not need. Its settings live on meanwhile.
+            for key in (lecture.KEY, lecture.HIDE_KEY, "fmt", "srvexp"):
+                if key in ss:
+                    keep(key)
+            return
         st.toggle("Lecture mode", key=lecture.KEY,
                   help="Hides explanatory text and the controls chosen below; larger fonts and markers.")
         st.multiselect("Hide in lecture mode", HIDEABLE, key=lecture.HIDE_KEY)
