@@ -22,13 +22,14 @@ import time
 
 import numpy as np
 
-from ..certificates.cells import cell_values, lower_bound
+from ..certificates.cells import lower_bound
 from ..certificates.search import SearchResult, search_round, unseen
 from ..model import Activation, Loss
 from ..tolerances import OPTIMAL_GAP
 from .blocks import solve_design
 from .interior import polish
 from .ipm import predict
+from .pricing import batched_cell_values
 from .small_program import block_coefficients
 from .working_set import WorkingSetResult
 
@@ -123,7 +124,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
                 entering.append(((int(i), int(s)), z / zn))
     cv = None
     if not entering:  # a warm start is priced at its own solution, not at the zero network
-        cv = cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST, floor=beta)
+        cv = batched_cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST)
         entering = _violators(cv, beta, set(), _FIRST)
     blocks: list[tuple[int, int]] = []
     best = None
@@ -160,7 +161,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
             violated = rows.add_violated(blocks, Z)
             lam = loss.clip_dual(res.lam, y)  # a valid dual candidate even when Z is not feasible
             obj = loss.value(res.yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum())
-            cv = cell_values(Xb, D, lam, act, threshold=beta, top_k=len(blocks) + max(_ADD, len(blocks)), floor=beta)
+            cv = batched_cell_values(Xb, D, lam, act, threshold=beta, top_k=len(blocks) + max(_ADD, len(blocks)))
         else:
             violated = False
         if not violated:  # Z is a point of the program: its objective bounds the optimum above
@@ -229,7 +230,7 @@ def _polish(Xb, y, D, act, loss, beta, bi, bs, Z):
     yhat = predict(Xb, C[kept], Zp)
     obj = loss.value(yhat, y) + beta * float(np.linalg.norm(Zp, axis=1).sum())
     lam = loss.clip_dual(loss.dual_variable(yhat, y), y)
-    cv = cell_values(Xb, D, lam, act, threshold=beta, floor=beta)
+    cv = batched_cell_values(Xb, D, lam, act, threshold=beta)
     cert = cv.max
     lb = lower_bound(loss, lam, y, cert, beta)
     i, col = cv.argmax()

@@ -84,3 +84,32 @@ def test_a_stalled_interior_point_is_finished_by_newton(loss):
     res = solve_high_dim(Xb, y, D, 0.5, make_activation("relu"), make_loss(loss), tol=1e-10)
     assert res.status == "optimal"
     assert res.objective - res.lower_bound <= 1e-10 * res.objective
+
+
+def test_batched_pricing_agrees_with_cell_values():
+    """The pricing's all-compiled cell values: the same cells above beta, with the same exact
+    values and maximisers, as :func:`cell_values` with ``floor = beta`` (which projects the
+    last few cells by a Python NNLS), and the same maximum."""
+    from cvx_core.certificates.cells import cell_values, project_onto_cell
+    from cvx_core.solvers.pricing import batched_cell_values
+
+    rng = np.random.default_rng(5)
+    Xb = add_bias(rng.standard_normal((60, 7)), True)
+    D = sample_patterns(Xb, 90, seed=2)
+    act = make_activation("relu")
+    lam = rng.standard_normal(60)
+    G = (act.slopes(D) * lam) @ Xb
+    vals = np.array([[project_onto_cell(Xb, np.where(Di, 1.0, -1.0), s * g)[0] for s in (1, -1)]
+                     for Di, g in zip(D, G)])  # every cell's exact value
+    beta = float(np.quantile(vals, 0.8))
+    ref = cell_values(Xb, D, lam, act, threshold=beta, floor=beta)
+    got = batched_cell_values(Xb, D, lam, act, threshold=beta)
+    above = ref.exact & (ref.values > beta)
+    assert above.sum() >= 10
+    assert np.array_equal(above, got.exact & (got.values > beta))
+    assert np.allclose(got.values[above], vals[above], rtol=1e-10)
+    assert np.allclose(got.directions[above], ref.directions[above], atol=1e-8)
+    assert got.max == pytest.approx(vals.max(), rel=1e-10)
+    rest = ~got.exact
+    assert np.all(vals[rest] <= beta * (1 + 1e-12))  # the rest: below beta
+    assert np.all(got.values[rest] >= vals[rest] * (1 - 1e-12) - 1e-12)  # upper bounds
