@@ -84,6 +84,42 @@ class _Design:
     def ray_columns(self, js, V):
         return np.einsum("pnd,pd->np", self.A[js], V) * self.w[:, None]
 
+    def square_norm(self):
+        return float(np.sum(self.A ** 2))
+
+
+class _MaskedDesign(_Design):
+    """The designs ``A_j = diag(c_j) X`` of the plain program (a pattern's slopes times the
+    data): products through ``X`` (n, d) and ``C`` (m, n) without forming the n x m d map
+    (memory-bound products with it were ~1 ms each at n = 426, m = 180, d = 31; these are
+    small GEMMs)."""
+
+    def __init__(self, C, X):
+        self.C = np.ascontiguousarray(C, dtype=float)
+        self.X = np.ascontiguousarray(X, dtype=float)
+        self.m, self.n = self.C.shape
+        self.d = self.X.shape[1]
+        self.w = np.ones(self.n)
+
+    def raw_predict(self, Z):
+        return np.einsum("mn,mn->n", self.C, Z @ self.X.T)
+
+    def raw_Et(self, v):
+        return (self.C * v) @ self.X
+
+    def columns(self, Vs, a, k):
+        d = self.d
+        XV = self.X @ Vs[:, 1:, :].transpose(1, 0, 2).reshape(d, -1)  # (n, k (d+1))
+        XV = XV.reshape(self.n, k, d + 1)
+        XV *= (self.C[a:a + k].T * self.w[:, None])[:, :, None]
+        return XV.reshape(self.n, -1)
+
+    def ray_columns(self, js, V):
+        return (self.X @ V.T) * self.C[js].T * self.w[:, None]
+
+    def square_norm(self):
+        return float((self.C ** 2).sum(axis=0) @ (self.X ** 2).sum(axis=1))
+
 
 def smooth_loss(loss: Loss, f, y):
     """Value, gradient and curvature of a smooth loss at ``f``."""
@@ -147,8 +183,9 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
 
     Parameters
     ----------
-    A : ndarray (m, n, d)
-        Block j's design: the predictions are ``sum_j A[j] @ z_j``.
+    A : ndarray (m, n, d), or a pair ``(C, X)`` of arrays (m, n) and (n, d)
+        Block j's design: the predictions are ``sum_j A[j] @ z_j``; a pair stands for
+        ``A[j] = C[j][:, None] * X`` (the plain program's masked designs, never formed).
     R : ndarray (r, d)
         The cone rows' vectors.
     sgn : ndarray (m, r)
@@ -162,20 +199,19 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         ``state`` of an earlier result for the same program (a looser tolerance): the
         iterations continue from there instead of from a new initial point.
     """
-    A = np.asarray(A, float)
+    P = _MaskedDesign(*A) if isinstance(A, tuple) else _Design(np.asarray(A, float))
     R = np.asarray(R, float)
     y = np.asarray(y, float)
-    m, n, d = A.shape
+    m, n, d = P.m, P.n, P.d
     SR = np.asarray(sgn, float)
     M = SR != 0
     Mf = M.astype(float)
     Router = (R[:, :, None] * R[:, None, :]).reshape(R.shape[0], -1)
     hinge = loss.name == "hinge"
     beta = float(beta)
-    P = _Design(A)
     nrows = int(M.sum())
     nu = m + nrows + (2 * n if hinge else 0)
-    tau = TAU * max(1.0, float(np.sum(A ** 2)) / (m * d))  # ~ diag of E'E
+    tau = TAU * max(1.0, P.square_norm() / (m * d))  # ~ diag of E'E
     system = NewtonSystem(P, tau)
 
     f0 = np.zeros(n)

@@ -154,7 +154,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
             bi = np.array([b[0] for b in blocks])
             bs = np.array([b[1] for b in blocks])
             C = block_coefficients(D, act, bi, bs)
-            res = solve_design(C[:, :, None] * Xb[None, :, :], Xb, rows.signs(blocks), y, beta, loss,
+            res = solve_design((C, Xb), Xb, rows.signs(blocks), y, beta, loss,
                                tol=_TIGHT if tight else _LOOSE, resume=resume)
             resume = ()
             inner, Z = res.status, res.Z

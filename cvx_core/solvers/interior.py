@@ -180,7 +180,7 @@ def solve_interior(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     bs = np.tile(np.array([1, -1]), P)
     C = block_coefficients(D, act, bi, bs)
     sgn = np.where(D[bi], 1.0, -1.0)
-    res = solve_design(C[:, :, None] * Xb[None, :, :], Xb, sgn, y, beta, SQUARED, tol=1e-9)
+    res = solve_design((C, Xb), Xb, sgn, y, beta, SQUARED, tol=1e-9)
     zn = np.linalg.norm(res.Z, axis=1)
     cands = [(res.Z, "interior point")]
     if zn.max(initial=0.0) > 0:

@@ -113,3 +113,23 @@ def test_batched_pricing_agrees_with_cell_values():
     rest = ~got.exact
     assert np.all(vals[rest] <= beta * (1 + 1e-12))  # the rest: below beta
     assert np.all(got.values[rest] >= vals[rest] * (1 - 1e-12) - 1e-12)  # upper bounds
+
+
+@pytest.mark.parametrize("loss", ["logistic", "hinge"])
+def test_masked_designs_solve_the_same_program(loss):
+    """Designs given as ``(C, X)`` (products through X, never formed) give the program of the
+    formed designs ``C[j][:, None] * X``: the same objective and dual vector."""
+    rng = np.random.default_rng(7)
+    Xb = add_bias(rng.standard_normal((40, 5)), True)
+    y = np.sign(Xb[:, 0] * Xb[:, 1] + 0.2)
+    act = make_activation("leaky", 0.2)
+    D = sample_patterns(Xb, 6, seed=4)
+    bi = np.repeat(np.arange(len(D)), 2)
+    bs = np.tile([1, -1], len(D))
+    C = bs[:, None] * act.slopes(D[bi])
+    sgn = np.where(D[bi], 1.0, -1.0)
+    formed = solve_design(C[:, :, None] * Xb[None], Xb, sgn, y, 0.2, make_loss(loss))
+    masked = solve_design((C, Xb), Xb, sgn, y, 0.2, make_loss(loss))
+    assert masked.status in ("Solved", "AlmostSolved") and formed.status in ("Solved", "AlmostSolved")
+    assert masked.objective == pytest.approx(formed.objective, rel=1e-8)
+    assert np.allclose(masked.yhat, formed.yhat, atol=1e-6)
