@@ -1,38 +1,32 @@
 """Projection onto one cell's cone by Lawson-Hanson on its polar, in numpy.
 
 ``Proj_K(z)`` for ``K = {u : A u >= 0}`` is ``z + A' gamma`` with ``gamma >= 0`` minimising
-``||z + A' gamma||`` (Moreau). The same active-set method, tolerances and stopping rules as the
-compiled batch (:func:`cvx_core.kernels.cones.project`), for the few cells a fit projects one by
-one; written here in numpy because :mod:`scipy.optimize` (whose ``nnls`` this replaces) took a
-quarter of a second to import in a fresh dashboard process. In R^d at most d generators are
-active (Caratheodory), so every least-squares problem is at most d x d.
+``||z + A' gamma||`` (Moreau). The compiled batch's active-set method
+(:func:`cvx_core.kernels.cones.project`) for the few cells a fit projects one by one, with
+least-squares steps by QR and an entering tolerance near rounding (it also moves blocks into
+their cells exactly, :func:`cvx_core.recovery.make_feasible`). In numpy because
+:mod:`scipy.optimize` (whose ``nnls`` this replaces) took a quarter of a second to import in a
+fresh dashboard process. In R^d at most d generators are active (Caratheodory), so every
+least-squares problem is at most d x d.
 """
 from __future__ import annotations
 
 import numpy as np
 
-#: Relative pivot below which the active generators' Gram matrix counts as singular.
-_SINGULAR = 1e-14
+#: Relative diagonal of R below which the active generators count as linearly dependent.
+_SINGULAR = 1e-7
 
 
 def _active_solve(M: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """``argmin_s ||M' s - b||`` for the active generators ``M`` (k, d) by the normal equations
-    (Gaussian elimination with partial pivoting); None when they are linearly dependent."""
-    k = M.shape[0]
-    G = np.empty((k, k + 1))
-    G[:, :k] = M @ M.T
-    G[:, k] = M @ b
-    scale = max(abs(G[0, 0]), 1e-300)
-    for c in range(k):
-        piv = c + int(np.argmax(np.abs(G[c:, c])))
-        if abs(G[piv, c]) <= _SINGULAR * scale:
-            return None
-        G[[c, piv]] = G[[piv, c]]
-        G[c + 1:, c:] -= np.outer(G[c + 1:, c] / G[c, c], G[c, c:])
-    s = np.empty(k)
-    for c in range(k - 1, -1, -1):
-        s[c] = (G[c, k] - G[c, c + 1:k] @ s[c + 1:]) / G[c, c]
-    return s
+    """``argmin_s ||M' s - b||`` for the active generators ``M`` (k, d) by a QR factorisation of
+    ``M'`` (the normal equations square the conditioning: the projections they gave ended up to
+    1e-14 outside a thin cell, and pruning then rejected them); None when the last generator
+    depends on the others."""
+    Q, R = np.linalg.qr(M.T)
+    diag = np.abs(np.diag(R))
+    if diag[-1] <= _SINGULAR * max(float(diag.max()), 1e-300):
+        return None
+    return np.linalg.solve(R, Q.T @ b)
 
 
 def project_polar(A: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -40,7 +34,9 @@ def project_polar(A: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
     n, d = A.shape
     b = -z
     scale = float(np.sqrt((A * A).sum(axis=1).max(initial=0.0)))
-    tol = 1e-12 * max(float(np.linalg.norm(z)), 1e-300) * max(scale, 1e-300)
+    # near rounding, not the compiled kernel's 1e-12: pruning needs blocks exactly in their cells
+    # (a z 1e-14 outside a thin cell was left there, rejected and zeroed)
+    tol = 10 * np.finfo(float).eps * max(float(np.linalg.norm(z)), 1e-300) * max(scale, 1e-300)
     active = np.empty(0, dtype=np.int64)
     x = np.empty(0)  # coefficients of the active generators, all > 0
     in_set = np.zeros(n, dtype=bool)

@@ -436,3 +436,22 @@ def test_numpy_cell_projection_equals_the_reference_nnls(d):
         np.testing.assert_allclose(p, ref, atol=1e-8 * (1 + np.abs(ref).max()))
         assert np.all(A @ p >= -1e-9 * scale)  # in the cone
         assert abs(p @ (p - z)) <= 1e-9 * np.linalg.norm(z) ** 2 + 1e-300  # z - p is orthogonal to p
+
+
+def test_cell_projection_lands_exactly_in_a_thin_cell():
+    """A cell with two opposite rows (coincident patches of noise-free signals) is a hyperplane;
+    a vector 1e-14 off it must come back exactly in the cell (up to rounding), or pruning
+    rejects the block and zeroes it (a CNN fit ended 47 % above its optimum that way)."""
+    from cvx_core.certificates.polar import project_polar
+    from cvx_core.recovery import make_feasible
+    from cvx_core.tolerances import ROUNDING
+
+    a = np.array([1.0, -1.0, 1.0, -1.0])
+    rest = np.array([[-1.0, -1.0, -1.0, -1.0], [-1.0, -1.0, 1.0, 1.0], [-1.0, -1.0, -1.0, 1.0]])
+    A = np.vstack([rest, a, -a])
+    z = np.array([-0.0637765736712, -0.0637765736735, 0.0127553147278, 0.0127553147301])
+    z = z - (a @ z) / (a @ a) * a - 3.7e-15 * a  # just outside the plane a'u = 0
+    assert (A @ z).min() < -ROUNDING * 2 * np.linalg.norm(z)
+    _, p = project_polar(A, z)
+    assert (A @ p).min() >= -ROUNDING * 2 * np.linalg.norm(p)
+    np.testing.assert_allclose(make_feasible(A, np.ones(len(A)), z), p, atol=1e-15)
