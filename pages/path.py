@@ -5,6 +5,7 @@ import streamlit as st
 from pages.common import errors, lecture, solve
 from pages.common.controls.path import CONTROLS, RATIOS, SELECTED, SELECTED_PARSER
 from pages.common.controls.fragment import page_fragment
+from pages.common.controls.hideable import keep_hidden
 from pages.common.controls.routing import through_app
 from pages.common.data.registry import data_for
 from pages.common.export.chart import cached, chart
@@ -30,6 +31,7 @@ if lecture.show("path_ratio"):
     left.select_slider("Smallest beta, as a fraction of beta_max", RATIOS, key="path_ratio", format_func=lambda v: f"{v:g}")
 if lecture.show("path_nbetas"):
     right.slider("Number of betas (log-spaced)", 3, 40, key="path_nbetas")
+keep_hidden(CONTROLS)
 
 data = data_for(c)
 path = solve.path(c, data, ss["path_nbetas"], ss["path_ratio"])

@@ -148,3 +148,20 @@ def test_a_filter_longer_than_the_signal_is_a_clear_error():
     at = _app(cnn_len="4", cnn_h="5")
     assert any("at least filter_size = 5 samples, got length 4" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_lecture_mode_hides_chosen_page_controls_and_keeps_their_values():
+    at = _app()
+    at.number_input(key="cnn_n").set_value(7)
+    at.run()
+    p_star = metric(at, "Convex optimum p*")
+    at.session_state["lecture"] = True
+    at.session_state["hide"] = ["cnn_n", "cnn_h", "cnn_training"]
+    at.run()
+    at.run()  # a second run without the widgets: their values must survive it
+    assert not at.exception
+    labels = [w.label for w in at.main.number_input]
+    assert "Samples n" not in labels and "Filter size h" not in labels and "Seed" in labels
+    assert not [e for e in at.main.expander if e.label == "Gradient training settings"]
+    assert at.session_state["cnn_n"] == 7 and at.session_state["cnn_steps"] == 200
+    assert metric(at, "Convex optimum p*") == p_star  # the same view, without the controls

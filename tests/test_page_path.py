@@ -187,3 +187,12 @@ def test_lecture_mode_hides_explanations():
     assert not at.exception
     assert not [c for c in at.caption if c.value.startswith("How to read this")]
     assert not [c for c in at.code if "regularization_path" in c.value]
+
+
+def test_lecture_mode_can_hide_the_paths_own_controls():
+    at = _app(lecture="1", hide="path_ratio,seed")
+    assert [s.key for s in at.main.select_slider] == ["path_k"]  # not path_ratio
+    assert [s.label for s in at.main.slider] == ["Number of betas (log-spaced)"]
+    assert at.session_state["path_ratio"] == 0.03 and at.session_state["hide"] == ["path_ratio", "seed"]
+    assert not [m for m in list(at.main.caption) + list(at.sidebar.caption) + list(at.toast)
+                if "ignored invalid URL parameter" in m.value]

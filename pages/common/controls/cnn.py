@@ -9,7 +9,8 @@ from cvx_core.signals import IMAGES, SIGNAL_TITLES, SIGNALS
 from .. import lecture
 from ..cache.cnn import Setup
 from ..cache.keys import Controls
-from ..url import bind_all, parser
+from ..url import bind_all, keep, parser
+from .hideable import keep_hidden
 
 LR_OPTIONS = ("0.001", "0.003", "0.01", "0.03", "0.1")
 BETA_RANGE = (-4.0, 1.0)
@@ -37,6 +38,8 @@ CONTROLS = {
     "cnn_steps": (2000, parser(int, lo=100, hi=20_000)),
     "cnn_batch": (0, parser(int, lo=0, hi=60)),
 }
+#: The gradient runs' settings (hidden together, as "cnn_training").
+TRAINING = ("cnn_opt", "cnn_lrs", "cnn_seeds", "cnn_width", "cnn_steps", "cnn_batch")
 
 
 def controls(c: Controls) -> Setup:
@@ -44,24 +47,41 @@ def controls(c: Controls) -> Setup:
     sidebar's shared ones. Returns the page's :class:`Setup`."""
     bind_all(CONTROLS)
     ss = st.session_state
+    show = lecture.show
     k = st.columns([3, 2, 2, 2, 2])
-    k[0].selectbox("Data set", SIGNALS + IMAGES, key="cnn_data", format_func=SIGNAL_TITLES.get)
-    k[1].number_input("Samples n", 2, 60, key="cnn_n")
-    k[2].number_input("Image side" if ss["cnn_data"] in IMAGES else "Signal length", 3, 32, key="cnn_len")
-    k[3].slider("Noise", 0.0, 0.5, step=0.05, key="cnn_noise")
-    k[4].number_input("Seed", 0, 10_000, key="cnn_seed")
+    if show("cnn_data"):
+        k[0].selectbox("Data set", SIGNALS + IMAGES, key="cnn_data", format_func=SIGNAL_TITLES.get)
+    if show("cnn_n"):
+        k[1].number_input("Samples n", 2, 60, key="cnn_n")
+    if show("cnn_len"):
+        k[2].number_input("Image side" if ss["cnn_data"] in IMAGES else "Signal length", 3, 32, key="cnn_len")
+    if show("cnn_noise"):
+        k[3].slider("Noise", 0.0, 0.5, step=0.05, key="cnn_noise")
+    if show("cnn_seed"):
+        k[4].number_input("Seed", 0, 10_000, key="cnn_seed")
     k = st.columns([2, 2, 2, 5])
-    k[0].number_input("Filter size h", 1, 5, key="cnn_h", help="h samples (images: h x h pixels)")
-    k[1].number_input("Stride", 1, 4, key="cnn_stride")
-    k[2].radio("Pooling", POOLINGS, key="cnn_pool", horizontal=True)
-    k[3].slider("log10 beta", *BETA_RANGE, step=0.05, key="cnn_log_beta",
-                help="the objective is L + (beta/2) sum_j (||u_j||^2 + alpha_j^2)")
+    if show("cnn_h"):
+        k[0].number_input("Filter size h", 1, 5, key="cnn_h", help="h samples (images: h x h pixels)")
+    if show("cnn_stride"):
+        k[1].number_input("Stride", 1, 4, key="cnn_stride")
+    if show("cnn_pool"):
+        k[2].radio("Pooling", POOLINGS, key="cnn_pool", horizontal=True)
+    if show("cnn_log_beta"):
+        k[3].slider("log10 beta", *BETA_RANGE, step=0.05, key="cnn_log_beta",
+                    help="the objective is L + (beta/2) sum_j (||u_j||^2 + alpha_j^2)")
+    keep_hidden(CONTROLS)
     return Setup(ss["cnn_data"], int(ss["cnn_n"]), int(ss["cnn_len"]), float(ss["cnn_noise"]), int(ss["cnn_seed"]),
                  int(ss["cnn_h"]), int(ss["cnn_stride"]), ss["cnn_pool"], c.activation, c.leak, c.loss, c.bias)
 
 
 def training_controls() -> None:
-    """The gradient runs' settings, in an expander."""
+    """The gradient runs' settings, in an expander (hidden as a whole in lecture mode when
+    "cnn_training" is hidden: their values stay)."""
+    if not lecture.show("cnn_training"):
+        for key in TRAINING:
+            if key in st.session_state:
+                keep(key)
+        return
     with st.expander("Gradient training settings", expanded=not lecture.active()):
         k = st.columns([2, 3, 2, 2, 2, 2])
         k[0].radio("Optimizer", CNN_OPTIMIZERS, key="cnn_opt", horizontal=True,

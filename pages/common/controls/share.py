@@ -5,7 +5,7 @@ import streamlit as st
 
 from .. import lecture
 from ..url import keep, share_link, url_state
-from .shared import HIDEABLE
+from .hideable import HIDEABLE
 
 #: Session key of the box's open state (pages.common.controls.fragment reads it).
 OPEN_KEY = "share_open"
@@ -26,7 +26,7 @@ def share_box() -> None:
             return
         st.toggle("Lecture mode", key=lecture.KEY,
                   help="Hides explanatory text and the controls chosen below; larger fonts and markers.")
-        st.multiselect("Hide in lecture mode", HIDEABLE, key=lecture.HIDE_KEY)
+        st.multiselect("Hide in lecture mode", list(HIDEABLE), key=lecture.HIDE_KEY, format_func=HIDEABLE.get)
         st.radio("Figure download format (camera icon on each figure)", ("png", "svg"), key="fmt", horizontal=True)
         st.toggle("Server-rendered PNG/SVG buttons under each figure", key="srvexp",
                   help="Exact renders by kaleido + Chromium on the server (a few seconds each). Off by default: "

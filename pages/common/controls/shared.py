@@ -15,9 +15,7 @@ from ..cache.keys import Controls
 from ..data import registry
 from ..url import apply_link, bind_all, keep, parser
 from .gallery import gallery
-
-#: Shared controls a lecturer may hide in lecture mode.
-HIDEABLE = ("dataset", "n", "seed", "noise", "test", "activation", "leak", "loss", "bias", "log_beta")
+from .hideable import HIDEABLE, SHARED
 ACTIVATION_TITLES = {"relu": "ReLU", "leaky": "Leaky ReLU", "abs": "Absolute value"}
 
 #: URL key -> (default, parser) of every app-wide control.
@@ -39,7 +37,7 @@ CONTROLS = {
     "add": ("", parser(check=registry.check_points)),
     "drop": ("", parser(check=registry.check_indices)),
     lecture.KEY: (False, parser(bool)),
-    lecture.HIDE_KEY: ([], parser(options=HIDEABLE, many=True)),
+    lecture.HIDE_KEY: ([], parser(options=tuple(HIDEABLE), many=True)),
     "fmt": ("png", parser(options=("png", "svg"))),
     "srvexp": (False, parser(bool)),
 }
@@ -91,7 +89,7 @@ def shared_controls() -> Controls:
         sb.slider("log10 beta", -4.0, 1.0, step=0.05, key="log_beta",
                   help="Weight-decay strength beta; the objective is L + (beta/2) sum(||u_j||^2 + alpha_j^2).")
     sb.caption(f"beta = {10 ** ss['log_beta']:.3g}")
-    for key in HIDEABLE:
+    for key in SHARED:
         if key in ss and not (shown(key) and (key != "leak" or ss["activation"] == "leaky")):
             keep(key)
     source = registry.assemble(table if using_upload else None, sb)
