@@ -8,6 +8,7 @@ decay in the gradient, divergence frozen and flagged).
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -68,7 +69,8 @@ class _Pass:
 def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum", seeds=(0,),
                    lrs=(0.01,), width: int = 8, activation: str = "relu", leak: float = 0.1,
                    loss: str = "squared", bias: bool = True, optimizer: str = "adam", steps: int = 1000,
-                   init_scale: float = 1.0, batch_size: int | None = None) -> list[TrainingHistory]:
+                   init_scale: float = 1.0, batch_size: int | None = None, callback: Callable | None = None,
+                   report_every: int = 100) -> list[TrainingHistory]:
     """Train every (learning rate, seed) pair of CNNs together on the objective
     ``F(U, alpha) = L(f(X), y) + (beta/2)(||U||^2 + ||alpha||^2)`` of :class:`ConvNet`.
 
@@ -76,6 +78,9 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
     that many samples (without replacement, seeded by the first seed, shared by the runs), the
     loss's gradient scaled by n / batch_size so that it is unbiased (the loss is summed). The
     recorded objective and gradient norm are always the full ones.
+
+    ``callback(step, objectives (R,))``, when given, is called every ``report_every`` steps and
+    after the last (a progress bar; raising from it ends the training).
 
     Gradient descent (``"gd"``) or Adam (``"adam"``, as in :mod:`cvx_core.sgd`: bias-corrected,
     weight decay in the gradient). Initialisation (seeded): ``U_ij ~ init_scale N(0, 1/h')``,
@@ -97,6 +102,7 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
         raise ValueError(f"expected optimizer in {CNN_OPTIMIZERS}, got {optimizer!r}")
     width = check_int("width", width, 1)
     T = check_int("steps", steps, 0)
+    report_every = check_int("report_every", report_every, 1)
     init_scale = positive_float("init_scale", init_scale)
     pairs = [(positive_float("lr", lr), int(s)) for lr in lrs for s in seeds]
     if not pairs:
@@ -162,6 +168,8 @@ def train_cnn_runs(X, y, beta, *, filter_size: int, stride: int = 1, pooling: st
             g = np.where(alive[:, None, None], gn, g)
             obj[:, t] = np.where(alive, Fn, np.nan)
             gnorm[:, t] = np.where(alive, np.sqrt(np.sum(gn**2, axis=(1, 2))), np.nan)
+        if callback is not None and (t % report_every == 0 or t == T):
+            callback(t, obj[:, t])
     wall = time.perf_counter() - t_start
     out = []
     for r, (q, s) in enumerate(pairs):

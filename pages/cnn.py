@@ -5,6 +5,7 @@ import streamlit as st
 from pages.common import errors, lecture
 from pages.common.cache import cnn as cc
 from pages.common.controls import cnn as ctl
+from pages.common.controls import stop
 from pages.common.controls.fragment import page_fragment
 from pages.common.controls.routing import through_app
 from pages.common.export.chart import cached, chart
@@ -119,8 +120,8 @@ lecture.explain(f"How to read this: the line is Cover's count 2 sum_(k<r) C(nK-1
 st.subheader("Gradient training on the same objective")
 ctl.training_controls()
 if lrs:
-    with st.spinner("Training (batched over runs, cached) ..."):
-        hs = errors.attempt(lambda: cc.runs(*run_args), doing="training", bad="Cannot train")
+    hs = stop.run_or_offer("cnn_runs", run_args, "The gradient training",
+                           lambda: errors.attempt(lambda: cc.runs(*run_args), doing="training", bad="Cannot train"))
     if hs:
         chart(cached(("cnn_runs", key, ss["cnn_opt"], lrs, ss["cnn_seeds"], ss["cnn_width"], ss["cnn_steps"],
                       ss["cnn_batch"]),

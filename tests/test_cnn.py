@@ -272,3 +272,23 @@ def test_noise_free_signals_with_coincident_patches_are_certified():
     ref = cnn_reference(X, y, fit.patterns, 0.1, filter_size=2, loss="logistic", bias=False)
     assert fit.status == "optimal" and fit.gap <= 1e-6
     assert fit.objective == pytest.approx(ref, rel=1e-6)
+
+
+def test_training_reports_progress_and_a_raising_callback_ends_it():
+    X, y = make_signals("bump", 6, 6, noise=0.1, seed=0)
+    seen = []
+    runs = train_cnn_runs(X, y, 0.1, filter_size=2, seeds=(0, 1), lrs=(0.01,), width=4, steps=25,
+                          callback=lambda t, F: seen.append((t, np.array(F))), report_every=10)
+    assert [t for t, _ in seen] == [10, 20, 25]
+    for t, F in seen:
+        np.testing.assert_array_equal(F, [h.objective[t] for h in runs])
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_10(t, F):
+        if t >= 10:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_cnn_runs(X, y, 0.1, filter_size=2, lrs=(0.01,), width=4, steps=1000, callback=stop_at_10, report_every=10)

@@ -165,3 +165,19 @@ def test_lecture_mode_hides_chosen_page_controls_and_keeps_their_values():
     assert not [e for e in at.main.expander if e.label == "Gradient training settings"]
     assert at.session_state["cnn_n"] == 7 and at.session_state["cnn_steps"] == 200
     assert metric(at, "Convex optimum p*") == p_star  # the same view, without the controls
+
+
+
+def test_stopped_training_is_offered_again_not_restarted(monkeypatch):
+    from pages.common.controls import stop
+
+    keys, real = [], stop.run_or_offer
+    monkeypatch.setattr(stop, "run_or_offer", lambda name, key, *a: keys.append((name, key)) or real(name, key, *a))
+    at = _app()
+    assert keys[-1][0] == "cnn_runs" and len(at.get("component_instance")) == 2  # filter space and runs charts
+    at.session_state["cnn_runs_stopped"] = keys[-1][1]  # what the Stop button's callback records
+    at.run()
+    assert any("The gradient training was stopped" in i.value for i in at.info)
+    assert len(at.get("component_instance")) == 1  # no runs chart
+    at.button(key="cnn_runs_restart").click().run()
+    assert not at.exception and len(at.get("component_instance")) == 2

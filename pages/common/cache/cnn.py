@@ -90,8 +90,19 @@ def counts(s: Setup) -> dict:
 @st.cache_data(show_spinner=False, max_entries=32)
 def runs(s: Setup, beta: float, optimizer: str, lrs: tuple, n_seeds: int, width: int, steps: int, batch: int = 0):
     """Gradient runs (every lr x seed) on the same CNN objective, batched in one tensor;
-    ``batch`` samples per step (0: full batch)."""
+    ``batch`` samples per step (0: full batch). A progress bar while they run (its updates
+    are also where a Stop click ends them)."""
     X, y = data(s)
     kw = s.fit_kw()
-    return cnn_training.train_cnn_runs(X, y, beta, seeds=tuple(range(n_seeds)), lrs=lrs, width=width, optimizer=optimizer,
-                              steps=steps, batch_size=batch or None, **kw)
+    count = len(lrs) * n_seeds
+    bar = st.progress(0.0, text=f"Training {count} runs (batched) ...")
+
+    def progress(t: int, _F) -> None:
+        bar.progress(min(t / max(steps, 1), 1.0), text=f"Step {t} of {steps}, {count} runs batched ...")
+
+    try:
+        return cnn_training.train_cnn_runs(X, y, beta, seeds=tuple(range(n_seeds)), lrs=lrs, width=width,
+                                           optimizer=optimizer, steps=steps, batch_size=batch or None,
+                                           callback=progress, report_every=max(1, steps // 20), **kw)
+    finally:
+        bar.empty()
