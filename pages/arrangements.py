@@ -10,6 +10,7 @@ from pages.common.cache import arrangements as ca
 from pages.common.cache.keys import data_key, fit_key
 from pages.common.controls.arrangements import CONTROLS, picked_index
 from pages.common.controls.fragment import page_fragment
+from pages.common.controls.hideable import keep_hidden
 from pages.common.controls.routing import through_app
 from pages.common.data.registry import data_for
 from pages.common.export.chart import cached, chart
@@ -45,18 +46,24 @@ def _picked(chart_key, target):  # a click on a chart writes the picked index in
 @page_fragment
 def arrangement_views() -> None:
     """The page's own controls and all they show: a fragment (the arrangement is not recomputed)."""
+    show = lecture.show
     k = st.columns([3, 2, 2, 2])
-    k[0].select_slider("Gaussian directions N (subsampling)", ca.N_OPTIONS, key="arr_N")
-    k[1].slider("Direction u: azimuth (degrees)", 0, 359, key="arr_theta")
-    if dim == 3:
+    if show("arr_N"):
+        k[0].select_slider("Gaussian directions N (subsampling)", ca.N_OPTIONS, key="arr_N")
+    if show("arr_theta"):
+        k[1].slider("Direction u: azimuth (degrees)", 0, 359, key="arr_theta")
+    if dim == 3 and show("arr_elev"):
         k[2].slider("Direction u: elevation (degrees)", -89, 89, key="arr_elev")
-    k[3].radio("Colour cells by", ["activation", "sampling"], key="arr_colour", horizontal=True,
-               format_func={"activation": "points activated", "sampling": "found by N"}.get)
+    if show("arr_colour"):
+        k[3].radio("Colour cells by", ["activation", "sampling"], key="arr_colour", horizontal=True,
+                   format_func={"activation": "points activated", "sampling": "found by N"}.get)
     k = st.columns([2, 2, 3])
     k[0].number_input(f"Selected pattern (0..{P - 1}, -1 none)", -1, P - 1, key="arr_cell")
     k[1].number_input(f"Selected point (0..{len(data.X) - 1}, -1 none)", -1, len(data.X) - 1, key="arr_point")
-    k[2].toggle("Approximation ratio against N", key="arr_ratio",
-                help=f"One convex solve over the sampled patterns per N in {ca.RATIO_GRID} (cached), each certified over all patterns")
+    if show("arr_ratio"):
+        k[2].toggle("Approximation ratio against N", key="arr_ratio",
+                    help=f"One convex solve over the sampled patterns per N in {ca.RATIO_GRID} (cached), each certified over all patterns")
+    keep_hidden(CONTROLS)
 
     fit = solve.fit(c, data, key="arr", spinner="Solving the convex program over all patterns (cached)...")
     fkey = fit_key(c, fit) if fit else None

@@ -128,3 +128,12 @@ def test_fit_key_identifies_the_fit_by_content():
     f2 = cvx_core.fit_convex(d.X, d.y, 0.2)
     assert f1.n_patterns == f2.n_patterns
     assert fit_key("c", f1) == fit_key("c", f1) != fit_key("c", f2)
+
+
+def test_lecture_mode_can_hide_the_pages_own_controls():
+    at = _open(lecture="1", hide="arr_N,arr_theta", arr_N="256")
+    labels = [w.label for w in list(at.main.slider) + list(at.main.select_slider)]
+    assert not [lab for lab in labels if lab.startswith(("Gaussian directions N", "Direction u: azimuth"))]
+    at.run()
+    assert not at.exception and at.session_state["arr_N"] == 256
+    assert _metric(at, "Found by N = 256")  # the hidden N still drives the page

@@ -252,3 +252,13 @@ def test_play_stops_once_stationary_and_without_the_option_runs_all_steps():
     assert (df["steps"] == 2000).all()
     unfinished = df["stationarity"] > 0.1
     assert unfinished.any() and df["what the gap means"][unfinished].str.startswith("unfinished").all()
+
+
+def test_lecture_mode_can_hide_the_training_settings():
+    at = _open(lecture="1", hide="sgd_settings")
+    assert not [e for e in at.main.expander if e.label == "Training settings"]
+    at.run()
+    assert not at.exception
+    # the hidden settings still come from the URL: 100 steps of a width-6 network
+    assert at.session_state["sgd_steps"] == 100 and at.session_state["sgd_width"] == 6
+    assert at.session_state["hide"] == ["sgd_settings"]

@@ -20,7 +20,11 @@ SHARED = {
 #: Every hideable control: URL key -> label in the share box.
 HIDEABLE = {
     **SHARED,
+    "arr_N": "Arrangements: directions N", "arr_theta": "Arrangements: direction u (azimuth)",
+    "arr_elev": "Arrangements: direction u (elevation)", "arr_colour": "Arrangements: colour cells by",
+    "arr_ratio": "Arrangements: approximation ratio switch",
     "path_ratio": "Sparsity path: smallest beta", "path_nbetas": "Sparsity path: number of betas",
+    "sgd_settings": "SGD vs convex: training settings",
     "cnn_data": "CNN: data set", "cnn_n": "CNN: samples n", "cnn_len": "CNN: signal length / image side",
     "cnn_noise": "CNN: noise", "cnn_seed": "CNN: seed", "cnn_h": "CNN: filter size", "cnn_stride": "CNN: stride",
     "cnn_pool": "CNN: pooling", "cnn_log_beta": "CNN: log10 beta", "cnn_training": "CNN: gradient training settings",

@@ -14,9 +14,10 @@ import streamlit as st
 from cvx_core.sgd import OPTIMIZERS, TrainingHistory, resume_training, train_sgd
 from cvx_core.stationary import Insertion, StationaryAnalysis
 
+from .. import lecture
 from ..cache.keys import Controls, data_key
 from ..cache.sgd import Setup, chunk, insertion_chain, train_kw
-from ..url import bind_all, parser
+from ..url import bind_all, keep, parser
 
 LR_OPTIONS = ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3")
 INIT_OPTIONS = (0.1, 0.3, 1.0, 3.0)
@@ -54,12 +55,19 @@ CONTROLS = {
     "sgd_run": ("live", parser()),
     "sgd_kink": (1e-4, parser(float, options=KINK_OPTIONS)),
 }
+#: The controls of the "Training settings" expander (lecture mode hides them together, "sgd_settings").
+SETTINGS = ("sgd_opt", "sgd_width", "sgd_steps", "sgd_batch", "sgd_init", "sgd_seed", "sgd_lr", "sgd_lrs",
+            "sgd_nseeds", "sgd_until", "sgd_tol", "sgd_halflife")
 
 
 def settings_panel() -> None:
     """Bind the page's controls to the URL and draw the "Training settings" expander."""
     bind_all(CONTROLS)
     ss = st.session_state
+    if not lecture.show("sgd_settings"):  # hidden as a whole in lecture mode; the values stay
+        for key in SETTINGS:
+            keep(key)
+        return
     with st.expander("Training settings", expanded=True):
         r = st.columns(4)  # rows of at most four: six inputs in one row squeeze their labels at 1024 px
         r[0].selectbox("Optimizer", OPTIMIZERS, key="sgd_opt", format_func=SHORT.get,
