@@ -38,6 +38,9 @@ from .ipm import (STALL, STEP, TAU, NewtonSystem, soc_apply, soc_inv_prod, soc_i
 _BACKTRACK = 6  # halvings of a smooth loss's step at most
 # steps are damped only this far from the optimum: near it Newton's full steps converge fast
 _DAMP_ABOVE = 1e-2
+# the Gram product in single precision (half the time) while the relative gap or residual is
+# above this; nearer the optimum K is too ill-conditioned for it (see NewtonSystem.solve)
+_SINGLE_ABOVE = 1e-2
 
 
 @dataclass
@@ -77,9 +80,9 @@ class _Design:
     def Et(self, v):
         return self.raw_Et(self.w * v)
 
-    def columns(self, Vs, a, k):
+    def columns(self, Vs, a, k, dtype=np.float64):
         F = np.einsum("jnd,jde->nje", self.A[a:a + k], Vs[:, 1:, :], optimize=True)
-        return F.reshape(self.n, -1) * self.w[:, None]
+        return (F.reshape(self.n, -1) * self.w[:, None]).astype(dtype, copy=False)
 
     def ray_columns(self, js, V):
         return np.einsum("pnd,pd->np", self.A[js], V) * self.w[:, None]
@@ -107,11 +110,11 @@ class _MaskedDesign(_Design):
     def raw_Et(self, v):
         return (self.C * v) @ self.X
 
-    def columns(self, Vs, a, k):
+    def columns(self, Vs, a, k, dtype=np.float64):
         d = self.d
-        XV = self.X @ Vs[:, 1:, :].transpose(1, 0, 2).reshape(d, -1)  # (n, k (d+1))
-        XV = XV.reshape(self.n, k, d + 1)
-        XV *= (self.C[a:a + k].T * self.w[:, None])[:, :, None]
+        V = Vs[:, 1:, :].transpose(1, 0, 2).reshape(d, -1).astype(dtype)
+        XV = (self.X.astype(dtype, copy=False) @ V).reshape(self.n, k, d + 1)  # (n, k, d+1)
+        XV *= (self.C[a:a + k].T * self.w[:, None]).astype(dtype, copy=False)[:, :, None]
         return XV.reshape(self.n, -1)
 
     def ray_columns(self, js, V):
@@ -290,7 +293,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             h = da * db / (da + db)
         P.w = np.sqrt(h)
         try:
-            system.factor(Wi2, (ratio @ Router).reshape(m, d, d))
+            system.factor(Wi2, (ratio @ Router).reshape(m, d, d), single=score > _SINGLE_ABOVE and system.single_ok)
         except (np.linalg.LinAlgError, ValueError):
             status = "NumericalError"
             break

@@ -42,6 +42,8 @@ STEP = 0.99  # fraction of the step to the boundary
 TAU = 1e-6  # eigenvalues of H_j below tau * diag(E'E) are corrected by a low-rank update
 STALL = 3  # iterations without a better iterate before stopping
 _REFINE = 2  # iterative refinement steps per Newton solve
+_REFINE_SINGLE = 4  # the same with a single-precision Gram product (each step ~1e-7 cond(K))
+_SINGLE_RES = 1e-10  # relative residual a refined single-precision solve must reach (double: ~1e-13)
 
 
 @dataclass
@@ -160,10 +162,16 @@ class NewtonSystem:
     def __init__(self, P, tau: float):
         self.P, self.tau = P, tau
         self.fac = None
+        self.refine = _REFINE
+        self.single = False
+        self.single_ok = True  # False once a single-precision factor fell short
 
-    def factor(self, Wi2, Q):
+    def factor(self, Wi2, Q, single: bool = False):
         """Factor ``H + E'E``: ``Wi2`` (m, d+1, d+1) the cones' scaled inverses, ``Q`` (m, d, d)
-        the cone rows' ``sum_k w_jk x_k x_k'``."""
+        the cone rows' ``sum_k w_jk x_k x_k'``. ``single``: the Gram product ``F F'`` in single
+        precision (half the time of the double one): an approximate factor that
+        :meth:`solve`'s refinement against the exact operator corrects, for iterates far from
+        the optimum."""
         P, tau = self.P, self.tau
         m, d, n = P.m, P.d, P.n
         H = Wi2.copy()
@@ -184,13 +192,21 @@ class NewtonSystem:
         ev, V = np.linalg.eigh(H[f])
         Vs[f] = V / np.sqrt(np.maximum(ev, tau))[:, None, :]
         Hinv = Vs @ Vs.transpose(0, 2, 1)
-        K = np.eye(n, order="F")
-        step = max(1, _CHUNK_COLS // (d + 1))
-        for a in range(0, m, step):
-            k = min(step, m - a)
-            F = P.columns(Vs[a:a + k], a, k)
-            K = blas.dsyrk(1.0, F, beta=1.0, c=K, lower=1, overwrite_c=1)  # K += F F' (lower half)
-        LK = np.linalg.cholesky(K)
+        while True:
+            dt, syrk = (np.float32, blas.ssyrk) if single else (np.float64, blas.dsyrk)
+            K = np.eye(n, dtype=dt, order="F")
+            step = max(1, _CHUNK_COLS // (d + 1))
+            for a in range(0, m, step):
+                k = min(step, m - a)
+                F = P.columns(Vs[a:a + k], a, k, dt)
+                K = syrk(1.0, F, beta=1.0, c=K, lower=1, overwrite_c=1)  # K += F F' (lower half)
+            try:
+                LK = np.linalg.cholesky(K.astype(np.float64))
+                break
+            except np.linalg.LinAlgError:
+                if not single:
+                    raise
+                single = self.single_ok = False  # rounding made K indefinite: the double product
         jf, ks = np.nonzero(ev < tau)
         js = f[jf]
         low = None
@@ -212,6 +228,8 @@ class NewtonSystem:
                 cc = (Q[:, keep] / w[keep]) @ Q[:, keep].T
             low = (js, Vl, cc)
         self.fac = (H, Hinv, (LK, True), low)
+        self.refine = _REFINE_SINGLE if single else _REFINE
+        self.single, self.args = single, (Wi2, Q)
 
     def _woodbury(self, r):
         """``(H_big + E'E)^-1 r``."""
@@ -238,21 +256,31 @@ class NewtonSystem:
 
     def solve(self, r):
         """``(H + E'E)^-1 r`` for r (m, d+1), with iterative refinement against ``H`` itself
-        (stopped when a step no longer halves the residual)."""
+        (stopped when a step no longer halves the residual). A single-precision factor whose
+        refined solution still misses ``r`` by more than ``_SINGLE_RES`` (relative) is replaced
+        by the double one, for this and every later factorisation of the program."""
         H = self.fac[0]
         P = self.P
-        x = self._once(r)
-        res = x_prev = None
-        for _ in range(_REFINE):
+
+        def residual(x):
             Ax = np.einsum("jab,jb->ja", H, x)
             Ax[:, 1:] += P.Et(P.predict(x[:, 1:]))
             e = r - Ax
-            en = np.linalg.norm(e)
+            return e, np.linalg.norm(e)
+
+        x = self._once(r)
+        res = x_prev = None
+        for _ in range(self.refine):
+            e, en = residual(x)
             if res is not None and en > 0.5 * res:
                 x = x_prev
                 break
             res, x_prev = en, x
             x = x + self._once(e)
+        if self.single and residual(x)[1] > _SINGLE_RES * np.linalg.norm(r):
+            self.single_ok = False
+            self.factor(*self.args)
+            return self.solve(r)
         return x
 
 

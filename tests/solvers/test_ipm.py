@@ -220,3 +220,44 @@ def test_solve_rows_asked_past_its_accuracy_reports_instead_of_raising(monkeypat
         res = solve(Xb, C, A, jr, yy, beta, tol=1e-10)
         assert res.status in ("Solved", "AlmostSolved", "NumericalError", "MaxIterations")
         assert np.all(np.isfinite(res.Z)) and max(res.gap, res.residual) <= 1e-6, (res.status, res.gap)
+
+
+@pytest.mark.parametrize("spread", [1.0, 1e6])
+def test_newton_system_single_precision_gram_solves_as_the_double_one(spread):
+    """A single-precision Gram product, refined against the exact operator, solves the Newton
+    system to the double one's accuracy; on badly conditioned blocks (eigenvalues spread over
+    ``spread``**2) it either still does or falls back to the double product for good."""
+    from cvx_core.solvers.blocks import _MaskedDesign
+    from cvx_core.solvers.ipm import TAU, NewtonSystem
+
+    rng = np.random.default_rng(11)
+    n, d, m = 50, 6, 9
+    X = add_bias(rng.standard_normal((n, d - 1)), True)
+    C = (rng.random((m, n)) < 0.5).astype(float)
+    B = rng.standard_normal((m, d + 1, d + 1))
+    scale = np.logspace(0, np.log10(spread), d + 1)
+    Wi2 = (B * scale) @ (B * scale).transpose(0, 2, 1) + 1e-3 * np.eye(d + 1)
+    Q = np.zeros((m, d, d))
+    r = rng.standard_normal((m, d + 1))
+    H = Wi2.copy()
+
+    def apply(P, x):  # (H + E'E) x with the exact operator
+        out = np.einsum("jab,jb->ja", H, x)
+        out[:, 1:] += P.raw_Et(P.raw_predict(x[:, 1:]))
+        return out
+
+    out = {}
+    for single in (False, True):
+        P = _MaskedDesign(C, X)
+        system = NewtonSystem(P, TAU)
+        system.factor(Wi2, Q, single=single)
+        x = system.solve(r)
+        out[single] = (x, np.linalg.norm(apply(P, x) - r) / np.linalg.norm(r), system.single_ok)
+    (xd, rd, _), (xs, rs, kept) = out[False], out[True]
+    if kept:  # the single factor sufficed: as accurate as asked
+        assert rs <= 1e-10
+    else:  # it fell back: the double factor's own solution
+        assert np.array_equal(xs, xd)
+    assert rs <= max(1e-10, 2 * rd)
+    if spread == 1.0:
+        assert kept and rd <= 1e-12
