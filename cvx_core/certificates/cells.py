@@ -26,7 +26,7 @@ from .. import kernels
 from ..model import Activation
 from .polar import project_polar
 
-_INTERIOR_TOL = 1e-12
+INTERIOR_TOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def cell_values(
     M = G @ (Xb / np.where(xnorm > 0, xnorm, 1.0)[:, None]).T
     np.negative(M, out=M, where=~D)
     lo, hi = M.min(axis=1, initial=0.0), M.max(axis=1, initial=0.0)
-    tol = _INTERIOR_TOL * (gnorm + 1e-300)
+    tol = INTERIOR_TOL * (gnorm + 1e-300)
     values = np.zeros((P, 2))
     exact = np.zeros((P, 2), dtype=bool)
     dirs = np.zeros((P, 2, d))

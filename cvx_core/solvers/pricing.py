@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..certificates.cells import _INTERIOR_TOL, CellValues, cell_values, cone_projection_norms
+from ..certificates.cells import INTERIOR_TOL, CellValues, cell_values, cone_projection_norms
 
 SEPARATION = 0.2  # radians: additions closer than this to a kept one are near-duplicates
 
@@ -148,7 +148,7 @@ def batched_cell_values(Xb, D, lam, act, *, threshold: float, top_k: int | None 
     M = G @ (Xb / np.where(xnorm > 0, xnorm, 1.0)[:, None]).T  # (2D-1)_ij x_j'g_i / ||x_j||
     np.negative(M, out=M, where=~D)
     lo, hi = M.min(axis=1, initial=0.0), M.max(axis=1, initial=0.0)
-    tol = _INTERIOR_TOL * (gnorm + 1e-300)
+    tol = INTERIOR_TOL * (gnorm + 1e-300)
     safe = np.where(gnorm > 0, gnorm, 1.0)[:, None]
     # ||g|| where s g lies in the cell's cone (exact), else the bound after one polar step
     inside = np.column_stack([lo >= -tol, hi <= tol]) | (gnorm == 0)[:, None]
