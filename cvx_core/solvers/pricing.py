@@ -134,12 +134,17 @@ def violators(Xb, D, lam, act, beta, index, sphere, limit, floor=None):
     return cert, out, cv.directions[i, col]
 
 
-def batched_cell_values(Xb, D, lam, act, *, threshold: float, top_k: int | None = None) -> CellValues:
+def batched_cell_values(Xb, D, lam, act, *, threshold: float, top_k: int | None = None,
+                        skip: np.ndarray | None = None) -> CellValues:
     """:func:`cell_values` with ``floor = threshold`` (pricing only asks which cells exceed
     beta), every projection through the compiled batch: the same upper bounds, the same order
     and stopping rule, but the last few cells too go through
     :func:`cvx_core.kernels.cones.project_above` (one Python NNLS each costs ~50x more per
-    cell in R^31, a third of a hinge fit at n = 500, d = 30)."""
+    cell in R^31, a third of a hinge fit at n = 500, d = 30).
+
+    ``skip`` (P, 2) bool: cells left at their upper bound (not exact), e.g. the working set's
+    own blocks while it is still growing. ``max`` is then only an upper bound of cert(lambda),
+    which still gives a valid, if weaker, lower bound."""
     from ..kernels.cones import project_above
 
     G = (act.slopes(D) * lam[None, :]) @ Xb  # (P, d), g_i = X' S_i lambda
@@ -160,7 +165,10 @@ def batched_cell_values(Xb, D, lam, act, *, threshold: float, top_k: int | None 
     top = sorted(values[exact & (values > threshold)].tolist(), reverse=True)
     if top_k is not None:
         top = top[:top_k]
-    cand = np.argwhere(~exact & (values > threshold))
+    todo = ~exact & (values > threshold)
+    if skip is not None:
+        todo &= ~skip
+    cand = np.argwhere(todo)
     cand = cand[np.argsort(-values[cand[:, 0], cand[:, 1]], kind="stable")]
     pos = 0
     while pos < len(cand):

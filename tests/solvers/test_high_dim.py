@@ -133,3 +133,27 @@ def test_masked_designs_solve_the_same_program(loss):
     assert masked.status in ("Solved", "AlmostSolved") and formed.status in ("Solved", "AlmostSolved")
     assert masked.objective == pytest.approx(formed.objective, rel=1e-8)
     assert np.allclose(masked.yhat, formed.yhat, atol=1e-6)
+
+
+def test_pricing_skips_the_working_sets_cells_with_a_valid_bound():
+    """Skipped cells keep an upper bound (never exact), the others are priced as without
+    skipping, and ``max`` still bounds cert(lambda) from above (a valid, weaker certificate)."""
+    from cvx_core.solvers.pricing import batched_cell_values
+
+    rng = np.random.default_rng(6)
+    Xb = add_bias(rng.standard_normal((50, 6)), True)
+    D = sample_patterns(Xb, 60, seed=3)
+    act = make_activation("relu")
+    lam = rng.standard_normal(50)
+    full = batched_cell_values(Xb, D, lam, act, threshold=0.0)  # every cell exact
+    beta = float(np.quantile(full.values, 0.7))
+    skip = np.zeros((60, 2), bool)
+    top = np.argsort(-full.values, axis=None)[:8]  # the largest cells, the maximum among them
+    skip.flat[top] = True
+    got = batched_cell_values(Xb, D, lam, act, threshold=beta, skip=skip)
+    ref = batched_cell_values(Xb, D, lam, act, threshold=beta)
+    assert not got.exact[skip].any()
+    assert np.all(got.values[skip] >= full.values[skip] * (1 - 1e-12))
+    keep = ~skip & ref.exact & (ref.values > beta)
+    assert keep.sum() >= 5 and np.all(got.exact[keep]) and np.allclose(got.values[keep], ref.values[keep])
+    assert got.max >= full.max * (1 - 1e-12)
