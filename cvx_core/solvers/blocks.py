@@ -41,6 +41,7 @@ _DAMP_ABOVE = 1e-2
 # the Gram product in single precision (half the time) while the relative gap or residual is
 # above this; nearer the optimum K is too ill-conditioned for it (see NewtonSystem.solve)
 _SINGLE_ABOVE = 1e-2
+_SINGLE_MIN_WORK = 1e8  # n^2 m (d+1), the Gram product's multiply-adds
 
 
 @dataclass
@@ -233,6 +234,8 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     # dual residuals relative to beta: kappa - 1 in the certificate is their size over beta
     q_norm = beta * np.sqrt(m)
 
+    # single precision pays only on large products (its refinement costs more solves)
+    big = float(n) * n * m * (d + 1) > _SINGLE_MIN_WORK
     status = "MaxIterations"
     best = None
     since_best = 0
@@ -293,7 +296,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             h = da * db / (da + db)
         P.w = np.sqrt(h)
         try:
-            system.factor(Wi2, (ratio @ Router).reshape(m, d, d), single=score > _SINGLE_ABOVE and system.single_ok)
+            system.factor(Wi2, (ratio @ Router).reshape(m, d, d), single=big and score > _SINGLE_ABOVE and system.single_ok)
         except (np.linalg.LinAlgError, ValueError):
             status = "NumericalError"
             break

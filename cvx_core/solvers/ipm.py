@@ -43,6 +43,7 @@ TAU = 1e-6  # eigenvalues of H_j below tau * diag(E'E) are corrected by a low-ra
 STALL = 3  # iterations without a better iterate before stopping
 _REFINE = 2  # iterative refinement steps per Newton solve
 _REFINE_SINGLE = 4  # the same with a single-precision Gram product (each step ~1e-7 cond(K))
+_REFINED = 1e-13  # relative residual at which refinement stops (double rounding: ~1e-14)
 _SINGLE_RES = 1e-10  # relative residual a refined single-precision solve must reach (double: ~1e-13)
 
 
@@ -269,15 +270,19 @@ class NewtonSystem:
             return e, np.linalg.norm(e)
 
         x = self._once(r)
-        res = x_prev = None
+        rn = np.linalg.norm(r)
+        res = x_prev = cur = None  # cur: the residual norm of x, when known
         for _ in range(self.refine):
             e, en = residual(x)
             if res is not None and en > 0.5 * res:
-                x = x_prev
+                x, cur = x_prev, res
+                break
+            if en <= _REFINED * rn:
+                cur = en
                 break
             res, x_prev = en, x
             x = x + self._once(e)
-        if self.single and residual(x)[1] > _SINGLE_RES * np.linalg.norm(r):
+        if self.single and (residual(x)[1] if cur is None else cur) > _SINGLE_RES * rn:
             self.single_ok = False
             self.factor(*self.args)
             return self.solve(r)
