@@ -99,3 +99,40 @@ def test_pattern_search_from_the_command_line(tmp_path):
     assert "sampled, then searched" in text and "certified over the patterns found" in text
     bad = run("solve", str(p), "--beta", "0.5", "--patterns", "everything")
     assert bad.returncode == 2 and "'exact', 'auto', 'search' or a positive integer" in bad.stderr
+
+
+def _write(path, X, y):
+    path.write_text(",".join(f"x{j}" for j in range(X.shape[1])) + ",y\n"
+                    + "\n".join(",".join(repr(float(v)) for v in [*r, t]) for r, t in zip(X, y)) + "\n")
+    return path
+
+
+def test_solve_cnn_signals_and_images_match_the_engine(tmp_path):
+    from cvx_core.cnn import fit_convex_cnn
+    from cvx_core.signals import make_signals
+
+    X, y = make_signals("bump", 6, 6, noise=0.1, seed=1)
+    out = run("solve-cnn", str(_write(tmp_path / "s.csv", X, y)), "--beta", "0.1", "--filter-size", "2",
+              "--loss", "logistic", "--json")
+    assert out.returncode == 0, out.stderr
+    obj, f = json.loads(out.stdout), fit_convex_cnn(X, y, 0.1, filter_size=2, loss="logistic")
+    assert obj["objective"] == pytest.approx(f.objective, rel=1e-9) and obj["n_patches"] == 5 == f.info["n_patches"]
+    assert obj["status"] == "optimal" and obj["filter_size"] == 2 and obj["pooling"] == "sum"
+
+    I, t = make_signals("bars_crosses", 4, 4, noise=0.1, seed=2)  # 4 x 4 images
+    out = run("solve-cnn", str(_write(tmp_path / "i.csv", I.reshape(4, -1), t)), "--beta", "0.1", "--filter-size",
+              "2", "--stride", "2", "--pooling", "mean", "--image-side", "4")
+    assert out.returncode == 0, out.stderr
+    f = fit_convex_cnn(I, t, 0.1, filter_size=2, stride=2, pooling="mean")
+    assert f"objective   {f.objective:.10g}" in out.stdout and "filters" in out.stdout
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--filter-size", "9"], "at least filter_size = 9"),
+    (["--filter-size", "2", "--image-side", "3"], "expects 9 feature columns per row, got 6"),
+    (["--filter-size", "2", "--patterns", "search"], "'exact' or a positive integer for a CNN"),
+])
+def test_solve_cnn_bad_input_is_one_line_and_exit_2(tmp_path, extra, message):
+    X = np.arange(24, dtype=float).reshape(4, 6) % 5
+    out = run("solve-cnn", str(_write(tmp_path / "s.csv", X, np.array([1.0, -1, 1, -1]))), "--beta", "0.1", *extra)
+    assert out.returncode == 2 and message in out.stderr
