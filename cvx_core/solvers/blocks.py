@@ -42,6 +42,7 @@ _DAMP_ABOVE = 1e-2
 # above this; nearer the optimum K is too ill-conditioned for it (see NewtonSystem.solve)
 _SINGLE_ABOVE = 1e-2
 _SINGLE_MIN_WORK = 1e8  # n^2 m (d+1), the Gram product's multiply-adds
+_EARLY = 0.1  # the relative gap of the iterate kept to restart a program with more rows
 
 
 @dataclass
@@ -57,6 +58,7 @@ class DesignResult:
     state: tuple = ()  # the last iterate, to resume the same program at a tighter tolerance
     row_active: np.ndarray | None = None  # (m, r) bool: imposed rows whose multiplier exceeds their slack
     block_dual: np.ndarray | None = None  # (m,) ||z1_j|| / z0_j of each cone's multiplier (-> 1 on active blocks)
+    early: tuple | None = None  # the first iterate at relative gap <= _EARLY, to restart a changed program from
 
 
 class _Design:
@@ -182,7 +184,7 @@ def _damped(P, loss, y, f, comb, alpha, z0, z1, U, SR, R, beta, q_norm, bound):
 
 
 def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter: int = 100,
-                 resume: tuple = ()) -> DesignResult:
+                 resume: tuple = (), pres_tol: float | None = None) -> DesignResult:
     """Solve the program of the module docstring.
 
     Parameters
@@ -200,8 +202,12 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     tol : float
         Relative tolerance on the complementarity gap and the residuals.
     resume : tuple, optional
-        ``state`` of an earlier result for the same program (a looser tolerance): the
+        ``state`` of an earlier result for the same program (a looser tolerance), or an
+        iterate adapted to this one (:func:`cvx_core.solvers.high_dim._restart`): the
         iterations continue from there instead of from a new initial point.
+    pres_tol : float, optional
+        A tighter tolerance on the primal residual alone (a restarted point starts outside
+        its new rows).
     """
     P = _MaskedDesign(*A) if isinstance(A, tuple) else _Design(np.asarray(A, float))
     R = np.asarray(R, float)
@@ -237,7 +243,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     # single precision pays only on large products (its refinement costs more solves)
     big = float(n) * n * m * (d + 1) > _SINGLE_MIN_WORK
     status = "MaxIterations"
-    best = None
+    best = early = None
     since_best = 0
     it = 0
     for it in range(1, max_iter + 1):
@@ -276,7 +282,10 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             since_best += 1
             if since_best >= STALL and best[0] < 1e-5:
                 break
-        if gap_rel <= tol and res_rel <= tol:
+        if early is None and gap_rel <= _EARLY:
+            early = tuple(np.array(v, copy=True) for v in
+                          ((T, Z, s0, s1, S, z0, z1, U) + ((xi, sa, ua, sb, ub) if hinge else ())))
+        if gap_rel <= tol and res_rel <= tol and (pres_tol is None or pres <= pres_tol):
             status = "Solved"
             break
         mu = gap / nu
@@ -377,4 +386,4 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     if status != "Solved":
         status = "AlmostSolved" if score <= max(1e3 * tol, 1e-6) else status
     last = (T, Z, s0, s1, S, z0, z1, U) + ((xi, sa, ua, sb, ub) if hinge else ())
-    return DesignResult(Zb, fb, lamb, float(pobj), status, it, float(g), float(r), last, active, bdual)
+    return DesignResult(Zb, fb, lamb, float(pobj), status, it, float(g), float(r), last, active, bdual, early)

@@ -145,17 +145,24 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         out = _polish(Xb, y, D, act, loss, beta, *best[1:4])
         return out if out is not None and out[0] < best[0] else best
 
+    warm = None
+    restarted = False
     for rnd in range(1, max_rounds + 1):
         for key, u in entering:
             rows.enter(key, u)
             blocks.append(key)
+        if warm is not None:
+            resume = _restart(*warm, rows.signs(blocks), Xb)
+        warm = None
         entering = []
         if blocks:
             bi = np.array([b[0] for b in blocks])
             bs = np.array([b[1] for b in blocks])
             C = block_coefficients(D, act, bi, bs)
-            res = solve_design((C, Xb), Xb, rows.signs(blocks), y, beta, loss,
-                               tol=_TIGHT if tight else _LOOSE, resume=resume)
+            sgn = rows.signs(blocks)
+            restarted = bool(resume) and not tight
+            res = solve_design((C, Xb), Xb, sgn, y, beta, loss, tol=_TIGHT if tight else _LOOSE, resume=resume,
+                               pres_tol=_RESTART_PRES if restarted else None)
             resume = ()
             inner, Z = res.status, res.Z
             violated = rows.add_violated(blocks, Z)
@@ -207,7 +214,13 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
             resume = () if cold else res.state
             continue
         zn = np.linalg.norm(Z, axis=1)
-        blocks = [b for b, z in zip(blocks, zn) if z > _ZERO[tight] * max(zn.max(initial=0.0), 1e-300)]
+        keep = zn > _ZERO[tight] * max(zn.max(initial=0.0), 1e-300)
+        if violated and not entering and not tight and not restarted and res.early is not None:
+            # only rows were added (and zero blocks dropped): restart from the last solve's
+            # iterate at relative gap 0.1 (its last, near the boundary, stalls on the new rows;
+            # a restart with new blocks too was 4-30x slower, tried)
+            warm = (res.early, keep, sgn[keep])
+        blocks = [b for b, k in zip(blocks, keep) if k]
     gap, bi, bs, Z, lam, cert, obj, lb, u = best if best is not None else (np.inf, bi, bs, Z, lam, 0.0, obj, -np.inf, None)
     if gap > tol * max(abs(obj), 1e-300) and polishable(best):
         gap, bi, bs, Z, lam, cert, obj, lb, u = _polished(best)
@@ -217,6 +230,26 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     return WorkingSetResult(bi[nz], bs[nz], Z[nz], lam, float(cert), float(obj), float(lb), status, rnd,
                             time.perf_counter() - t0, u_star=u, patterns=D if search is not None else None,
                             search=search.summary() if search is not None else None)
+
+
+# the primal residual a restarted loose solve must reach (a cold one ends near 1e-9): the new
+# rows must hold to _ROW_TOL before the working set moves on
+_RESTART_PRES = 1e-8
+
+
+def _restart(state, keep, sgn_old, sgn_new, Xb):
+    """An interior-point iterate of the last program for the next one with more rows:
+    restricted to the blocks ``keep``; the new rows start at the median slack of the imposed
+    ones (or their own, if larger) and the imposed rows' mean complementarity."""
+    T, Z, s0, s1, S, z0, z1, U = (v[keep] for v in state[:8])
+    M = sgn_old != 0
+    new = (sgn_new != 0) & ~M
+    S, U = S.copy(), U.copy()
+    mu = float(np.mean((S * U)[M])) if M.any() else 1.0
+    typ = float(np.median(S[M])) if M.any() else 1.0
+    S[new] = np.maximum((sgn_new * (Z @ Xb.T))[new], 0.0) + typ
+    U[new] = mu / S[new]
+    return (T, Z, s0, s1, S, z0, z1, U) + tuple(state[8:])
 
 
 def _polish(Xb, y, D, act, loss, beta, bi, bs, Z):

@@ -157,3 +157,33 @@ def test_pricing_skips_the_working_sets_cells_with_a_valid_bound():
     keep = ~skip & ref.exact & (ref.values > beta)
     assert keep.sum() >= 5 and np.all(got.exact[keep]) and np.allclose(got.values[keep], ref.values[keep])
     assert got.max >= full.max * (1 - 1e-12)
+
+
+def test_a_restart_with_more_rows_solves_the_new_program():
+    """A loose solve with half of each block's rows, restarted (high_dim._restart) from its
+    iterate at gap 0.1 with every row imposed, reaches the optimum of the program with every
+    row, as a cold solve does, and holds the new rows."""
+    from cvx_core.solvers.high_dim import _restart
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((40, 4))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] * X[:, 1] + 0.3)
+    act = make_activation("relu")
+    D = sample_patterns(Xb, 10, seed=2)
+    bi = np.repeat(np.arange(len(D)), 2)
+    bs = np.tile([1, -1], len(D))
+    C = bs[:, None] * act.slopes(D[bi])
+    full = np.where(D[bi], 1.0, -1.0)
+    half = np.where(rng.random(full.shape) < 0.5, full, 0.0)
+    loss = make_loss("hinge")
+    first = solve_design((C, Xb), Xb, half, y, 0.5, loss, tol=1e-3)
+    assert first.early is not None
+    assert np.min(full * (first.Z @ Xb.T)) < -1e-3 * np.abs(first.Z).max()  # the new rows matter
+    keep = np.ones(len(bi), bool)
+    warm = solve_design((C, Xb), Xb, full, y, 0.5, loss, resume=_restart(first.early, keep, half, full, Xb),
+                        pres_tol=1e-8)
+    cold = solve_design((C, Xb), Xb, full, y, 0.5, loss)
+    assert warm.status in ("Solved", "AlmostSolved")
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-6)
+    assert np.min(full * (warm.Z @ Xb.T)) >= -1e-7 * np.abs(warm.Z).max()
