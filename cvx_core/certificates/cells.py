@@ -185,10 +185,11 @@ def cell_values(
                 break
             if top_k is not None and len(top) >= top_k and ub <= top[-1]:
                 break
-        # Many cells left: a chunk at a time through the compiled projection (the cells past
-        # the stopping point in a chunk just get exact values too); a few: one NNLS each,
-        # without importing numba (a slow import in a fresh process)
-        batch = len(cand) - pos >= _CHUNK and kernels.available()
+        # Many cells left, or the kernels already loaded: a chunk at a time through the compiled
+        # projection (the cells past the stopping point in a chunk just get exact values too); a
+        # few in a process without them: one NNLS each, without importing numba (a slow import
+        # on a fresh dashboard's first page)
+        batch = (len(cand) - pos >= _CHUNK or kernels.loaded()) and kernels.available()
         chunk = cand[pos:pos + _CHUNK] if batch else cand[pos:pos + 1]
         s = np.where(chunk[:, 1] == 0, 1.0, -1.0)
         if batch:

@@ -7,9 +7,15 @@ Checked on first need (importing numba is slow, so not at import time), once per
 """
 from __future__ import annotations
 
+import sys
 import warnings
 
 _available: bool | None = None
+
+
+def loaded() -> bool:
+    """True once the kernels are imported in this process (never imports them)."""
+    return _available is True or (_available is None and f"{__name__}.cones" in sys.modules)
 
 
 def available() -> bool:
