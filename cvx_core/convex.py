@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .certificates.arrangement import facet_lookup
-from .certificates.cells import lower_bound
 from .certificates.dual import polish_dual
 from .certificates.evaluate import best_bound, cert_max
 from .certificates.search import search_round, unseen
@@ -377,19 +376,18 @@ def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:
 
 def _recertified(f: ConvexFit, yc, column, D) -> ConvexFit | None:
     """The column fit ``f`` (its blocks at their rows of ``D``) as a fit over the patterns ``D``,
-    certified by its own dual vector over all of them; None when that leaves it not optimal."""
+    certified by its own dual vectors over all of them; None when that leaves it not optimal."""
     if f.status != "optimal":
         return None
     beta_s = column["beta"] / column["c_scale"]
-    lam = column["lossf"].clip_dual(f.dual, yc)
-    cert, u, _ = cert_max(column["Xs"], D, lam, column["act"], False)
-    lb = lower_bound(column["lossf"], lam, yc, cert, beta_s)
-    gap = (f.objective - lb) / max(abs(f.objective), 1e-300)
+    bound = best_bound(column["Xs"], yc, D, beta_s, column["act"], column["lossf"], f.predictions, [f.dual],
+                       objective=f.objective)
+    gap = (f.objective - bound.lower_bound) / max(abs(f.objective), 1e-300)
     if gap > OPTIMAL_GAP:
         return None
     statuses = [col.get("solver_status", "Solved") for col in f.info.get("columns", [])]
-    return replace(f, lower_bound=float(lb), gap=float(gap), certificate=float(cert / beta_s), dual=lam, u_star=u,
-                   status=fit_status(statuses, gap))
+    return replace(f, lower_bound=float(bound.lower_bound), gap=float(gap), certificate=float(bound.cert / beta_s),
+                   dual=bound.lam, u_star=bound.u, status=fit_status(statuses, gap))
 
 
 def _search_info(summary: dict, n_patterns: int) -> dict:

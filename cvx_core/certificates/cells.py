@@ -26,7 +26,7 @@ from .. import kernels
 from ..model import Activation
 from .polar import project_polar
 
-INTERIOR_TOL = 1e-12
+_INTERIOR_TOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ def cell_values(
     signs: tuple[int, ...] = (1, -1),
     top_k: int | None = None,
     floor: float | None = None,
+    skip: np.ndarray | None = None,
 ) -> CellValues:
     """Certificate values of every cell at ``lam``.
 
@@ -139,6 +140,9 @@ def cell_values(
         Cells whose value is at most ``floor`` may keep an upper bound ``<= floor`` instead of
         their exact value (pricing only asks which cells exceed beta; the maximum stays exact
         when it exceeds ``floor``, and is otherwise bounded by it).
+    skip : ndarray of bool, shape (P, 2), optional
+        Cells left at their upper bound, never projected (a growing working set's own cells):
+        ``max`` is then only an upper bound of cert(lambda), a valid if weaker certificate.
     """
     P = D.shape[0]
     d = Xb.shape[1]
@@ -149,7 +153,7 @@ def cell_values(
     M = G @ (Xb / np.where(xnorm > 0, xnorm, 1.0)[:, None]).T
     np.negative(M, out=M, where=~D)
     lo, hi = M.min(axis=1, initial=0.0), M.max(axis=1, initial=0.0)
-    tol = INTERIOR_TOL * (gnorm + 1e-300)
+    tol = _INTERIOR_TOL * (gnorm + 1e-300)
     values = np.zeros((P, 2))
     exact = np.zeros((P, 2), dtype=bool)
     dirs = np.zeros((P, 2, d))
@@ -174,8 +178,11 @@ def cell_values(
     if threshold is not None and top_k is not None:
         top = sorted(exact_vals[exact_vals > threshold].tolist(), reverse=True)[:top_k]
     bar = best if threshold is None else min(best, float(threshold))
-    cand = np.argwhere(~exact & (values > bar))
-    cand = cand[np.argsort(-values[cand[:, 0], cand[:, 1]])]
+    todo = ~exact & (values > bar)
+    if skip is not None:
+        todo &= ~skip
+    cand = np.argwhere(todo)
+    cand = cand[np.argsort(-values[cand[:, 0], cand[:, 1]], kind="stable")]
     pos = 0
     while pos < len(cand):
         i, col = cand[pos]

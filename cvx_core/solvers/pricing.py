@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..certificates.cells import INTERIOR_TOL, CellValues, cell_values, cone_projection_norms
+from ..certificates.cells import CellValues, cell_values, cone_projection_norms
 
 SEPARATION = 0.2  # radians: additions closer than this to a kept one are near-duplicates
 
@@ -136,58 +136,10 @@ def violators(Xb, D, lam, act, beta, index, sphere, limit, floor=None):
 
 def batched_cell_values(Xb, D, lam, act, *, threshold: float, top_k: int | None = None,
                         skip: np.ndarray | None = None) -> CellValues:
-    """:func:`cell_values` with ``floor = threshold`` (pricing only asks which cells exceed
-    beta), every projection through the compiled batch: the same upper bounds, the same order
-    and stopping rule, but the last few cells too go through
-    :func:`cvx_core.kernels.cones.project_above` (one Python NNLS each costs ~50x more per
-    cell in R^31, a third of a hinge fit at n = 500, d = 30).
+    """:func:`cell_values` as pricing asks it: ``floor = threshold`` (only which cells exceed
+    beta matters), with the compiled kernels loaded so that every projection, the last few
+    cells too, goes through the batch (one Python NNLS costs ~50x more per cell in R^31).
+    ``skip`` (P, 2) bool: cells left at their upper bound (see :func:`cell_values`)."""
+    from ..kernels import cones  # noqa: F401  (loaded: cell_values then batches every cell)
 
-    ``skip`` (P, 2) bool: cells left at their upper bound (not exact), e.g. the working set's
-    own blocks while it is still growing. ``max`` is then only an upper bound of cert(lambda),
-    which still gives a valid, if weaker, lower bound."""
-    from ..kernels.cones import project_above
-
-    G = (act.slopes(D) * lam[None, :]) @ Xb  # (P, d), g_i = X' S_i lambda
-    gnorm = np.linalg.norm(G, axis=1)
-    xnorm = np.linalg.norm(Xb, axis=1)
-    M = G @ (Xb / np.where(xnorm > 0, xnorm, 1.0)[:, None]).T  # (2D-1)_ij x_j'g_i / ||x_j||
-    np.negative(M, out=M, where=~D)
-    lo, hi = M.min(axis=1, initial=0.0), M.max(axis=1, initial=0.0)
-    tol = INTERIOR_TOL * (gnorm + 1e-300)
-    safe = np.where(gnorm > 0, gnorm, 1.0)[:, None]
-    # ||g|| where s g lies in the cell's cone (exact), else the bound after one polar step
-    inside = np.column_stack([lo >= -tol, hi <= tol]) | (gnorm == 0)[:, None]
-    cut = np.column_stack([np.maximum(-lo, 0.0), np.maximum(hi, 0.0)])
-    values = np.where(inside, gnorm[:, None], np.sqrt(np.maximum(gnorm[:, None] ** 2 - cut ** 2, 0.0)))
-    exact = inside.copy()
-    dirs = np.stack([G / safe, -G / safe], axis=1)
-    best = float(values[exact].max(initial=0.0))
-    top = sorted(values[exact & (values > threshold)].tolist(), reverse=True)
-    if top_k is not None:
-        top = top[:top_k]
-    todo = ~exact & (values > threshold)
-    if skip is not None:
-        todo &= ~skip
-    cand = np.argwhere(todo)
-    cand = cand[np.argsort(-values[cand[:, 0], cand[:, 1]], kind="stable")]
-    pos = 0
-    while pos < len(cand):
-        i, col = cand[pos]
-        ub = values[i, col]
-        if ub <= best and top_k is not None and len(top) >= top_k and ub <= top[-1]:
-            break
-        chunk = cand[pos:pos + 64]
-        s = np.where(chunk[:, 1] == 0, 1.0, -1.0)
-        v, p = project_above(Xb, D[chunk[:, 0]], s, G[chunk[:, 0]], float(threshold))
-        done = v >= 0  # negative: an upper bound -v <= threshold
-        v = np.abs(v)
-        values[chunk[:, 0], chunk[:, 1]] = v
-        exact[chunk[:, 0], chunk[:, 1]] = done
-        dirs[chunk[done, 0], chunk[done, 1]] = np.where(
-            v[done, None] > 0, p[done] / np.where(v[done] > 0, v[done], 1.0)[:, None], 0.0)
-        best = max(best, float(v[done].max(initial=0.0)))
-        top = sorted(top + v[done & (v > threshold)].tolist(), reverse=True)
-        if top_k is not None:
-            top = top[:top_k]
-        pos += len(chunk)
-    return CellValues(values, exact, dirs)
+    return cell_values(Xb, D, lam, act, threshold=threshold, top_k=top_k, floor=threshold, skip=skip)

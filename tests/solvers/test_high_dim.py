@@ -88,8 +88,7 @@ def test_a_stalled_interior_point_is_finished_by_newton(loss):
 
 def test_batched_pricing_agrees_with_cell_values():
     """The pricing's all-compiled cell values: the same cells above beta, with the same exact
-    values and maximisers, as :func:`cell_values` with ``floor = beta`` (which projects the
-    last few cells by a Python NNLS), and the same maximum."""
+    values and maximisers, as :func:`cell_values` with ``floor = beta``, and the same maximum."""
     from cvx_core.certificates.cells import cell_values, project_onto_cell
     from cvx_core.solvers.pricing import batched_cell_values
 
