@@ -108,9 +108,13 @@ def apply_link() -> bool:
     return True
 
 
-def keep(key: str) -> None:
-    """Keep a hidden widget's value (streamlit drops the state of widgets not drawn in a run)."""
-    st.session_state[key] = st.session_state[key]
+def keep(*keys: str) -> None:
+    """Keep hidden widgets' values (streamlit drops the state of widgets not drawn in a run);
+    keys not in the session are skipped."""
+    ss = st.session_state
+    for key in keys:
+        if key in ss:
+            ss[key] = ss[key]
 
 
 def url_value(v: Any) -> str:

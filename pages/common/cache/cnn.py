@@ -11,6 +11,8 @@ from cvx_core import cnn, cnn_training
 from cvx_core.patterns import auto_choice, cover_bound, cover_count, data_rank, enumerate_patterns
 from cvx_core.signals import IMAGES, make_signals
 
+from ..progress import progress_bar
+
 #: Exact enumeration up to this Cover's count of the patch vectors, else sampled directions.
 UI_MAX_PATTERNS = 10_000
 #: Gaussian directions sampled when enumeration is out of reach (images: rank h*h + 1).
@@ -95,14 +97,8 @@ def runs(s: Setup, beta: float, optimizer: str, lrs: tuple, n_seeds: int, width:
     X, y = data(s)
     kw = s.fit_kw()
     count = len(lrs) * n_seeds
-    bar = st.progress(0.0, text=f"Training {count} runs (batched) ...")
-
-    def progress(t: int, _F) -> None:
-        bar.progress(min(t / max(steps, 1), 1.0), text=f"Step {t} of {steps}, {count} runs batched ...")
-
-    try:
+    with progress_bar(f"Training {count} runs (batched) ...", steps,
+                      lambda t: f"Step {t} of {steps}, {count} runs batched ...") as progress:
         return cnn_training.train_cnn_runs(X, y, beta, seeds=tuple(range(n_seeds)), lrs=lrs, width=width,
                                            optimizer=optimizer, steps=steps, batch_size=batch or None,
                                            callback=progress, report_every=max(1, steps // 20), **kw)
-    finally:
-        bar.empty()

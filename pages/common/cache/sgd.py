@@ -12,6 +12,7 @@ from cvx_core.model import TwoLayerNet
 from cvx_core.sgd import TrainingHistory, train_runs
 from cvx_core.stationary import Insertion, StationaryAnalysis, analyse_stationary, insert_violating_neuron
 
+from ..progress import progress_bar
 from . import fit as fit_module
 
 
@@ -62,16 +63,11 @@ def runs(s: Setup, steps: int, lrs, seeds, data: Dataset, tol: float | None = No
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _runs(s: Setup, steps: int, lrs: tuple, seeds: tuple, tol: float | None, _data: Dataset) -> list[TrainingHistory]:
-    bar = st.progress(0.0, text=f"Training {len(lrs) * len(seeds)} runs (batched) ...")
-
-    def progress(t: int, _F) -> None:
-        bar.progress(min(t / steps, 1.0), text=f"Step {t} of at most {steps}, {len(lrs) * len(seeds)} runs batched ...")
-
-    try:
+    count = len(lrs) * len(seeds)
+    with progress_bar(f"Training {count} runs (batched) ...", steps,
+                      lambda t: f"Step {t} of at most {steps}, {count} runs batched ...") as progress:
         return train_runs(_data.X, _data.y, s.beta, seeds=seeds, lrs=lrs, steps=steps, tol=tol, callback=progress,
                           report_every=chunk(steps), **train_kw(s))
-    finally:
-        bar.empty()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -78,9 +78,7 @@ def training_controls() -> None:
     """The gradient runs' settings, in an expander (hidden as a whole in lecture mode when
     "cnn_training" is hidden: their values stay)."""
     if not lecture.show("cnn_training"):
-        for key in TRAINING:
-            if key in st.session_state:
-                keep(key)
+        keep(*TRAINING)
         return
     with st.expander("Gradient training settings", expanded=not lecture.active()):
         k = st.columns([2, 3, 2, 2, 2, 2])

@@ -7,8 +7,6 @@ Plain strings only: the share box and the URL parser import this on every first 
 """
 from __future__ import annotations
 
-import streamlit as st
-
 from .. import lecture
 from ..url import keep
 
@@ -34,7 +32,4 @@ HIDEABLE = {
 def keep_hidden(keys) -> None:
     """Keep the values of the hideable ``keys`` not drawn in this run (streamlit drops a
     widget's state when it is not drawn)."""
-    ss = st.session_state
-    for key in keys:
-        if key in HIDEABLE and key in ss and not lecture.show(key):
-            keep(key)
+    keep(*(key for key in keys if key in HIDEABLE and not lecture.show(key)))

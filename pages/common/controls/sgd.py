@@ -65,8 +65,7 @@ def settings_panel() -> None:
     bind_all(CONTROLS)
     ss = st.session_state
     if not lecture.show("sgd_settings"):  # hidden as a whole in lecture mode; the values stay
-        for key in SETTINGS:
-            keep(key)
+        keep(*SETTINGS)
         return
     with st.expander("Training settings", expanded=True):
         r = st.columns(4)  # rows of at most four: six inputs in one row squeeze their labels at 1024 px

@@ -20,9 +20,7 @@ def share_box() -> None:
         if not box.open:
             # Drawn only while open: its code blocks load a large part of the frontend (the syntax
             # highlighter) that a first page does not need. Its settings live on meanwhile.
-            for key in (lecture.KEY, lecture.HIDE_KEY, "fmt", "srvexp"):
-                if key in ss:
-                    keep(key)
+            keep(lecture.KEY, lecture.HIDE_KEY, "fmt", "srvexp")
             return
         st.toggle("Lecture mode", key=lecture.KEY,
                   help="Hides explanatory text and the controls chosen below; larger fonts and markers.")

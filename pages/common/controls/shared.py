@@ -89,9 +89,7 @@ def shared_controls() -> Controls:
         sb.slider("log10 beta", -4.0, 1.0, step=0.05, key="log_beta",
                   help="Weight-decay strength beta; the objective is L + (beta/2) sum(||u_j||^2 + alpha_j^2).")
     sb.caption(f"beta = {10 ** ss['log_beta']:.3g}")
-    for key in SHARED:
-        if key in ss and not (shown(key) and (key != "leak" or ss["activation"] == "leaky")):
-            keep(key)
+    keep(*(key for key in SHARED if not (shown(key) and (key != "leak" or ss["activation"] == "leaky"))))
     source = registry.assemble(table if using_upload else None, sb)
     return Controls(ss["dataset"], int(ss["n"]), float(ss["noise"]), int(ss["seed"]), float(ss["test"]),
                     ss["activation"], float(ss["leak"]), ss["loss"], bool(ss["bias"]), float(ss["log_beta"]),
