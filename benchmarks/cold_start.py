@@ -83,13 +83,9 @@ def bare_app_dir() -> Path:
 def busy(pg) -> bool:
     """A script run is shown, an element is stale, or a chart (a live chart: its iframe says
     busy) is not drawn yet."""
-    return pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
-        || !!document.querySelector('[data-stale="true"]') || !document.querySelector('[data-testid="stMain"]')
+    return pg.evaluate("() => " + H.PAGE_BUSY + """
         || Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]')).some(c => {
-             const g = c.querySelector('.js-plotly-plot'); return !(g && g._fullLayout); })
-        || Array.from(document.querySelectorAll('iframe')).some(f => {
-             try { const b = f.contentDocument && f.contentDocument.body; return !!b && b.dataset.busy === '1'; }
-             catch (e) { return false; } })""")
+             const g = c.querySelector('.js-plotly-plot'); return !(g && g._fullLayout); })""")
 
 
 def one(browser, page: str, query: str, timeout: float, app_dir: Path = H.APP_DIR) -> dict:

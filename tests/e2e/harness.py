@@ -165,18 +165,23 @@ def is_running(pg) -> bool:
     return pg.locator(STATUS).count() > 0
 
 
+#: JS expression: a script run is shown, an element is stale, the page is not there yet, or a
+#: live chart (its iframe's body says busy) has not drawn its newest figure.
+PAGE_BUSY = """!!document.querySelector('[data-testid="stStatusWidget"]')
+    || !!document.querySelector('[data-stale="true"]')
+    || !document.querySelector('[data-testid="stMain"]')
+    || Array.from(document.querySelectorAll('iframe')).some(f => {
+         try { const b = f.contentDocument && f.contentDocument.body; return !!b && b.dataset.busy === '1'; }
+         catch (e) { return false; } })"""
+
+
 def wait_idle(pg, timeout: float = 120.0, quiet: float = 0.6) -> None:
     """Wait until no script run is shown for ``quiet`` seconds, nothing is stale and every live
     chart has drawn its newest figure."""
     deadline = time.monotonic() + timeout
     calm_since = None
     while time.monotonic() < deadline:
-        busy = pg.evaluate("""() => !!document.querySelector('[data-testid="stStatusWidget"]')
-            || !!document.querySelector('[data-stale="true"]')
-            || !document.querySelector('[data-testid="stMain"]')
-            || Array.from(document.querySelectorAll('iframe')).some(f => {
-                 try { const b = f.contentDocument && f.contentDocument.body; return !!b && b.dataset.busy === '1'; }
-                 catch (e) { return false; } })""")
+        busy = pg.evaluate(f"() => {PAGE_BUSY}")
         now = time.monotonic()
         if busy:
             calm_since = None
