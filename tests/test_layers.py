@@ -24,7 +24,7 @@ LAYERS = [
     {"recovery"},
     {"solvers", "solvers.result", "solvers.ipm", "solvers.small_program", "solvers.cone_rows",
      "solvers.pricing", "solvers.working_set", "solvers.interior", "solvers.reference",
-     "solvers.blocks", "solvers.high_dim"},
+     "solvers.blocks", "solvers.high_dim", "solvers.clarabel_blocks"},
     {"convex", "certification"},
     {"path", "gradients", "sgd", "cnn", "cnn_training"},
     {"stationary", "estimators"},
