@@ -35,9 +35,12 @@ from .working_set import WorkingSetResult
 
 _FIRST = 48  # blocks in the first working set (at most)
 _ADD = 24  # most violated blocks added per round (at most)
-# blocks below this fraction of the largest norm are dropped when others enter (an interior
-# point leaves inactive blocks at about its tolerance; pricing brings back any that matter)
-_ZERO = {False: 1e-3, True: 1e-6}
+# blocks below this fraction of the largest norm are dropped when others enter (a loose
+# interior point leaves inactive blocks up to ~1e-2 of the largest; pricing brings back any
+# that matter, and a block that came back is dropped only below _ZERO_BACK after that)
+_ZERO = {False: 1e-2, True: 1e-6}
+_ZERO_BACK = 1e-3
+_PRUNE = 1e-3  # blocks below this fraction of the largest norm leave a stalled tight solve
 # blocks enter when their value exceeds beta by this factor (a loose round's lambda is only
 # accurate to about its tolerance)
 _ENTER = {False: 1e-3, True: 1e-9}
@@ -147,10 +150,14 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
 
     warm = None
     restarted = False
+    dropped: set[tuple[int, int]] = set()
+    returned: set[tuple[int, int]] = set()
     for rnd in range(1, max_rounds + 1):
         for key, u in entering:
             rows.enter(key, u)
             blocks.append(key)
+            if key in dropped:
+                returned.add(key)
         if warm is not None:
             resume = _restart(*warm, rows.signs(blocks), Xb)
         warm = None
@@ -212,9 +219,17 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
             # factorisations degrade near the optimum), one tight solve from a new initial point
             cold, tight = tight, True
             resume = () if cold else res.state
+            if cold:
+                # the stalled point's inactive blocks sit at 1e-6..1e-3 of the largest and
+                # make the normal equations degenerate; the cold solve goes without them
+                # (pricing at its dual vector brings back any that matter)
+                zn = np.linalg.norm(Z, axis=1)
+                blocks = [b for b, z in zip(blocks, zn) if z > _PRUNE * zn.max(initial=0.0)] or blocks
             continue
         zn = np.linalg.norm(Z, axis=1)
-        keep = zn > _ZERO[tight] * max(zn.max(initial=0.0), 1e-300)
+        thr = [_ZERO_BACK if b in returned and not tight else _ZERO[tight] for b in blocks]
+        keep = zn > np.array(thr) * max(zn.max(initial=0.0), 1e-300)
+        dropped.update(b for b, k in zip(blocks, keep) if not k)
         if violated and not entering and not tight and not restarted and res.early is not None:
             # only rows were added (and zero blocks dropped): restart from the last solve's
             # iterate at relative gap 0.1 (its last, near the boundary, stalls on the new rows;

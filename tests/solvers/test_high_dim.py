@@ -186,3 +186,80 @@ def test_a_restart_with_more_rows_solves_the_new_program():
     assert warm.status in ("Solved", "AlmostSolved")
     assert warm.objective == pytest.approx(cold.objective, rel=1e-6)
     assert np.min(full * (warm.Z @ Xb.T)) >= -1e-7 * np.abs(warm.Z).max()
+
+
+def test_the_initial_point_does_not_let_the_rows_dominate_mu():
+    """CVXOPT's shift gives each homogeneous cone row as much complementarity as a whole
+    second-order cone; with every row of every block imposed the rows then carried ~99 % of
+    the initial gap. The initial point scales the rows' slacks and multipliers to the cones'
+    total, stays interior, and the solve still agrees with a cold solve's optimum."""
+    from cvx_core.solvers.blocks import _MaskedDesign, _initial_point, smooth_loss
+    from cvx_core.solvers.ipm import TAU, NewtonSystem
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((90, 6))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] * X[:, 1] + 0.3)
+    act = make_activation("relu")
+    D = sample_patterns(Xb, 12, seed=5)
+    bi = np.repeat(np.arange(len(D)), 2)
+    bs = np.tile([1, -1], len(D))
+    C = bs[:, None] * act.slopes(D[bi])
+    sgn = np.where(D[bi], 1.0, -1.0)
+    M = sgn != 0
+    P = _MaskedDesign(C, Xb)
+    system = NewtonSystem(P, TAU)
+    Router = (Xb[:, :, None] * Xb[:, None, :]).reshape(len(Xb), -1)
+    _, g0, h0 = smooth_loss(make_loss("logistic"), np.zeros(len(y)), y)
+    T, Z, s0, s1, S, z0, z1, U = _initial_point(P, system, Xb, sgn, M, M.astype(float), Router, y, 1.0, g0, h0,
+                                                False)
+    cones = s0 @ z0 + np.sum(s1 * z1)
+    rows = np.sum(S[M] * U[M])
+    assert rows <= cones * (1 + 1e-12)
+    assert np.all(S[M] > 0) and np.all(U[M] > 0)
+    assert np.all(s0 > np.linalg.norm(s1, axis=1)) and np.all(z0 > np.linalg.norm(z1, axis=1))
+    res = solve_design((C, Xb), Xb, sgn, y, 1.0, make_loss("logistic"))
+    ref = RefProblem(Xb, y, D, 1.0, 0.0, "logistic").solve(1.0)
+    assert res.status in ("Solved", "AlmostSolved")
+    assert ref.lower - 1e-9 <= res.objective <= ref.upper * (1 + 1e-6)
+
+
+def test_a_stalled_tight_solve_is_retried_without_its_inactive_blocks(monkeypatch):
+    """When the tight continuation stalls (here made to, by handing back a loose point), the
+    cold solve that follows drops the blocks below 1e-3 of the largest norm (they make the
+    normal equations degenerate near the optimum); the fit still certifies over every pattern."""
+    from dataclasses import replace
+
+    from cvx_core.solvers import high_dim
+    from cvx_core.solvers.ipm import predict
+
+    real = high_dim.solve_design
+    calls = []
+
+    def stalling(A, R, sgn, y, beta, loss, **kw):
+        if kw.get("tol") == high_dim._TIGHT and kw.get("resume") and not calls:
+            # a loose point whose small blocks sit where a stall leaves the inactive ones
+            res = real(A, R, sgn, y, beta, loss, tol=1e-2)
+            zn = np.linalg.norm(res.Z, axis=1)
+            small = zn < 0.05 * zn.max()
+            Z = np.where(small[:, None], 1e-4 * res.Z, res.Z)
+            res = replace(res, Z=Z, yhat=predict(A[1], A[0], Z))
+            calls.append(("stalled", sgn.shape[0], res.Z))
+            return res
+        res = real(A, R, sgn, y, beta, loss, **kw)
+        if calls:
+            calls.append(("after", sgn.shape[0], res.Z))
+        return res
+
+    monkeypatch.setattr(high_dim, "solve_design", stalling)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((80, 6))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] * X[:, 1] + 0.2)
+    D = sample_patterns(Xb, 100, seed=0)
+    res = high_dim.solve_high_dim(Xb, y, D, 2.0, make_activation("relu"), make_loss("hinge"), tol=5e-7)
+    assert calls and calls[0][0] == "stalled" and calls[1][0] == "after"
+    zn = np.linalg.norm(calls[0][2], axis=1)
+    kept = int(np.sum(zn > 1e-3 * zn.max()))
+    assert calls[1][1] == kept < calls[0][1]
+    assert res.status == "optimal" and res.objective - res.lower_bound <= 5e-7 * res.objective
