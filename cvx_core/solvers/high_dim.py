@@ -35,11 +35,13 @@ from .working_set import WorkingSetResult
 
 _FIRST = 48  # blocks in the first working set (at most)
 _ADD = 24  # most violated blocks added per round (at most)
-# blocks below this fraction of the largest norm are dropped when others enter (a loose
-# interior point leaves inactive blocks up to ~1e-2 of the largest; pricing brings back any
-# that matter, and a block that came back is dropped only below _ZERO_BACK after that)
-_ZERO = {False: 1e-2, True: 1e-6}
-_ZERO_BACK = 1e-3
+# blocks below this fraction of the largest norm are dropped when others enter (an interior
+# point leaves inactive blocks at about its tolerance; pricing brings back any that matter)
+_ZERO = {False: 1e-3, True: 1e-6}
+# the loose threshold while a pattern search runs: its blocks enter by the hundred and most
+# end inactive, up to ~1e-2 of the largest; a block pricing brings back after a drop is held
+# to _ZERO after that (the working set oscillated for rounds without this)
+_ZERO_SEARCH = 1e-2
 _PRUNE = 1e-3  # blocks below this fraction of the largest norm leave a stalled tight solve
 # blocks enter when their value exceeds beta by this factor (a loose round's lambda is only
 # accurate to about its tolerance)
@@ -227,7 +229,8 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
                 blocks = [b for b, z in zip(blocks, zn) if z > _PRUNE * zn.max(initial=0.0)] or blocks
             continue
         zn = np.linalg.norm(Z, axis=1)
-        thr = [_ZERO_BACK if b in returned and not tight else _ZERO[tight] for b in blocks]
+        loose = _ZERO_SEARCH if search is not None else _ZERO[False]
+        thr = [_ZERO[tight] if tight or b in returned else loose for b in blocks]
         keep = zn > np.array(thr) * max(zn.max(initial=0.0), 1e-300)
         dropped.update(b for b, k in zip(blocks, keep) if not k)
         if violated and not entering and not tight and not restarted and res.early is not None:
