@@ -12,27 +12,29 @@ from .arrangement import arrangement_geometry
 from .cells import Bound, cell_values, lower_bound
 
 
-def cert_max(Xb, D, lam, act, exact):
-    """``cert(lambda)`` over the patterns D, its maximiser and sign (exact either way)."""
+def cert_max(Xb, D, lam, act, exact, floor=None):
+    """``cert(lambda)`` over the patterns D, its maximiser and sign (exact either way; with
+    ``floor``, a maximum at most ``floor`` may come as an upper bound <= ``floor``)."""
     if exact and Xb.shape[1] <= 3:
         return arrangement_geometry(Xb, D, act)[1].max(lam)
-    cv = cell_values(Xb, D, lam, act)
+    cv = cell_values(Xb, D, lam, act, threshold=floor, floor=floor)
     i, col = cv.argmax()
     return cv.max, cv.directions[i, col], 1 if col == 0 else -1
 
 
-def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None):
+def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None, floor=None):
     """Best certified lower bound over candidate dual vectors (each is a valid bound).
 
     With ``objective`` given, stops at the first candidate whose relative gap is below
-    ``GAP_TOL / 10`` (the others could only tighten an already certified bound).
-    Returns the best :class:`Bound`.
+    ``GAP_TOL / 10`` (the others could only tighten an already certified bound). ``floor``
+    (e.g. beta): cells at most ``floor`` are not projected (the bound is the same while
+    cert <= beta: kappa is 1 either way). Returns the best :class:`Bound`.
     """
     cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
     best = None
     for lam in cands:
         lam = loss.clip_dual(lam, yc)
-        cert, u, _ = cert_max(Xb, D, lam, act, exact)
+        cert, u, _ = cert_max(Xb, D, lam, act, exact, floor)
         lb = lower_bound(loss, lam, yc, cert, beta)
         if best is None or lb > best.lower_bound:
             best = Bound(lb, lam, cert, u)
