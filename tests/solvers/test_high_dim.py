@@ -9,6 +9,24 @@ from cvx_core.solvers.blocks import solve_design
 from reference import RefProblem
 
 
+def every_block(Xb, D, act):
+    """Both signs of every pattern as blocks: coefficients C (2P, n) and row signs (2P, n)."""
+    bi = np.repeat(np.arange(len(D)), 2)
+    bs = np.tile([1, -1], len(D))
+    return bs[:, None] * act.slopes(D[bi]), np.where(D[bi], 1.0, -1.0)
+
+
+def xor_program(seed, n, d, P, pattern_seed):
+    """A seeded xor-like classification problem with every block of P sampled ReLU patterns:
+    (rng, X, Xb, y, D, C, sgn) as :func:`every_block` gives them."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] * X[:, 1] + 0.3)
+    D = sample_patterns(Xb, P, seed=pattern_seed)
+    return (rng, X, Xb, y, D, *every_block(Xb, D, make_activation("relu")))
+
+
 def test_auto_in_higher_dimension_matches_the_reference_on_random_programs():
     """Random sizes, activations, losses, targets and beta (seeded): solver="auto" takes the
     working set of blocks, certifies, reproduces its objective with the recovered network and
@@ -41,10 +59,8 @@ def test_solve_design_matches_an_independent_model(loss):
     y = np.sign(X[:, 0] - X[:, 1] ** 2 + 0.5) if loss != "squared" else X[:, 0] * X[:, 2]
     act = make_activation("relu")
     D = sample_patterns(Xb, 8, seed=1)
-    bi = np.repeat(np.arange(len(D)), 2)
-    bs = np.tile([1, -1], len(D))
-    A = (bs[:, None] * act.slopes(D[bi]))[:, :, None] * Xb[None]
-    sgn = np.where(D[bi], 1.0, -1.0)
+    C, sgn = every_block(Xb, D, act)
+    A = C[:, :, None] * Xb[None]
     beta = 0.3
     res = solve_design(A, Xb, sgn, y, beta, make_loss(loss))
     assert res.status in ("Solved", "AlmostSolved")
@@ -123,10 +139,7 @@ def test_masked_designs_solve_the_same_program(loss):
     y = np.sign(Xb[:, 0] * Xb[:, 1] + 0.2)
     act = make_activation("leaky", 0.2)
     D = sample_patterns(Xb, 6, seed=4)
-    bi = np.repeat(np.arange(len(D)), 2)
-    bs = np.tile([1, -1], len(D))
-    C = bs[:, None] * act.slopes(D[bi])
-    sgn = np.where(D[bi], 1.0, -1.0)
+    C, sgn = every_block(Xb, D, act)
     formed = solve_design(C[:, :, None] * Xb[None], Xb, sgn, y, 0.2, make_loss(loss))
     masked = solve_design((C, Xb), Xb, sgn, y, 0.2, make_loss(loss))
     assert masked.status in ("Solved", "AlmostSolved") and formed.status in ("Solved", "AlmostSolved")
@@ -164,22 +177,13 @@ def test_a_restart_with_more_rows_solves_the_new_program():
     row, as a cold solve does, and holds the new rows."""
     from cvx_core.solvers.high_dim import _restart
 
-    rng = np.random.default_rng(8)
-    X = rng.standard_normal((40, 4))
-    Xb = add_bias(X, True)
-    y = np.sign(X[:, 0] * X[:, 1] + 0.3)
-    act = make_activation("relu")
-    D = sample_patterns(Xb, 10, seed=2)
-    bi = np.repeat(np.arange(len(D)), 2)
-    bs = np.tile([1, -1], len(D))
-    C = bs[:, None] * act.slopes(D[bi])
-    full = np.where(D[bi], 1.0, -1.0)
+    rng, X, Xb, y, D, C, full = xor_program(8, 40, 4, 10, 2)
     half = np.where(rng.random(full.shape) < 0.5, full, 0.0)
     loss = make_loss("hinge")
     first = solve_design((C, Xb), Xb, half, y, 0.5, loss, tol=1e-3)
     assert first.early is not None
     assert np.min(full * (first.Z @ Xb.T)) < -1e-3 * np.abs(first.Z).max()  # the new rows matter
-    keep = np.ones(len(bi), bool)
+    keep = np.ones(len(C), bool)
     warm = solve_design((C, Xb), Xb, full, y, 0.5, loss, resume=_restart(first.early, keep, half, full, Xb),
                         pres_tol=1e-8)
     cold = solve_design((C, Xb), Xb, full, y, 0.5, loss)
@@ -196,16 +200,7 @@ def test_the_initial_point_does_not_let_the_rows_dominate_mu():
     from cvx_core.solvers.blocks import _MaskedDesign, _initial_point, smooth_loss
     from cvx_core.solvers.ipm import TAU, NewtonSystem
 
-    rng = np.random.default_rng(11)
-    X = rng.standard_normal((90, 6))
-    Xb = add_bias(X, True)
-    y = np.sign(X[:, 0] * X[:, 1] + 0.3)
-    act = make_activation("relu")
-    D = sample_patterns(Xb, 12, seed=5)
-    bi = np.repeat(np.arange(len(D)), 2)
-    bs = np.tile([1, -1], len(D))
-    C = bs[:, None] * act.slopes(D[bi])
-    sgn = np.where(D[bi], 1.0, -1.0)
+    _, X, Xb, y, D, C, sgn = xor_program(11, 90, 6, 12, 5)
     M = sgn != 0
     P = _MaskedDesign(C, Xb)
     system = NewtonSystem(P, TAU)
