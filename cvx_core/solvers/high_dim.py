@@ -152,14 +152,13 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
 
     warm = None
     restarted = False
+    # loose drop threshold; blocks dropped once are held to _ZERO[False] if pricing brings them back
+    loose = _ZERO_SEARCH if search is not None else _ZERO[False]
     dropped: set[tuple[int, int]] = set()
-    returned: set[tuple[int, int]] = set()
     for rnd in range(1, max_rounds + 1):
         for key, u in entering:
             rows.enter(key, u)
             blocks.append(key)
-            if key in dropped:
-                returned.add(key)
         if warm is not None:
             resume = _restart(*warm, rows.signs(blocks), Xb)
         warm = None
@@ -229,8 +228,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
                 blocks = [b for b, z in zip(blocks, zn) if z > _PRUNE * zn.max(initial=0.0)] or blocks
             continue
         zn = np.linalg.norm(Z, axis=1)
-        loose = _ZERO_SEARCH if search is not None else _ZERO[False]
-        thr = [_ZERO[tight] if tight or b in returned else loose for b in blocks]
+        thr = [_ZERO[tight] if tight or b in dropped else loose for b in blocks]
         keep = zn > np.array(thr) * max(zn.max(initial=0.0), 1e-300)
         dropped.update(b for b, k in zip(blocks, keep) if not k)
         if violated and not entering and not tight and not restarted and res.early is not None:
