@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import clarabel
 import numpy as np
-import scipy.sparse as sp
 
 from ..model import Activation, Loss
+from ..solvers.sparse import Stack, csc, diagonal
 from .cells import Bound, cell_values, lower_bound
 
 #: Losses whose dual program is posed here (the logistic one with exponential cones).
@@ -49,29 +49,27 @@ def _solve(Xb, y, D, beta, act, loss, cells, rows):
         q[n + R:] = -1.0 / beta
     else:
         q[:n] = -y
-    if loss.name == "squared":
-        P = sp.csc_matrix((np.full(n, beta), (np.arange(n), np.arange(n))), shape=(nvar, nvar))
-    else:
-        P = sp.csc_matrix((nvar, nvar))
-    A_parts, b_parts, cones = [], [], []
+    P = diagonal(np.full(n, beta), 0, nvar) if loss.name == "squared" else csc([], [], [], (nvar, nvar))
+    A = Stack(nvar)
+    b_parts, cones = [], []
+    k = np.arange(n)
     if loss.name == "hinge":  # 0 <= y mu <= 1 / beta
-        A_parts.append(sp.vstack([sp.diags(-y, shape=(n, nvar)), sp.diags(y, shape=(n, nvar))]))
+        A.add(2 * n, np.concatenate([-y, y]), np.arange(2 * n), np.concatenate([k, k]))
         b_parts.append(np.r_[np.zeros(n), np.full(n, 1.0 / beta)])
         cones.append(clarabel.NonnegativeConeT(2 * n))
     if logistic:
         # g = sum H(p_k), p = beta y mu: r_k <= -p log p iff (r_k, p, 1) in the exponential cone,
         # t_k <= -(1 - p) log(1 - p) iff (t_k, 1 - p, 1) is
-        k = np.arange(n)
         rr = np.concatenate([6 * k, 6 * k + 1, 6 * k + 3, 6 * k + 4])
         cc = np.concatenate([n + R + k, k, n + R + n + k, k])
         vv = np.concatenate([-np.ones(n), -beta * y, -np.ones(n), beta * y])
-        A_parts.append(sp.csc_matrix((vv, (rr, cc)), shape=(6 * n, nvar)))
+        A.add(6 * n, vv, rr, cc)
         b_exp = np.zeros((n, 6))
         b_exp[:, 2] = b_exp[:, 4] = b_exp[:, 5] = 1.0
         b_parts.append(b_exp.ravel())
         cones += [clarabel.ExponentialConeT()] * (2 * n)
     if R:  # gamma >= 0
-        A_parts.append(sp.hstack([sp.csc_matrix((R, n)), -sp.identity(R), sp.csc_matrix((R, nvar - n - R))]))
+        A.add(R, -np.ones(R), np.arange(R), n + np.arange(R))
         b_parts.append(np.zeros(R))
         cones.append(clarabel.NonnegativeConeT(R))
     # (1, s Xb' S mu + A_j' gamma_j) in the second-order cone: rows 0 (constant) and 1..d
@@ -88,11 +86,9 @@ def _solve(Xb, y, D, beta, act, loss, cells, rows):
             r_idx.append(base + np.tile(np.arange(d), len(rj)))
             c_idx.append(np.repeat(g_start[j] + np.arange(len(rj)), d))
             vals.append(-a.ravel())
-    A_soc = sp.csc_matrix((np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))),
-                          shape=(J * (d + 1), nvar))
+    A.add(J * (d + 1), np.concatenate(vals), np.concatenate(r_idx), np.concatenate(c_idx))
     b_soc = np.zeros(J * (d + 1))
     b_soc[:: d + 1] = 1.0
-    A_parts.append(A_soc)
     b_parts.append(b_soc)
     cones += [clarabel.SecondOrderConeT(d + 1)] * J
     s = clarabel.DefaultSettings()
@@ -100,8 +96,7 @@ def _solve(Xb, y, D, beta, act, loss, cells, rows):
     s.tol_gap_abs = s.tol_gap_rel = s.tol_feas = 1e-11
     s.tol_ktratio = 1e-9
     s.max_iter = 200
-    sol = clarabel.DefaultSolver(sp.triu(P, format="csc"), q, sp.vstack(A_parts, format="csc"),
-                                 np.concatenate(b_parts), cones, s).solve()
+    sol = clarabel.DefaultSolver(P, q, A.csc(), np.concatenate(b_parts), cones, s).solve()
     # any point is usable: its lambda is certified exactly and its blocks are re-evaluated
     # (exponential cones can end in InsufficientProgress close to the optimum)
     x, z = np.asarray(sol.x), np.asarray(sol.z)

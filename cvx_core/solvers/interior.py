@@ -24,7 +24,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 
 from ..certificates.cells import lower_bound
 from ..certificates.evaluate import cert_max
@@ -78,6 +77,8 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter, loss):
 
     # G = [C_j * (X N_j)]: the prediction map in the reduced coordinates
     G = np.concatenate([C[j][:, None] * (X @ N) for j, N in enumerate(Ns)], axis=1)
+    from scipy.linalg import cho_factor, cho_solve  # (not at import: see solvers/ipm.py)
+
     GtG = G.T @ G if loss.name == "squared" else None  # constant curvature: formed once
     Zc = unpack(w)
     f, (r, h) = value(Zc)

@@ -35,7 +35,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import blas, cho_factor, cho_solve, lapack, solve_triangular
+
+# scipy.linalg is imported where it is used: the dashboard's first page solves without it, and
+# importing scipy costs a fresh server ~0.15 s (cvx_core/solvers/sparse.py)
 
 _CHUNK_COLS = 4096  # columns of E per product when forming I + E H^-1 E'
 STEP = 0.99  # fraction of the step to the boundary
@@ -173,6 +175,8 @@ class NewtonSystem:
         precision (half the time of the double one): an approximate factor that
         :meth:`solve`'s refinement against the exact operator corrects, for iterates far from
         the optimum."""
+        from scipy.linalg import blas, cho_factor, solve_triangular
+
         P, tau = self.P, self.tau
         m, d, n = P.m, P.d, P.n
         H = Wi2.copy()
@@ -234,6 +238,8 @@ class NewtonSystem:
 
     def _woodbury(self, r):
         """``(H_big + E'E)^-1 r``."""
+        from scipy.linalg import cho_solve
+
         _, Hinv, cK, _ = self.fac
         P = self.P
         a = np.einsum("jab,jb->ja", Hinv, r)
@@ -248,6 +254,8 @@ class NewtonSystem:
         low = self.fac[3]
         if low is None:
             return x
+        from scipy.linalg import cho_solve
+
         js, Vl, cc = low
         c = np.einsum("pa,pa->p", Vl, x[js])
         yv = cc @ c if isinstance(cc, np.ndarray) else cho_solve(cc, c, check_finite=False)
@@ -305,6 +313,8 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
     for the loose rounds of the working-set solver (tol ~1e-6), whose accurate rounds stay with
     Clarabel. Rows may come in any order; blocks may have none.
     """
+    from scipy.linalg import blas, lapack
+
     from ..kernels import rows as kernel  # compiled on first use (numba), then cached on disk
 
     X = np.ascontiguousarray(X, dtype=float)

@@ -17,10 +17,10 @@ from functools import cache
 
 import clarabel
 import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from .ipm import predict, solve_rows
+from .sparse import Stack, csc, diagonal
 
 _FAER_MIN = 200  # block coordinates from which faer's LDL is used (see clarabel_settings)
 # n^2 m from which Clarabel gets the predictions through running sums (_chained_predictions):
@@ -80,7 +80,7 @@ def _tour(B: np.ndarray) -> np.ndarray:
     return order
 
 
-def _chained_predictions(Xb, D, act, blocks_i, blocks_s, nvar, ih, iw):
+def _chained_predictions(Xb, D, act, blocks_i, blocks_s, ih, iw, rows: Stack):
     """Rows ``h = M z - y`` written through running sums, for large working sets.
 
     ``M z`` at point k is ``x_k' sum_j C_jk z_j``. Along a tour of the points on which few
@@ -89,7 +89,8 @@ def _chained_predictions(Xb, D, act, blocks_i, blocks_s, nvar, ih, iw):
     boundary separates consecutive points, so the matrix, and Clarabel's factorisation of the
     accurate rounds, are much sparser than with ``M``'s dense rows. Rows:
     ``h_k - x_k' w_pos(k) = -y_k`` (n, first: their multipliers are lambda), then
-    ``w_i - w_{i-1} - dC_i' z = 0`` (n d). Variables ``w`` (n d) from column ``iw``.
+    ``w_i - w_{i-1} - dC_i' z = 0`` (n d), appended to ``rows``. Variables ``w`` (n d) from
+    column ``iw``.
     """
     n, d = Xb.shape
     m = len(blocks_i)
@@ -107,7 +108,7 @@ def _chained_predictions(Xb, D, act, blocks_i, blocks_s, nvar, ih, iw):
     c = [ih + np.arange(n), wcol[pos].ravel(), wcol.ravel(), wcol[:-1].ravel(),
          (jn[:, None] * d + np.arange(d)).ravel()]
     v = [np.ones(n), -Xb.ravel(), np.ones(n * d), -np.ones((n - 1) * d), -np.repeat(dC[jn, i_n], d)]
-    return sp.csc_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(n + n * d, nvar))
+    rows.add(n + n * d, np.concatenate(v), np.concatenate(r), np.concatenate(c))
 
 
 def solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol):
@@ -129,27 +130,27 @@ def solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol):
     q = np.zeros(nvar)
     q[it:it + m] = beta
     if hinge:
-        Pm = sp.csc_matrix((nvar, nvar))
+        Pm = csc([], [], [], (nvar, nvar))
         q[ie:ie + n] = 1.0
     else:
         # Squared loss: the variable is the residual h = M z - y (objective 1/2 ||h||^2), so the
         # interior-point tolerances are relative to the loss itself, not to ||y||^2.
         w, c = quad if quad is not None else (np.ones(n), np.zeros(n))
-        Pm = sp.csc_matrix((w, (np.arange(ih, ih + n), np.arange(ih, ih + n))), shape=(nvar, nvar))
+        Pm = diagonal(w, ih, nvar)
         q[ih:ih + n] = c
 
-    blocks_A, b_parts, cones = [], [], []
+    A = Stack(nvar)
+    b_parts, cones = [], []
     # 1) h - M z = 0, or h - M z = -y for the squared loss (zero cone; its dual is lambda)
     if chain:
-        A1 = _chained_predictions(Xb, D, act, blocks_i, blocks_s, nvar, ih, ie)
-        blocks_A.append(A1)
+        _chained_predictions(Xb, D, act, blocks_i, blocks_s, ih, ie, A)
         b_parts.append(np.concatenate([-y, np.zeros(n * d)]))
         cones.append(clarabel.ZeroConeT(n + n * d))
     else:
         M = _block_matrix(Xb, D, act, blocks_i, blocks_s)
-        A1 = sp.hstack([sp.csc_matrix(-M), sp.csc_matrix((n, m)), sp.identity(n, format="csc"),
-                        sp.csc_matrix((n, nvar - ie))], format="csc")
-        blocks_A.append(A1)
+        r, c = np.nonzero(M)
+        i_n = np.arange(n)
+        A.add(n, np.concatenate([-M[r, c], np.ones(n)]), np.concatenate([r, i_n]), np.concatenate([c, ih + i_n]))
         b_parts.append(-y if (quad is None and not hinge) else np.zeros(n))
         cones.append(clarabel.ZeroConeT(n))
     # 2) cone constraints  sgn_k x_k' z_j >= 0  for the selected rows  (nonnegative cone)
@@ -166,9 +167,7 @@ def solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol):
         c_idx += [np.arange(ie, ie + n), np.arange(ih, ih + n), np.arange(ie, ie + n)]
         vals += [-np.ones(n), -y, -np.ones(n)]
         row += 2 * n
-    A2 = sp.csc_matrix((np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))),
-                       shape=(row, nvar))
-    blocks_A.append(A2)
+    A.add(row, np.concatenate(vals), np.concatenate(r_idx), np.concatenate(c_idx))
     b2 = np.zeros(row)
     if hinge:
         b2[n_cone:n_cone + n] = -1.0
@@ -177,14 +176,12 @@ def solve_small(Xb, y, D, act, loss, beta, blocks_i, blocks_s, rows, quad, tol):
     # 3) (t_j, z_j) in SOC
     rr = np.arange(m * (d + 1))
     cc = np.concatenate([(it + np.arange(m))[:, None], np.arange(m * d).reshape(m, d)], axis=1).ravel()
-    A3 = sp.csc_matrix((-np.ones(m * (d + 1)), (rr, cc)), shape=(m * (d + 1), nvar))
-    blocks_A.append(A3)
+    A.add(m * (d + 1), -np.ones(m * (d + 1)), rr, cc)
     b_parts.append(np.zeros(m * (d + 1)))
     cones += [clarabel.SecondOrderConeT(d + 1)] * m
 
-    A = sp.vstack(blocks_A, format="csc")
     b = np.concatenate(b_parts)
-    solver = clarabel.DefaultSolver(sp.triu(Pm, format="csc"), q, A, b, cones, clarabel_settings(tol, large=m * d > _FAER_MIN))
+    solver = clarabel.DefaultSolver(Pm, q, A.csc(), b, cones, clarabel_settings(tol, large=m * d > _FAER_MIN))
     sol = solver.solve()
     status = str(sol.status)
     x = np.asarray(sol.x)
