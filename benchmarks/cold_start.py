@@ -6,9 +6,10 @@ Run: ``python benchmarks/cold_start.py [--repeats 3] [--page home|arrangements|p
 Each repeat starts a new server process (empty caches: the first page solves its convex
 program), with Chromium already open on a blank tab, as a user's browser would be. The clock
 starts when the process is spawned and stops when the page is fully drawn: its first plotly
-figure holds data, its metrics are on screen, every chart on the page is drawn and no script run
-is shown any more (the start of that quiet period is taken, not the end of the wait). Also reported: when the health endpoint
-first answered, when the frontend first asked for a script run and received its first and last
+figure holds data, its metrics are on screen, every chart on the page is drawn, no element waits
+for its code any more (a formula shows a loading skeleton until KaTeX's chunk arrives) and no
+script run is shown (the start of that quiet period is taken, not the end of the wait). Also
+reported: when the health endpoint first answered, when the frontend first asked for a script run and received its first and last
 messages (the server's share of the wait ends there), when the first figure appeared,
 and the page actually reached (a deep link such as ``--page path`` must land on that page).
 
@@ -81,9 +82,11 @@ def bare_app_dir() -> Path:
 
 
 def busy(pg) -> bool:
-    """A script run is shown, an element is stale, or a chart (a live chart: its iframe says
-    busy) is not drawn yet."""
+    """A script run is shown, an element is stale, an element still shows its loading skeleton
+    (a formula waits for KaTeX's chunk), or a chart (a live chart: its iframe says busy) is not
+    drawn yet."""
     return pg.evaluate("() => " + H.PAGE_BUSY + """
+        || !!document.querySelector('[data-testid="stSkeleton"]')
         || Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]')).some(c => {
              const g = c.querySelector('.js-plotly-plot'); return !(g && g._fullLayout); })""")
 
