@@ -146,6 +146,27 @@ def _unfinished_status(status: str, score: float, accept: float) -> str:
     return "AlmostSolved" if score <= accept else status
 
 
+_TRTRI_MIN = 16  # block order from which LAPACK's triangular inverse per block beats NumPy's batched inv
+
+
+def _lower_inverse(L: np.ndarray) -> np.ndarray:
+    """Inverses of the nonsingular lower-triangular blocks ``L`` (m, k, k). From k = 16 by
+    LAPACK's triangular inverse, one block at a time: NumPy's batched inverse is a general LU
+    per block (m = 116, k = 66: 6.6 against 1.8 ms; k = 32: 1.8 against 0.7 ms; below k = 12
+    the per-call overhead loses)."""
+    if L.shape[-1] < _TRTRI_MIN:
+        return np.linalg.inv(L)
+    from scipy.linalg.lapack import dtrtri
+
+    out = np.empty_like(L)
+    for j in range(len(L)):
+        inv, info = dtrtri(L[j].T, lower=0)  # L' is upper triangular and Fortran-ordered: no copy
+        if info:
+            raise np.linalg.LinAlgError(f"a Cholesky factor is singular (block {j})")
+        out[j] = inv.T
+    return out
+
+
 class NewtonSystem:
     """The Newton systems ``(H + E'E) x = r`` of one program: ``H`` block diagonal (one
     (d+1) x (d+1) block per cone, from the scaling), ``E'E`` dense through the n x n matrix
@@ -186,7 +207,7 @@ class NewtonSystem:
         # eigh costs ~5x Cholesky and inverse at d = 31, and most blocks need none while the
         # gap is loose)
         try:
-            Li = np.linalg.inv(np.linalg.cholesky(H))
+            Li = _lower_inverse(np.linalg.cholesky(H))
             tr = np.einsum("jab,jab->j", Li, Li)
             near = ~(tr * tau <= 1.0)  # NaN too
             Vs = Li.transpose(0, 2, 1).copy()

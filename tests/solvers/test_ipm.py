@@ -6,7 +6,7 @@ import pytest
 from cvx_core import add_bias, fit_convex, make_activation, sample_patterns
 from cvx_core.solvers.interior import polish, solve_interior
 from cvx_core.solvers.blocks import solve_design
-from cvx_core.solvers.ipm import soc_apply, soc_inv_prod, soc_max_step, soc_scaling
+from cvx_core.solvers.ipm import _TRTRI_MIN, _lower_inverse, soc_apply, soc_inv_prod, soc_max_step, soc_scaling
 from cvx_core.model import make_loss
 
 
@@ -34,6 +34,23 @@ def test_nesterov_todd_scaling_maps_s_and_z_to_the_same_point():
     x0, x1 = soc_inv_prod(s0, s1, r0, r1)
     np.testing.assert_allclose(s0 * x0 + np.einsum("ij,ij->i", s1, x1), r0, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(s0[:, None] * x1 + x0[:, None] * s1, r1, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [_TRTRI_MIN - 1, _TRTRI_MIN, 40])
+def test_lower_inverse_inverts_every_block(k):
+    rng = np.random.default_rng(k)
+    A = rng.standard_normal((7, k, k))
+    L = np.linalg.cholesky(A @ A.transpose(0, 2, 1) + 1e-3 * np.eye(k))  # some badly conditioned
+    Li = _lower_inverse(L)
+    np.testing.assert_allclose(Li @ L, np.broadcast_to(np.eye(k), L.shape), atol=1e-8)
+    np.testing.assert_allclose(np.triu(Li, 1), 0.0, atol=1e-12)  # lower triangular
+
+
+def test_lower_inverse_refuses_a_singular_block():
+    L = np.broadcast_to(np.eye(_TRTRI_MIN), (3, _TRTRI_MIN, _TRTRI_MIN)).copy()
+    L[2, 5, 5] = 0.0
+    with pytest.raises(np.linalg.LinAlgError, match="block 2"):
+        _lower_inverse(L)
 
 
 def test_max_step_stops_on_the_cone_boundary():
