@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Libraries the Overview's first script run must not import (each costs a fresh server
 #: 0.1-1.3 s: pandas brings pyarrow; kaleido only renders server-side exports; numba is
 #: loaded in the background after the first page; scipy, 0.15 s even for scipy.sparse alone:
-#: the small fits hand Clarabel matrices built by cvx_core.solvers.sparse).
+#: the small fits hand Clarabel matrices built by cvx_core.sparse).
 HEAVY = ("cvxpy", "sklearn", "kaleido", "pandas", "pyarrow", "numba", "scipy")
 
 

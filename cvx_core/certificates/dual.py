@@ -28,7 +28,7 @@ import clarabel
 import numpy as np
 
 from ..model import Activation, Loss
-from ..solvers.sparse import Stack, csc, diagonal
+from ..sparse import Stack, csc, diagonal
 from .cells import Bound, cell_values, lower_bound
 
 #: Losses whose dual program is posed here (the logistic one with exponential cones).

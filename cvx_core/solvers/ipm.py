@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # scipy.linalg is imported where it is used: the dashboard's first page solves without it, and
-# importing scipy costs a fresh server ~0.15 s (cvx_core/solvers/sparse.py)
+# importing scipy costs a fresh server ~0.15 s (cvx_core/sparse.py)
 
 _CHUNK_COLS = 4096  # columns of E per product when forming I + E H^-1 E'
 STEP = 0.99  # fraction of the step to the boundary

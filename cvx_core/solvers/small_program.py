@@ -20,7 +20,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from .ipm import predict, solve_rows
-from .sparse import Stack, csc, diagonal
+from ..sparse import Stack, csc, diagonal
 
 _FAER_MIN = 200  # block coordinates from which faer's LDL is used (see clarabel_settings)
 # n^2 m from which Clarabel gets the predictions through running sums (_chained_predictions):

@@ -1,4 +1,4 @@
-"""The CSC matrices handed to Clarabel without scipy.sparse (cvx_core.solvers.sparse)."""
+"""The CSC matrices handed to Clarabel without scipy.sparse (cvx_core.sparse)."""
 from __future__ import annotations
 
 import clarabel
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cvx_core.solvers.sparse import Stack, csc, diagonal
+from cvx_core.sparse import Stack, csc, diagonal
 
 
 def _triplets(rng, shape, nnz):
