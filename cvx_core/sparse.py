@@ -2,13 +2,20 @@
 
 Clarabel reads a CSC matrix through the attributes ``data``, ``indices``, ``indptr``, ``shape``
 and ``has_canonical_format``, so the programs are built here from (row, column, value)
-triplets instead of with scipy.sparse. Importing scipy.sparse costs ~0.15 s in a fresh process
-(scipy's array-API layer imports numpy.f2py), the largest import of the dashboard's first page,
-whose small fits need nothing else from scipy (``benchmarks/cold_start.py``).
+triplets, small ones without scipy.sparse. Importing scipy.sparse costs ~0.15 s in a fresh
+process (scipy's array-API layer imports numpy.f2py), the largest import of the dashboard's
+first page, whose small fits need nothing else from scipy (``benchmarks/cold_start.py``).
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+
+#: Entries from which scipy's compiled conversion is used: the NumPy path sorts, 2-6x slower
+#: from 60 000 entries on (1M: 78 against 25 ms), while importing scipy once (~0.15 s) is small
+#: beside a program that size. Once scipy.sparse is loaded anyway it serves every size.
+_SCIPY_FROM = 50_000
 
 
 class CSC:
@@ -32,17 +39,33 @@ class CSC:
         return out
 
 
-def csc(vals, rows, cols, shape) -> CSC:
-    """The matrix with entries ``vals`` at ``(rows, cols)``, duplicates summed (as
-    ``scipy.sparse.csc_matrix((vals, (rows, cols)), shape)``)."""
+def csc(vals, rows, cols, shape):
+    """The matrix with entries ``vals`` at ``(rows, cols)``, duplicates summed, in canonical CSC
+    form: a :class:`CSC`, or scipy's ``csc_matrix`` for large ones (``_SCIPY_FROM``)."""
     vals = np.asarray(vals, dtype=float).ravel()
     rows = np.asarray(rows, dtype=np.int64).ravel()
     cols = np.asarray(cols, dtype=np.int64).ravel()
     nr, nc = shape
     if vals.size and (rows.min() < 0 or rows.max() >= nr or cols.min() < 0 or cols.max() >= nc):
         raise ValueError(f"an entry's index lies outside the shape {shape}")
+    if vals.size >= _SCIPY_FROM or "scipy.sparse" in sys.modules:
+        return scipy_csc(vals, rows, cols, shape)
+    return numpy_csc(vals, rows, cols, shape)
+
+
+def scipy_csc(vals, rows, cols, shape):
+    import scipy.sparse as sp
+
+    A = sp.csc_matrix((vals, (rows, cols)), shape=shape)
+    A.sum_duplicates()  # sorted row indices, no duplicates
+    return A
+
+
+def numpy_csc(vals, rows, cols, shape) -> CSC:
+    """:func:`csc` by a sort of the entries' positions (int64 arrays, indices checked)."""
+    nr, nc = shape
     key = cols * nr + rows
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # (duplicates are summed, so their order does not matter)
     key, vals = key[order], vals[order]
     first = np.ones(key.size, bool)
     first[1:] = key[1:] != key[:-1]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from cvx_core.sparse import Stack, csc, diagonal
+from cvx_core.sparse import _SCIPY_FROM, CSC, Stack, csc, numpy_csc
 
 
 def _triplets(rng, shape, nnz):
@@ -19,7 +19,7 @@ def _triplets(rng, shape, nnz):
 def test_csc_matches_scipy_with_duplicates_and_empty_columns(shape, nnz):
     rng = np.random.default_rng(nnz)
     v, r, c = _triplets(rng, shape, nnz)
-    ours = csc(v, r, c, shape)
+    ours = numpy_csc(v, r.astype(np.int64), c.astype(np.int64), shape)  # csc() itself takes scipy's here
     ref = sp.csc_matrix((v, (r, c)), shape=shape)
     ref.sum_duplicates()
     assert ours.shape == ref.shape
@@ -27,6 +27,20 @@ def test_csc_matches_scipy_with_duplicates_and_empty_columns(shape, nnz):
     np.testing.assert_array_equal(ours.indices, ref.indices)
     np.testing.assert_allclose(ours.data, ref.data, rtol=0, atol=1e-15)
     np.testing.assert_allclose(ours.toarray(), ref.toarray(), rtol=0, atol=1e-15)
+
+
+def test_csc_takes_scipys_conversion_only_for_large_matrices_or_once_scipy_is_loaded():
+    rng = np.random.default_rng(1)
+    v, r, c = _triplets(rng, (40, 30), 50)
+    assert isinstance(csc(v, r, c, (40, 30)), sp.csc_matrix)  # scipy.sparse is loaded in this process
+    v, r, c = _triplets(rng, (400, 3000), _SCIPY_FROM)
+    A = csc(v, r, c, (400, 3000))
+    assert isinstance(A, sp.csc_matrix) and A.has_canonical_format
+    B = numpy_csc(v, r, c, (400, 3000))
+    assert isinstance(B, CSC)
+    np.testing.assert_array_equal(A.indptr, B.indptr)
+    np.testing.assert_array_equal(A.indices, B.indices)
+    np.testing.assert_allclose(A.data, B.data, rtol=1e-15, atol=1e-15)
 
 
 def test_stack_is_the_vertical_stack_of_its_blocks():
@@ -63,7 +77,8 @@ def test_clarabel_solves_the_same_program_from_either_matrix():
         s.verbose = False
         return clarabel.DefaultSolver(P, q, A, b, cones, s).solve()
 
-    ours = solve(diagonal(np.ones(5), 0, 5), csc(vals, rows, cols, (5, 5)))
+    P = numpy_csc(np.ones(5), np.arange(5), np.arange(5), (5, 5))
+    ours = solve(P, numpy_csc(np.array(vals), np.array(rows), np.array(cols), (5, 5)))
     ref = solve(sp.identity(5, format="csc"), sp.csc_matrix((vals, (rows, cols)), shape=(5, 5)))
     assert str(ours.status) == str(ref.status) == "Solved"
     np.testing.assert_allclose(ours.x, ref.x, rtol=0, atol=1e-12)
