@@ -94,11 +94,6 @@ class Stack:
         self._c.append(np.asarray(cols, dtype=np.int64).ravel())
         self.nrows += int(nrows)
 
-    def add_dense(self, block: np.ndarray, col0: int = 0) -> None:
-        """Append the nonzeros of a dense block whose first column is ``col0``."""
-        r, c = np.nonzero(block)
-        self.add(block.shape[0], block[r, c], r, col0 + c)
-
     def csc(self) -> CSC:
         if not self._v:
             return csc(np.zeros(0), np.zeros(0), np.zeros(0), (self.nrows, self.ncols))

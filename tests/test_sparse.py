@@ -48,7 +48,8 @@ def test_stack_is_the_vertical_stack_of_its_blocks():
     dense = rng.standard_normal((3, 6)) * (rng.random((3, 6)) < 0.5)
     v, r, c = _triplets(rng, (4, 6), 10)
     A = Stack(6)
-    A.add_dense(dense[:, 2:], col0=2)
+    r0, c0 = np.nonzero(dense[:, 2:])
+    A.add(3, dense[:, 2:][r0, c0], r0, 2 + c0)
     A.add(4, v, r, c)
     A.add(2, [], [], [])  # rows with no entries still count
     ref = sp.vstack([sp.csc_matrix(np.c_[np.zeros((3, 2)), dense[:, 2:]]), sp.csc_matrix((v, (r, c)), shape=(4, 6)),
