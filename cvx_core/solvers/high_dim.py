@@ -53,6 +53,11 @@ _ROW_TOL = 1e-10  # a row is violated below this fraction of ||x|| ||z||
 # block coordinates up to which a stalled point is polished by Newton's method (a dense
 # Hessian of this order per step; beyond, the interior point's point stands)
 _POLISH_MAX = 1500
+# a pattern the search found within this many samples of a better one of the same round waits
+# for pricing (it stays in D): neighbouring cells, whose blocks the interior point would only
+# share out. Half of a round's patterns had such a neighbour 1-3 samples away; breast cancer's
+# first round entered 84 of 141, its fits took ~20 % less time at the same objectives (+-0.2 %)
+_NEAR = 8
 
 
 def _violators(cv, beta, have, k):
@@ -70,6 +75,16 @@ def _violators(cv, beta, have, k):
             if len(out) == k:
                 break
     return out
+
+
+def _diverse(P: np.ndarray, values: np.ndarray, near: int = _NEAR) -> list[int]:
+    """The patterns of one search round that enter the working set: by decreasing value, each
+    that differs from every one already kept on more than ``near`` samples."""
+    kept: list[int] = []
+    for i in np.argsort(-values, kind="stable"):
+        if not kept or np.count_nonzero(P[kept] != P[i], axis=1).min() > near:
+            kept.append(int(i))
+    return sorted(kept)
 
 
 class _Rows:
@@ -202,7 +217,8 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
                 D = np.vstack([D, found.patterns])
                 rows.D = D
                 base = D.shape[0] - len(found.patterns)
-                entering = [((base + k, int(s)), u) for k, (s, u) in enumerate(zip(found.signs, found.directions))]
+                entering = [((base + k, int(found.signs[k])), found.directions[k])
+                            for k in _diverse(found.patterns, found.values)]
         if not entering and not violated:
             if not blocks or (tight and cold):
                 break  # nothing left to add: the inner solve's accuracy limits the gap

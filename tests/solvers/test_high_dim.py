@@ -258,3 +258,30 @@ def test_a_stalled_tight_solve_is_retried_without_its_inactive_blocks(monkeypatc
     kept = int(np.sum(zn > 1e-3 * zn.max()))
     assert calls[1][1] == kept < calls[0][1]
     assert res.status == "optimal" and res.objective - res.lower_bound <= 5e-7 * res.objective
+
+
+def test_a_search_round_enters_one_pattern_of_each_close_group():
+    """Of patterns within _NEAR samples of a better one, only the best enters; the rest wait
+    for pricing (they stay in D). Distant patterns all enter, whatever their order."""
+    from cvx_core.solvers.high_dim import _NEAR, _diverse
+
+    rng = np.random.default_rng(0)
+    n = 60
+    base = rng.random((3, n)) < 0.5
+    base[1, :30] = ~base[0, :30]  # the three groups are > 2 * _NEAR samples apart
+    base[2, 30:] = ~base[0, 30:]
+    P, values = [], []
+    for g in range(3):
+        for k in range(4):  # each group: its centre and three patterns 1-3 samples off (<= 6 apart)
+            p = base[g].copy()
+            p[rng.choice(n, k, replace=False)] ^= True
+            P.append(p)
+            values.append(10.0 * (3 - g) - k if g != 1 else 10.0 * (3 - g) + k)  # group 1: worst first
+    P, values = np.array(P), np.array(values)
+    kept = _diverse(P, values)
+    assert kept == [0, 7, 8]  # the best of each group (group 1's best is its last)
+    assert _diverse(P, values, near=0) == list(range(12))  # distinct patterns: all enter
+    far, near = base[0].copy(), base[0].copy()
+    far[: _NEAR + 1] ^= True
+    near[: _NEAR] ^= True
+    assert _diverse(np.array([base[0], far, near]), np.array([3.0, 2.0, 1.0])) == [0, 1]
