@@ -77,7 +77,7 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter, loss):
 
     # G = [C_j * (X N_j)]: the prediction map in the reduced coordinates
     G = np.concatenate([C[j][:, None] * (X @ N) for j, N in enumerate(Ns)], axis=1)
-    from scipy.linalg import cho_factor, cho_solve  # (not at import: see solvers/ipm.py)
+    from scipy.linalg import blas, cho_factor, cho_solve  # (not at import: see solvers/ipm.py)
 
     GtG = G.T @ G if loss.name == "squared" else None  # constant curvature: formed once
     Zc = unpack(w)
@@ -88,13 +88,15 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter, loss):
             break  # a block is leaving the support
         U = Zc / zn[:, None]
         grad = G.T @ r + beta * np.concatenate([N.T @ U[j] for j, N in enumerate(Ns)])
-        Hs = GtG.copy() if GtG is not None else (G.T * h) @ G
+        # the lower triangle only (the Cholesky factor reads no more): half the product
+        Hs = GtG.copy() if GtG is not None else blas.dsyrk(1.0, G * np.sqrt(h)[:, None], trans=1, lower=1)
         for j, N in enumerate(Ns):
             NU = N.T @ U[j]
             Hs[off[j]:off[j + 1], off[j]:off[j + 1]] += (beta / zn[j]) * (np.eye(k[j]) - np.outer(NU, NU))
         try:
             step = -cho_solve(cho_factor(Hs, lower=True, check_finite=False), grad, check_finite=False)
         except np.linalg.LinAlgError:
+            Hs = np.tril(Hs) + np.tril(Hs, -1).T
             step = -np.linalg.lstsq(Hs, grad, rcond=None)[0]
         dec = -grad @ step
         # no step through a loose row (an active-set step: the blocking row turns tight next round)
