@@ -18,6 +18,7 @@ from .certificates.dual import polish_dual
 from .certificates.evaluate import cert_max
 from .model import TwoLayerNet, add_bias, data_scale, make_loss
 from .patterns import auto_patterns, resolve_patterns
+from .threads import single_blas_thread
 from .tolerances import OPTIMAL_GAP
 from .validation import check_beta, check_Xy
 
@@ -74,6 +75,7 @@ def hinge_subgradient(lam, yhat, y):
     return y * np.where(at_kink, np.clip(y * lam, 0.0, 1.0), t)
 
 
+@single_blas_thread
 def certify(net: TwoLayerNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0,
             refine: bool = True) -> Certificate:
     """Certify how close any network is to the global optimum (docs/math.md section 5).

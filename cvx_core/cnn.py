@@ -61,6 +61,7 @@ from .solvers.blocks import solve_design
 from .solvers.clarabel_blocks import solve_blocks
 from .solvers.cone_rows import initial_rows
 from .solvers.pricing import violators
+from .threads import single_blas_thread
 from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
 from .validation import check_beta
 
@@ -300,6 +301,7 @@ def _column_generation(prog: CNNProgram, y, beta_s, lossf: Loss, tol, inner_solv
     return _Run(best, bound, rounds, status, inner, used, viol)
 
 
+@single_blas_thread
 def fit_convex_cnn(X, y, beta, *, filter_size: int, stride: int = 1, pooling: str = "sum",
                    activation: str = "relu", leak: float = 0.1, loss: str = "squared", bias: bool = True,
                    patterns="exact", solver: str = "auto", seed: int = 0, tol: float = GAP_TOL) -> ConvexFit:
@@ -463,6 +465,7 @@ def _own_cell(Z: np.ndarray, u: np.ndarray, row_of: dict, symmetric: bool) -> in
     return -1
 
 
+@single_blas_thread
 def certify_cnn(net: ConvNet, X, y, beta, *, loss: str = "squared", patterns="auto", seed: int = 0,
                 refine: bool = True) -> Certificate:
     """How far any CNN is from the global optimum: its objective, and a certified lower bound

@@ -38,6 +38,7 @@ from .patterns import auto_choice, canonical_symmetric, resolve_patterns, sample
 from .recovery import blocks_to_VW, column_objective, network_from_blocks, prune
 from .solvers import solve_column
 from .solvers.high_dim import Search
+from .threads import single_blas_thread
 from .tolerances import ACTIVE_TOL, GAP_TOL, OPTIMAL_GAP, fit_status
 from .validation import check_beta, check_Xy
 
@@ -177,6 +178,7 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, bound, exact):
     return (*chosen, bound)
 
 
+@single_blas_thread
 def fit_convex(
     X,
     y,

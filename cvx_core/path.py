@@ -42,6 +42,7 @@ from .model import TwoLayerNet, make_loss
 from .tolerances import ACTIVE_TOL
 from .validation import check_Xy
 from .patterns import pattern_labels
+from .threads import single_blas_thread
 
 TASKS = ("auto", "classification", "regression")
 
@@ -249,6 +250,7 @@ def _beta_grid(betas, bmax: float, n_betas: int, min_ratio: float) -> np.ndarray
     return b
 
 
+@single_blas_thread
 def regularization_path(
     X,
     y,

@@ -13,11 +13,8 @@ gets the predictions through running sums along a tour of the points.
 """
 from __future__ import annotations
 
-from functools import cache
-
 import clarabel
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from .ipm import predict, solve_rows
 from ..sparse import Stack, csc, diagonal
@@ -199,23 +196,16 @@ def row_list(Xb, D, blocks_i, rows):
     return jr, np.where(D[blocks_i[jr], ks], 1.0, -1.0)[:, None] * Xb[ks]
 
 
-@cache
-def _blas() -> ThreadpoolController:
-    """The BLAS thread controls, inspected once (it lists the loaded libraries)."""
-    return ThreadpoolController()
-
-
 def solve_loose_rows(Xb, y, D, act, beta, bi, bs, rows, tol):
     """A loose round by :func:`cvx_core.solvers.ipm.solve_rows` on the blocks' rows (their
     cells' facets, or heuristic and generated rows) -- a compiled BLAS interior point, cheaper
-    than Clarabel at these sizes and closer to the optimum at the same tolerance. One BLAS
-    thread: the matrices are too small for more threads to pay. Returns (Z, lambda, status) like
-    :func:`solve_small`; the caller falls back to Clarabel unless the status is "Solved" or
-    "AlmostSolved"."""
+    than Clarabel at these sizes and closer to the optimum at the same tolerance (its matrices
+    are too small for a second BLAS thread to pay: the engine's entry points run with one,
+    cvx_core.threads). Returns (Z, lambda, status) like :func:`solve_small`; the caller falls
+    back to Clarabel unless the status is "Solved" or "AlmostSolved"."""
     jr, A = row_list(Xb, D, bi, rows)
     C = block_coefficients(D, act, bi, bs)
-    with _blas().limit(limits=1, user_api="blas"):
-        res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
+    res = solve_rows(Xb, C, A, jr, y, beta, tol=tol)
     return res.Z, y - predict(Xb, C, res.Z), res.status
 
 
