@@ -44,6 +44,8 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter, loss):
 
     Returns ``(Z, enforced)``: the rows held as equalities (the steps stop at every other row).
     """
+    from scipy.linalg import blas, cho_factor, cho_solve  # (not at import: see solvers/ipm.py)
+
     m, d = Z.shape
     xn = np.linalg.norm(X, axis=1)
     Ns = []
@@ -77,8 +79,6 @@ def _newton(X, y, C, sgn, Z, tight, beta, max_iter, loss):
 
     # G = [C_j * (X N_j)]: the prediction map in the reduced coordinates
     G = np.concatenate([C[j][:, None] * (X @ N) for j, N in enumerate(Ns)], axis=1)
-    from scipy.linalg import blas, cho_factor, cho_solve  # (not at import: see solvers/ipm.py)
-
     GtG = G.T @ G if loss.name == "squared" else None  # constant curvature: formed once
     Zc = unpack(w)
     f, (r, h) = value(Zc)
