@@ -145,18 +145,25 @@ def sync_url() -> None:
     Parameters that no control claims are dropped with a notice.
     """
     bound = st.session_state.get(_BOUND, {})
-    for key in [k for k in st.query_params if k not in bound and k not in _RESERVED]:
+    drop = [k for k in st.query_params if k not in bound and k not in _RESERVED]
+    for key in drop:
         st.toast(f"ignored unknown URL parameter {key}={st.query_params.get(key)!r}")
-        del st.query_params[key]
+    changed = {}
     for key in bound:
         if key not in st.session_state:
             continue
         s = url_value(st.session_state[key])
         if s == "":
             if key in st.query_params:
-                del st.query_params[key]
+                drop.append(key)
         elif st.query_params.get(key) != s:
-            st.query_params[key] = s
+            changed[key] = s
+    # One message to the browser: each assignment or deletion sends its own, and the browser
+    # handled the first page's 17 one at a time (benchmarks/cold_start.py).
+    if drop:
+        st.query_params.from_dict({**{k: v for k, v in st.query_params.items() if k not in drop}, **changed})
+    elif changed:
+        st.query_params.update(changed)
 
 
 def share_link(base_url: str | None = None, state: dict | None = None, **extra) -> str:
