@@ -162,7 +162,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     def _polished(best):
         # the interior point stalled short of the tolerance: Newton's method on its support and
         # tight rows (smooth losses) finishes the point, and with it the dual vector
-        out = _polish(Xb, y, D, act, loss, beta, *best[1:4])
+        out = _polish(Xb, y, D, act, loss, beta, *best[1:4], tol)
         return out if out is not None and out[0] < best[0] else best
 
     warm = None
@@ -284,12 +284,52 @@ def _restart(state, keep, sgn_old, sgn_new, Xb):
     return (T, Z, s0, s1, S, z0, z1, U) + tuple(state[8:])
 
 
-def _polish(Xb, y, D, act, loss, beta, bi, bs, Z):
+def _polish(Xb, y, D, act, loss, beta, bi, bs, Z, tol):
     """:func:`cvx_core.solvers.interior.polish` on the blocks ``Z`` (rows within 1e-6 of their
-    boundary held as equalities), certified over ``D``; None when it found no structure."""
+    boundary held as equalities), certified over ``D``; None when it found no structure.
+
+    First on the screened support (:func:`_screened`); when that point does not certify to
+    ``tol``, on every block above ``_ZERO[True]`` as well, and the better point is returned."""
     zn = np.linalg.norm(Z, axis=1)
     keep = zn > _ZERO[True] * zn.max(initial=0.0)
     bi, bs, Z = bi[keep], bs[keep], Z[keep]
+    few, Zs = _screened(bs, Z)
+    out = _polish_on(Xb, y, D, act, loss, beta, bi[few], bs[few], Zs)
+    if len(few) < len(Z) and (out is None or out[0] > tol * max(abs(out[6]), 1e-300)):
+        full = _polish_on(Xb, y, D, act, loss, beta, bi, bs, Z)
+        if out is None or (full is not None and full[0] < out[0]):
+            out = full
+    return out
+
+
+# blocks of one sign whose directions agree to this (1 - cosine) are one neuron split among
+# neighbouring cells (its ray lies on their common boundary, where their predictions agree)
+_PARALLEL = 1e-6
+
+
+def _screened(bs, Z):
+    """The blocks to polish first, ``(indices, their Z)``: blocks below
+    ``_PRUNE`` of the largest norm are left out, and each group of parallel blocks of one sign
+    is summed into its largest. A stalled interior point leaves both behind (inactive blocks
+    at 1e-5..1e-3, one neuron shared by up to six cells), and Newton's active-set rounds
+    remove them one block per round (breast cancer: 26 rounds, 5 s, for 43 -> 17 blocks)."""
+    zn = np.linalg.norm(Z, axis=1)
+    big = np.flatnonzero(zn > _PRUNE * zn.max(initial=0.0))
+    big = big[np.argsort(-zn[big])]
+    U = Z[big] / zn[big, None]
+    cos = U @ U.T
+    taken = np.zeros(len(big), bool)
+    out = {}
+    for a in range(len(big)):
+        if not taken[a]:
+            group = np.flatnonzero(~taken & (cos[a] >= 1 - _PARALLEL) & (bs[big] == bs[big[a]]))
+            taken[group] = True
+            out[int(big[a])] = Z[big[group]].sum(axis=0)
+    idx = np.array(sorted(out), int)
+    return idx, np.array([out[j] for j in idx]).reshape(len(idx), Z.shape[1])
+
+
+def _polish_on(Xb, y, D, act, loss, beta, bi, bs, Z):
     C = block_coefficients(D, act, bi, bs)
     sgn = np.where(D[bi], 1.0, -1.0)
     xn = np.linalg.norm(Xb, axis=1)

@@ -285,3 +285,72 @@ def test_a_search_round_enters_one_pattern_of_each_close_group():
     far[: _NEAR + 1] ^= True
     near[: _NEAR] ^= True
     assert _diverse(np.array([base[0], far, near]), np.array([3.0, 2.0, 1.0])) == [0, 1]
+
+
+def test_screening_merges_parallel_blocks_of_one_sign_and_leaves_out_tiny_ones():
+    from cvx_core.solvers.high_dim import _screened
+
+    u = np.array([1.0, 2.0, 2.0]) / 3.0
+    Z = np.array([[0.0, 0.0, 5.0],  # the largest block
+                  2.0 * u, 1.0 * u,  # one neuron split between two cells (same sign)
+                  3.0 * u,  # the same direction with the other sign: a different neuron
+                  [1e-4, 0.0, 0.0]])  # below 1e-3 of the largest
+    bs = np.array([1, 1, 1, -1, 1])
+    idx, Zs = _screened(bs, Z)
+    assert idx.tolist() == [0, 1, 3]
+    assert np.allclose(Zs, [Z[0], 3.0 * u, 3.0 * u])
+    assert Z[1] == pytest.approx(2.0 * u)  # the caller's blocks are not changed
+
+
+def _split_optimum():
+    """A certified logistic optimum whose largest neuron is then split in half between its
+    cell and a copy of that cell, with two tiny blocks added: the degenerate point (one neuron
+    over two blocks, inactive blocks left at 1e-5) that a stalled interior point hands the
+    polish when a neuron's ray lies on the boundary of neighbouring cells."""
+    from cvx_core.solvers.high_dim import solve_high_dim
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 6))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] * X[:, 1] + 0.2)
+    D = sample_patterns(Xb, 100, seed=0)
+    act, loss, beta = make_activation("relu"), make_loss("logistic"), 0.5
+    opt = solve_high_dim(Xb, y, D, beta, act, loss, tol=1e-10)
+    assert opt.status == "optimal"
+    j = int(np.argmax(np.linalg.norm(opt.Z, axis=1)))
+    D2 = np.vstack([D, D[opt.blocks_i[j]]])
+    small = [k for k in range(len(D)) if k not in set(opt.blocks_i.tolist())][:2]
+    bi = np.r_[opt.blocks_i, len(D), small]
+    bs = np.r_[opt.blocks_s, opt.blocks_s[j], 1, -1]
+    Z = np.vstack([opt.Z, 0.5 * opt.Z[j], 1e-5 * rng.standard_normal((2, Xb.shape[1]))])
+    Z[j] *= 0.5
+    return Xb, y, D2, act, loss, beta, bi, bs, Z, opt
+
+
+def test_the_polish_finishes_a_split_neuron_on_the_screened_support():
+    from cvx_core.solvers import high_dim
+
+    Xb, y, D, act, loss, beta, bi, bs, Z, opt = _split_optimum()
+    sizes = []
+    real = high_dim._polish_on
+    high_dim._polish_on = lambda *a: sizes.append(len(a[-1])) or real(*a)
+    try:
+        gap, bi2, bs2, Z2, lam, cert, obj, lb, u = high_dim._polish(Xb, y, D, act, loss, beta, bi, bs, Z, 1e-10)
+    finally:
+        high_dim._polish_on = real
+    assert sizes == [len(opt.Z)]  # one polish, on the original neurons
+    assert gap <= 1e-10 * obj and obj == pytest.approx(opt.objective, rel=1e-10)
+    assert len(Z2) == len(opt.Z)
+
+
+def test_a_screened_polish_that_does_not_certify_falls_back_to_every_block(monkeypatch):
+    from cvx_core.solvers import high_dim
+
+    Xb, y, D, act, loss, beta, bi, bs, Z, opt = _split_optimum()
+    monkeypatch.setattr(high_dim, "_PRUNE", 0.9)  # screening now leaves out active neurons
+    sizes = []
+    real = high_dim._polish_on
+    monkeypatch.setattr(high_dim, "_polish_on", lambda *a: sizes.append(len(a[-1])) or real(*a))
+    gap, *_, obj, lb, u = high_dim._polish(Xb, y, D, act, loss, beta, bi, bs, Z, 1e-10)
+    assert sizes[0] < len(opt.Z) and sizes[1] == len(Z)
+    assert gap <= 1e-10 * obj and obj == pytest.approx(opt.objective, rel=1e-10)
