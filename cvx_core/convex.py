@@ -137,6 +137,9 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, bound, exact):
     """
     if bound is not None and bound.u is None:
         bound = replace(bound, u=cert_max(Xb, D, bound.lam, act, exact)[1])
+    # every dual vector priced once: the solver's own is usually the unpruned network's dual
+    # vector too (breast cancer: 4 exact passes over 600 cells, 0.73 s of a 4 s fit, were 2)
+    known = {} if bound is None else {loss.clip_dual(bound.lam, yc).tobytes(): bound}
 
     def certified_by(b, obj):
         return b is not None and obj - b.lower_bound <= GAP_TOL * max(abs(obj), 1e-300)
@@ -149,7 +152,7 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, bound, exact):
     chosen = None
     for cand in candidates(V, W):
         if not certified_by(bound, cand[2]):
-            found = best_bound(Xb, yc, D, beta, act, loss, cand[3], lam_c, exact, objective=cand[2])
+            found = best_bound(Xb, yc, D, beta, act, loss, cand[3], lam_c, exact, objective=cand[2], known=known)
             if bound is None or found.lower_bound > bound.lower_bound:
                 bound = found
         if chosen is None or cand[2] < chosen[2] or certified_by(bound, cand[2]):

@@ -22,22 +22,28 @@ def cert_max(Xb, D, lam, act, exact, floor=None):
     return cv.max, cv.directions[i, col], 1 if col == 0 else -1
 
 
-def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None, floor=None):
+def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None, floor=None,
+               known: dict | None = None):
     """Best certified lower bound over candidate dual vectors (each is a valid bound).
 
     With ``objective`` given, stops at the first candidate whose relative gap is below
     ``GAP_TOL / 10`` (the others could only tighten an already certified bound). ``floor``
     (e.g. beta): cells at most ``floor`` are not projected (the bound is the same while
-    cert <= beta: kappa is 1 either way). Returns the best :class:`Bound`.
+    cert <= beta: kappa is 1 either way). ``known``: bounds already computed, by
+    ``lam.tobytes()`` of the clipped dual vector (read and filled; the same ``floor``).
+    Returns the best :class:`Bound`.
     """
     cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
+    known = {} if known is None else known
     best = None
     for lam in cands:
         lam = loss.clip_dual(lam, yc)
-        cert, u, _ = cert_max(Xb, D, lam, act, exact, floor)
-        lb = lower_bound(loss, lam, yc, cert, beta)
-        if best is None or lb > best.lower_bound:
-            best = Bound(lb, lam, cert, u)
+        b = known.get(lam.tobytes())
+        if b is None:
+            cert, u, _ = cert_max(Xb, D, lam, act, exact, floor)
+            b = known[lam.tobytes()] = Bound(lower_bound(loss, lam, yc, cert, beta), lam, cert, u)
+        if best is None or b.lower_bound > best.lower_bound:
+            best = b
         if objective is not None and objective - best.lower_bound <= 0.1 * GAP_TOL * max(abs(objective), 1e-300):
             break
     return best

@@ -32,3 +32,28 @@ def test_a_floor_at_beta_gives_the_same_bound_with_fewer_projections(where):
         assert floored.cert == pytest.approx(full.max, rel=1e-10)
     lazy = cell_values(Xb, D, lam, act, threshold=beta, floor=beta)
     assert lazy.exact.sum() < full.exact.sum()  # cells below beta were not projected
+
+
+def test_known_bounds_are_reused_and_new_ones_recorded(monkeypatch):
+    """A dual vector whose bound is known is not priced again (the solver's own bound and the
+    unpruned network's dual vector are usually the same), and a new one is recorded."""
+    from cvx_core.certificates import evaluate
+
+    rng = np.random.default_rng(3)
+    Xb = add_bias(rng.standard_normal((40, 5)), True)
+    y = np.sign(Xb[:, 0] + 0.1)
+    D = sample_patterns(Xb, 50, seed=0)
+    act, loss, beta = make_activation("relu"), make_loss("logistic"), 0.5
+    yhat = 0.2 * rng.standard_normal(40)
+    lam = loss.clip_dual(loss.dual_variable(yhat, y), y)
+    other = loss.clip_dual(loss.dual_variable(0.5 * yhat, y), y)
+    priced = []
+    real = evaluate.cert_max
+    monkeypatch.setattr(evaluate, "cert_max", lambda Xb, D, lam, *a: priced.append(lam) or real(Xb, D, lam, *a))
+    known = {}
+    first = best_bound(Xb, y, D, beta, act, loss, yhat, [other], known=known)
+    assert len(priced) == 2 and set(known) == {lam.tobytes(), other.tobytes()}
+    again = best_bound(Xb, y, D, beta, act, loss, yhat, [other], known=known)
+    assert len(priced) == 2 and again is first
+    fresh = best_bound(Xb, y, D, beta, act, loss, yhat, [other])
+    assert len(priced) == 4 and fresh.lower_bound == first.lower_bound
