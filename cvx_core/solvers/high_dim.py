@@ -212,7 +212,7 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
         # the working set at most doubles per round (each round is one interior-point solve)
         entering = _violators(cv, beta * (1 + _ENTER[tight]), set(blocks), max(_ADD, len(blocks)))
         # the search also runs beside pricing's own violators: waiting for a round without
-        # them cost one more solve per search round (breast cancer: 10 rounds -> 6)
+        # them cost one more working-set solve per search round
         if not violated and search is not None and not tight and search.wants(obj):
             found = search.find(D, lam, Z, bs)
             if len(found.patterns):

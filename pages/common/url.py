@@ -158,8 +158,8 @@ def sync_url() -> None:
                 drop.append(key)
         elif st.query_params.get(key) != s:
             changed[key] = s
-    # One message to the browser: each assignment or deletion sends its own, and the browser
-    # handled the first page's 17 one at a time (benchmarks/cold_start.py).
+    # one message to the browser: each assignment or deletion sends its own (17 on a fresh
+    # session's first page)
     if drop:
         st.query_params.from_dict({**{k: v for k, v in st.query_params.items() if k not in drop}, **changed})
     elif changed:
