@@ -9,9 +9,9 @@ starts when the process is spawned and stops when the page is fully drawn: its f
 figure holds data, its metrics are on screen, every chart on the page is drawn, no element waits
 for its code any more (a formula shows a loading skeleton until KaTeX's chunk arrives) and no
 script run is shown (the start of that quiet period is taken, not the end of the wait). Also
-reported: when the health endpoint first answered, when the frontend first asked for a script run and received its first and last
-messages (the server's share of the wait ends there), when the first figure appeared,
-and the page actually reached (a deep link such as ``--page path`` must land on that page).
+reported: when the health endpoint first answered, when the frontend first asked for a script
+run and received its first and last messages (the server's share of the wait ends there), when
+the first figure appeared, and the page actually reached (a deep link such as ``--page path`` must land on that page).
 
 Baseline (issue 22): each repeat also starts a bare Streamlit app (one plotly chart, one
 metric; written to a temporary directory with the app's ``.streamlit/config.toml``) the same

@@ -28,10 +28,6 @@ class CSC:
         self.data, self.indices, self.indptr = data, indices, indptr
         self.shape = (int(shape[0]), int(shape[1]))
 
-    @property
-    def nnz(self) -> int:
-        return int(self.data.size)
-
     def toarray(self) -> np.ndarray:
         out = np.zeros(self.shape)
         cols = np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))

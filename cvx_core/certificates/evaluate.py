@@ -38,10 +38,11 @@ def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, ob
     best = None
     for lam in cands:
         lam = loss.clip_dual(lam, yc)
-        b = known.get(lam.tobytes())
+        key = lam.tobytes()
+        b = known.get(key)
         if b is None:
             cert, u, _ = cert_max(Xb, D, lam, act, exact, floor)
-            b = known[lam.tobytes()] = Bound(lower_bound(loss, lam, yc, cert, beta), lam, cert, u)
+            b = known[key] = Bound(lower_bound(loss, lam, yc, cert, beta), lam, cert, u)
         if best is None or b.lower_bound > best.lower_bound:
             best = b
         if objective is not None and objective - best.lower_bound <= 0.1 * GAP_TOL * max(abs(objective), 1e-300):

@@ -327,17 +327,20 @@ def _split_optimum():
     return Xb, y, D2, act, loss, beta, bi, bs, Z, opt
 
 
-def test_the_polish_finishes_a_split_neuron_on_the_screened_support():
+def _count_polishes(monkeypatch, high_dim) -> list:
+    """The support size of every polish run from now on."""
+    sizes = []
+    real = high_dim._polish_on
+    monkeypatch.setattr(high_dim, "_polish_on", lambda *a: sizes.append(len(a[-1])) or real(*a))
+    return sizes
+
+
+def test_the_polish_finishes_a_split_neuron_on_the_screened_support(monkeypatch):
     from cvx_core.solvers import high_dim
 
     Xb, y, D, act, loss, beta, bi, bs, Z, opt = _split_optimum()
-    sizes = []
-    real = high_dim._polish_on
-    high_dim._polish_on = lambda *a: sizes.append(len(a[-1])) or real(*a)
-    try:
-        gap, bi2, bs2, Z2, lam, cert, obj, lb, u = high_dim._polish(Xb, y, D, act, loss, beta, bi, bs, Z, 1e-10)
-    finally:
-        high_dim._polish_on = real
+    sizes = _count_polishes(monkeypatch, high_dim)
+    gap, bi2, bs2, Z2, lam, cert, obj, lb, u = high_dim._polish(Xb, y, D, act, loss, beta, bi, bs, Z, 1e-10)
     assert sizes == [len(opt.Z)]  # one polish, on the original neurons
     assert gap <= 1e-10 * obj and obj == pytest.approx(opt.objective, rel=1e-10)
     assert len(Z2) == len(opt.Z)
@@ -348,9 +351,7 @@ def test_a_screened_polish_that_does_not_certify_falls_back_to_every_block(monke
 
     Xb, y, D, act, loss, beta, bi, bs, Z, opt = _split_optimum()
     monkeypatch.setattr(high_dim, "_PRUNE", 0.9)  # screening now leaves out active neurons
-    sizes = []
-    real = high_dim._polish_on
-    monkeypatch.setattr(high_dim, "_polish_on", lambda *a: sizes.append(len(a[-1])) or real(*a))
+    sizes = _count_polishes(monkeypatch, high_dim)
     gap, *_, obj, lb, u = high_dim._polish(Xb, y, D, act, loss, beta, bi, bs, Z, 1e-10)
     assert sizes[0] < len(opt.Z) and sizes[1] == len(Z)
     assert gap <= 1e-10 * obj and obj == pytest.approx(opt.objective, rel=1e-10)
