@@ -196,6 +196,7 @@ def fit_convex(
     seed: int = 0,
     warm_start: "ConvexFit | None" = None,
     search_samples: int | None = None,
+    n_jobs: int | None = None,
 ) -> ConvexFit:
     """Train a two-layer network by solving the convex program (module docstring).
 
@@ -235,6 +236,10 @@ def fit_convex(
         A fit at a neighbouring beta on the same data and patterns; seeds the working set.
     search_samples : int, optional
         Gaussian directions sampled before a pattern search (default ``SEARCH_SAMPLES``).
+    n_jobs : int, optional
+        The C programs of a vector target (and a search's re-solves over the union of the
+        patterns found) run in parallel with joblib when this is not None or 1; any joblib
+        backend (``joblib.parallel_config(backend=...)``) spreads them.
 
     Returns
     -------
@@ -252,6 +257,7 @@ def fit_convex(
     act = make_activation(activation, leak)
     X, y = check_Xy(X, y, lossf.name)
     beta = check_beta(beta)
+    jobs = _Jobs(n_jobs)
     if not isinstance(solver, str):
         raise ValueError(f"expected solver as a string ('auto', 'working-set', 'interior' or a cvxpy solver name), got {solver!r}")
     solver = solver.lower()
@@ -283,11 +289,11 @@ def fit_convex(
         # the working set of blocks grows the patterns itself: new patterns enter its next loose
         # round instead of a whole new fit per search round
         fit = _fit_searched(y, column, lambda: Search(column["Xs"], act, beta / c_scale, seed, n_random=SEARCH_STARTS,
-                                                      max_rounds=SEARCH_ROUNDS, tol=SEARCH_TOL))
+                                                      max_rounds=SEARCH_ROUNDS, tol=SEARCH_TOL), jobs)
     else:
-        fit = _fit_columns(y, column)
+        fit = _fit_columns(y, column, jobs)
         if search:
-            fit = _search(Xb, y, beta, act, seed, fit, column)
+            fit = _search(Xb, y, beta, act, seed, fit, column, jobs)
     fit = replace(fit, solve_time=time.perf_counter() - t0)
     if fit.gap > 1e-4:
         warnings.warn(f"certified relative gap {fit.gap:.2e} at beta={beta:g} (status {fit.status})",
@@ -295,14 +301,33 @@ def fit_convex(
     return fit
 
 
-def _fit_columns(y, column) -> ConvexFit:
+class _Jobs:
+    """Runs independent column fits: in order, or through joblib when ``n_jobs`` is not None/1
+    (results in the order given either way)."""
+
+    def __init__(self, n_jobs):
+        if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
+                                   or n_jobs == 0):
+            raise ValueError(f"expected n_jobs as None or a nonzero integer (joblib's convention), got {n_jobs!r}")
+        self.n_jobs = n_jobs
+
+    def map(self, calls: list[tuple[tuple, dict]]) -> list:
+        """``_fit_column(*args, **kwargs)`` for each ``(args, kwargs)`` of ``calls``."""
+        if self.n_jobs in (None, 1) or len(calls) < 2:
+            return [_fit_column(*a, **k) for a, k in calls]
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=self.n_jobs)(delayed(_fit_column)(*a, **k) for a, k in calls)
+
+
+def _fit_columns(y, column, jobs) -> ConvexFit:
     if y.ndim == 1:
         return _fit_column(y, None, **column)
-    fits = [_fit_column(y[:, c], c, **column) for c in range(y.shape[1])]
+    fits = jobs.map([((y[:, c], c), column) for c in range(y.shape[1])])
     return combine_fits(fits, column["D"], column["exact"], 0.0)
 
 
-def _fit_searched(y, column, make_search) -> ConvexFit:
+def _fit_searched(y, column, make_search, jobs) -> ConvexFit:
     """Each column searched inside its working set; a vector target's columns are then solved
     once more over the union of the patterns they found (one pattern list for all columns),
     warm-started from their searched supports."""
@@ -310,7 +335,7 @@ def _fit_searched(y, column, make_search) -> ConvexFit:
         fit = _fit_column(y, None, **column, search=make_search())
         return replace(fit, info={**fit.info, "pattern_search": _search_info(fit.info["columns"][0]["search"],
                                                                              fit.n_patterns)})
-    fits = [_fit_column(y[:, c], c, **column, search=make_search()) for c in range(y.shape[1])]
+    fits = jobs.map([((y[:, c], c), {**column, "search": make_search()}) for c in range(y.shape[1])])
     D0 = column["D"]
     index = {row.tobytes(): k for k, row in enumerate(np.packbits(D0, axis=1))}
     extra = []
@@ -330,10 +355,10 @@ def _fit_searched(y, column, make_search) -> ConvexFit:
     union = {**column, "D": D, "warm_start": combine_fits(moved, D, False, 0.0)}
     # a column whose own dual vector still certifies it over the union keeps its point; only the
     # others are solved again (re-solving every column was most of a ten-class fit)
-    final = []
-    for c, f in enumerate(moved):
-        kept = _recertified(f, y[:, c], column, D)
-        final.append(kept if kept is not None else _fit_column(y[:, c], c, **union))
+    final = [_recertified(f, y[:, c], column, D) for c, f in enumerate(moved)]
+    again = [c for c, f in enumerate(final) if f is None]
+    for c, f in zip(again, jobs.map([((y[:, c], c), union) for c in again])):
+        final[c] = f
     fit = combine_fits(final, D, column["exact"], 0.0)
     searches = [f.info["columns"][0]["search"] for f in fits]
     summary = {"rounds": max(s["rounds"] for s in searches), "patterns_added": len(extra),
@@ -341,7 +366,7 @@ def _fit_searched(y, column, make_search) -> ConvexFit:
     return replace(fit, info={**fit.info, "pattern_search": _search_info(summary, len(D))})
 
 
-def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:
+def _search(Xb, y, beta, act, seed, fit, column, jobs) -> ConvexFit:
     """Column generation over patterns: search the sphere for directions that violate the dual
     constraint at the fit's dual vector (from its own neurons, the certificate's maximiser and
     random starts), add their patterns, re-solve warm-started; until none is found."""
@@ -372,7 +397,7 @@ def _search(Xb, y, beta, act, seed, fit, column) -> ConvexFit:
         added += len(new)
         D = np.vstack([D, new])  # old patterns keep their indices: the fit's blocks seed the next
         column = {**column, "D": D, "warm_start": replace(fit, patterns=D)}
-        before, fit = fit.objective, _fit_columns(y, column)
+        before, fit = fit.objective, _fit_columns(y, column, jobs)
         if before - fit.objective <= SEARCH_TOL * abs(before):
             break
     summary = {"rounds": rounds, "patterns_added": added, "starts": starts, "max_violation": float(best)}

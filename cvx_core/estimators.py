@@ -27,7 +27,8 @@ Targets
 
 The C independent programs of a vector target are solved in parallel with joblib when
 ``n_jobs`` is not None/1, so any joblib backend (``joblib.parallel_config(backend=...)``, e.g.
-Dask or Ray) spreads them without code changes. Every program sees the same patterns.
+Dask or Ray) spreads them without code changes. Every program starts from the same patterns; a
+pattern search grows each program's own, and the fit is certified over their union.
 
 Patterns
 --------
@@ -52,19 +53,16 @@ network ``U (m, d')`` and ``alpha (m,)`` or ``(m, C)``.
 from __future__ import annotations
 
 import numbers
-import time
-import warnings
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from .convex import combine_fits, fit_convex
+from .convex import fit_convex
 from .model import ACTIVATIONS, LOSSES, add_bias, make_activation
-from .patterns import auto_choice, resolve_patterns
+from .patterns import auto_choice
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -87,13 +85,6 @@ def _seed_from(random_state) -> int:
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-def _fit_column(X, y, beta, kwargs, D):
-    with warnings.catch_warnings():
-        # Parallel workers lose warnings; the combined fit's gap and status carry the outcome.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return fit_convex(X, y, beta, patterns=D, **kwargs)
 
 
 class _ConvexReLUBase(BaseEstimator):
@@ -146,22 +137,7 @@ class _ConvexReLUBase(BaseEstimator):
         patterns = self._resolve_patterns(X)
         kwargs = dict(activation=self.activation, leak=self.leak, loss=loss, bias=self.bias,
                       solver=self.solver, seed=seed)
-        t0 = time.perf_counter()
-        if Y.ndim == 1:
-            fit = fit_convex(X, Y, self.beta, patterns=patterns, **kwargs)
-        elif self.n_jobs in (None, 1):
-            fit = fit_convex(X, Y, self.beta, patterns=patterns, **kwargs)
-        else:
-            # Same patterns for every column: resolve them once, then fan out.
-            act = make_activation(self.activation, self.leak)
-            D, exact = resolve_patterns(add_bias(X, self.bias), patterns, act, seed)
-            exact = exact or (isinstance(patterns, str) and patterns == "exact")
-            fits = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_column)(X, Y[:, c], self.beta, kwargs, D) for c in range(Y.shape[1]))
-            fit = combine_fits(fits, D, exact, time.perf_counter() - t0)
-            if fit.gap > 1e-4:
-                warnings.warn(f"certified relative gap {fit.gap:.2e} at beta={fit.beta:g} (status {fit.status})",
-                              RuntimeWarning, stacklevel=3)
+        fit = fit_convex(X, Y, self.beta, patterns=patterns, n_jobs=self.n_jobs, **kwargs)
         self.fit_ = fit
         self.network_ = fit.network
         self.n_neurons_ = int(fit.n_neurons)
@@ -213,7 +189,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
     random_state : int, RandomState or None, default=None
         Seed of the pattern sampling (an int is passed to ``fit_convex(seed=...)``).
     n_jobs : int or None, default=None
-        Parallel jobs (joblib) over output columns of a 2-D target.
+        Parallel jobs (joblib) over the output columns of a 2-D target (``fit_convex(n_jobs=...)``).
 
     Attributes
     ----------
@@ -286,7 +262,8 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
     solver : str, default="auto"
     random_state : int, RandomState or None, default=None
     n_jobs : int or None, default=None
-        Parallel jobs (joblib) over the one-vs-rest programs of a multiclass problem.
+        Parallel jobs (joblib) over the one-vs-rest programs of a multiclass problem
+        (``fit_convex(n_jobs=...)``).
 
     Attributes
     ----------

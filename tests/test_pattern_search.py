@@ -1,10 +1,12 @@
 """Pattern search beyond a fixed sample (cvx_core.certificates.search, fit_convex(patterns="search"))."""
 import numpy as np
 import pytest
+from joblib import parallel_config
 
 from cvx_core import add_bias, enumerate_patterns, fit_convex, make_activation, sample_patterns
 from cvx_core.certificates.cells import cell_values
 from cvx_core.certificates.search import ascend, violated_patterns
+from cvx_core.estimators import ConvexReLUClassifier
 
 
 def _spiral(n, seed=0):
@@ -118,3 +120,23 @@ def test_search_for_a_vector_target_ends_on_one_pattern_list():
     again = fit_convex(X, Y, 0.5, loss="logistic", patterns=f.patterns)
     assert again.objective == pytest.approx(f.objective, rel=2e-6)
     assert f.network.objective(X, Y, 0.5, "logistic") == pytest.approx(f.objective, rel=1e-9)
+
+
+def test_vector_search_fans_out_through_joblib():
+    """``n_jobs`` runs each column's search and the union's re-solves through joblib (any
+    backend); the fit is the sequential one, also from the estimator (whose default
+    patterns search when enumeration is out of reach: with n_jobs that raised before)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((50, 5))
+    lab = (X[:, 0] * X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    Y = np.where(lab[:, None] == np.arange(3)[None, :], 1.0, -1.0)
+    seq = fit_convex(X, Y, 0.5, loss="logistic", patterns="search", seed=2)
+    with parallel_config(backend="threading"):
+        par = fit_convex(X, Y, 0.5, loss="logistic", patterns="search", seed=2, n_jobs=2)
+        est = ConvexReLUClassifier(beta=0.5, patterns="search", random_state=2, n_jobs=2).fit(X, lab)
+    np.testing.assert_array_equal(par.patterns, seq.patterns)
+    assert par.objective == seq.objective and par.status == seq.status == "optimal"
+    assert par.info["pattern_search"] == seq.info["pattern_search"]
+    assert est.objective_ == seq.objective and est.n_patterns_ == seq.n_patterns
+    with pytest.raises(ValueError, match="n_jobs"):
+        fit_convex(X, Y, 0.5, loss="logistic", patterns=8, n_jobs=0)
