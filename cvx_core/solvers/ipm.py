@@ -225,7 +225,9 @@ class NewtonSystem:
             for a in range(0, m, step):
                 k = min(step, m - a)
                 F = P.columns(Vs[a:a + k], a, k, dt)
-                K = syrk(1.0, F, beta=1.0, c=K, lower=1, overwrite_c=1)  # K += F F' (lower half)
+                # K += F F' (lower half) as (F')' F': F' is Fortran-ordered, where F itself
+                # would first be copied to Fortran order
+                K = syrk(1.0, F.T, beta=1.0, c=K, trans=1, lower=1, overwrite_c=1)
             try:
                 LK = np.linalg.cholesky(K.astype(np.float64))
                 break
