@@ -330,13 +330,24 @@ def _fit_columns(y, column, jobs) -> ConvexFit:
 def _fit_searched(y, column, make_search, jobs) -> ConvexFit:
     """Each column searched inside its working set; a vector target's columns are then solved
     once more over the union of the patterns they found (one pattern list for all columns),
-    warm-started from their searched supports."""
+    warm-started from their searched supports.
+
+    The first column is searched alone and the patterns of its live neurons join the sampled
+    ones of every other column: one-vs-rest programs share many neurons, and a few good patterns
+    spare each later column search rounds. The result does not depend on ``n_jobs``."""
     if y.ndim == 1:
         fit = _fit_column(y, None, **column, search=make_search())
         return replace(fit, info={**fit.info, "pattern_search": _search_info(fit.info["columns"][0]["search"],
                                                                              fit.n_patterns)})
-    fits = jobs.map([((y[:, c], c), {**column, "search": make_search()}) for c in range(y.shape[1])])
     D0 = column["D"]
+    first = _fit_column(y[:, 0], 0, **column, search=make_search())
+    later = column
+    if column["warm_start"] is None:  # (a warm start holds blocks at the rows of D0)
+        live = (np.linalg.norm(first.V, axis=1) > 0) | (np.linalg.norm(first.W, axis=1) > 0)
+        live[:len(D0)] = False
+        if live.any():
+            later = {**column, "D": np.vstack([D0, first.patterns[live]])}
+    fits = [first] + jobs.map([((y[:, c], c), {**later, "search": make_search()}) for c in range(1, y.shape[1])])
     index = {row.tobytes(): k for k, row in enumerate(np.packbits(D0, axis=1))}
     extra = []
     for f in fits:

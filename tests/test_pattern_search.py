@@ -140,3 +140,33 @@ def test_vector_search_fans_out_through_joblib():
     assert est.objective_ == seq.objective and est.n_patterns_ == seq.n_patterns
     with pytest.raises(ValueError, match="n_jobs"):
         fit_convex(X, Y, 0.5, loss="logistic", patterns=8, n_jobs=0)
+
+
+def test_vector_search_seeds_later_columns_with_the_first_columns_neurons(monkeypatch):
+    """The first column is searched alone; the patterns its live neurons found join the sampled
+    ones of every later column, and so the union the fit is certified over."""
+    import cvx_core.convex as C
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5))
+    lab = (X[:, 0] * X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    Y = np.where(lab[:, None] == np.arange(3)[None, :], 1.0, -1.0)
+    calls, real = [], C._fit_column
+
+    def spy(*a, **k):
+        out = real(*a, **k)
+        if k.get("search") is not None:
+            calls.append((a[1], k["D"], out))
+        return out
+
+    monkeypatch.setattr(C, "_fit_column", spy)
+    f = fit_convex(X, Y, 0.5, loss="logistic", patterns="search", search_samples=40)
+    assert f.status == "optimal" and [c for c, _, _ in calls] == [0, 1, 2]
+    D0, first = calls[0][1], calls[0][2]
+    live = (np.linalg.norm(first.V, axis=1) > 0) | (np.linalg.norm(first.W, axis=1) > 0)
+    live[:40] = False
+    assert D0.shape[0] == 40 and live.any()
+    for _, D, _ in calls[1:]:
+        np.testing.assert_array_equal(D, np.vstack([D0, first.patterns[live]]))
+    union = {r.tobytes() for r in np.packbits(f.patterns, axis=1)}
+    assert all(r.tobytes() in union for r in np.packbits(first.patterns[live], axis=1))
