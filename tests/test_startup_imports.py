@@ -33,6 +33,21 @@ def test_the_overviews_first_run_imports_no_heavy_library():
     assert not [m for m in HEAVY if m in loaded], sorted(m for m in HEAVY if m in loaded)
 
 
+def test_the_first_run_freezes_the_servers_heap_once():
+    """app.py moves the objects alive before its first run to the permanent generation (the
+    first page's imports then trigger no full collection over them); later runs freeze nothing
+    more (the count only shrinks as frozen objects are freed)."""
+    code = ("import gc\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('app.py', default_timeout=300)\n"
+            "before = gc.get_freeze_count()\n"
+            "at.run()\n"
+            "first = gc.get_freeze_count()\n"
+            "at.run()\n"
+            "assert before == 0 and first > 10000 and gc.get_freeze_count() <= first, (before, first, gc.get_freeze_count())\n")
+    _modules_after(code)
+
+
 def test_the_engines_data_and_model_load_without_the_solvers():
     loaded = _modules_after("import cvx_core.datasets, cvx_core.model")
     assert not [m for m in loaded if m.startswith(("cvx_core.solvers", "cvx_core.cnn", "scipy.optimize", "clarabel"))]
