@@ -95,6 +95,9 @@ def live_charts(at: AppTest) -> dict:
             args = json.loads(node.proto.json_args)
             if "spec" in args:
                 args["spec_json"], args["spec"] = args["spec"], _decode(json.loads(args["spec"]))
+            for name in ("config", "overlay"):  # sent as JSON text (see live_chart.show)
+                if isinstance(args.get(name), str):
+                    args[name] = json.loads(args[name])
             out[node.proto.id.rsplit("-", 1)[-1]] = args
         for child in getattr(node, "children", {}).values():
             walk(child)

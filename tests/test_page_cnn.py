@@ -1,11 +1,10 @@
 """The Convolutional networks page (AppTest, tiny data): metrics equal the engine's, every
 figure drawn, the beta slider re-solves, URL parameters seed the controls, bad input is an error."""
-import json
 
 import numpy as np
 import pytest
 import streamlit.runtime.pages_manager as pages_manager
-from apptest_helpers import _decode, chart_spec, metric, open_page
+from apptest_helpers import chart_spec, live_charts, metric, open_page
 
 from cvx_core.cnn import fit_convex_cnn, patch_matrix
 from cvx_core.cnn_training import train_cnn_runs
@@ -16,15 +15,8 @@ SMALL = {"cnn_n": "6", "cnn_len": "6", "cnn_steps": "200", "cnn_width": "4", "cn
 
 
 def _live(at, key):
-    """The arguments a live chart (pages/common/export/live_chart.py) was given: its figure under
-    "spec" (decoded) and, for its ``__overlay`` instance, the overlay traces."""
-    for el in at.get("component_instance"):
-        if el.proto.id.endswith(f"-{key}"):
-            args = json.loads(el.proto.json_args)
-            if "spec" in args:
-                args["spec"] = _decode(json.loads(args["spec"]))
-            return args
-    raise KeyError(f"no live chart {key!r}")
+    """The arguments a live chart (pages/common/export/live_chart.py) was given (decoded)."""
+    return live_charts(at)[key]
 
 
 class _NoDir:

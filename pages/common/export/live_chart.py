@@ -17,6 +17,7 @@ on points come back as the component's value in ``st.plotly_chart``'s selection 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -137,13 +138,15 @@ def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_s
         raise ValueError("a live chart needs a key: it is the chart's identity across reruns")
     comp = _component()
     okey = f"{key}{OVERLAY_SUFFIX}" if overlay is not None else None
-    out = comp(spec=figure_json(fig), config=config or {}, themed=bool(themed), selectable=on_select is not None,
-               overlay_key=okey, key=key, default=None, on_change=on_select)
+    # config and overlay go as JSON text: Streamlit tests every other argument for a dataframe,
+    # and that test imports pandas and pyarrow (0.2 s on a fresh server's first chart)
+    out = comp(spec=figure_json(fig), config=json.dumps(config or {}), themed=bool(themed),
+               selectable=on_select is not None, overlay_key=okey, key=key, default=None, on_change=on_select)
     if okey is not None:
         # A separate, invisible instance carries the overlay: changing it alone leaves the chart's
         # arguments (the figure) unchanged, so Streamlit does not send the figure again (1.3 MB
         # for the arrangement at n = 40).
-        comp(target=key, overlay=_plain(overlay), key=okey, default=None)
+        comp(target=key, overlay=json.dumps(_plain(overlay)), key=okey, default=None)
         st.html(_HIDE_OVERLAY_INSTANCES)  # style only: Streamlit renders it without a block
     return out
 
