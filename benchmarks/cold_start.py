@@ -1,6 +1,6 @@
 """Cold start: time from ``streamlit run app.py`` to the first page fully drawn in a browser.
 
-Run: ``python benchmarks/cold_start.py [--repeats 3] [--page home|arrangements|path|sgd] [--query n=40]``
+Run: ``python benchmarks/cold_start.py [--repeats 3] [--page home|arrangements|path|sgd|cnn] [--query n=40]``
 (from the repository root; uses a free port in 8610-8650 and Debian's chromium).
 
 Each repeat starts a new server process (empty caches: the first page solves its convex

@@ -29,7 +29,6 @@ The gradient methods that use these are in :mod:`cvx_core.sgd`.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import lsq_linear
 
 from .model import Activation, Loss, TwoLayerNet, add_bias, make_loss
 from .validation import check_Xy
@@ -143,6 +142,10 @@ def weights_stationarity(Xb, y, beta, act: Activation, lossf: Loss, U, A, kink_t
     for j in range(U.shape[0]):
         k = np.flatnonzero(kink[:, j])
         if k.size and A[j] != 0 and act.a != act.b:
+            # scipy.optimize only when a point sits on a kink: importing it (with scipy.linalg)
+            # cost a fresh server's first CNN page ~0.3 s, and its default runs have none
+            from scipy.optimize import lsq_linear
+
             M = ((act.a - act.b) * A[j] * g[k])[None, :] * Xb[k].T  # (d', |k|)
             t = lsq_linear(M, -GU[j], bounds=(0.0, 1.0)).x
             r = GU[j] + M @ t

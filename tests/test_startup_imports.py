@@ -47,6 +47,20 @@ def test_a_page_with_live_charts_imports_no_pandas():
     assert "pandas" not in _modules_after(code)
 
 
+def test_the_cnn_page_imports_no_scipy_optimize_without_kinks():
+    """cvx_core.gradients imports scipy.optimize (with scipy.linalg, ~0.3 s on a fresh server)
+    only for a point on a neuron's kink; the CNN page's default runs have none."""
+    code = ("from streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('app.py', default_timeout=300)\n"
+            "at.run()\n"
+            "at.switch_page('pages/cnn.py')\n"
+            "at.run()\n"
+            "assert not at.exception, at.exception\n"
+            "assert at.metric, 'the CNN page drew no metric'\n")
+    loaded = _modules_after(code)
+    assert "cvx_core.cnn_training" in loaded and "scipy.optimize" not in loaded
+
+
 def test_the_first_run_freezes_the_servers_heap_once():
     """app.py moves the objects alive before its first run to the permanent generation (the
     first page's imports then trigger no full collection over them); later runs freeze nothing

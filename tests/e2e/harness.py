@@ -31,7 +31,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 PORTS = range(8610, 8651)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 #: Page url paths ("" is the Overview, the default page).
-PAGES = {"home": "", "arrangements": "arrangements", "path": "path", "sgd": "sgd"}
+PAGES = {"home": "", "arrangements": "arrangements", "path": "path", "sgd": "sgd", "cnn": "cnn"}
 
 STATUS = '[data-testid="stStatusWidget"]'
 EXCEPTION = '[data-testid="stException"]'
