@@ -139,7 +139,7 @@ def show(fig, *, key: str, config: dict | None = None, themed: bool = True, on_s
     comp = _component()
     okey = f"{key}{OVERLAY_SUFFIX}" if overlay is not None else None
     # config and overlay go as JSON text: Streamlit tests every other argument for a dataframe,
-    # and that test imports pandas and pyarrow (0.2 s on a fresh server's first chart)
+    # and that test imports pandas (0.26 s on a fresh server's first chart)
     out = comp(spec=figure_json(fig), config=json.dumps(config or {}), themed=bool(themed),
                selectable=on_select is not None, overlay_key=okey, key=key, default=None, on_change=on_select)
     if okey is not None:
