@@ -189,8 +189,8 @@ def arrangement_views() -> None:
                   key="arr_ratio_chart", filename="approximation_ratio", live=True,
                   overlay=fa.n_marker_traces(ss["arr_N"], shown.min(), shown.max()) if shown.size else [])
             lecture.explain(f"How to read this: p_s is the optimum of the convex program over the N directions' patterns "
-                            f"(p* = {fit.objective:.6g}, the exact optimum); kappa comes from certifying its network over "
-                            "all patterns and bounds the ratio from above, g(lambda_s/kappa) bounds p* from below (log "
+                            f"(p* = {fit.objective:.6g}, the exact optimum); kappa is cert(lambda_s)/beta of its dual vector "
+                            "lambda_s over all patterns and bounds the ratio from above, g(lambda_s/kappa) bounds p* from below (log "
                             f"scale; a bound <= 0 is not drawn). Patterns used: {', '.join(map(str, rc['P_s']))}; solve "
                             f"times {', '.join(f'{t:.2f}' for t in rc['time'])} s.")
 

@@ -137,3 +137,27 @@ def test_lecture_mode_can_hide_the_pages_own_controls():
     at.run()
     assert not at.exception and at.session_state["arr_N"] == 256
     assert _metric(at, "Found by N = 256")  # the hidden N still drives the page
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+def test_ratio_curve_is_the_bound_its_legend_names(loss):
+    """The ratio figure's curves (docs/math.md section 7): lambda_s is the subsampled program's
+    dual vector, kappa = max(1, cert(lambda_s)/beta) over all patterns, the lower curve
+    g(lambda_s / kappa) / p*; and the inequalities drawn above them hold: p* <= p_s <= kappa p*,
+    g(lambda_s / kappa) <= p*."""
+    import cvx_core
+    from cvx_core.model import make_loss
+    from pages.common.cache import arrangements as ca
+    from pages.common.cache.keys import Controls
+
+    c = Controls("xor", 12, 0.05, 3, 0.0, "relu", 0.1, loss, True, -1.3)
+    d = load_dataset(c.dataset, c.n, c.noise, c.seed, c.test)
+    y = d.y
+    p_star = cvx_core.fit_convex(d.X, y, c.beta, loss=loss).objective
+    rc = ca.ratio_curve(c, p_star, _data=d)
+    lossf, Xb = make_loss(loss), add_bias(d.X, True)
+    for N, ratio, kappa, lower in zip(rc["N"], rc["ratio"], rc["kappa"], rc["lower"]):
+        fs = cvx_core.fit_convex(d.X, y, c.beta, loss=loss, patterns=sample_patterns(Xb, int(N), seed=c.seed))
+        assert kappa >= 1 and ratio == pytest.approx(fs.objective / p_star, rel=1e-9)
+        assert lower * p_star == pytest.approx(lossf.dual(fs.dual / kappa, y), rel=1e-6, abs=1e-9)
+        assert 1 - 1e-6 <= ratio <= kappa * (1 + 1e-6) and lower <= 1 + 1e-6, (N, ratio, kappa, lower)
