@@ -183,9 +183,9 @@ class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
     patterns : "auto", "exact", int or ndarray of bool (P, n), default="auto"
         See the module docstring; an int samples that many Gaussian directions.
     solver : str, default="auto"
-        "auto" (the engine's choice: the working-set solver for 2-D data with bias, the
-        structured interior point in higher dimension), "working-set", "interior" or a cvxpy
-        solver name (e.g. "clarabel"); see :func:`cvx_core.fit_convex`.
+        "auto" (the engine's working-set solver: of cells and facets for design matrices with
+        at most 3 columns, of blocks beyond, every loss), "working-set", "interior" (squared
+        loss only) or a cvxpy solver name (e.g. "clarabel"); see :func:`cvx_core.fit_convex`.
     random_state : int, RandomState or None, default=None
         Seed of the pattern sampling (an int is passed to ``fit_convex(seed=...)``).
     n_jobs : int or None, default=None
