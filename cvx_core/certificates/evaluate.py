@@ -22,6 +22,12 @@ def cert_max(Xb, D, lam, act, exact, floor=None):
     return cv.max, cv.directions[i, col], 1 if col == 0 else -1
 
 
+def bound_cache(loss, yc, *bounds) -> dict:
+    """A ``known`` dict for :func:`best_bound` holding ``bounds`` (None entries skipped), keyed
+    as it keys them."""
+    return {loss.clip_dual(b.lam, yc).tobytes(): b for b in bounds if b is not None}
+
+
 def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None, floor=None,
                known: dict | None = None):
     """Best certified lower bound over candidate dual vectors (each is a valid bound).
@@ -29,8 +35,8 @@ def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, ob
     With ``objective`` given, stops at the first candidate whose relative gap is below
     ``GAP_TOL / 10`` (the others could only tighten an already certified bound). ``floor``
     (e.g. beta): cells at most ``floor`` are not projected (the bound is the same while
-    cert <= beta: kappa is 1 either way). ``known``: bounds already computed, by
-    ``lam.tobytes()`` of the clipped dual vector (read and filled; the same ``floor``).
+    cert <= beta: kappa is 1 either way). ``known``: bounds already computed
+    (:func:`bound_cache`; read and filled; the same ``floor``).
     Returns the best :class:`Bound`.
     """
     cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]

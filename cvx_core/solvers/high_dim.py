@@ -314,7 +314,7 @@ def _screened(bs, Z):
     ``_PRUNE`` of the largest norm are left out, and each group of parallel blocks of one sign
     is summed into its largest. A stalled interior point leaves both behind (inactive blocks
     at 1e-5..1e-3, one neuron shared by up to six cells), and Newton's active-set rounds
-    remove them one block per round (breast cancer: 26 rounds, 5 s, for 43 -> 17 blocks)."""
+    would remove them one block per round."""
     zn = np.linalg.norm(Z, axis=1)
     big = np.flatnonzero(zn > _PRUNE * zn.max(initial=0.0))
     big = big[np.argsort(-zn[big])]
