@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1] / "cvx_core"
 
 #: Lower layers first; a module may import from its own layer or below, never above.
 LAYERS = [
-    {"validation", "tolerances", "caching", "sparse", "threads", "kernels", "kernels.cones", "kernels.rows"},
+    {"validation", "tolerances", "caching", "sparse", "threads", "kernels", "kernels.blocks", "kernels.cones", "kernels.rows"},
     {"model", "datasets", "geometry", "signals", "convnet"},
     {"patterns"},
     {"certificates", "certificates.hashing", "certificates.cells", "certificates.polar",

@@ -31,7 +31,7 @@ _jit = njit(cache=True, error_model="numpy")
 
 
 @_jit
-def _apply_w(eta, w0, w1, a0, a1, inverse, o0, o1):
+def apply_w(eta, w0, w1, a0, a1, inverse, o0, o1):
     """``o = W a`` (or ``W^-1 a``) for each cone's Nesterov-Todd scaling ``(eta, w0, w1)``."""
     m, d = a1.shape
     for j in range(m):
@@ -75,7 +75,7 @@ def _jordan(a0, a1, b0, b1):
 
 
 @_jit
-def _scaling(s0, s1, z0, z1, eta, w0, w1):
+def nt_scaling(s0, s1, z0, z1, eta, w0, w1):
     """Nesterov-Todd scaling of each cone: ``W z = W^-1 s``."""
     m, d = s1.shape
     for j in range(m):
@@ -92,7 +92,7 @@ def _scaling(s0, s1, z0, z1, eta, w0, w1):
 
 
 @_jit
-def _inverse_square(eta, w0, w1, Wi2):
+def inverse_square(eta, w0, w1, Wi2):
     """``W^-2 = eta^-2 (2 J w w' J - J)`` of each cone into ``Wi2`` (m, d+1, d+1)."""
     m, d = w1.shape
     for j in range(m):
@@ -288,7 +288,7 @@ def _row_values(A, jr, Z):
 
 
 @_jit
-def _soc_step(u0, u1, v0, v1):
+def soc_step(u0, u1, v0, v1):
     """Largest ``t >= 0`` with ``u + t v`` in each cone (u interior), minimised over cones."""
     best = np.inf
     for j in range(u1.shape[0]):
@@ -327,7 +327,7 @@ def _ray_step(v, dv):
 
 @_jit
 def _max_step(s0, s1, S, z0, z1, U, ds0, ds1, dS, dz0, dz1, dU):
-    return min(_soc_step(s0, s1, ds0, ds1), _soc_step(z0, z1, dz0, dz1), _ray_step(S, dS), _ray_step(U, dU))
+    return min(soc_step(s0, s1, ds0, ds1), soc_step(z0, z1, dz0, dz1), _ray_step(S, dS), _ray_step(U, dU))
 
 
 @_jit
@@ -352,7 +352,7 @@ def _direction(rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, 
     qR = rsR / lR
     Wq0 = np.empty(m)
     Wq1 = np.empty((m, d))
-    _apply_w(eta, w0, w1, q0, q1, False, Wq0, Wq1)
+    apply_w(eta, w0, w1, q0, q1, False, Wq0, Wq1)
     xi = np.empty((m, d + 1))
     for j in range(m):
         xi[j, 0] = rzT[j] - Wq0[j]
@@ -378,10 +378,10 @@ def _direction(rs0, rs1, rsR, l0, l1, lR, wR, ratio, eta, w0, w1, Wi2, Q, Sinv, 
     dS = rzR + _row_values(A, jr, dZ)
     a0 = np.empty(m)
     a1 = np.empty((m, d))
-    _apply_w(eta, w0, w1, ds0, ds1, True, a0, a1)
+    apply_w(eta, w0, w1, ds0, ds1, True, a0, a1)
     dz0 = np.empty(m)
     dz1 = np.empty((m, d))
-    _apply_w(eta, w0, w1, q0 - a0, q1 - a1, True, dz0, dz1)
+    apply_w(eta, w0, w1, q0 - a0, q1 - a1, True, dz0, dz1)
     dU = (qR - dS / wR) / wR
     return dT, dZ, ds0, ds1, dS, dz0, dz1, dU
 
@@ -509,9 +509,9 @@ def scale(A, starts, E, state, scaling, work):
     s0, s1, S, z0, z1, U = state[2], state[3], state[4], state[5], state[6], state[7]
     eta, w0, w1, l0, l1 = scaling
     Wi2, Q, Sinv, Li, F = work
-    _scaling(s0, s1, z0, z1, eta, w0, w1)
-    _apply_w(eta, w0, w1, z0, z1, False, l0, l1)
-    _inverse_square(eta, w0, w1, Wi2)
+    nt_scaling(s0, s1, z0, z1, eta, w0, w1)
+    apply_w(eta, w0, w1, z0, z1, False, l0, l1)
+    inverse_square(eta, w0, w1, Wi2)
     _row_hessian(U / S, A, starts, Q)
     return _factor(Wi2, Q, E, Sinv, Li, F)
 
@@ -549,8 +549,8 @@ def step(E, A, jr, state, rx, rz, gap, mu, n_refine, fraction, scaling, work, LK
     A1 = np.empty((m, d))
     B0 = np.empty(m)
     B1 = np.empty((m, d))
-    _apply_w(eta, w0, w1, ds0, ds1, True, A0, A1)
-    _apply_w(eta, w0, w1, dz0, dz1, False, B0, B1)
+    apply_w(eta, w0, w1, ds0, ds1, True, A0, A1)
+    apply_w(eta, w0, w1, dz0, dz1, False, B0, B1)
     c0, c1 = _jordan(A0, A1, B0, B1)
     rs0 = -ll0 - c0 + sigma * mu
     rs1 = -ll1 - c1

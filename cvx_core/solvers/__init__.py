@@ -116,14 +116,19 @@ def solve_column(Xb, yc, D, beta, act: Activation, loss: Loss, solver: str = "au
 
 def warm_up() -> float:
     """Compile (the first use after installation) or load from the on-disk cache (later
-    processes) both kernels by solving a four-point program and projecting onto one cell;
-    returns the seconds it took. The dashboard calls it in the background after its first
-    page, the tests before the first test, the solver benchmark before its timed fits."""
+    processes) the kernels by solving a four-point program both ways (row list, blocks) and
+    projecting onto one cell; returns the seconds it took. The dashboard calls it in the
+    background after its first page, the tests before the first test, the solver benchmark
+    before its timed fits."""
     from ..kernels.cones import project  # numba: loaded only when asked for
+    from ..model import make_loss
+    from .blocks import solve_design
 
     t = time.perf_counter()
     X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [-1.0, 0.0, 1.0], [0.0, -1.0, 1.0]])
     C = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
-    solve_rows(X, C, X, np.array([0, 0, 1, 1]), np.array([1.0, -1.0, 1.0, -1.0]), 0.1)
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    solve_rows(X, C, X, np.array([0, 0, 1, 1]), y, 0.1)
     project(X, np.array([[True, True, False, False]]), np.ones(1), np.ones((1, 3)))
+    solve_design((C, X), X, np.where(C > 0, 1.0, -1.0), y, 0.1, make_loss("squared"), tol=1e-6)
     return time.perf_counter() - t

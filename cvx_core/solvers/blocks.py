@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Loss
-from .ipm import (STALL, STEP, TAU, NewtonSystem, soc_apply, soc_inv_prod, soc_inverse_square,
-                  soc_max_step, soc_scaling)
+from .ipm import (STALL, STEP, TAU, NewtonSystem, block_kernels, soc_apply, soc_inv_prod,
+                  soc_inverse_square, soc_max_step, soc_scaling)
 
 _BACKTRACK = 6  # halvings of a smooth loss's step at most
 # steps are damped only this far from the optimum: near it Newton's full steps converge fast
@@ -191,6 +191,60 @@ def _damped(P, loss, y, f, comb, alpha, z0, z1, U, SR, R, beta, q_norm, bound):
     return alpha
 
 
+class _Cones:
+    """The cones' algebra of :func:`solve_design`: NumPy (:mod:`.ipm`'s ``soc_*``), or the
+    compiled loops of :mod:`cvx_core.kernels.blocks` when they are loaded (the same numbers to
+    rounding, without a hundred small array calls per iteration)."""
+
+    def __init__(self, kern):
+        self.kern = kern
+
+    def scaling(self, s0, s1, z0, z1):
+        """``(eta, w0, w1, l0, l1, Wi2)``: the Nesterov-Todd scalings, ``lam = W z``, ``W^-2``."""
+        k = self.kern
+        if k is None:
+            eta, w0, w1 = soc_scaling(s0, s1, z0, z1)
+            return (eta, w0, w1, *soc_apply(eta, w0, w1, z0, z1), soc_inverse_square(eta, w0, w1))
+        m, d = s1.shape
+        eta, w0, w1, l0, l1 = np.empty(m), np.empty(m), np.empty((m, d)), np.empty(m), np.empty((m, d))
+        k.nt_scaling(s0, s1, z0, z1, eta, w0, w1)
+        k.apply_w(eta, w0, w1, z0, z1, False, l0, l1)
+        Wi2 = np.empty((m, d + 1, d + 1))
+        k.inverse_square(eta, w0, w1, Wi2)
+        return eta, w0, w1, l0, l1, Wi2
+
+    def apply(self, eta, w0, w1, a0, a1, inverse=False):
+        if self.kern is None:
+            return soc_apply(eta, w0, w1, a0, a1, inverse=inverse)
+        o0, o1 = np.empty(a1.shape[0]), np.empty(a1.shape)
+        self.kern.apply_w(eta, w0, w1, a0, a1, inverse, o0, o1)
+        return o0, o1
+
+    def inv_prod(self, l0, l1, r0, r1):
+        if self.kern is None:
+            return soc_inv_prod(l0, l1, r0, r1)
+        x0, x1 = np.empty(l1.shape[0]), np.empty(l1.shape)
+        self.kern.soc_inv_prod(l0, l1, r0, r1, x0, x1)
+        return x0, x1
+
+    def max_step(self, s0, s1, z0, z1, ds0, ds1, dz0, dz1, pairs):
+        """Largest step keeping both cones' points and every ``(v, dv)`` of ``pairs`` feasible."""
+        k = self.kern
+        if k is None:
+            a = np.min(soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
+                                     np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
+        else:
+            a = min(k.soc_step(s0, s1, ds0, ds1), k.soc_step(z0, z1, dz0, dz1))
+        for v, dv in pairs:
+            if k is not None and v.ndim == 2:
+                a = min(a, k.ray_step(v, dv))
+                continue
+            neg = dv < 0
+            if neg.any():
+                a = min(a, float(np.min(-v[neg] / dv[neg])))
+        return a
+
+
 def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter: int = 100,
                  resume: tuple = (), pres_tol: float | None = None) -> DesignResult:
     """Solve the program of the module docstring.
@@ -231,6 +285,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     nu = m + nrows + (2 * n if hinge else 0)
     tau = TAU * max(1.0, P.square_norm() / (m * d))  # ~ diag of E'E
     system = NewtonSystem(P, tau)
+    cones = _Cones(block_kernels())
 
     f0 = np.zeros(n)
     if hinge:
@@ -299,13 +354,11 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         mu = gap / nu
 
         # ---- scalings
-        eta, w0, w1 = soc_scaling(s0, s1, z0, z1)
-        l0, l1 = soc_apply(eta, w0, w1, z0, z1)
+        eta, w0, w1, l0, l1, Wi2 = cones.scaling(s0, s1, z0, z1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(M, U / S, 0.0)
         lR = np.sqrt(S * U)
         wR = np.where(M, np.sqrt(S / np.where(M, U, 1.0)), 1.0)
-        Wi2 = soc_inverse_square(eta, w0, w1)
         if hinge:
             da, db = ua / sa, ub / sb
             la, lb = np.sqrt(sa * ua), np.sqrt(sb * ub)
@@ -319,9 +372,9 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             break
 
         def direction(rs0, rs1, rsR, rsa=None, rsb=None):
-            q0, q1 = soc_inv_prod(l0, l1, rs0, rs1)
+            q0, q1 = cones.inv_prod(l0, l1, rs0, rs1)
             qR = np.where(M, rsR / np.where(M, lR, 1.0), 0.0)
-            Wq0, Wq1 = soc_apply(eta, w0, w1, q0, q1)
+            Wq0, Wq1 = cones.apply(eta, w0, w1, q0, q1)
             xi0, xi1 = rzT - Wq0, rzZ - Wq1
             xiR = rzR - wR * qR
             v = np.einsum("jab,jb->ja", Wi2, np.column_stack([xi0, xi1]))
@@ -338,8 +391,8 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             dT, dZ = dx[:, 0], dx[:, 1:]
             ds0, ds1 = rzT + dT, rzZ + dZ
             dS = (rzR + SR * (dZ @ R.T)) * Mf
-            a0, a1 = soc_apply(eta, w0, w1, ds0, ds1, inverse=True)
-            dz0, dz1 = soc_apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
+            a0, a1 = cones.apply(eta, w0, w1, ds0, ds1, inverse=True)
+            dz0, dz1 = cones.apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
             dU = np.where(M, (qR - dS / wR) / wR, 0.0)
             out = [dT, dZ, ds0, ds1, dS, dz0, dz1, dU]
             if hinge:
@@ -351,16 +404,10 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
 
         def max_step(dd):
             ds0, ds1, dS, dz0, dz1, dU = dd[2:8]
-            a = np.min(soc_max_step(np.concatenate([s0, z0]), np.vstack([s1, z1]),
-                                     np.concatenate([ds0, dz0]), np.vstack([ds1, dz1])), initial=np.inf)
             pairs = [(S, dS), (U, dU)]
             if hinge:
                 pairs += [(sa, dd[9]), (ua, dd[10]), (sb, dd[11]), (ub, dd[12])]
-            for v, dv in pairs:
-                neg = dv < 0
-                if neg.any():
-                    a = min(a, float(np.min(-v[neg] / dv[neg])))
-            return a
+            return cones.max_step(s0, s1, z0, z1, ds0, ds1, dz0, dz1, pairs)
 
         # predictor: rs = -lam o lam
         ll0 = l0 * l0 + np.einsum("ij,ij->i", l1, l1)
@@ -373,8 +420,8 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         gap_aff = (np.vdot(s0 + a_aff * aff[2], z0 + a_aff * aff[5]) + np.vdot(s1 + a_aff * aff[3], z1 + a_aff * aff[6])
                    + sum(np.vdot(cur[i] + a_aff * daff[i], cur[i + 1] + a_aff * daff[i + 1]) for i in range(0, len(cur), 2)))
         sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
-        A0, A1 = soc_apply(eta, w0, w1, aff[2], aff[3], inverse=True)
-        B0, B1 = soc_apply(eta, w0, w1, aff[5], aff[6])
+        A0, A1 = cones.apply(eta, w0, w1, aff[2], aff[3], inverse=True)
+        B0, B1 = cones.apply(eta, w0, w1, aff[5], aff[6])
         c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
         c1 = A0[:, None] * B1 + B0[:, None] * A1
         rR = np.where(M, -(lR * lR) - aff[4] * aff[7] + sigma * mu, 0.0)

@@ -146,6 +146,24 @@ def _unfinished_status(status: str, score: float, accept: float) -> str:
     return "AlmostSolved" if score <= accept else status
 
 
+# block order below which the compiled per-block factor beats LAPACK's batched calls (at 66
+# LAPACK's blocked loops win)
+_COMPILED_FACTOR_MAX = 33
+
+
+def block_kernels():
+    """The compiled kernels of the blocks' interior point (:mod:`cvx_core.kernels.blocks`) when
+    the engine's kernels are already loaded in this process, else None (the NumPy route: a page
+    that never priced a cell does not pay for importing numba)."""
+    from .. import kernels
+
+    if not (kernels.loaded() and kernels.available()):
+        return None
+    from ..kernels import blocks
+
+    return blocks
+
+
 _TRTRI_MIN = 16  # block order from which LAPACK's triangular inverse per block beats NumPy's batched inv
 
 
@@ -206,18 +224,26 @@ class NewtonSystem:
         # >= tau (then H_big = H); an eigendecomposition only for the other blocks (batched
         # eigh costs ~5x Cholesky and inverse at d = 31, and most blocks need none while the
         # gap is loose)
-        try:
-            Li = _lower_inverse(np.linalg.cholesky(H))
-            tr = np.einsum("jab,jab->j", Li, Li)
-            near = ~(tr * tau <= 1.0)  # NaN too
-            Vs = Li.transpose(0, 2, 1).copy()
-        except np.linalg.LinAlgError:
-            near = np.ones(m, bool)
-            Vs = np.empty_like(H)
+        kern = block_kernels() if d + 1 < _COMPILED_FACTOR_MAX else None
+        if kern is not None:
+            Vs, Hinv, near = np.empty_like(H), np.empty_like(H), np.zeros(m, bool)
+            kern.block_inverse_factors(H, tau, Vs, Hinv, near)
+        else:
+            try:
+                Li = _lower_inverse(np.linalg.cholesky(H))
+                tr = np.einsum("jab,jab->j", Li, Li)
+                near = ~(tr * tau <= 1.0)  # NaN too
+                Vs = Li.transpose(0, 2, 1).copy()
+            except np.linalg.LinAlgError:
+                near = np.ones(m, bool)
+                Vs = np.empty_like(H)
         f = np.flatnonzero(near)
         ev, V = np.linalg.eigh(H[f])
         Vs[f] = V / np.sqrt(np.maximum(ev, tau))[:, None, :]
-        Hinv = Vs @ Vs.transpose(0, 2, 1)
+        if kern is None:
+            Hinv = Vs @ Vs.transpose(0, 2, 1)
+        elif f.size:
+            Hinv[f] = Vs[f] @ Vs[f].transpose(0, 2, 1)
         while True:
             dt, syrk = (np.float32, blas.ssyrk) if single else (np.float64, blas.dsyrk)
             K = np.eye(n, dtype=dt, order="F")

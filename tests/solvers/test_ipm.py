@@ -278,3 +278,57 @@ def test_newton_system_single_precision_gram_solves_as_the_double_one(spread):
     assert rs <= max(1e-10, 2 * rd)
     if spread == 1.0:
         assert kept and rd <= 1e-12
+
+
+def test_compiled_block_factors_agree_with_lapack_and_flag_what_they_cannot_prove():
+    from cvx_core.kernels.blocks import block_inverse_factors
+
+    rng = np.random.default_rng(5)
+    m, k, tau = 12, 7, 1e-6
+    A = rng.standard_normal((m, k, k))
+    H = A @ A.transpose(0, 2, 1) + 1e-2 * np.eye(k)
+    H[3] = -np.eye(k)  # no Cholesky factor
+    H[7] = np.diag(np.r_[1e-9, np.ones(k - 1)])  # an eigenvalue below tau: trace(H^-1) > 1 / tau
+    Vs, Hinv, near = np.empty_like(H), np.empty_like(H), np.zeros(m, bool)
+    block_inverse_factors(H, tau, Vs, Hinv, near)
+    assert np.flatnonzero(near).tolist() == [3, 7]
+    ok = ~near
+    np.testing.assert_allclose(Hinv[ok], np.linalg.inv(H[ok]), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(Vs[ok] @ Vs[ok].transpose(0, 2, 1), Hinv[ok], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.tril(Vs[ok], -1), 0.0)  # L^-T is upper triangular
+
+
+def test_compiled_cone_algebra_agrees_with_numpy():
+    from cvx_core.kernels.blocks import ray_step, soc_inv_prod as inv_prod
+
+    rng = np.random.default_rng(6)
+    l0, l1 = _interior_points(rng, 40, 5)
+    r0, r1 = rng.standard_normal(40), rng.standard_normal((40, 5))
+    x0, x1 = np.empty(40), np.empty((40, 5))
+    inv_prod(l0, l1, r0, r1, x0, x1)
+    e0, e1 = soc_inv_prod(l0, l1, r0, r1)
+    np.testing.assert_allclose(x0, e0, rtol=1e-12)
+    np.testing.assert_allclose(x1, e1, rtol=1e-12, atol=1e-14)
+    v, dv = rng.uniform(0.1, 1.0, (6, 9)), rng.standard_normal((6, 9))
+    neg = dv < 0
+    assert ray_step(v, dv) == pytest.approx(np.min(-v[neg] / dv[neg]), rel=1e-15)
+    assert ray_step(v, np.abs(dv)) == np.inf
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+def test_solve_design_takes_the_same_steps_with_and_without_the_compiled_kernels(loss, monkeypatch):
+    import cvx_core.solvers.blocks as blocks
+    import cvx_core.solvers.ipm as ipm
+
+    assert ipm.block_kernels() is not None  # conftest loaded them
+    Xb, y, C, sgn = _blocks(3, 30, 10, "leaky")
+    R = np.random.default_rng(3).uniform(size=C.shape) < 0.4
+    args = ((C, Xb), Xb, np.where(R, sgn, 0.0), y, 0.05, make_loss(loss))
+    compiled = solve_design(*args, tol=1e-8)
+    monkeypatch.setattr(ipm, "block_kernels", lambda: None)
+    monkeypatch.setattr(blocks, "block_kernels", lambda: None)
+    plain = solve_design(*args, tol=1e-8)
+    assert compiled.status == plain.status and compiled.status in ("Solved", "AlmostSolved")
+    assert compiled.iterations == plain.iterations
+    assert compiled.objective == pytest.approx(plain.objective, rel=1e-10)
+    np.testing.assert_allclose(compiled.Z, plain.Z, rtol=1e-6, atol=1e-8 * np.abs(plain.Z).max())
