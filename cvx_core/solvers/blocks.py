@@ -41,6 +41,10 @@ _DAMP_ABOVE = 1e-2
 # the Gram product in single precision (half the time) while the relative gap or residual is
 # above this; nearer the optimum K is too ill-conditioned for it (see NewtonSystem.solve)
 _SINGLE_ABOVE = 1e-2
+# the Newton solves are refined against the exact operator only this near the optimum:
+# before, one solve's rounding (~1e-12 relative) is far below what the step needs (loose
+# solves took the same iterations to 1e-9 of the same objectives without it)
+_REFINE_BELOW = 1e-4
 _SINGLE_MIN_WORK = 1e8  # n^2 m (d+1), the Gram product's multiply-adds
 _EARLY = 0.1  # the relative gap of the iterate kept to restart a program with more rows
 
@@ -366,7 +370,8 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             h = da * db / (da + db)
         P.w = np.sqrt(h)
         try:
-            system.factor(Wi2, (ratio @ Router).reshape(m, d, d), single=big and score > _SINGLE_ABOVE and system.single_ok)
+            system.factor(Wi2, (ratio @ Router).reshape(m, d, d), single=big and score > _SINGLE_ABOVE and system.single_ok,
+                          refine=score <= _REFINE_BELOW)
         except (np.linalg.LinAlgError, ValueError):
             status = "NumericalError"
             break

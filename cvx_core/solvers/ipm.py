@@ -208,12 +208,13 @@ class NewtonSystem:
         self.single = False
         self.single_ok = True  # False once a single-precision factor fell short
 
-    def factor(self, Wi2, Q, single: bool = False):
+    def factor(self, Wi2, Q, single: bool = False, refine: bool = True):
         """Factor ``H + E'E``: ``Wi2`` (m, d+1, d+1) the cones' scaled inverses, ``Q`` (m, d, d)
         the cone rows' ``sum_k w_jk x_k x_k'``. ``single``: the Gram product ``F F'`` in single
         precision (half the time of the double one): an approximate factor that
         :meth:`solve`'s refinement against the exact operator corrects, for iterates far from
-        the optimum."""
+        the optimum. ``refine=False``: a double factor's solves are not refined (iterates far
+        from the optimum, where its rounding error does not matter)."""
         from scipy.linalg import blas, cho_factor, solve_triangular
 
         P, tau = self.P, self.tau
@@ -282,8 +283,8 @@ class NewtonSystem:
                 cc = (Q[:, keep] / w[keep]) @ Q[:, keep].T
             low = (js, Vl, cc)
         self.fac = (H, Hinv, (LK, True), low)
-        self.refine = _REFINE_SINGLE if single else _REFINE
-        self.single, self.args = single, (Wi2, Q)
+        self.refine = _REFINE_SINGLE if single else _REFINE if refine else 0
+        self.single, self.args = single, (Wi2, Q, False, refine)
 
     def _woodbury(self, r):
         """``(H_big + E'E)^-1 r``."""

@@ -331,4 +331,4 @@ def test_solve_design_takes_the_same_steps_with_and_without_the_compiled_kernels
     assert compiled.status == plain.status and compiled.status in ("Solved", "AlmostSolved")
     assert compiled.iterations == plain.iterations
     assert compiled.objective == pytest.approx(plain.objective, rel=1e-10)
-    np.testing.assert_allclose(compiled.Z, plain.Z, rtol=1e-6, atol=1e-8 * np.abs(plain.Z).max())
+    np.testing.assert_allclose(compiled.Z, plain.Z, rtol=1e-5, atol=1e-6 * np.abs(plain.Z).max())
