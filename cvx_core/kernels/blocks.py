@@ -101,3 +101,73 @@ def ray_step(v, dv):
             if dv[j, k] < 0.0:
                 best = min(best, -v[j, k] / dv[j, k])
     return best
+
+
+# The cone rows: (m, n) arrays over blocks and samples, of which only the imposed entries
+# (mask M) are variables; elsewhere S = 1, U = 0 and every direction is 0.
+
+@_jit
+def rows_residual(SR, XZ, S, U, M, rzR):
+    """``rzR = sgn x'z - S`` on the imposed rows (0 elsewhere); returns their ``sum S U``."""
+    gap = 0.0
+    for j in range(S.shape[0]):
+        for k in range(S.shape[1]):
+            if M[j, k]:
+                rzR[j, k] = SR[j, k] * XZ[j, k] - S[j, k]
+                gap += S[j, k] * U[j, k]
+            else:
+                rzR[j, k] = 0.0
+    return gap
+
+
+@_jit
+def rows_scaling(S, U, M, ratio, lR, wR):
+    """The rows' scalings: ``U / S``, ``sqrt(S U)`` and ``sqrt(S / U)`` (0, 0 and 1 elsewhere)."""
+    for j in range(S.shape[0]):
+        for k in range(S.shape[1]):
+            if M[j, k]:
+                ratio[j, k] = U[j, k] / S[j, k]
+                lR[j, k] = math.sqrt(S[j, k] * U[j, k])
+                wR[j, k] = math.sqrt(S[j, k] / U[j, k])
+            else:
+                ratio[j, k] = 0.0
+                lR[j, k] = 0.0
+                wR[j, k] = 1.0
+
+
+@_jit
+def rows_rhs(rsR, lR, wR, rzR, SR, ratio, M, qR, T):
+    """``qR = rsR / lR`` and ``T = sgn ratio (rzR - wR qR)`` on the imposed rows (0 elsewhere)."""
+    for j in range(M.shape[0]):
+        for k in range(M.shape[1]):
+            if M[j, k]:
+                q = rsR[j, k] / lR[j, k]
+                qR[j, k] = q
+                T[j, k] = SR[j, k] * ratio[j, k] * (rzR[j, k] - wR[j, k] * q)
+            else:
+                qR[j, k] = 0.0
+                T[j, k] = 0.0
+
+
+@_jit
+def rows_step(rzR, SR, dZR, M, qR, wR, dS, dU):
+    """The rows' steps ``dS = rzR + sgn x'dz`` and ``dU = (qR - dS / wR) / wR`` (0 elsewhere)."""
+    for j in range(M.shape[0]):
+        for k in range(M.shape[1]):
+            if M[j, k]:
+                s = rzR[j, k] + SR[j, k] * dZR[j, k]
+                dS[j, k] = s
+                dU[j, k] = (qR[j, k] - s / wR[j, k]) / wR[j, k]
+            else:
+                dS[j, k] = 0.0
+                dU[j, k] = 0.0
+
+
+@_jit
+def rows_gap(S, dS, U, dU, a):
+    """``sum (S + a dS)(U + a dU)`` over the imposed rows (the rest contribute 0)."""
+    acc = 0.0
+    for j in range(S.shape[0]):
+        for k in range(S.shape[1]):
+            acc += (S[j, k] + a * dS[j, k]) * (U[j, k] + a * dU[j, k])
+    return acc

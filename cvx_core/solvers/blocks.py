@@ -249,6 +249,50 @@ class _Cones:
         return a
 
 
+    # the cone rows, (m, n) arrays of which the mask M marks the imposed entries
+
+    def rows_residual(self, SR, XZ, S, U, M, Mf):
+        """``rzR = sgn x'z - S`` (imposed rows) and the rows' complementarity ``sum S U``."""
+        if self.kern is None:
+            return (SR * XZ - S) * Mf, float(np.einsum("ij,ij->", S * Mf, U))
+        rzR = np.empty(S.shape)
+        return rzR, self.kern.rows_residual(SR, XZ, S, U, M, rzR)
+
+    def rows_scaling(self, S, U, M):
+        """``(U / S, sqrt(S U), sqrt(S / U))`` on the imposed rows (0, 0, 1 elsewhere)."""
+        if self.kern is None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(M, U / S, 0.0)
+            return ratio, np.sqrt(S * U), np.where(M, np.sqrt(S / np.where(M, U, 1.0)), 1.0)
+        out = np.empty(S.shape), np.empty(S.shape), np.empty(S.shape)
+        self.kern.rows_scaling(S, U, M, *out)
+        return out
+
+    def rows_rhs(self, rsR, lR, wR, rzR, SR, ratio, M):
+        """``qR = rsR / lR`` and ``sgn ratio (rzR - wR qR)`` (the rows' part of the right side)."""
+        if self.kern is None:
+            qR = np.where(M, rsR / np.where(M, lR, 1.0), 0.0)
+            return qR, SR * ratio * (rzR - wR * qR)
+        qR, T = np.empty(M.shape), np.empty(M.shape)
+        self.kern.rows_rhs(rsR, lR, wR, rzR, SR, ratio, M, qR, T)
+        return qR, T
+
+    def rows_step(self, rzR, SR, dZR, M, Mf, qR, wR):
+        """The rows' ``dS = rzR + sgn x'dz`` and ``dU = (qR - dS / wR) / wR``."""
+        if self.kern is None:
+            dS = (rzR + SR * dZR) * Mf
+            return dS, np.where(M, (qR - dS / wR) / wR, 0.0)
+        dS, dU = np.empty(M.shape), np.empty(M.shape)
+        self.kern.rows_step(rzR, SR, dZR, M, qR, wR, dS, dU)
+        return dS, dU
+
+    def rows_gap(self, S, dS, U, dU, a):
+        """The rows' complementarity ``sum (S + a dS)(U + a dU)`` after a step ``a``."""
+        if self.kern is None:
+            return float(np.vdot(S + a * dS, U + a * dU))
+        return self.kern.rows_gap(S, dS, U, dU, a)
+
+
 def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter: int = 100,
                  resume: tuple = (), pres_tol: float | None = None) -> DesignResult:
     """Solve the program of the module docstring.
@@ -319,8 +363,8 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         rxT = z0 - beta
         rxZ = z1 + (U * SR) @ R
         rzT, rzZ = T - s0, Z - s1
-        rzR = (SR * XZ - S) * Mf
-        gap = s0 @ z0 + np.einsum("ij,ij->", s1, z1) + np.einsum("ij,ij->", S * Mf, U)
+        rzR, gap_rows = cones.rows_residual(SR, XZ, S, U, M, Mf)
+        gap = s0 @ z0 + np.einsum("ij,ij->", s1, z1) + gap_rows
         if hinge:
             rxZ += P.raw_Et(y * ub)
             rxX = ua + ub - 1.0
@@ -359,10 +403,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
 
         # ---- scalings
         eta, w0, w1, l0, l1, Wi2 = cones.scaling(s0, s1, z0, z1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(M, U / S, 0.0)
-        lR = np.sqrt(S * U)
-        wR = np.where(M, np.sqrt(S / np.where(M, U, 1.0)), 1.0)
+        ratio, lR, wR = cones.rows_scaling(S, U, M)
         if hinge:
             da, db = ua / sa, ub / sb
             la, lb = np.sqrt(sa * ua), np.sqrt(sb * ub)
@@ -378,14 +419,13 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
 
         def direction(rs0, rs1, rsR, rsa=None, rsb=None):
             q0, q1 = cones.inv_prod(l0, l1, rs0, rs1)
-            qR = np.where(M, rsR / np.where(M, lR, 1.0), 0.0)
+            qR, TR = cones.rows_rhs(rsR, lR, wR, rzR, SR, ratio, M)
             Wq0, Wq1 = cones.apply(eta, w0, w1, q0, q1)
             xi0, xi1 = rzT - Wq0, rzZ - Wq1
-            xiR = rzR - wR * qR
             v = np.einsum("jab,jb->ja", Wi2, np.column_stack([xi0, xi1]))
             r = np.empty((m, d + 1))
             r[:, 0] = rxT - v[:, 0]
-            r[:, 1:] = rxZ - v[:, 1:] - (SR * ratio * xiR) @ R
+            r[:, 1:] = rxZ - v[:, 1:] - TR @ R
             if hinge:
                 qa, qb = rsa / la, rsb / lb
                 xia, xib = rza - wa * qa, rzb - wb * qb
@@ -395,10 +435,9 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             dx = system.solve(r)
             dT, dZ = dx[:, 0], dx[:, 1:]
             ds0, ds1 = rzT + dT, rzZ + dZ
-            dS = (rzR + SR * (dZ @ R.T)) * Mf
+            dS, dU = cones.rows_step(rzR, SR, dZ @ R.T, M, Mf, qR, wR)
             a0, a1 = cones.apply(eta, w0, w1, ds0, ds1, inverse=True)
             dz0, dz1 = cones.apply(eta, w0, w1, q0 - a0, q1 - a1, inverse=True)
-            dU = np.where(M, (qR - dS / wR) / wR, 0.0)
             out = [dT, dZ, ds0, ds1, dS, dz0, dz1, dU]
             if hinge:
                 dF = y * P.raw_predict(dZ)
@@ -420,9 +459,10 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         extra = (-(la * la), -(lb * lb)) if hinge else ()
         aff = direction(-ll0, -ll1, -(lR * lR), *extra)
         a_aff = min(1.0, max_step(aff))
-        cur = [S, U] + ([sa, ua, sb, ub] if hinge else [])
-        daff = [aff[4], aff[7]] + (aff[9:] if hinge else [])
+        cur = [sa, ua, sb, ub] if hinge else []
+        daff = aff[9:] if hinge else []
         gap_aff = (np.vdot(s0 + a_aff * aff[2], z0 + a_aff * aff[5]) + np.vdot(s1 + a_aff * aff[3], z1 + a_aff * aff[6])
+                   + cones.rows_gap(S, aff[4], U, aff[7], a_aff)
                    + sum(np.vdot(cur[i] + a_aff * daff[i], cur[i + 1] + a_aff * daff[i + 1]) for i in range(0, len(cur), 2)))
         sigma = min(1.0, max(0.0, gap_aff / gap)) ** 3
         A0, A1 = cones.apply(eta, w0, w1, aff[2], aff[3], inverse=True)
