@@ -66,3 +66,17 @@ def test_inplace_activation_equals_the_copying_one(name):
     out = act.inplace(t)
     assert out is t
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky", "abs"])
+def test_slopes_are_a_on_the_pattern_and_b_off_it_for_any_layout(name):
+    act = make_activation(name, 0.3)
+    rng = np.random.default_rng(4)
+    D = rng.random((9, 14)) < 0.5
+    for pattern in (D, D[:, ::3], D.T, D[0], np.asarray(D, int)):  # strided, transposed, 1-D, not bool
+        S = act.slopes(pattern)
+        assert S.dtype == np.float64 and S.shape == np.shape(pattern)
+        assert np.array_equal(S[np.asarray(pattern, bool)], np.full(np.count_nonzero(pattern), act.a))
+        assert np.array_equal(S[~np.asarray(pattern, bool)], np.full(np.size(pattern) - np.count_nonzero(pattern), act.b))
+    t = rng.standard_normal(50)
+    assert np.array_equal(act(t), np.where(t >= 0, act.a * t, act.b * t))
