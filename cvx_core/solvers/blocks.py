@@ -87,8 +87,9 @@ class _Design:
     def Et(self, v):
         return self.raw_Et(self.w * v)
 
-    def columns(self, Vs, a, k, dtype=np.float64):
-        F = np.einsum("jnd,jde->nje", self.A[a:a + k], Vs[:, 1:, :], optimize=True)
+    def columns(self, Wz, a, k, dtype=np.float64):
+        """``F = [A_j Wz_j]`` for blocks ``a .. a+k``, with the curvature's root ``w``: (n, k d)."""
+        F = np.einsum("jnd,jde->nje", self.A[a:a + k], Wz, optimize=True)
         return (F.reshape(self.n, -1) * self.w[:, None]).astype(dtype, copy=False)
 
     def ray_columns(self, js, V):
@@ -117,10 +118,10 @@ class _MaskedDesign(_Design):
     def raw_Et(self, v):
         return (self.C * v) @ self.X
 
-    def columns(self, Vs, a, k, dtype=np.float64):
+    def columns(self, Wz, a, k, dtype=np.float64):
         d = self.d
-        V = Vs[:, 1:, :].transpose(1, 0, 2).reshape(d, -1).astype(dtype)
-        XV = (self.X.astype(dtype, copy=False) @ V).reshape(self.n, k, d + 1)  # (n, k, d+1)
+        V = Wz.transpose(1, 0, 2).reshape(d, -1).astype(dtype)
+        XV = (self.X.astype(dtype, copy=False) @ V).reshape(self.n, k, d)  # (n, k, d)
         XV *= (self.C[a:a + k].T * self.w[:, None]).astype(dtype, copy=False)[:, :, None]
         return XV.reshape(self.n, -1)
 

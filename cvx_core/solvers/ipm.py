@@ -173,7 +173,7 @@ def _lower_inverse(L: np.ndarray) -> np.ndarray:
     per block (m = 116, k = 66: 6.6 against 1.8 ms; k = 32: 1.8 against 0.7 ms; below k = 12
     the per-call overhead loses)."""
     if L.shape[-1] < _TRTRI_MIN:
-        return np.linalg.inv(L)
+        return np.tril(np.linalg.inv(L))  # an LU with pivoting leaves rounding above the diagonal
     from scipy.linalg.lapack import dtrtri
 
     out = np.empty_like(L)
@@ -245,13 +245,20 @@ class NewtonSystem:
             Hinv = Vs @ Vs.transpose(0, 2, 1)
         elif f.size:
             Hinv[f] = Vs[f] @ Vs[f].transpose(0, 2, 1)
+        # the z-part of each H^-1 as Wz Wz' with square (d x d) factors: below its t-row the
+        # triangular factor Vs = L^-T has a zero first column, so d columns per block enter the
+        # Gram product instead of d + 1; an eigendecomposed block's d x (d + 1) rows are made
+        # square by a QR
+        Wz = Vs[:, 1:, 1:].copy()
+        if f.size:
+            Wz[f] = np.linalg.qr(Vs[f, 1:, :].transpose(0, 2, 1), mode="r").transpose(0, 2, 1)
         while True:
             dt, syrk = (np.float32, blas.ssyrk) if single else (np.float64, blas.dsyrk)
             K = np.eye(n, dtype=dt, order="F")
-            step = max(1, _CHUNK_COLS // (d + 1))
+            step = max(1, _CHUNK_COLS // d)
             for a in range(0, m, step):
                 k = min(step, m - a)
-                F = P.columns(Vs[a:a + k], a, k, dt)
+                F = P.columns(Wz[a:a + k], a, k, dt)
                 # K += F F' (lower half) as (F')' F': F' is Fortran-ordered, where F itself
                 # would first be copied to Fortran order
                 K = syrk(1.0, F.T, beta=1.0, c=K, trans=1, lower=1, overwrite_c=1)
