@@ -263,7 +263,7 @@ class NewtonSystem:
                 # would first be copied to Fortran order
                 K = syrk(1.0, F.T, beta=1.0, c=K, trans=1, lower=1, overwrite_c=1)
             try:
-                LK = np.linalg.cholesky(K.astype(np.float64))
+                LK = np.linalg.cholesky(K.astype(np.float64, copy=False))
                 break
             except np.linalg.LinAlgError:
                 if not single:
