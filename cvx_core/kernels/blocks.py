@@ -1,12 +1,12 @@
 """Compiled kernels of :func:`cvx_core.solvers.blocks.solve_design` (numba).
 
 At the dimensions of real data (d = 10-30, a hundred blocks, n of a few hundred) an iteration of
-that interior point spends most of its time in the overhead of a hundred small NumPy calls on
-(m, d + 1) arrays, not in its BLAS work (the n x n Gram product). The per-cone algebra
+that interior point spent much of its time in the overhead of small NumPy calls on (m, d + 1)
+and (m, n) arrays, beside its BLAS work (the n x n Gram product). The per-cone algebra
 (Nesterov-Todd scaling, steps to the cones' boundaries) is shared with the row-list method
 (:mod:`.rows`); here are the blocks' own loops: each block's Cholesky factor of its
-(d + 1) x (d + 1) Newton block and that factor's inverse, and the cones' Jordan division.
-The NumPy functions of :mod:`cvx_core.solvers.ipm` remain the reference (and the route without
+(d + 1) x (d + 1) Newton block and that factor's inverse, the cones' Jordan division, and the
+cone rows' passes over the (m, n) masks of imposed rows. The NumPy functions of :mod:`cvx_core.solvers.ipm` remain the reference (and the route without
 numba); the tests hold both to the same numbers.
 """
 from __future__ import annotations

@@ -197,9 +197,10 @@ def _damped(P, loss, y, f, comb, alpha, z0, z1, U, SR, R, beta, q_norm, bound):
 
 
 class _Cones:
-    """The cones' algebra of :func:`solve_design`: NumPy (:mod:`.ipm`'s ``soc_*``), or the
-    compiled loops of :mod:`cvx_core.kernels.blocks` when they are loaded (the same numbers to
-    rounding, without a hundred small array calls per iteration)."""
+    """The cones' and cone rows' algebra of :func:`solve_design`: NumPy (:mod:`.ipm`'s
+    ``soc_*`` and the array expressions below), or the compiled loops of
+    :mod:`cvx_core.kernels.blocks` when they are loaded (the same numbers to rounding, without
+    a hundred small array calls per iteration)."""
 
     def __init__(self, kern):
         self.kern = kern
