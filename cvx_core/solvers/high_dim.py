@@ -19,6 +19,7 @@ each round costs one n x n factorisation per interior-point iteration.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -121,6 +122,15 @@ class _Rows:
         return bool(bad.any())
 
 
+def row_basis(Xb: np.ndarray) -> np.ndarray | None:
+    """An orthonormal basis (d, r) of the row space of ``Xb`` when its rank r is below its d
+    columns (numerical rank, as ``np.linalg.matrix_rank``) and above 3; else None."""
+    n, d = Xb.shape
+    _, s, Vt = np.linalg.svd(Xb, full_matrices=False)
+    r = int(np.sum(s > s[0] * max(n, d) * np.finfo(float).eps)) if s.size and s[0] > 0 else 0
+    return Vt[:r].T.copy() if 3 < r < d else None
+
+
 def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, act: Activation, loss: Loss,
                    *, tol: float = 5e-7, warm=None, max_rounds: int = 60, search=None) -> WorkingSetResult:
     """The program over the patterns ``D`` by working sets of blocks; the certificate is over
@@ -131,7 +141,26 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     pattern of ``D`` is violated, it looks for violated patterns beyond ``D``; those it finds
     enter as blocks and the loose rounds go on, until it finds none or stops improving. The
     result's ``patterns`` is then the grown ``D``.
+
+    When ``Xb`` has rank r < d (constant features, a pixel that is always 0), the program is
+    solved in the r coordinates of its row space, ``Xb B`` with ``B`` orthonormal: the same
+    program exactly, since a block's part outside the row space changes no prediction and only
+    adds to its norm (it is 0 at the optimum), and a cell's cone is its row-space cone plus
+    that null space, which leaves every certificate value ``||Proj_K(g)||`` as it is
+    (``g = Xb' S lambda`` lies in the row space). The blocks come back as ``Z B'``.
     """
+    B = row_basis(Xb)
+    if search is not None:
+        search.restrict(B)
+    if B is None:
+        return _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search)
+    if warm is not None and len(warm) > 2:
+        warm = (warm[0], warm[1], np.asarray(warm[2], float) @ B)
+    res = _solve_high_dim(Xb @ B, y, D, beta, act, loss, tol, warm, max_rounds, search)
+    return replace(res, Z=res.Z @ B.T, u_star=None if res.u_star is None else B @ res.u_star)
+
+
+def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) -> WorkingSetResult:
     t0 = time.perf_counter()
     n, d = Xb.shape
     rows = _Rows(Xb, D, min(n, 3 * d))
@@ -357,12 +386,17 @@ class Search:
     ``max_rounds``, stopped once a round's loose objective improved by less than ``tol``."""
 
     def __init__(self, Xb, act, beta, seed, *, n_random, max_rounds, tol):
-        self.Xb, self.act, self.beta = Xb, act, beta
+        self.X, self.Xb, self.act, self.beta = Xb, Xb, act, beta
         self.rng = np.random.default_rng(seed)
         self.n_random, self.max_rounds, self.tol = n_random, max_rounds, tol
         self.rounds = self.added = self.starts = 0
         self.best = 0.0
         self.last_obj = None
+
+    def restrict(self, B) -> None:
+        """Search in the coordinates ``B`` (d, r) of the design's row space (None: all of them),
+        as :func:`solve_high_dim` solves there: directions ``v`` stand for ``u = B v``."""
+        self.Xb = self.X if B is None else self.X @ B
 
     def wants(self, obj) -> bool:
         """False once the rounds are spent or the last one improved the objective too little."""

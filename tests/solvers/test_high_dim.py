@@ -355,3 +355,58 @@ def test_a_screened_polish_that_does_not_certify_falls_back_to_every_block(monke
     gap, *_, obj, lb, u = high_dim._polish(Xb, y, D, act, loss, beta, bi, bs, Z, 1e-10)
     assert sizes[0] < len(opt.Z) and sizes[1] == len(Z)
     assert gap <= 1e-10 * obj and obj == pytest.approx(opt.objective, rel=1e-10)
+
+
+def test_row_basis_spans_the_design_and_is_none_at_full_rank():
+    from cvx_core.solvers.high_dim import row_basis
+
+    rng = np.random.default_rng(8)
+    Xb = add_bias(rng.standard_normal((30, 6)), True)
+    assert row_basis(Xb) is None  # full rank 7
+    Xp = np.c_[Xb, np.zeros(30), Xb @ rng.standard_normal(7)]  # a zero feature and a combination
+    B = row_basis(Xp)
+    assert B.shape == (9, 7)
+    np.testing.assert_allclose(B.T @ B, np.eye(7), atol=1e-12)
+    np.testing.assert_allclose(Xp @ B @ B.T, Xp, atol=1e-12)
+    assert row_basis(np.c_[Xb[:, :3], np.zeros((30, 4))]) is None  # rank 3: left to the full design
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+def test_a_rank_deficient_design_is_solved_in_its_row_space_exactly(loss, monkeypatch):
+    """Data with a zero feature and a combination of the others (rank 6 of 8 columns), solved
+    in the row space: cvxpy + Clarabel's optimum over the same patterns in all 8 coordinates, no
+    weight on the zero feature; and with the zero feature alone, the unpadded data's optimum."""
+    import cvx_core.solvers.high_dim as hd
+
+    dims = []
+    inner = hd._solve_high_dim
+    monkeypatch.setattr(hd, "_solve_high_dim", lambda Xb, *a: dims.append(Xb.shape[1]) or inner(Xb, *a))
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((40, 5))
+    y = rng.standard_normal(40) if loss == "squared" else np.sign(X[:, 0] * X[:, 1] + 0.2)
+    Xp = np.c_[X, np.zeros(40), X @ rng.standard_normal(5)]
+    D = sample_patterns(add_bias(X, True), 60, seed=1)
+    beta = 0.1 if loss == "squared" else 0.3
+    f = fit_convex(Xp, y, beta, loss=loss, patterns=D)
+    assert dims == [6]  # the working set ran in the 6 row-space coordinates, not all 8
+    ref = fit_convex(Xp, y, beta, loss=loss, patterns=D, solver="clarabel")
+    assert f.solver == "working-set" and f.status == "optimal" and f.gap <= 1e-6
+    assert f.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert f.objective >= ref.lower_bound - 1e-9 * abs(ref.objective)
+    assert np.abs(f.network.U[:, 5]).max() <= 1e-10 * np.abs(f.network.U).max()
+    assert f.network.objective(Xp, y, beta, loss) == pytest.approx(f.objective, rel=1e-9)
+    # a zero feature alone changes nothing (it only adds norm to a weight)
+    plain = fit_convex(X, y, beta, loss=loss, patterns=D)
+    zero = fit_convex(Xp[:, :6], y, beta, loss=loss, patterns=D)
+    assert zero.objective == pytest.approx(plain.objective, rel=1e-6)
+
+
+def test_a_pattern_search_on_a_rank_deficient_design_certifies_over_what_it_found():
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((40, 5))
+    y = np.sign(X[:, 0] * X[:, 1] + 0.2)
+    Xp = np.c_[X, np.zeros(40), X[:, :2].sum(axis=1)]
+    f = fit_convex(Xp, y, 0.3, loss="logistic", patterns="search", seed=2)
+    assert f.status == "optimal" and f.gap <= 1e-6 and f.info["pattern_search"]["rounds"] >= 1
+    assert np.abs(f.network.U[:, 5]).max() <= 1e-10 * np.abs(f.network.U).max()
+    assert f.network.objective(Xp, y, 0.3, "logistic") == pytest.approx(f.objective, rel=1e-9)
