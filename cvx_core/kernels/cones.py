@@ -17,23 +17,32 @@ from numba import njit
 
 
 @njit(cache=True, error_model="numpy")
-def _solve_active(Xb, sg, active, k, b, out):
+def _gram(Xb):
+    """``Xb Xb'`` (n, n), each entry summed as :func:`_solve_active` used to sum it."""
+    n, d = Xb.shape
+    XX = np.empty((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            acc = 0.0
+            for a in range(d):
+                acc += Xb[i, a] * Xb[j, a]
+            XX[i, j] = acc
+            XX[j, i] = acc
+    return XX
+
+
+@njit(cache=True, error_model="numpy")
+def _solve_active(XX, xb, sg, active, k, out):
     """Least squares ``min ||A_P s - b||`` on the ``k`` active columns ``a_j = sg_j x_j``
-    (normal equations, Gaussian elimination with partial pivoting; k <= d). False if singular."""
+    (normal equations from the rows' Gram matrix ``XX`` and ``xb = Xb b``, Gaussian elimination
+    with partial pivoting; k <= d). False if singular."""
     G = np.empty((k, k + 1))
-    d = b.shape[0]
     for p in range(k):
         jp = active[p]
         for q in range(k):
             jq = active[q]
-            acc = 0.0
-            for a in range(d):
-                acc += Xb[jp, a] * Xb[jq, a]
-            G[p, q] = sg[jp] * sg[jq] * acc
-        acc = 0.0
-        for a in range(d):
-            acc += Xb[jp, a] * b[a]
-        G[p, k] = sg[jp] * acc
+            G[p, q] = sg[jp] * sg[jq] * XX[jp, jq]
+        G[p, k] = sg[jp] * xb[jp]
     for c in range(k):
         piv = c
         for r in range(c + 1, k):
@@ -56,7 +65,7 @@ def _solve_active(Xb, sg, active, k, b, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _project_one(Xb, sg, z, proj, floor):
+def _project_one(Xb, XX, sg, z, proj, floor):
     """``||Proj_K(z)||`` for ``K = {u : sg_j x_j' u >= 0}``; the projection into ``proj``.
 
     Lawson-Hanson on the polar cone: ``min ||A gamma + z||, gamma >= 0`` with ``A = [sg_j x_j]``;
@@ -65,6 +74,12 @@ def _project_one(Xb, sg, z, proj, floor):
     bound with a negative sign (the caller only needed to know the value is below ``floor``)."""
     n, d = Xb.shape
     b = -z
+    xb = np.empty(n)
+    for j in range(n):
+        acc = 0.0
+        for a in range(d):
+            acc += Xb[j, a] * b[a]
+        xb[j] = acc
     scale = 0.0
     for j in range(n):
         nr = 0.0
@@ -99,7 +114,7 @@ def _project_one(Xb, sg, z, proj, floor):
         inP[t] = True
         k += 1
         while True:
-            if not _solve_active(Xb, sg, active, k, b, s):
+            if not _solve_active(XX, xb, sg, active, k, s):
                 # the new column is dependent on the active ones: it cannot reduce the residual
                 k -= 1
                 inP[active[k]] = False
@@ -166,12 +181,15 @@ def project_above(Xb, D, signs, G, floor):
     P = np.empty((k, d))
     sg = np.empty(n)
     z = np.empty(d)
+    # the rows' Gram matrix once for the batch: each least-squares solve then forms its normal
+    # equations in k^2 instead of k^2 d operations
+    XX = _gram(Xb)
     for i in range(k):
         for j in range(n):
             sg[j] = 1.0 if D[i, j] else -1.0
         for a in range(d):
             z[a] = signs[i] * G[i, a]
-        vals[i] = _project_one(Xb, sg, z, P[i], floor)
+        vals[i] = _project_one(Xb, XX, sg, z, P[i], floor)
     return vals, P
 
 
