@@ -479,7 +479,9 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         if not np.isfinite(alpha) or alpha < 1e-10 or not all(np.all(np.isfinite(v)) for v in comb):
             status = "NumericalError"
             break
-        if not hinge and max(dres, gap_rel) > _DAMP_ABOVE:
+        # the squared loss's gradient is affine: its linearised step is exact (the dual residual
+        # shrinks by 1 - alpha) and never needs the damping's check
+        if loss.name == "logistic" and max(dres, gap_rel) > _DAMP_ABOVE:
             alpha = _damped(P, loss, y, f, comb, alpha, z0, z1, U, SR, R, beta, q_norm, max(dres, gap_rel))
         T, Z, s0, s1, S, z0, z1, U = (v + alpha * dv for v, dv in zip((T, Z, s0, s1, S, z0, z1, U), comb[:8]))
         if hinge:
