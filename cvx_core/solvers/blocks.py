@@ -250,7 +250,6 @@ class _Cones:
                 a = min(a, float(np.min(-v[neg] / dv[neg])))
         return a
 
-
     # the cone rows, (m, n) arrays of which the mask M marks the imposed entries
 
     def rows_residual(self, SR, XZ, S, U, M, Mf):
