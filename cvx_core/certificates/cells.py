@@ -184,6 +184,7 @@ def cell_values(
     cand = np.argwhere(todo)
     cand = cand[np.argsort(-values[cand[:, 0], cand[:, 1]], kind="stable")]
     pos = 0
+    XX = None  # the rows' Gram matrix, once for every batch of this pass
     while pos < len(cand):
         i, col = cand[pos]
         ub = values[i, col]
@@ -200,9 +201,11 @@ def cell_values(
         chunk = cand[pos:pos + _CHUNK] if batch else cand[pos:pos + 1]
         s = np.where(chunk[:, 1] == 0, 1.0, -1.0)
         if batch:
-            from ..kernels.cones import project_above  # numba: loaded only for many cells
+            from ..kernels.cones import gram, project_above  # numba: loaded only for many cells
 
-            v, p = project_above(Xb, D[chunk[:, 0]], s, G[chunk[:, 0]], floor or 0.0)
+            if XX is None:
+                XX = gram(Xb)
+            v, p = project_above(Xb, XX, D[chunk[:, 0]], s, G[chunk[:, 0]], floor or 0.0)
         else:
             v0, p0 = project_onto_cell(Xb, np.where(D[i], 1.0, -1.0), s[0] * G[i])
             v, p = np.array([v0]), p0[None, :]

@@ -17,8 +17,9 @@ from numba import njit
 
 
 @njit(cache=True, error_model="numpy")
-def _gram(Xb):
-    """``Xb Xb'`` (n, n), each entry summed as :func:`_solve_active` used to sum it."""
+def gram(Xb):
+    """``Xb Xb'`` (n, n): the rows' Gram matrix, from which each least-squares step forms its
+    normal equations in k^2 instead of k^2 d operations."""
     n, d = Xb.shape
     XX = np.empty((n, n))
     for i in range(n):
@@ -171,19 +172,17 @@ def _project_one(Xb, XX, sg, z, proj, floor):
 
 
 @njit(cache=True, error_model="numpy")
-def project_above(Xb, D, signs, G, floor):
+def project_above(Xb, XX, D, signs, G, floor):
     """As :func:`project`, exact for the cells whose value exceeds ``floor`` (> 0); the others
     get ``-b`` for an upper bound ``b <= floor`` (found sooner: pricing only asks which cells
-    exceed beta)."""
+    exceed beta). ``XX``: the rows' Gram matrix :func:`gram` (``Xb``'s, shared by every batch
+    of a pricing pass)."""
     k, d = G.shape
     n = Xb.shape[0]
     vals = np.empty(k)
     P = np.empty((k, d))
     sg = np.empty(n)
     z = np.empty(d)
-    # the rows' Gram matrix once for the batch: each least-squares solve then forms its normal
-    # equations in k^2 instead of k^2 d operations
-    XX = _gram(Xb)
     for i in range(k):
         for j in range(n):
             sg[j] = 1.0 if D[i, j] else -1.0
@@ -197,4 +196,4 @@ def project_above(Xb, D, signs, G, floor):
 def project(Xb, D, signs, G):
     """``||Proj_K(g)||`` and the projections for cells ``D`` (k, n) bool, vectors ``signs * G``
     (k,) and (k, d): ``K = {u : (2 D - 1) Xb u >= 0}``."""
-    return project_above(Xb, D, signs, G, 0.0)
+    return project_above(Xb, gram(Xb), D, signs, G, 0.0)

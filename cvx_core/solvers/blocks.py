@@ -333,8 +333,9 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     nrows = int(M.sum())
     nu = m + nrows + (2 * n if hinge else 0)
     tau = TAU * max(1.0, P.square_norm() / (m * d))  # ~ diag of E'E
-    system = NewtonSystem(P, tau)
-    cones = _Cones(block_kernels())
+    kern = block_kernels()
+    system = NewtonSystem(P, tau, kern)
+    cones = _Cones(kern)
 
     f0 = np.zeros(n)
     if hinge:

@@ -201,8 +201,10 @@ class NewtonSystem:
     cancellation.
     """
 
-    def __init__(self, P, tau: float):
+    def __init__(self, P, tau: float, kernels=None):
         self.P, self.tau = P, tau
+        # compiled per-block factors (:func:`block_kernels`) for orders below _COMPILED_FACTOR_MAX
+        self.kernels = kernels
         self.fac = None
         self.refine = _REFINE
         self.single = False
@@ -225,7 +227,7 @@ class NewtonSystem:
         # >= tau (then H_big = H); an eigendecomposition only for the other blocks (batched
         # eigh costs ~5x Cholesky and inverse at d = 31, and most blocks need none while the
         # gap is loose)
-        kern = block_kernels() if d + 1 < _COMPILED_FACTOR_MAX else None
+        kern = self.kernels if d + 1 < _COMPILED_FACTOR_MAX else None
         if kern is not None:
             Vs, Hinv, near = np.empty_like(H), np.empty_like(H), np.zeros(m, bool)
             kern.block_inverse_factors(H, tau, Vs, Hinv, near)
