@@ -331,7 +331,6 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     hinge = loss.name == "hinge"
     beta = float(beta)
     nrows = int(M.sum())
-    nu = m + nrows + (2 * n if hinge else 0)
     tau = TAU * max(1.0, P.square_norm() / (m * d))  # ~ diag of E'E
     kern = block_kernels()
     system = NewtonSystem(P, tau, kern)
@@ -366,13 +365,15 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         rxZ = z1 + (U * SR) @ R
         rzT, rzZ = T - s0, Z - s1
         rzR, gap_rows = cones.rows_residual(SR, XZ, S, U, M, Mf)
-        gap = s0 @ z0 + np.einsum("ij,ij->", s1, z1) + gap_rows
+        gap_soc = s0 @ z0 + np.einsum("ij,ij->", s1, z1)
+        gap = gap_soc + gap_rows
         if hinge:
             rxZ += P.raw_Et(y * ub)
             rxX = ua + ub - 1.0
             rza, rzb = xi - sa, xi + y * f - 1.0 - sb
             pobj = float(xi.sum()) + beta * T.sum()
-            gap += sa @ ua + sb @ ub
+            gap_hinge = sa @ ua + sb @ ub
+            gap += gap_hinge
             pres2 = rza @ rza + rzb @ rzb
             dres2 = rxX @ rxX
             lam = y * ub
@@ -401,7 +402,13 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         if gap_rel <= tol and res_rel <= tol and (pres_tol is None or pres <= pres_tol):
             status = "Solved"
             break
-        mu = gap / nu
+        # centring targets per family of pairs, each at its own mean complementarity (a weighted
+        # central path): the initial point gives each cone as much as all k of its rows
+        # together, and one common mu asked the cones to shed that factor k at once, so
+        # their steps bounded the iterations
+        mu_soc = gap_soc / m
+        mu_rows = gap_rows / nrows if nrows else 0.0
+        mu_hinge = gap_hinge / (2 * n) if hinge else 0.0
 
         # ---- scalings
         eta, w0, w1, l0, l1, Wi2 = cones.scaling(s0, s1, z0, z1)
@@ -471,10 +478,10 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         B0, B1 = cones.apply(eta, w0, w1, aff[5], aff[6])
         c0 = A0 * B0 + np.einsum("ij,ij->i", A1, B1)
         c1 = A0[:, None] * B1 + B0[:, None] * A1
-        rR = np.where(M, -(lR * lR) - aff[4] * aff[7] + sigma * mu, 0.0)
+        rR = np.where(M, -(lR * lR) - aff[4] * aff[7] + sigma * mu_rows, 0.0)
         if hinge:
-            extra = (-(la * la) - aff[9] * aff[10] + sigma * mu, -(lb * lb) - aff[11] * aff[12] + sigma * mu)
-        comb = direction(-ll0 - c0 + sigma * mu, -ll1 - c1, rR, *extra)
+            extra = (-(la * la) - aff[9] * aff[10] + sigma * mu_hinge, -(lb * lb) - aff[11] * aff[12] + sigma * mu_hinge)
+        comb = direction(-ll0 - c0 + sigma * mu_soc, -ll1 - c1, rR, *extra)
         alpha = min(1.0, STEP * max_step(comb))
         if not np.isfinite(alpha) or alpha < 1e-10 or not all(np.all(np.isfinite(v)) for v in comb):
             status = "NumericalError"

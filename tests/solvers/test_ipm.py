@@ -324,11 +324,13 @@ def test_solve_design_takes_the_same_steps_with_and_without_the_compiled_kernels
     Xb, y, C, sgn = _blocks(3, 30, 10, "leaky")
     R = np.random.default_rng(3).uniform(size=C.shape) < 0.4
     args = ((C, Xb), Xb, np.where(R, sgn, 0.0), y, 0.05, make_loss(loss))
-    compiled = solve_design(*args, tol=1e-8)
+    # a tolerance both routes reach well before their stall level (~1e-8 here), where rounding
+    # decides between "Solved" and "AlmostSolved"
+    compiled = solve_design(*args, tol=3e-8)
     monkeypatch.setattr(ipm, "block_kernels", lambda: None)
     monkeypatch.setattr(blocks, "block_kernels", lambda: None)
-    plain = solve_design(*args, tol=1e-8)
-    assert compiled.status == plain.status and compiled.status in ("Solved", "AlmostSolved")
+    plain = solve_design(*args, tol=3e-8)
+    assert compiled.status == plain.status == "Solved"
     assert compiled.iterations == plain.iterations
     assert compiled.objective == pytest.approx(plain.objective, rel=1e-10)
     np.testing.assert_allclose(compiled.Z, plain.Z, rtol=1e-5, atol=1e-6 * np.abs(plain.Z).max())
