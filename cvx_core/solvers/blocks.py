@@ -120,7 +120,7 @@ class _MaskedDesign(_Design):
 
     def columns(self, Wz, a, k, dtype=np.float64):
         d = self.d
-        V = Wz.transpose(1, 0, 2).reshape(d, -1).astype(dtype)
+        V = np.ascontiguousarray(Wz.transpose(1, 0, 2), dtype=dtype).reshape(d, -1)  # one copy
         XV = (self.X.astype(dtype, copy=False) @ V).reshape(self.n, k, d)  # (n, k, d)
         XV *= (self.C[a:a + k].T * self.w[:, None]).astype(dtype, copy=False)[:, :, None]
         return XV.reshape(self.n, -1)
