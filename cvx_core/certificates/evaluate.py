@@ -29,17 +29,19 @@ def bound_cache(loss, yc, *bounds) -> dict:
 
 
 def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None, floor=None,
-               known: dict | None = None):
+               known: dict | None = None, enough: float | None = None):
     """Best certified lower bound over candidate dual vectors (each is a valid bound).
 
     With ``objective`` given, stops at the first candidate whose relative gap is below
-    ``GAP_TOL / 10`` (the others could only tighten an already certified bound). ``floor``
+    ``enough`` (default ``GAP_TOL / 10``; the others could only tighten an already certified
+    bound). ``floor``
     (e.g. beta): cells at most ``floor`` are not projected (the bound is the same while
     cert <= beta: kappa is 1 either way). ``known``: bounds already computed
     (:func:`bound_cache`; read and filled; the same ``floor``).
     Returns the best :class:`Bound`.
     """
     cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
+    enough = 0.1 * GAP_TOL if enough is None else enough
     known = {} if known is None else known
     best = None
     for lam in cands:
@@ -51,6 +53,6 @@ def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, ob
             b = known[key] = Bound(lower_bound(loss, lam, yc, cert, beta), lam, cert, u)
         if best is None or b.lower_bound > best.lower_bound:
             best = b
-        if objective is not None and objective - best.lower_bound <= 0.1 * GAP_TOL * max(abs(objective), 1e-300):
+        if objective is not None and objective - best.lower_bound <= enough * max(abs(objective), 1e-300):
             break
     return best

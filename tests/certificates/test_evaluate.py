@@ -57,3 +57,29 @@ def test_known_bounds_are_reused_and_new_ones_recorded(monkeypatch):
     assert len(priced) == 2 and again is first
     fresh = best_bound(Xb, y, D, beta, act, loss, yhat, [other])
     assert len(priced) == 4 and fresh.lower_bound == first.lower_bound
+
+
+def test_the_first_candidate_within_enough_ends_the_search(monkeypatch):
+    """With ``enough`` the candidates after the first whose gap is within it are not priced
+    (the recertification of a column over a vector target's union asks only for its own gap);
+    a candidate outside it does not stop the search."""
+    from cvx_core.certificates import evaluate
+
+    rng = np.random.default_rng(4)
+    Xb = add_bias(rng.standard_normal((40, 5)), True)
+    y = np.sign(Xb[:, 0] + 0.1)
+    D = sample_patterns(Xb, 50, seed=0)
+    act, loss, beta = make_activation("relu"), make_loss("logistic"), 0.5
+    yhat = 0.2 * rng.standard_normal(40)
+    other = loss.clip_dual(loss.dual_variable(0.5 * yhat, y), y)
+    priced = []
+    real = evaluate.cert_max
+    monkeypatch.setattr(evaluate, "cert_max", lambda Xb, D, lam, *a: priced.append(lam) or real(Xb, D, lam, *a))
+    first = best_bound(Xb, y, D, beta, act, loss, yhat, [])
+    obj = loss.value(yhat, y) + 1.0  # any value above the bound: the gap is known exactly
+    gap = (obj - first.lower_bound) / abs(obj)
+    priced.clear()
+    best_bound(Xb, y, D, beta, act, loss, yhat, [other], objective=obj, enough=gap * 1.001)
+    assert len(priced) == 1
+    best_bound(Xb, y, D, beta, act, loss, yhat, [other], objective=obj, enough=gap * 0.999)
+    assert len(priced) == 3
