@@ -36,6 +36,10 @@ from .working_set import WorkingSetResult
 
 _FIRST = 48  # blocks in the first working set (at most)
 _ADD = 24  # most violated blocks added per round (at most)
+# ... and beside a search round's patterns: those already double the working set, and pricing's
+# full share made the next solve the largest of a fit (digits 10-class: 110-140 blocks, ~60 %
+# of them dropped after it; with 12, 13 % fewer block-iterations at the same objectives)
+_ADD_BESIDE = 12
 # blocks below this fraction of the largest norm are dropped when others enter (an interior
 # point leaves inactive blocks at about its tolerance; pricing brings back any that matter)
 _ZERO = {False: 1e-3, True: 1e-6}
@@ -248,8 +252,8 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
                 D = np.vstack([D, found.patterns])
                 rows.D = D
                 base = D.shape[0] - len(found.patterns)
-                entering = entering + [((base + k, int(found.signs[k])), found.directions[k])
-                                       for k in _diverse(found.patterns, found.values)]
+                entering = entering[:_ADD_BESIDE] + [((base + k, int(found.signs[k])), found.directions[k])
+                                                     for k in _diverse(found.patterns, found.values)]
         if not entering and not violated:
             if not blocks or (tight and cold):
                 break  # nothing left to add: the inner solve's accuracy limits the gap
