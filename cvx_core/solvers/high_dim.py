@@ -225,13 +225,14 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
             lam = loss.clip_dual(res.lam, y)  # a valid dual candidate even when Z is not feasible
             obj = loss.value(res.yhat, y) + beta * float(np.linalg.norm(Z, axis=1).sum())
             # while loose, the working set's own cells only bound cert from above (they are
-            # not candidates to enter; ~half the exact projections of a round); tight, all exact
+            # not candidates to enter; ~half the exact projections of a round), and only the
+            # entering blocks need exact values; tight, all exact
             skip = None
             if not tight:
                 skip = np.zeros((D.shape[0], 2), bool)
                 skip[bi, np.where(bs > 0, 0, 1)] = True
-            cv = batched_cell_values(Xb, D, lam, act, threshold=beta, top_k=len(blocks) + max(_ADD, len(blocks)),
-                                     skip=skip)
+            top = (len(blocks) if tight else 0) + max(_ADD, len(blocks))
+            cv = batched_cell_values(Xb, D, lam, act, threshold=beta, top_k=top, skip=skip)
         else:
             violated = False
         if not violated:  # Z is a point of the program: its objective bounds the optimum above
