@@ -246,8 +246,10 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
         # the working set at most doubles per round (each round is one interior-point solve)
         entering = _violators(cv, beta * (1 + _ENTER[tight]), set(blocks), max(_ADD, len(blocks)))
         # the search also runs beside pricing's own violators: waiting for a round without
-        # them cost one more working-set solve per search round
-        if not violated and search is not None and not tight and search.wants(obj):
+        # them cost one more working-set solve per search round. So in a round whose solution
+        # violated rows (its dual vector prices as validly), while the last feasible round's
+        # objective asked for more: waiting for the rows cost diabetes half its solves
+        if search is not None and not tight and (search.wants(obj) if not violated else search.going()):
             found = search.find(D, lam, Z, bs)
             if len(found.patterns):
                 D = np.vstack([D, found.patterns])
@@ -397,6 +399,7 @@ class Search:
         self.rounds = self.added = self.starts = 0
         self.best = 0.0
         self.last_obj = None
+        self.asking = True  # the last objective test's answer (none yet)
 
     def restrict(self, B) -> None:
         """Search in the coordinates ``B`` (d, r) of the design's row space (None: all of them),
@@ -405,12 +408,19 @@ class Search:
 
     def wants(self, obj) -> bool:
         """False once the rounds are spent or the last one improved the objective too little."""
+        self.asking = False
         if self.rounds >= self.max_rounds:
             return False
         if self.last_obj is not None and self.last_obj - obj <= self.tol * abs(self.last_obj):
             return False
         self.last_obj = obj
+        self.asking = True
         return True
+
+    def going(self) -> bool:
+        """Whether a round may search without an objective test (its point violates rows, so
+        its objective is a relaxation's): while rounds remain and the last test asked for more."""
+        return self.asking and self.rounds < self.max_rounds
 
     def find(self, D, lam, Z, signs):
         """Patterns found violated at ``lam`` and not in ``D`` (a SearchResult, possibly empty)."""

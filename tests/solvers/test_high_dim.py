@@ -410,3 +410,34 @@ def test_a_pattern_search_on_a_rank_deficient_design_certifies_over_what_it_foun
     assert f.status == "optimal" and f.gap <= 1e-6 and f.info["pattern_search"]["rounds"] >= 1
     assert np.abs(f.network.U[:, 5]).max() <= 1e-10 * np.abs(f.network.U).max()
     assert f.network.objective(Xp, y, 0.3, "logistic") == pytest.approx(f.objective, rel=1e-9)
+
+
+def test_the_search_also_runs_in_rounds_whose_solution_violated_rows(monkeypatch):
+    """A round whose solution violated cone rows still searches (its dual vector prices as
+    validly), while the last objective test asked for more; the fit certifies as before."""
+    from cvx_core.solvers import high_dim
+
+    events = []
+    real_rows, real_find = high_dim._Rows.add_violated, high_dim.Search.find
+    monkeypatch.setattr(high_dim._Rows, "add_violated",
+                        lambda self, *a: events.append(("rows", real_rows(self, *a))) or events[-1][1])
+    monkeypatch.setattr(high_dim.Search, "find", lambda self, *a: events.append(("search", None)) or real_find(self, *a))
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((120, 8))
+    y = np.tanh(X[:, 0] - X[:, 1] * X[:, 2]) + 0.1 * rng.standard_normal(120)
+    f = fit_convex(X, y, 0.5, patterns="search", seed=3)
+    assert f.status == "optimal" and f.gap <= 1e-6
+    after_violation = [b for a, b in zip(events, events[1:]) if a == ("rows", True)]
+    assert ("search", None) in after_violation  # rows imposed 3 d = 24 of 120: violations happen
+
+
+def test_the_search_asks_its_objective_test_once_per_feasible_round():
+    from cvx_core.solvers.high_dim import Search
+
+    s = Search(np.eye(3), make_activation("relu"), 1.0, 0, n_random=4, max_rounds=3, tol=1e-3)
+    assert s.going()  # before any test: a first round may search
+    assert s.wants(10.0) and s.going()
+    assert not s.wants(9.999) and not s.going()  # improved by less than 1e-3: stop
+    assert s.wants(9.0) and s.going()  # a later feasible round that improved enough resumes
+    s.rounds = 3
+    assert not s.going() and not s.wants(1.0)  # rounds spent
