@@ -422,8 +422,11 @@ def _recertified(f: ConvexFit, yc, column, D) -> ConvexFit | None:
     beta_s = column["beta"] / column["c_scale"]
     # only whether a cell of the union exceeds beta matters (kappa = 1 otherwise): cells below
     # it keep their upper bounds instead of a projection each (most of a ten-class fit's time);
-    # a first dual vector that certifies the union as well as the column's own gap suffices
-    bound = best_bound(column["Xs"], yc, D, beta_s, column["act"], column["lossf"], f.predictions, [f.dual],
+    # a first dual vector that certifies the union as well as the column's own gap suffices,
+    # and the one that certified the column is tried first
+    lossf = column["lossf"]
+    bound = best_bound(column["Xs"], yc, D, beta_s, column["act"], lossf, None,
+                       [f.dual, lossf.dual_variable(f.predictions, yc)],
                        objective=f.objective, floor=beta_s, enough=max(f.gap, 0.1 * GAP_TOL))
     gap = (f.objective - bound.lower_bound) / max(abs(f.objective), 1e-300)
     if gap > OPTIMAL_GAP:

@@ -30,17 +30,17 @@ def bound_cache(loss, yc, *bounds) -> dict:
 
 def best_bound(Xb, yc, D, beta, act, loss, yhat, lam_candidates, exact=False, objective=None, floor=None,
                known: dict | None = None, enough: float | None = None):
-    """Best certified lower bound over candidate dual vectors (each is a valid bound).
+    """Best certified lower bound over candidate dual vectors (each is a valid bound): the
+    dual vector of the predictions ``yhat`` (None: none), then ``lam_candidates`` in order.
 
     With ``objective`` given, stops at the first candidate whose relative gap is below
     ``enough`` (default ``GAP_TOL / 10``; the others could only tighten an already certified
-    bound). ``floor``
-    (e.g. beta): cells at most ``floor`` are not projected (the bound is the same while
-    cert <= beta: kappa is 1 either way). ``known``: bounds already computed
+    bound). ``floor`` (e.g. beta): cells at most ``floor`` are not projected (the bound is the
+    same while cert <= beta: kappa is 1 either way). ``known``: bounds already computed
     (:func:`bound_cache`; read and filled; the same ``floor``).
     Returns the best :class:`Bound`.
     """
-    cands = [loss.dual_variable(yhat, yc)] + [l for l in lam_candidates if l is not None]
+    cands = ([] if yhat is None else [loss.dual_variable(yhat, yc)]) + [l for l in lam_candidates if l is not None]
     enough = 0.1 * GAP_TOL if enough is None else enough
     known = {} if known is None else known
     best = None
