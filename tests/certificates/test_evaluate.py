@@ -34,22 +34,29 @@ def test_a_floor_at_beta_gives_the_same_bound_with_fewer_projections(where):
     assert lazy.exact.sum() < full.exact.sum()  # cells below beta were not projected
 
 
-def test_known_bounds_are_reused_and_new_ones_recorded(monkeypatch):
-    """A dual vector whose bound is known is not priced again (the solver's own bound and the
-    unpruned network's dual vector are usually the same), and a new one is recorded."""
+def _priced_program(seed, monkeypatch):
+    """A small logistic program, predictions, a second dual vector, and the list into which
+    every ``cert_max`` call (one pricing over D) records its dual vector."""
     from cvx_core.certificates import evaluate
 
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     Xb = add_bias(rng.standard_normal((40, 5)), True)
     y = np.sign(Xb[:, 0] + 0.1)
     D = sample_patterns(Xb, 50, seed=0)
     act, loss, beta = make_activation("relu"), make_loss("logistic"), 0.5
     yhat = 0.2 * rng.standard_normal(40)
-    lam = loss.clip_dual(loss.dual_variable(yhat, y), y)
     other = loss.clip_dual(loss.dual_variable(0.5 * yhat, y), y)
     priced = []
     real = evaluate.cert_max
     monkeypatch.setattr(evaluate, "cert_max", lambda Xb, D, lam, *a: priced.append(lam) or real(Xb, D, lam, *a))
+    return Xb, y, D, act, loss, beta, yhat, other, priced
+
+
+def test_known_bounds_are_reused_and_new_ones_recorded(monkeypatch):
+    """A dual vector whose bound is known is not priced again (the solver's own bound and the
+    unpruned network's dual vector are usually the same), and a new one is recorded."""
+    Xb, y, D, act, loss, beta, yhat, other, priced = _priced_program(3, monkeypatch)
+    lam = loss.clip_dual(loss.dual_variable(yhat, y), y)
     known = {}
     first = best_bound(Xb, y, D, beta, act, loss, yhat, [other], known=known)
     assert len(priced) == 2 and set(known) == {lam.tobytes(), other.tobytes()}
@@ -63,18 +70,7 @@ def test_the_first_candidate_within_enough_ends_the_search(monkeypatch):
     """With ``enough`` the candidates after the first whose gap is within it are not priced
     (the recertification of a column over a vector target's union asks only for its own gap);
     a candidate outside it does not stop the search."""
-    from cvx_core.certificates import evaluate
-
-    rng = np.random.default_rng(4)
-    Xb = add_bias(rng.standard_normal((40, 5)), True)
-    y = np.sign(Xb[:, 0] + 0.1)
-    D = sample_patterns(Xb, 50, seed=0)
-    act, loss, beta = make_activation("relu"), make_loss("logistic"), 0.5
-    yhat = 0.2 * rng.standard_normal(40)
-    other = loss.clip_dual(loss.dual_variable(0.5 * yhat, y), y)
-    priced = []
-    real = evaluate.cert_max
-    monkeypatch.setattr(evaluate, "cert_max", lambda Xb, D, lam, *a: priced.append(lam) or real(Xb, D, lam, *a))
+    Xb, y, D, act, loss, beta, yhat, other, priced = _priced_program(4, monkeypatch)
     first = best_bound(Xb, y, D, beta, act, loss, yhat, [])
     obj = loss.value(yhat, y) + 1.0  # any value above the bound: the gap is known exactly
     gap = (obj - first.lower_bound) / abs(obj)
