@@ -45,6 +45,7 @@ _SINGLE_ABOVE = 1e-2
 # before, one solve's rounding (~1e-12 relative) is far below what the step needs (loose
 # solves took the same iterations to 1e-9 of the same objectives without it)
 _REFINE_BELOW = 1e-4
+_WEIGHTED_ABOVE = 1e-3  # relative gap above which each family of pairs is centred at its own mean
 _SINGLE_MIN_WORK = 1e8  # n^2 m (d+1), the Gram product's multiply-adds
 _EARLY = 0.1  # the relative gap of the iterate kept to restart a program with more rows
 
@@ -405,10 +406,14 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         # centring targets per family of pairs, each at its own mean complementarity (a weighted
         # central path): the initial point gives each cone as much as all k of its rows
         # together, and one common mu asked the cones to shed that factor k at once, so
-        # their steps bounded the iterations
-        mu_soc = gap_soc / m
-        mu_rows = gap_rows / nrows if nrows else 0.0
-        mu_hinge = gap_hinge / (2 * n) if hinge else 0.0
+        # their steps bounded the iterations. Near the optimum one common mu again: there the
+        # weighted targets broke a large program's tight continuation (NumericalError at 1e-4)
+        if gap_rel > _WEIGHTED_ABOVE:
+            mu_soc = gap_soc / m
+            mu_rows = gap_rows / nrows if nrows else 0.0
+            mu_hinge = gap_hinge / (2 * n) if hinge else 0.0
+        else:
+            mu_soc = mu_rows = mu_hinge = gap / (m + nrows + (2 * n if hinge else 0))
 
         # ---- scalings
         eta, w0, w1, l0, l1, Wi2 = cones.scaling(s0, s1, z0, z1)
