@@ -18,6 +18,7 @@ each round costs one n x n factorisation per interior-point iteration.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 
@@ -155,6 +156,15 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     that null space, which leaves every certificate value ``||Proj_K(g)||`` as it is
     (``g = Xb' S lambda`` lies in the row space). The blocks come back as ``Z B'``.
     """
+    if "scipy.linalg" not in sys.modules:
+        # this route's factorisations use scipy's BLAS, a library of its own loaded here on a
+        # process's first fit, after the entry point's one-thread limit was taken: the limit is
+        # taken again with it loaded, so the fit's rounding does not depend on the import order
+        import scipy.linalg  # noqa: F401
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return solve_high_dim(Xb, y, D, beta, act, loss, tol=tol, warm=warm, max_rounds=max_rounds, search=search)
     B = row_basis(Xb)
     if search is not None:
         search.restrict(B)
