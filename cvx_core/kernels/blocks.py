@@ -6,8 +6,9 @@ and (m, n) arrays, beside its BLAS work (the n x n Gram product). The per-cone a
 (Nesterov-Todd scaling, steps to the cones' boundaries) is shared with the row-list method
 (:mod:`.rows`); here are the blocks' own loops: each block's Cholesky factor of its
 (d + 1) x (d + 1) Newton block and that factor's inverse, the cones' Jordan division, and the
-cone rows' passes over the (m, n) masks of imposed rows. The NumPy functions of :mod:`cvx_core.solvers.ipm` remain the reference (and the route without
-numba); the tests hold both to the same numbers.
+cone rows' passes over the (m, n) masks of imposed rows. The NumPy functions of
+:mod:`cvx_core.solvers.ipm` remain the reference (and the route without numba); the tests hold
+both to the same numbers.
 """
 from __future__ import annotations
 

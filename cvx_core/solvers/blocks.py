@@ -332,6 +332,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
     hinge = loss.name == "hinge"
     beta = float(beta)
     nrows = int(M.sum())
+    nu = m + nrows + (2 * n if hinge else 0)
     tau = TAU * max(1.0, P.square_norm() / (m * d))  # ~ diag of E'E
     kern = block_kernels()
     system = NewtonSystem(P, tau, kern)
@@ -413,7 +414,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
             mu_rows = gap_rows / nrows if nrows else 0.0
             mu_hinge = gap_hinge / (2 * n) if hinge else 0.0
         else:
-            mu_soc = mu_rows = mu_hinge = gap / (m + nrows + (2 * n if hinge else 0))
+            mu_soc = mu_rows = mu_hinge = gap / nu
 
         # ---- scalings
         eta, w0, w1, l0, l1, Wi2 = cones.scaling(s0, s1, z0, z1)

@@ -18,7 +18,6 @@ each round costs one n x n factorisation per interior-point iteration.
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import replace
 
@@ -27,6 +26,7 @@ import numpy as np
 from ..certificates.cells import lower_bound
 from ..certificates.search import SearchResult, search_round, unseen
 from ..model import Activation, Loss
+from ..threads import scipy_blas_limited
 from ..tolerances import OPTIMAL_GAP
 from .blocks import solve_design
 from .interior import polish
@@ -156,23 +156,15 @@ def solve_high_dim(Xb: np.ndarray, y: np.ndarray, D: np.ndarray, beta: float, ac
     that null space, which leaves every certificate value ``||Proj_K(g)||`` as it is
     (``g = Xb' S lambda`` lies in the row space). The blocks come back as ``Z B'``.
     """
-    if "scipy.linalg" not in sys.modules:
-        # this route's factorisations use scipy's BLAS, a library of its own loaded here on a
-        # process's first fit, after the entry point's one-thread limit was taken: the limit is
-        # taken again with it loaded, so the fit's rounding does not depend on the import order
-        import scipy.linalg  # noqa: F401
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            return solve_high_dim(Xb, y, D, beta, act, loss, tol=tol, warm=warm, max_rounds=max_rounds, search=search)
-    B = row_basis(Xb)
-    if search is not None:
-        search.restrict(B)
-    if B is None:
-        return _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search)
-    if warm is not None and len(warm) > 2:
-        warm = (warm[0], warm[1], np.asarray(warm[2], float) @ B)
-    res = _solve_high_dim(Xb @ B, y, D, beta, act, loss, tol, warm, max_rounds, search)
+    with scipy_blas_limited():  # the factorisations call scipy's BLAS
+        B = row_basis(Xb)
+        if search is not None:
+            search.restrict(B)
+        if B is None:
+            return _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search)
+        if warm is not None and len(warm) > 2:
+            warm = (warm[0], warm[1], np.asarray(warm[2], float) @ B)
+        res = _solve_high_dim(Xb @ B, y, D, beta, act, loss, tol, warm, max_rounds, search)
     return replace(res, Z=res.Z @ B.T, u_star=None if res.u_star is None else B @ res.u_star)
 
 
