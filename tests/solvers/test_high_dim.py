@@ -441,3 +441,43 @@ def test_the_search_asks_its_objective_test_once_per_feasible_round():
     assert s.wants(9.0) and s.going()  # a later feasible round that improved enough resumes
     s.rounds = 3
     assert not s.going() and not s.wants(1.0)  # rounds spent
+
+
+def test_a_cold_searched_fit_starts_from_the_sphere_search_at_the_zero_network(monkeypatch):
+    """Before any working-set solve, a cold searched fit searches at the zero network's dual
+    vector, and its first working set holds the search's patterns, not sampled ones; a warm
+    start (blocks given) solves first."""
+    from cvx_core.solvers import high_dim
+
+    events = []
+    real_find, real_solve = high_dim.Search.find, high_dim.solve_design
+
+    def find(self, D, lam, Z, signs):
+        events.append(("search", len(D), len(Z)))
+        return real_find(self, D, lam, Z, signs)
+
+    def solve(A, *a, **k):
+        events.append(("solve", A[0] != 0))
+        return real_solve(A, *a, **k)
+
+    monkeypatch.setattr(high_dim.Search, "find", find)
+    monkeypatch.setattr(high_dim, "solve_design", solve)
+    rng, X, Xb, y, D, *_ = xor_program(12, 60, 6, 30, 4)
+    act, loss = make_activation("relu"), make_loss("logistic")
+    search = high_dim.Search(Xb, act, 0.3, 0, n_random=16, max_rounds=6, tol=1e-3)
+    res = high_dim.solve_high_dim(Xb, y, D, 0.3, act, loss, search=search)
+    assert res.status == "optimal"
+    assert events[0] == ("search", len(D), 0)  # at the zero network: no blocks yet
+    first = events[1]
+    assert first[0] == "solve"  # ... whose blocks are all patterns the search found
+    sampled = {row.tobytes() for row in D}
+    assert len(first[1]) and not any(row.tobytes() in sampled for row in first[1])
+    grown = res.patterns
+    assert len(grown) > len(D) and np.array_equal(grown[:len(D)], D)
+
+    events.clear()
+    warm = (res.blocks_i, res.blocks_s, res.Z)
+    search = high_dim.Search(Xb, act, 0.3, 0, n_random=16, max_rounds=6, tol=1e-3)
+    again = high_dim.solve_high_dim(Xb, y, grown, 0.3, act, loss, warm=warm, search=search)
+    assert events[0][0] == "solve" and again.status == "optimal"
+    assert again.objective <= res.objective * (1 + 1e-6)
