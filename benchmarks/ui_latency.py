@@ -135,8 +135,10 @@ def main() -> int:
         ("Sparsity path: selected beta", "path", "", "path_k", "path_fig_path", [-1] * min(r, 19), "display"),
         # the same move watched on the fit at the selected beta (a new network, built on the server)
         ("Sparsity path: selected beta, fit", "path", "", "path_k", "path_fig_fit", [-1] * min(r, 19), "display"),
-        ("Arrangements: direction u, zonotope", "arrangements", "", "arr_theta", "arr_zonotope", [5] * r, "display"),
-        ("Arrangements: direction u, arrangement", "arrangements", "", "arr_theta", "arr_weight_chart", [5] * r,
+        # one keyboard step (1 degree) per change, as every other case: five steps per change
+        # started the clock at the first of five synthetic key presses (~50 ms before the last)
+        ("Arrangements: direction u, zonotope", "arrangements", "", "arr_theta", "arr_zonotope", [1] * r, "display"),
+        ("Arrangements: direction u, arrangement", "arrangements", "", "arr_theta", "arr_weight_chart", [1] * r,
          "display"),
         ("Arrangements: directions N", "arrangements", "", "arr_N", "arr_coverage",
          ([1, 1, 1, -1, -1, -1] * r)[:r], "display"),

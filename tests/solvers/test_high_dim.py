@@ -481,3 +481,29 @@ def test_a_cold_searched_fit_starts_from_the_sphere_search_at_the_zero_network(m
     again = high_dim.solve_high_dim(Xb, y, grown, 0.3, act, loss, warm=warm, search=search)
     assert events[0][0] == "solve" and again.status == "optimal"
     assert again.objective <= res.objective * (1 + 1e-6)
+
+
+def test_the_final_polish_runs_only_when_the_gap_asked_for_is_not_yet_met(monkeypatch):
+    """At the engine's own tolerance a stalled point already within the reporting tolerance
+    (OPTIMAL_GAP) is kept as it is (optimal, no Newton rounds); a caller asking for a tighter
+    tolerance gets the polish."""
+    from cvx_core.solvers import high_dim
+
+    calls = []
+    real = high_dim._polish
+    monkeypatch.setattr(high_dim, "_polish", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 6))
+    Xb = add_bias(X, True)
+    y = np.sign(X[:, 0] * X[:, 1] + 0.2)
+    D = sample_patterns(Xb, 100, seed=0)
+    args = (Xb, y, D, 0.5, make_activation("relu"), make_loss("logistic"))
+    asked = high_dim.solve_high_dim(*args, tol=1e-10)  # the interior point stalls above 1e-10
+    assert calls and asked.status == "optimal" and asked.objective - asked.lower_bound <= 1e-10 * asked.objective
+    calls.clear()
+    # the same request as the engine's own tolerance, with a reporting tolerance above the stall
+    monkeypatch.setattr(high_dim, "GAP_TOL", 1e-10)
+    monkeypatch.setattr(high_dim, "OPTIMAL_GAP", 1e-5)
+    kept = high_dim.solve_high_dim(*args, tol=1e-10)
+    gap = (kept.objective - kept.lower_bound) / kept.objective
+    assert not calls and kept.status == "optimal" and 1e-10 < gap <= 1e-5
