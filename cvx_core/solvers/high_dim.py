@@ -98,6 +98,14 @@ def _diverse(P: np.ndarray, values: np.ndarray, near: int = _NEAR) -> list[int]:
     return sorted(kept)
 
 
+def _grown(D, found):
+    """``D`` with a search round's patterns appended, and the entering blocks ``(key, direction)``
+    of its diverse ones (:func:`_diverse`)."""
+    base = D.shape[0]
+    return np.vstack([D, found.patterns]), [((base + k, int(found.signs[k])), found.directions[k])
+                                            for k in _diverse(found.patterns, found.values)]
+
+
 class _Rows:
     """The cone rows imposed on each block: at entry the ``k`` rows nearest the block's
     direction (every facet through it among them), later every row its solution violated."""
@@ -188,11 +196,9 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
         # its patterns come first in the first working set, pricing's sampled ones fill it up
         found = search.find(D, lam, np.zeros((0, d)), np.zeros(0, int))
         if len(found.patterns):
-            D = np.vstack([D, found.patterns])
+            D, entering = _grown(D, found)
             rows.D = D
-            base = D.shape[0] - len(found.patterns)
-            entering = [((base + k, int(found.signs[k])), found.directions[k])
-                        for k in _diverse(found.patterns, found.values)][:_FIRST]
+            entering = entering[:_FIRST]
         if len(entering) < _FIRST:
             cv = batched_cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST)
             entering += _violators(cv, beta, {key for key, _ in entering}, _FIRST - len(entering))
@@ -272,11 +278,9 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
         if search is not None and not tight and (search.wants(obj) if not violated else search.going()):
             found = search.find(D, lam, Z, bs)
             if len(found.patterns):
-                D = np.vstack([D, found.patterns])
+                D, new = _grown(D, found)
                 rows.D = D
-                base = D.shape[0] - len(found.patterns)
-                entering = entering[:_ADD_BESIDE] + [((base + k, int(found.signs[k])), found.directions[k])
-                                                     for k in _diverse(found.patterns, found.values)]
+                entering = entering[:_ADD_BESIDE] + new
         if not entering and not violated:
             if not blocks or (tight and cold):
                 break  # nothing left to add: the inner solve's accuracy limits the gap
