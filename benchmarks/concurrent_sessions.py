@@ -1,6 +1,6 @@
 """Many users at once: websocket sessions moving sliders on different pages of one server.
 
-Run: ``python benchmarks/concurrent_sessions.py [--users 20] [--duration 60] [--think 1.0] [--servers 1]``
+Run: ``python benchmarks/concurrent_sessions.py [--users 20] [--duration 60] [--think 1.0] [--servers 1] [--cold]``
 (from the repository root; starts ``--servers`` processes of ``streamlit run app.py`` on free
 ports in 8610-8650 (or ``--ports``) unless ``--url`` names running servers, comma-separated, or a
 reverse proxy in front of them; ``--via`` sends the sessions through a proxy in front of the
@@ -12,6 +12,10 @@ loads the page (``GET /``) and sends the cookies it got on its websocket, as a b
 a cookie-sticky proxy routes it like a browser. For the servers it started, the benchmark also
 reports each process's resident memory before the sessions open, once they are open and idle,
 and at the end: memory per session is the growth divided by the sessions.
+
+Each page is first opened once per server (warm caches: the first solve is cold start, not
+concurrency) unless ``--cold``: then every session arrives on a fresh process at once, as a class
+opening the shared link, and the pages' first imports and solves run side by side.
 
 Each virtual user is one Streamlit session speaking the browser's own protocol on
 ``/_stcore/stream`` (protobuf ``BackMsg`` / ``ForwardMsg``): it opens its page with the app's
@@ -297,7 +301,7 @@ async def main_async(args, urls: list, pids: list) -> int:
     url = urls[0]
     # warm the caches once per page and server (the first solve is cold start, not concurrency;
     # behind a proxy the warm-up sessions land where the proxy sends them)
-    for u in urls:
+    for u in ([] if args.cold else urls):
         print(f"warming up each page once ({u}) ...", flush=True)
         for p in pages:
             s = Session(u, SCENARIOS[p].page, args.query)
@@ -389,6 +393,8 @@ def main() -> int:
     ap.add_argument("--ports", help="their ports, comma-separated (default: free ports in 8610-8650)")
     ap.add_argument("--via", help="send the sessions through this proxy in front of the started servers")
     ap.add_argument("--json", help="write the raw latencies to this file")
+    ap.add_argument("--cold", action="store_true",
+                    help="no warm-up: the sessions arrive on fresh processes (a class opening the link at once)")
     args = ap.parse_args()
     servers = []
     try:

@@ -12,6 +12,7 @@ from pages.common.export.chart import cached, chart
 from pages.common.export.snippet import path_snippet
 from pages.common.figures.path import (animation_figure, fit_figure, loss_figure, loss_selection_traces, path_figure,
                                        path_selection_traces)
+from pages.common.imports import figure_build
 from pages.common.url import bind, bind_all
 
 through_app()  # a fresh server may run this file alone (legacy pages/ mode)
@@ -111,7 +112,9 @@ def selected_beta_view() -> None:
 
     if st.toggle("Play: animate the fit and its neurons over beta", key="path_play"):
         try:
-            chart(animation_figure(path, data.X, data.y), key="path_fig_anim", filename="path_animation", server=False)
+            with figure_build():
+                anim = animation_figure(path, data.X, data.y)
+            chart(anim, key="path_fig_anim", filename="path_animation", server=False)
             lecture.explain("How to read this: press Play (or drag the slider under the plot) to step through the path from "
                             "beta_max (zero network) to the smallest beta; the title gives width and objective at each frame.")
         except ValueError as exc:

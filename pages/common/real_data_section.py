@@ -11,15 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from . import errors, lecture
 from .cache.real_data import read_csv, read_settings
 from .export.chart import cached, chart
 from .figures.real_data import objective_ratios, ratio_figure
+from .imports import pandas
 from .palette import GREEN, rgba
 from .url import bind, parser
+
+pd = pandas()  # not while other sessions build figures (see pages.common.imports)
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 CSV = RESULTS / "real_data.csv"

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
+
+from ..imports import pandas
+
+pd = pandas()  # not while other sessions build figures (see pages.common.imports)
 
 
 @st.cache_data(show_spinner=False)

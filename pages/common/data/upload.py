@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from .. import errors, lecture
+from ..imports import pandas
 from ..url import notice
 from . import table as data_io
 from .registry import USER_TABLE, clear_table, set_table
@@ -45,7 +46,9 @@ def upload_panel(data) -> None:
     mapping = ", ".join(f"{k} -> {v:+d}" for k, v in table.label_map.items())
     st.success(f"Loaded **{table.name}**: {table.n} rows, {table.task}"
                + (f", labels {mapping}" if mapping else "") + f". SHA-256 {table.sha[:12]}...")
-    import pandas as pd  # only with uploaded data: pandas (and pyarrow) took ~1 s of a fresh server's first page
+    # only with uploaded data (pandas and pyarrow took ~1 s of a fresh server's first page), and
+    # not while other sessions build figures (pages.common.imports)
+    pd = pandas()
 
     st.dataframe(pd.DataFrame(np.c_[table.X, table.y], columns=list(table.columns)).head(8), height=200)
     st.toggle("Rescale the features to the box [-1, 1]", key="rescale",

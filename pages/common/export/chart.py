@@ -19,6 +19,7 @@ from collections import OrderedDict
 import streamlit as st
 
 from .. import lecture
+from ..imports import figure_build
 from . import live_chart
 
 _MIME = {"png": "image/png", "svg": "image/svg+xml"}
@@ -59,8 +60,10 @@ class _FigureCache:
                     self._figures.move_to_end(key)
                     return fig
         except TypeError:
-            return frozen(lecture.style(build()))
-        fig = frozen(lecture.style(build()))  # outside the lock: other sessions' hits go on
+            with figure_build():
+                return frozen(lecture.style(build()))
+        with figure_build():  # outside the lock: other sessions' hits go on
+            fig = frozen(lecture.style(build()))
         with self._lock:
             self._figures[key] = fig
             while len(self._figures) > MAX_CACHED_FIGURES:
@@ -155,7 +158,8 @@ def chart(fig, *, key: str | None = None, filename: str = "figure", server: bool
     else:
         if lecture.active():
             kwargs.setdefault("theme", None)  # streamlit's theme would override the large lecture fonts
-        out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
+        with figure_build():  # st.plotly_chart validates the figure again (plotly's validators)
+            out = st.plotly_chart(fig, width="stretch", config=chart_config(filename), key=key, **kwargs)
     if server and st.session_state.get("srvexp") and server_export_available() and not lecture.active():
         # a compact horizontal row of small buttons: columns would squeeze their labels in a half-width column
         row = st.container(horizontal=True, gap="small", wrap=False)

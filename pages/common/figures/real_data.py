@@ -8,8 +8,11 @@ method found for the data set: 1 is the winner, 2 is twice as high.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
+
+from ..imports import pandas
+
+pd = pandas()  # not while other sessions build figures (see pages.common.imports)
 
 from ..palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, WHITE
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cvx_core.sgd import TrainingHistory
 from cvx_core.stationary import CertificateCurve
 
+from ..imports import pandas
 from ..palette import (BLACK, BLACK_SCALE, BLUE, DIVERGING, DIVERGING_SIGN, GREEN, GREY, LOW_HIGH, OFF_ON,
                        ORANGE, SERIES, SIGN, VERMILLION, rgba)
 from .base import BOX, grid, scatter_traces
+
+pd = pandas()  # not while other sessions build figures (see pages.common.imports)
 
 #: One colour per learning rate (Okabe-Ito, then greys).
 RUN_COLOURS = SERIES
