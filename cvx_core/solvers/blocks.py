@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Loss
+from ..threads import cover_scipy
 from .ipm import (STALL, STEP, TAU, NewtonSystem, block_kernels, soc_apply, soc_inv_prod,
                   soc_inverse_square, soc_max_step, soc_scaling)
 
@@ -321,6 +322,7 @@ def solve_design(A, R, sgn, y, beta, loss: Loss, *, tol: float = 1e-9, max_iter:
         A tighter tolerance on the primal residual alone (a restarted point starts outside
         its new rows).
     """
+    cover_scipy()  # its factorisations call scipy's BLAS (loaded here on a process's first fit)
     P = _MaskedDesign(*A) if isinstance(A, tuple) else _Design(np.asarray(A, float))
     R = np.asarray(R, float)
     y = np.asarray(y, float)

@@ -379,6 +379,9 @@ def solve_rows(X, C, A, jr, y, beta, *, tol: float = 1e-6, max_iter: int = 60) -
     from scipy.linalg import blas, lapack
 
     from ..kernels import rows as kernel  # compiled on first use (numba), then cached on disk
+    from ..threads import cover_scipy
+
+    cover_scipy()  # scipy's BLAS, loaded here on a process's first fit: one thread too
 
     X = np.ascontiguousarray(X, dtype=float)
     C = np.ascontiguousarray(C, dtype=float)
