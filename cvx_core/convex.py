@@ -68,7 +68,9 @@ class ConvexFit:
     gap : float
         ``(objective - lower_bound) / |objective|``.
     certificate : float
-        ``cert(lambda) / beta`` over the patterns used (1 at the optimum).
+        ``cert(lambda) / beta`` over the patterns used (1 at the optimum). Beyond the plane a
+        value at most 1 may be an upper bound on it (kappa = max(1, cert / beta) is 1 either
+        way; cells below beta are not projected once the bound is settled).
     patterns : ndarray of bool, shape (P, n)
     V, W : ndarray of shape (P, d') or (C, P, d')
     network : TwoLayerNet
@@ -151,7 +153,9 @@ def _finish_column(Xb, yc, D, beta, act, loss, V, W, lam_c, bound, exact):
     chosen = None
     for cand in candidates(V, W):
         if not certified_by(bound, cand[2]):
-            found = best_bound(Xb, yc, D, beta, act, loss, cand[3], lam_c, exact, objective=cand[2], known=known)
+            # cells below beta leave kappa at 1: their upper bounds stand in for projections
+            found = best_bound(Xb, yc, D, beta, act, loss, cand[3], lam_c, exact, objective=cand[2], known=known,
+                               floor=beta)
             if bound is None or found.lower_bound > bound.lower_bound:
                 bound = found
         if chosen is None or cand[2] < chosen[2] or certified_by(bound, cand[2]):
