@@ -45,8 +45,8 @@ _ADD = 24  # most violated blocks added per round (at most)
 _ADD_BESIDE = 12
 # blocks below this fraction of the largest norm are dropped when others enter (an interior
 # point leaves inactive blocks at about its tolerance; pricing brings back any that matter).
-# Tight rounds too: their inactive blocks sit near 1e-5 and made the next cold solve's normal
-# equations degenerate (1e-6 before: 3 % more block-iterations on digits 10-class, 16 % on 3 vs 8)
+# Tight rounds too: their inactive blocks sit near 1e-5 and make the next cold solve's normal
+# equations degenerate
 _ZERO = 1e-3
 _POLISH_KEEP = 1e-6  # blocks a polish starts from: all but those at the interior point's rounding
 # the loose threshold while a pattern search runs: its blocks enter by the hundred and most
@@ -317,8 +317,8 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
         blocks = [b for b, k in zip(blocks, keep) if k]
     gap, bi, bs, Z, lam, cert, obj, lb, u = best if best is not None else (np.inf, bi, bs, Z, lam, 0.0, obj, -np.inf, None)
     # at the engine's own tolerance a point within OPTIMAL_GAP is reported optimal whatever
-    # Newton's method adds, and its active-set rounds can cost seconds (breast cancer, 41
-    # blocks: 184 Newton solves, 5.3 s for a gap of 6.6e-7 -> 1e-15); a tighter tol asked polishes
+    # Newton's method adds, and its active-set rounds (one block per round) can cost seconds;
+    # a tighter tol asked for still polishes
     limit = OPTIMAL_GAP if tol >= GAP_TOL else tol
     if gap > limit * max(abs(obj), 1e-300) and polishable(best):
         gap, bi, bs, Z, lam, cert, obj, lb, u = _polished(best)
