@@ -191,7 +191,8 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
             if zn > 0:
                 entering.append(((int(i), int(s)), z / zn))
     cv = None
-    if not entering and search is not None:
+    fresh = not entering  # a warm start is priced at its own solution, not at the zero network
+    if fresh and search is not None:
         # a cold searched fit starts from the sphere search at the zero network's dual vector:
         # its patterns come first in the first working set, pricing's sampled ones fill it up
         found = search.find(D, lam, np.zeros((0, d)), np.zeros(0, int))
@@ -199,12 +200,9 @@ def _solve_high_dim(Xb, y, D, beta, act, loss, tol, warm, max_rounds, search) ->
             D, entering = _grown(D, found)
             rows.D = D
             entering = entering[:_FIRST]
-        if len(entering) < _FIRST:
-            cv = batched_cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST)
-            entering += _violators(cv, beta, {key for key, _ in entering}, _FIRST - len(entering))
-    elif not entering:  # a warm start is priced at its own solution, not at the zero network
+    if fresh and len(entering) < _FIRST:
         cv = batched_cell_values(Xb, D, lam, act, threshold=beta, top_k=_FIRST)
-        entering = _violators(cv, beta, set(), _FIRST)
+        entering += _violators(cv, beta, {key for key, _ in entering}, _FIRST - len(entering))
     blocks: list[tuple[int, int]] = []
     best = None
     Z = np.zeros((0, d))

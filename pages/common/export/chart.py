@@ -60,10 +60,8 @@ class _FigureCache:
                     self._figures.move_to_end(key)
                     return fig
         except TypeError:
-            with figure_build():
-                return frozen(lecture.style(build()))
-        with figure_build():  # outside the lock: other sessions' hits go on
-            fig = frozen(lecture.style(build()))
+            return _built(build)
+        fig = _built(build)  # outside the lock: other sessions' hits go on
         with self._lock:
             self._figures[key] = fig
             while len(self._figures) > MAX_CACHED_FIGURES:
@@ -73,6 +71,12 @@ class _FigureCache:
     def clear(self) -> None:
         with self._lock:
             self._figures.clear()
+
+
+def _built(build):
+    """``build()``, lecture-styled and frozen, built inside the figure-build gate."""
+    with figure_build():
+        return frozen(lecture.style(build()))
 
 
 _figure = _FigureCache()

@@ -11,10 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..imports import pandas
+from ..palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, WHITE
 
 pd = pandas()  # not while other sessions build figures (see pages.common.imports)
-
-from ..palette import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, WHITE
 
 #: Colour of a method family, by the prefix of its name in the study.
 METHOD_COLOURS = (("convex", GREEN), ("SGD", BLUE), ("Adam", ORANGE), ("sklearn", PURPLE))
