@@ -1,35 +1,14 @@
-"""Convex NN Explorer: entry point (page config, navigation and the shared controls)."""
+"""Convex NN Explorer: entry point (page config, navigation and the shared controls).
+
+``streamlit run app.py`` imports this file as the module ``app`` and serves its ``st.App``
+(whose start-up warms the process, :mod:`pages.common.startup`); each session then runs this
+file as its script (``__name__ == "__main__"``), which draws the page.
+"""
 import gc
-import sys
 import threading
 import time
 
-if "pages.common" not in sys.modules:
-    # The first run in this server process: the server's ~110 000 start-up objects (long-lived,
-    # never garbage) move to the permanent generation, so the collections this run's imports
-    # trigger no longer traverse them (one full collection was ~0.1 s of the first page's run;
-    # a cyclic leftover of the objects frozen here is never collected).
-    gc.freeze()
-
-import streamlit as st  # noqa: E402
-
-from pages.common.controls.routing import ran_via_app  # noqa: E402
-from pages.common.controls.share import share_box  # noqa: E402
-from pages.common.controls.shared import shared_controls  # noqa: E402
-from pages.common.url import show_notices, sync_url  # noqa: E402
-
-st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png", layout="wide",
-                   initial_sidebar_state="collapsed" if st.query_params.get("lecture") in ("1", "true") else "auto")
-
-PAGES = [
-    st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
-    # (pages register here, one line each)
-    st.Page("pages/arrangements.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
-    st.Page("pages/path.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
-    st.Page("pages/sgd.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
-    st.Page("pages/cnn.py", title="Convolutional networks", icon=":material/waves:", url_path="cnn"),
-]
-
+import streamlit as st
 
 #: Seconds the solver's kernels wait after the first page: loading them (numba) right after the
 #: first script run slowed the browser's first drawing on a 2-core machine (benchmarks/cold_start.py).
@@ -53,15 +32,43 @@ def _compile_solver() -> threading.Thread:
     return thread
 
 
-nav = st.navigation(PAGES)
-controls = shared_controls()
-st.session_state["controls"] = controls
-show_notices()
-ran_via_app(True)  # pages check it (routing.through_app): a page file may run alone in legacy pages/ mode
-try:
-    nav.run()
-finally:  # also after st.stop() in a page: the URL and the share link follow the controls
-    ran_via_app(False)
-    sync_url()
-    share_box()
-    _compile_solver()
+def main() -> None:
+    if gc.get_freeze_count() == 0:
+        # Not started by st.App (a test's AppTest): the process's start-up objects (long-lived,
+        # never garbage) move to the permanent generation, so the collections this run's imports
+        # trigger no longer traverse them (one full collection was ~0.1 s of a first page).
+        gc.freeze()
+    from pages.common.controls.routing import ran_via_app
+    from pages.common.controls.share import share_box
+    from pages.common.controls.shared import shared_controls
+    from pages.common.url import show_notices, sync_url
+
+    st.set_page_config(page_title="Convex NN Explorer", page_icon="assets/icon.png", layout="wide",
+                       initial_sidebar_state="collapsed" if st.query_params.get("lecture") in ("1", "true") else "auto")
+    nav = st.navigation([
+        st.Page("pages/home.py", title="Overview", icon=":material/home:", default=True),
+        # (pages register here, one line each)
+        st.Page("pages/arrangements.py", title="Arrangements", icon=":material/grid_on:", url_path="arrangements"),
+        st.Page("pages/path.py", title="Sparsity path", icon=":material/timeline:", url_path="path"),
+        st.Page("pages/sgd.py", title="SGD vs convex", icon=":material/compare_arrows:", url_path="sgd"),
+        st.Page("pages/cnn.py", title="Convolutional networks", icon=":material/waves:", url_path="cnn"),
+    ])
+    controls = shared_controls()
+    st.session_state["controls"] = controls
+    show_notices()
+    ran_via_app(True)  # pages check it (routing.through_app): a page file may run alone in legacy pages/ mode
+    try:
+        nav.run()
+    finally:  # also after st.stop() in a page: the URL and the share link follow the controls
+        ran_via_app(False)
+        sync_url()
+        share_box()
+        _compile_solver()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    from pages.common.startup import lifespan
+
+    app = st.App(__file__, lifespan=lifespan)

@@ -87,3 +87,12 @@ def test_every_public_name_still_imports():
             "from cvx_core import fit_convex, regularization_path, ConvNet, STATUSES\n"
             "assert cvx_core.path.regularization_path is regularization_path\n")
     _modules_after(code)
+
+
+def test_streamlit_run_serves_the_apps_st_app():
+    """``streamlit run app.py`` finds app.py's ``st.App`` (its lifespan warms a fresh server,
+    pages/common/startup.py) the way Streamlit's command line looks for one."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(ROOT / "app.py")
+    assert found.is_asgi_app and found.import_string == "app:app", found

@@ -417,6 +417,26 @@ def test_stop_ends_a_comparison_started_inside_the_page_fragment(page, app_url):
 
 
 # --------------------------------------------------------------------------- a fresh server
+def test_fresh_server_runs_its_first_page_at_start(browser):
+    """A new server runs the Overview once in a headless session at start-up (app.py's st.App
+    lifespan): the run ends normally with no error on the page, and the first visitor's page
+    is then drawn from the process's caches, certified."""
+    server = H.Server()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        server.wait_healthy()
+        line = H.wait_for(lambda: next((ln for ln in server.log_tail(200).splitlines() if "start-up warm-up" in ln), None),
+                          timeout=120, what="the start-up warm-up's report in the server log")
+        assert "finished=FINISHED_SUCCESSFULLY" in line and "exception=None" in line, line
+        pg = ctx.new_page()
+        H.open_page(pg, server.url)
+        _no_problems(pg, "first visit after the warm-up")
+        assert H.metrics(pg)["Status"] == "optimal"
+    finally:
+        ctx.close()
+        server.stop()
+
+
 def test_fresh_server_page_link(browser):
     """The first request a new server gets is a shared link to the Sparsity path.
 
