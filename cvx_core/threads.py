@@ -22,6 +22,11 @@ from threadpoolctl import threadpool_limits
 _state = threading.local()
 
 
+def _one_thread():
+    """A BLAS limit of one thread over the libraries loaded now."""
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def single_blas_thread(fn):
     """Decorator: ``fn`` runs with BLAS limited to one thread, restored when it returns.
 
@@ -32,7 +37,7 @@ def single_blas_thread(fn):
     def run(*args, **kwargs):
         outer = getattr(_state, "entry", None)
         with ExitStack() as stack:
-            stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+            stack.enter_context(_one_thread())
             _state.entry = [stack, "scipy.linalg" in sys.modules]
             try:
                 return fn(*args, **kwargs)
@@ -49,7 +54,7 @@ def cover_scipy() -> None:
         return
     import scipy.linalg  # noqa: F401
 
-    entry[0].enter_context(threadpool_limits(limits=1, user_api="blas"))
+    entry[0].enter_context(_one_thread())
     entry[1] = True
 
 
@@ -69,5 +74,5 @@ def scipy_blas_limited():
         return
     import scipy.linalg  # noqa: F401
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _one_thread():
         yield

@@ -47,8 +47,8 @@ class _Sink:
             self.done.set()
 
 
-async def warm_up(runtime: Runtime, query: str = "") -> dict:
-    """Run the app's page for ``query`` (the default page for "") in a headless session.
+async def warm_up(runtime: Runtime) -> dict:
+    """Run the app's default page in a headless session.
 
     Returns what happened: ``finished`` (how the run ended, e.g. "FINISHED_SUCCESSFULLY"; None
     on a timeout), ``messages``, ``exception`` (an error the page showed, else None), ``seconds``.
@@ -58,7 +58,7 @@ async def warm_up(runtime: Runtime, query: str = "") -> dict:
     session_id = runtime.connect_session(client=sink, user_info={})
     try:
         msg = BackMsg()
-        msg.rerun_script.query_string = query
+        msg.rerun_script.query_string = ""
         msg.rerun_script.page_script_hash = ""
         runtime.handle_backmsg(session_id, msg)
         try:
