@@ -11,6 +11,7 @@ from pages.common.data.registry import data_for
 from pages.common.export import panels
 from pages.common.export.chart import cached, chart
 from pages.common.figures.base import add_click_layer, decision_figure, regression_figure
+from pages.common.url import keep
 
 through_app()  # a fresh server may run this file alone (legacy pages/ mode)
 c = st.session_state["controls"]
@@ -80,13 +81,20 @@ if f is not None:
     )
 
 if not lecture.active():
-    with st.expander("Own data: upload a CSV", icon=":material/upload_file:", expanded=c.source != "" and st.session_state.get("src") == "upload"):
-        upload.upload_panel(data)
-    # Lazy: the model JSON, the CSV files and the snippet are made only while the box is open (they
-    # cost every rerun of a re-solve otherwise); opening it reruns the page.
+    # Lazy boxes (drawn only while open; opening one reruns the page): the two file uploaders'
+    # code was a tenth of the browser's work on a fresh visitor's first page, and the model JSON,
+    # the CSV files and the snippet cost every re-solve otherwise.
+    with st.expander("Own data: upload a CSV", icon=":material/upload_file:", key="home_upload_open", on_change="rerun",
+                     expanded=c.source != "" and st.session_state.get("src") == "upload") as box:
+        if box.open:
+            upload.upload_panel(data)
+        else:
+            keep("rescale")  # the box's toggle, bound to the URL
     with st.expander("Export: figure, model, data, Python snippet", icon=":material/download:", key="home_export_open",
                      on_change="rerun") as box:
         if box.open:
             panels.export_panel(c, data, f, st.session_state.get("home_samples", 0) or "exact")
-    with st.expander("Certify a network trained elsewhere (JSON weights)", icon=":material/verified:"):
-        panels.certify_panel(c, data)
+    with st.expander("Certify a network trained elsewhere (JSON weights)", icon=":material/verified:",
+                     key="home_certify_open", on_change="rerun") as box:
+        if box.open:
+            panels.certify_panel(c, data)

@@ -50,10 +50,21 @@ def test_home_shows_metrics_exports_presets_and_a_snippet():
     assert len([p for p in at.get("page_link")]) >= 3
 
 
+def _open_box(at, key: str, run: bool = True) -> None:
+    """Open a lazy box (an expander keyed ``key``) for the next run. AppTest does not send an
+    expander's state back as a browser does: a test re-opens the box before each run."""
+    at.session_state[key] = True
+    if run:
+        rerun(at)
+
+
 def test_upload_then_malformed_upload_keeps_the_previous_data():
     at = _app()
+    assert not at.file_uploader  # closed boxes draw no uploader (lazy: a first page loads less code)
+    _open_box(at, "home_upload_open")
     up = at.file_uploader(key="home_upload")
     up.set_value(("survey.csv", _table_csv(), "text/csv"))
+    _open_box(at, "home_upload_open", run=False)
     rerun(at)
     c = at.session_state["controls"]
     assert c.source != ""
@@ -64,21 +75,32 @@ def test_upload_then_malformed_upload_keeps_the_previous_data():
     assert float(_metric(at, "Objective")) > 0
     # a broken file: clear message, previous data still in use
     at.file_uploader(key="home_upload").set_value(("bad.csv", b"height,weight,answer\n1,2,yes\n1,abc,yes\n3,4,no\n", "text/csv"))
+    _open_box(at, "home_upload_open", run=False)
     rerun(at)
     errs = " ".join(e.value for e in at.error)
     assert "bad.csv" in errs and "text in numeric column 'weight'" in errs and "stays in use" in errs
     assert at.session_state["controls"].source == c.source
     # a 100 MB file is refused by its size
     at.file_uploader(key="home_upload").set_value(("huge.csv", b"a,b,c\n" + b"1" * 100_000_000, "text/csv"))
+    _open_box(at, "home_upload_open", run=False)
     rerun(at)
     assert any("100.0 MB; the limit" in e.value for e in at.error)
     assert at.session_state["controls"].source == c.source
     # rescaling off: the data is in the file's units; on again: back in the box (reversible)
     at.toggle(key="rescale").set_value(False)
+    _open_box(at, "home_upload_open", run=False)
     rerun(at)
-    raw = at.session_state["_user_datasets"][at.session_state["controls"].source]
+    raw_source = at.session_state["controls"].source
+    raw = at.session_state["_user_datasets"][raw_source]
     assert raw.X[:, 0].max() > 10
+    # closing the box (its toggle no longer drawn) keeps the choice and the data in use
+    at.session_state["home_upload_open"] = False
+    rerun(at)
+    assert not at.file_uploader and at.session_state["rescale"] is False
+    assert at.session_state["controls"].source == raw_source
+    _open_box(at, "home_upload_open")
     at.toggle(key="rescale").set_value(True)
+    _open_box(at, "home_upload_open", run=False)
     rerun(at)
     assert at.session_state["controls"].source == c.source
 
@@ -128,12 +150,15 @@ def test_certify_an_uploaded_network_and_refuse_garbage():
     at = _app(seed="9")
     d = load_dataset("xor", 10, 0.0, 9)
     f = cvx_core.fit_convex(d.X, d.y, 0.1)
+    _open_box(at, "home_certify_open")
     at.file_uploader(key="cert_upload").set_value(("net.json", f.network.to_json().encode(), "application/json"))
+    _open_box(at, "home_certify_open", run=False)
     rerun(at)
     gap = float(_metric(at, "Certified gap"))
     assert 0 <= gap < 1e-3
     assert float(_metric(at, "Objective of the network")) == pytest.approx(f.objective, rel=1e-6)
     at.file_uploader(key="cert_upload").set_value(("evil.json", b"\x80\x04\x95pickle", "application/json"))
+    _open_box(at, "home_certify_open", run=False)
     rerun(at)
     assert any("evil.json" in e.value for e in at.error)
 

@@ -123,6 +123,23 @@ def test_overview(page, browser, app_url):
         ctx.close()
     _screenshots(pg, "overview")
 
+    # the upload box draws its uploader only once opened; it stays open across the runs that follow
+    assert not pg.locator('[data-testid="stFileUploader"]').count()
+    pg.locator("summary", has_text="Own data: upload a CSV").click()
+    uploader = pg.locator('[data-testid="stFileUploader"] input[type="file"]')
+    uploader.wait_for(state="attached", timeout=60_000)
+    rows = "\n".join(f"{(i % 5) * 10.0},{(i // 5) - 1.5},{'yes' if i % 2 else 'no'}" for i in range(12))
+    uploader.set_input_files(files=[{"name": "survey.csv", "mimeType": "text/csv",
+                                     "buffer": ("height,weight,answer\n" + rows + "\n").encode()}])
+    H.wait_for(lambda: pg.get_by_text("Loaded survey.csv").count() > 0, what="the upload's confirmation")
+    H.wait_idle(pg)
+    H.press_slider(pg, "log_beta", 2)
+    H.wait_for(lambda: H.slider_value(pg, "log_beta") == "-1.70", what="beta after the upload")
+    H.wait_idle(pg)
+    assert pg.get_by_text("Loaded survey.csv").count(), "the upload box closed on a rerun"
+    assert pg.locator('[data-testid="stSidebar"]').get_by_text("uploaded survey.csv").count()
+    _no_problems(pg, "Overview after an upload")
+
 
 # --------------------------------------------------------------------------- Arrangements
 def test_arrangements(page, browser, app_url):
