@@ -12,8 +12,9 @@ loaded 2-core machine.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 import time
+import urllib.request
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -452,6 +453,32 @@ def test_fresh_server_runs_its_first_page_at_start(browser):
     finally:
         ctx.close()
         server.stop()
+
+
+def test_pages_have_the_browser_fetch_the_chart_code_and_fonts_early(browser, app_url):
+    """Every page address's index.html names plotly's chunk and the fonts (pages/common/hints.py),
+    compressed or not; each named file is served; and Chromium asks for the chart code before
+    the app's websocket opens (without the hint, only after the script's first messages)."""
+    for path in ("/", "/path"):
+        req = urllib.request.Request(app_url + path, headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            page = r.read().decode()
+        hrefs = re.findall(r'<link rel="(?:modulepreload|preload)"[^>]*?href="\./([^"]+)"', page)
+        assert any(h.startswith("static/js/PlotlyChart.") for h in hrefs), (path, hrefs)
+        assert any(h.startswith("static/media/KaTeX_Main-Regular.") for h in hrefs), (path, hrefs)
+        for h in hrefs:
+            with urllib.request.urlopen(f"{app_url}/{h}", timeout=30) as r:
+                assert r.status == 200, h
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pg = ctx.new_page()
+        seen = {}
+        pg.on("request", lambda r: "/PlotlyChart." in r.url and seen.setdefault("chart", time.monotonic()))
+        pg.on("websocket", lambda ws: seen.setdefault("websocket", time.monotonic()))
+        H.open_page(pg, H.page_url(app_url, "home", N))
+        assert seen["chart"] < seen["websocket"], seen
+    finally:
+        ctx.close()
 
 
 def test_fresh_server_page_link(browser):
