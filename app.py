@@ -1,9 +1,9 @@
 """Convex NN Explorer: entry point (page config, navigation and the shared controls).
 
 ``streamlit run app.py`` imports this file as the module ``app`` and serves its ``st.App``
-(whose start-up warms the process, :mod:`pages.common.startup`, and whose pages tell the browser
-what to fetch early, :mod:`pages.common.hints`); each session then runs this file as its script
-(``__name__ == "__main__"``), which draws the page.
+(whose start-up warms the process, :mod:`pages.common.startup`, and which hands the frontend to
+the browser from memory, big parts first, :mod:`pages.common.serving`); each session then runs
+this file as its script (``__name__ == "__main__"``), which draws the page.
 """
 import gc
 import threading
@@ -72,7 +72,7 @@ if __name__ == "__main__":
 else:
     from starlette.middleware import Middleware
 
-    from pages.common.hints import PreloadHints
+    from pages.common.serving import FrontendFiles, PreloadHints
     from pages.common.startup import lifespan
 
-    app = st.App(__file__, lifespan=lifespan, middleware=[Middleware(PreloadHints)])
+    app = st.App(__file__, lifespan=lifespan, middleware=[Middleware(PreloadHints), Middleware(FrontendFiles)])

@@ -71,23 +71,12 @@ async def warm_up(runtime: Runtime) -> dict:
             "seconds": time.perf_counter() - t0}
 
 
-_done = False
-
-
-def warmed() -> bool:
-    """Whether this process's start-up warm-up has ended (however it ended)."""
-    return _done
-
-
 async def _warm_and_report(runtime: Runtime) -> None:
-    global _done
     try:
         out = await warm_up(runtime)
     except Exception:  # the server serves on without it; the first visitor's run does the work
         _LOG.exception("start-up warm-up failed")
         return
-    finally:
-        _done = True
     gc.freeze()  # what the run imported and cached lives as long as the server
     _LOG.info("start-up warm-up: first page ran in %.2f s (%d messages, finished=%s, exception=%s)",
               out["seconds"], out["messages"], out["finished"], out["exception"])

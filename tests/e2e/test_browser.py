@@ -456,7 +456,7 @@ def test_fresh_server_runs_its_first_page_at_start(browser):
 
 
 def test_pages_have_the_browser_fetch_the_chart_code_and_fonts_early(browser, app_url):
-    """Every page address's index.html names plotly's chunk and the fonts (pages/common/hints.py),
+    """Every page address's index.html names plotly's chunk and the fonts (pages/common/serving.py),
     compressed or not; each named file is served; and Chromium asks for the chart code before
     the app's websocket opens (without the hint, only after the script's first messages)."""
     for path in ("/", "/path"):

@@ -1,11 +1,11 @@
-"""Resource hints (pages/common/hints.py): which files are named, and the middleware's edit."""
+"""Serving the frontend (pages/common/serving.py): files from memory, resource hints in each page."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
 
-from pages.common import hints
+from pages.common import serving as hints
 
 INDEX = ('<html><head><link rel="modulepreload" crossorigin href="./static/js/base.AAA.js">'
          '<link rel="preload" href="./static/media/Upright.ttf.U1.woff2" as="font"></head><body></body></html>')
@@ -72,8 +72,7 @@ PAGE = b"<html><head><title>t</title></head><body>app</body></html>"
 TAGS = b'<link rel="modulepreload" href="./static/js/x.js">'
 
 
-def _serve(scope_headers, path="/", status=200, content_type=b"text/html; charset=utf-8", parts=(PAGE[:20], PAGE[20:]),
-           ready=True):
+def _serve(scope_headers, path="/", status=200, content_type=b"text/html; charset=utf-8", parts=(PAGE[:20], PAGE[20:])):
     """Run a request through PreloadHints around an app that answers with ``parts``; returns
     (the headers the app saw, the response start message, the body sent)."""
     seen = {}
@@ -95,7 +94,7 @@ def _serve(scope_headers, path="/", status=200, content_type=b"text/html; charse
         return {"type": "http.request", "body": b"", "more_body": False}
 
     scope = {"type": "http", "method": "GET", "path": path, "headers": scope_headers}
-    asyncio.run(hints.PreloadHints(app, tags=TAGS, ready=lambda: ready)(scope, receive, send))
+    asyncio.run(hints.PreloadHints(app, tags=TAGS)(scope, receive, send))
     start = next(m for m in out if m["type"] == "http.response.start")
     return seen, start, b"".join(m.get("body", b"") for m in out if m["type"] == "http.response.body")
 
@@ -123,6 +122,61 @@ def test_other_responses_pass_untouched(headers, path, status, ctype):
         assert seen.get(b"accept-encoding")  # the request itself is not changed either
 
 
-def test_no_tags_while_the_process_warms_up():
-    seen, start, body = _serve(BROWSER, ready=False)
-    assert body == PAGE and seen.get(b"accept-encoding")
+# --------------------------------------------------------------------------- files from memory
+def _get(static, path, method="GET", headers=(), prefix=""):
+    """(messages sent by FrontendFiles, whether the request went on to the app behind it)."""
+    passed, out = [], []
+
+    async def app(scope, receive, send):
+        passed.append(scope["path"])
+
+    async def send(message):
+        out.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": list(headers)}
+    asyncio.run(hints.FrontendFiles(app, root=static, prefix=prefix)(scope, None, send))
+    return out, bool(passed)
+
+
+def test_a_frontend_file_comes_whole_in_one_message_with_streamlits_headers(static):
+    out, passed = _get(static, "/static/js/Chart.X1.js")
+    assert not passed and [m["type"] for m in out] == ["http.response.start", "http.response.body"]
+    body = (static / "static" / "js" / "Chart.X1.js").read_bytes()
+    assert out[1]["body"] == body and out[0]["status"] == 200
+    h = dict(out[0]["headers"])
+    assert h[b"content-type"].startswith(b"text/javascript") and h[b"content-length"] == str(len(body)).encode()
+    assert h[b"cache-control"] == b"public, immutable, max-age=31536000" and h[b"etag"].startswith(b'"')
+    head, _ = _get(static, "/static/js/Chart.X1.js", method="HEAD")
+    assert head[1]["body"] == b"" and dict(head[0]["headers"])[b"content-length"] == str(len(body)).encode()
+    again, _ = _get(static, "/static/js/Chart.X1.js", headers=[(b"if-none-match", h[b"etag"])])
+    assert again[0]["status"] == 304 and again[1]["body"] == b""
+    font, _ = _get(static, "/base/static/media/Italic.ttf.T1.woff2", prefix="/base")
+    assert dict(font[0]["headers"])[b"content-type"] == b"font/woff2" and font[1]["body"] == b"wOF2"
+
+
+@pytest.mark.parametrize("path, method, headers", [
+    ("/static/js/missing.js", "GET", ()),  # not a file of the build
+    ("/static/../index.html", "GET", ()),  # never a path built from the request
+    ("/static/js/../../index.html", "GET", ()),
+    ("/index.html", "GET", ()),  # outside static/
+    ("/static/js/Chart.X1.js", "POST", ()),
+    ("/static/media/Italic.ttf.T1.woff2", "GET", [(b"range", b"bytes=0-1")]),  # ranges: Streamlit's own answer
+    ("/static/js/Chart.X1.js", "GET", ()),  # with a base path configured, only under it
+])
+def test_anything_else_goes_on_to_streamlit(static, path, method, headers):
+    out, passed = _get(static, path, method=method, headers=headers,
+                       prefix="/base" if path == "/static/js/Chart.X1.js" and method == "GET" else "")
+    assert passed and out == []
+
+
+@pytest.mark.parametrize("middleware", [hints.FrontendFiles, hints.PreloadHints])
+def test_websockets_and_lifespan_pass_through(static, middleware):
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+
+    mw = middleware(app, root=static, prefix="") if middleware is hints.FrontendFiles else middleware(app, tags=TAGS)
+    for scope in ({"type": "websocket", "path": "/_stcore/stream", "headers": []}, {"type": "lifespan"}):
+        asyncio.run(mw(scope, None, None))
+    assert seen == ["websocket", "lifespan"]

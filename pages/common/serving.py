@@ -1,19 +1,26 @@
-"""Resource hints: a fresh visitor's browser fetches the chart code and the fonts early.
+"""How the server hands Streamlit's frontend to a browser: from memory, and the big parts early.
 
-Streamlit's frontend fetches an element's code (plotly's chunk is 4.7 MB) and a font only when
-the first message or text needing it arrives, after the frontend's own bundle has run and the
-script has answered. Every page of the app draws plotly charts, icons and italic text, and the
-Overview formulas; :class:`PreloadHints` adds ``<link rel="modulepreload">`` and
-``<link rel="preload">`` tags for them to the ``index.html`` Streamlit serves, so the browser
-fetches and compiles them while it is still loading the frontend.
+Two ASGI middlewares on the app's ``st.App`` (app.py):
+
+- :class:`FrontendFiles` serves the frontend's hashed files (``/static/...``: scripts, styles,
+  fonts) from memory in one send each. Streamlit's own file responses read a file in 64 kB
+  pieces, each handed to a worker thread; while the start-up warm-up's script run holds the
+  interpreter, every hand-over waited for it, and a fresh server's first page came ~0.25 s
+  later than the bare app's (benchmarks/cold_start.py).
+- :class:`PreloadHints` names plotly's chunk (4.7 MB) and the fonts in each ``index.html``, so
+  the browser fetches and compiles them while its own bundle loads, instead of after the
+  script's first messages.
 
 Files are named by their stems; the installed Streamlit's hashed names are looked up once. A
 stem it lacks is skipped (the page works as before) and a test says which.
 """
 from __future__ import annotations
 
+import hashlib
 import html
+import mimetypes
 import re
+from email.utils import formatdate
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +34,7 @@ FONTS = ("MaterialSymbols-Rounded", "SourceSansVF-Italic", "KaTeX_Main-Regular",
 # (`import("./x.js")`) are loaded on demand and stay out.
 _STATIC_IMPORT = re.compile(rb'(?:\bfrom|\bimport)\s*"\./([\w.\-]+\.js)"')
 _HEAD_BYTES = 64_000
+_MAX_AGE = 365 * 24 * 3600  # Streamlit's own for its hashed files
 # Streamlit's own routes and files: never an index.html
 _NOT_PAGES = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/")
 
@@ -97,28 +105,16 @@ def _is_page_request(scope) -> bool:
     return b"text/html" in accept  # a browser's navigation, which Streamlit answers with index.html
 
 
-def _warmed() -> bool:
-    from .startup import warmed
-
-    return warmed()
-
-
 class PreloadHints:
     """ASGI middleware: puts ``tags`` (default: :func:`head_tags` of the installed Streamlit)
-    before ``</head>`` of every HTML page the app serves once ``ready()`` (default: the process's
-    start-up warm-up has ended); other responses pass untouched.
+    before ``</head>`` of every HTML page the app serves; other responses pass untouched."""
 
-    Not before: the warm-up's run holds the interpreter, and 5 MB more to serve meanwhile made a
-    fresh server's first page later, not sooner (benchmarks/cold_start.py).
-    """
-
-    def __init__(self, app, tags: bytes | None = None, ready=_warmed):
+    def __init__(self, app, tags: bytes | None = None):
         self.app = app
         self.tags = _installed_tags() if tags is None else tags
-        self.ready = ready
 
     async def __call__(self, scope, receive, send):
-        if not self.tags or not _is_page_request(scope) or not self.ready():
+        if not self.tags or not _is_page_request(scope):
             await self.app(scope, receive, send)
             return
         # asked for uncompressed (the page is 8 kB), so the tags can go into its text
@@ -145,3 +141,58 @@ class PreloadHints:
             await send(message)
 
         await self.app(scope, receive, edit)
+
+
+def _base_path() -> str:
+    from streamlit import config
+
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}" if base else ""
+
+
+class FrontendFiles:
+    """ASGI middleware: answers GET/HEAD for a file of ``root/static`` (default: the installed
+    Streamlit's) from memory, with Streamlit's headers (type, ETag, long-lived caching) and a 304
+    to a matching ``If-None-Match``; anything else (other paths, range requests) passes on.
+
+    Only the files present at start-up are served (looked up by exact name: no path is ever
+    built from the request); each is read once, when first asked for.
+    """
+
+    def __init__(self, app, root: Path | None = None, prefix: str | None = None):
+        self.app = app
+        files = (root or static_dir()) / "static"
+        self.prefix = (_base_path() if prefix is None else prefix) + "/static/"
+        self.paths = {p.relative_to(files).as_posix(): p for p in files.rglob("*") if p.is_file()}
+        self.loaded: dict[str, tuple[bytes, list]] = {}
+
+    def _load(self, name: str) -> tuple[bytes, list]:
+        if name not in self.loaded:
+            path = self.paths[name]
+            body = path.read_bytes()
+            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            if ctype.startswith("text/"):
+                ctype += "; charset=utf-8"
+            stat = path.stat()
+            self.loaded[name] = (body, [
+                (b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()),
+                (b"last-modified", formatdate(stat.st_mtime, usegmt=True).encode()),
+                (b"etag", f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'.encode()),
+                (b"cache-control", f"public, immutable, max-age={_MAX_AGE}".encode())])
+        return self.loaded[name]
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        name = path[len(self.prefix):] if path.startswith(self.prefix) else None
+        headers = dict(scope.get("headers", ()))
+        if name not in self.paths or scope["method"] not in ("GET", "HEAD") or b"range" in headers:
+            await self.app(scope, receive, send)
+            return
+        body, response_headers = self._load(name)
+        etag = response_headers[3][1]
+        if headers.get(b"if-none-match") == etag:
+            await send({"type": "http.response.start", "status": 304, "headers": response_headers[2:]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
+        await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
