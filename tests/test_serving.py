@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 
@@ -68,6 +69,13 @@ def test_the_installed_streamlit_has_every_named_file():
 
 
 # --------------------------------------------------------------------------- the middleware
+def _run(coro):
+    """Run ``coro`` on a loop of its own in a worker thread (other tests may leave this thread's
+    loop running)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 PAGE = b"<html><head><title>t</title></head><body>app</body></html>"
 TAGS = b'<link rel="modulepreload" href="./static/js/x.js">'
 
@@ -94,7 +102,7 @@ def _serve(scope_headers, path="/", status=200, content_type=b"text/html; charse
         return {"type": "http.request", "body": b"", "more_body": False}
 
     scope = {"type": "http", "method": "GET", "path": path, "headers": scope_headers}
-    asyncio.run(hints.PreloadHints(app, tags=TAGS)(scope, receive, send))
+    _run(hints.PreloadHints(app, tags=TAGS)(scope, receive, send))
     start = next(m for m in out if m["type"] == "http.response.start")
     return seen, start, b"".join(m.get("body", b"") for m in out if m["type"] == "http.response.body")
 
@@ -134,7 +142,7 @@ def _get(static, path, method="GET", headers=(), prefix=""):
         out.append(message)
 
     scope = {"type": "http", "method": method, "path": path, "headers": list(headers)}
-    asyncio.run(hints.FrontendFiles(app, root=static, prefix=prefix)(scope, None, send))
+    _run(hints.FrontendFiles(app, root=static, prefix=prefix)(scope, None, send))
     return out, bool(passed)
 
 
@@ -178,5 +186,5 @@ def test_websockets_and_lifespan_pass_through(static, middleware):
 
     mw = middleware(app, root=static, prefix="") if middleware is hints.FrontendFiles else middleware(app, tags=TAGS)
     for scope in ({"type": "websocket", "path": "/_stcore/stream", "headers": []}, {"type": "lifespan"}):
-        asyncio.run(mw(scope, None, None))
+        _run(mw(scope, None, None))
     assert seen == ["websocket", "lifespan"]

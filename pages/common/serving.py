@@ -166,33 +166,32 @@ class FrontendFiles:
         self.paths = {p.relative_to(files).as_posix(): p for p in files.rglob("*") if p.is_file()}
         self.loaded: dict[str, tuple[bytes, list]] = {}
 
-    def _load(self, name: str) -> tuple[bytes, list]:
+    def _load(self, name: str) -> tuple[bytes, dict[bytes, bytes]]:
         if name not in self.loaded:
             path = self.paths[name]
             body = path.read_bytes()
             ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             if ctype.startswith("text/"):
                 ctype += "; charset=utf-8"
-            stat = path.stat()
-            self.loaded[name] = (body, [
-                (b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()),
-                (b"last-modified", formatdate(stat.st_mtime, usegmt=True).encode()),
-                (b"etag", f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'.encode()),
-                (b"cache-control", f"public, immutable, max-age={_MAX_AGE}".encode())])
+            self.loaded[name] = (body, {
+                b"content-type": ctype.encode(), b"content-length": str(len(body)).encode(),
+                b"last-modified": formatdate(path.stat().st_mtime, usegmt=True).encode(),
+                b"etag": f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'.encode(),
+                b"cache-control": f"public, immutable, max-age={_MAX_AGE}".encode()})
         return self.loaded[name]
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "") if scope["type"] == "http" else ""
         name = path[len(self.prefix):] if path.startswith(self.prefix) else None
-        headers = dict(scope.get("headers", ()))
-        if name not in self.paths or scope["method"] not in ("GET", "HEAD") or b"range" in headers:
+        request = dict(scope["headers"]) if name in self.paths else {}
+        if name not in self.paths or scope["method"] not in ("GET", "HEAD") or b"range" in request:
             await self.app(scope, receive, send)
             return
-        body, response_headers = self._load(name)
-        etag = response_headers[3][1]
-        if headers.get(b"if-none-match") == etag:
-            await send({"type": "http.response.start", "status": 304, "headers": response_headers[2:]})
+        body, headers = self._load(name)
+        if request.get(b"if-none-match") == headers[b"etag"]:
+            kept = (b"etag", b"last-modified", b"cache-control")
+            await send({"type": "http.response.start", "status": 304, "headers": [(k, headers[k]) for k in kept]})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers.items())})
         await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
