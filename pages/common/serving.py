@@ -21,8 +21,9 @@ import html
 import mimetypes
 import re
 from email.utils import formatdate
-from functools import lru_cache
 from pathlib import Path
+
+from streamlit.web.server.starlette.starlette_server_config import STATIC_ASSET_CACHE_MAX_AGE_SECONDS
 
 #: Frontend chunks to preload, with the chunks they import statically.
 CHUNKS = ("PlotlyChart",)
@@ -34,9 +35,8 @@ FONTS = ("MaterialSymbols-Rounded", "SourceSansVF-Italic", "KaTeX_Main-Regular",
 # (`import("./x.js")`) are loaded on demand and stay out.
 _STATIC_IMPORT = re.compile(rb'(?:\bfrom|\bimport)\s*"\./([\w.\-]+\.js)"')
 _HEAD_BYTES = 64_000
-_MAX_AGE = 365 * 24 * 3600  # Streamlit's own for its hashed files
-# Streamlit's own routes and files: never an index.html
-_NOT_PAGES = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/")
+# Streamlit's own routes and files (the app's static files too): never an index.html
+_NOT_PAGES = ("/_stcore/", "/static/", "/media/", "/component/")
 
 
 def static_dir() -> Path:
@@ -54,12 +54,12 @@ def find(directory: Path, stem: str, suffix: str) -> Path | None:
     return None
 
 
-def chunk_files(root: Path, stems=CHUNKS) -> tuple[list[str], list[str]]:
+def chunk_files(root: Path, stems=CHUNKS, index: str | None = None) -> tuple[list[str], list[str]]:
     """(the chunks named by ``stems`` and every chunk they import statically that ``index.html``
-    does not load already, as file names under ``root/static/js`` in a stable order; the stems
-    not found)."""
+    (its text: ``index``, read from ``root`` if not given) does not load already, as file names
+    under ``root/static/js`` in a stable order; the stems not found)."""
     js = root / "static" / "js"
-    index = (root / "index.html").read_text()
+    index = (root / "index.html").read_text() if index is None else index
     todo, missing = [], []
     for stem in stems:
         path = find(js, stem, ".js")
@@ -85,15 +85,10 @@ def head_tags(root: Path, chunks=CHUNKS, fonts=FONTS) -> bytes:
     """The ``<link>`` tags for ``root``'s ``index.html`` (files it already preloads left out)."""
     index = (root / "index.html").read_text()
     tags = [f'<link rel="modulepreload" crossorigin href="./static/js/{html.escape(name)}">'
-            for name in chunk_files(root, chunks)[0]]
+            for name in chunk_files(root, chunks, index)[0]]
     tags += [f'<link rel="preload" href="./static/media/{html.escape(name)}" as="font" type="font/woff2" crossorigin>'
              for name in font_files(root, fonts)[0] if f"/{name}" not in index]
     return "".join(tags).encode()
-
-
-@lru_cache(maxsize=1)
-def _installed_tags() -> bytes:
-    return head_tags(static_dir())
 
 
 def _is_page_request(scope) -> bool:
@@ -111,7 +106,7 @@ class PreloadHints:
 
     def __init__(self, app, tags: bytes | None = None):
         self.app = app
-        self.tags = _installed_tags() if tags is None else tags
+        self.tags = head_tags(static_dir()) if tags is None else tags
 
     async def __call__(self, scope, receive, send):
         if not self.tags or not _is_page_request(scope):
@@ -143,11 +138,12 @@ class PreloadHints:
         await self.app(scope, receive, edit)
 
 
-def _base_path() -> str:
+def _static_prefix() -> str:
+    """Where Streamlit serves its frontend's files: ``/static/``, under ``server.baseUrlPath``."""
     from streamlit import config
+    from streamlit.url_util import make_url_path
 
-    base = (config.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}" if base else ""
+    return make_url_path(config.get_option("server.baseUrlPath") or "", "static/")
 
 
 class FrontendFiles:
@@ -160,11 +156,12 @@ class FrontendFiles:
     """
 
     def __init__(self, app, root: Path | None = None, prefix: str | None = None):
+        """``prefix``: the base path the files are under ("" for none; default: Streamlit's)."""
         self.app = app
         files = (root or static_dir()) / "static"
-        self.prefix = (_base_path() if prefix is None else prefix) + "/static/"
+        self.prefix = _static_prefix() if prefix is None else prefix + "/static/"
         self.paths = {p.relative_to(files).as_posix(): p for p in files.rglob("*") if p.is_file()}
-        self.loaded: dict[str, tuple[bytes, list]] = {}
+        self.loaded: dict[str, tuple[bytes, dict[bytes, bytes]]] = {}
 
     def _load(self, name: str) -> tuple[bytes, dict[bytes, bytes]]:
         if name not in self.loaded:
@@ -177,14 +174,14 @@ class FrontendFiles:
                 b"content-type": ctype.encode(), b"content-length": str(len(body)).encode(),
                 b"last-modified": formatdate(path.stat().st_mtime, usegmt=True).encode(),
                 b"etag": f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'.encode(),
-                b"cache-control": f"public, immutable, max-age={_MAX_AGE}".encode()})
+                b"cache-control": f"public, immutable, max-age={STATIC_ASSET_CACHE_MAX_AGE_SECONDS}".encode()})
         return self.loaded[name]
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "") if scope["type"] == "http" else ""
         name = path[len(self.prefix):] if path.startswith(self.prefix) else None
-        request = dict(scope["headers"]) if name in self.paths else {}
-        if name not in self.paths or scope["method"] not in ("GET", "HEAD") or b"range" in request:
+        request = dict(scope["headers"]) if name in self.paths and scope["method"] in ("GET", "HEAD") else None
+        if request is None or b"range" in request:
             await self.app(scope, receive, send)
             return
         body, headers = self._load(name)
